@@ -1,0 +1,98 @@
+"""Cases: register, read, search, history, allowed events, sessions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Header, Query
+
+from api.deps import ActorDep, CaseId, SessionDep, SettingsDep, TemporalDep
+from api.errors import ERROR_RESPONSES
+from api.services import cases
+from models.lifecycle import STATES
+from models.schemas import AllowedEvents, CaseCreate, CasePublic, CasesPublic, SessionPublic, TransitionPublic
+
+router = APIRouter(prefix="/cases", tags=["cases"], responses=ERROR_RESPONSES)
+
+Status = Literal[STATES[1:]]  # type: ignore[valid-type]
+
+REGISTRATION_EXAMPLE = {
+    "committee_id": "huangpu",
+    "application_type": "one_side",
+    "applicant_side": "patient",
+    "patient": {"name": "王小明", "id_number": "310101198001011234", "phone": "13800138000", "gender": "male"},
+    "patient_representatives": [
+        {"name": "王大明", "relation": "患者之兄", "role": "agent", "authorisation": "授权委托书（2026年11月20日）"}
+    ],
+    "institution": {"name": "上海市某区人民医院", "legal_representative": "李院长", "address": "上海市黄浦区某路1号"},
+    "treatment_episode": "2026年10月3日至10月12日在普外科住院",
+    "facts": "患者于2026年10月3日因阑尾炎入院手术，术后切口感染，再次手术。患方认为医方术中消毒不规范。",
+    "claim_amount": "120000.00",
+    "requests": "要求医方赔偿医疗费、误工费、护理费等共计人民币十二万元。",
+}
+
+
+@router.post("", status_code=201, summary="Register a dispute (登记)")
+async def register(
+    body: Annotated[CaseCreate, Body(openapi_examples={"一方申请": {"value": REGISTRATION_EXAMPLE}})],
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, description="repeat a registration safely: same key, same case")
+    ] = None,
+) -> CasePublic:
+    return await cases.register(
+        session=session,
+        client=client,
+        task_queue=settings.task_queue,
+        body=body,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.get("", summary="List and search cases")
+def search(
+    session: SessionDep,
+    actor: ActorDep,
+    status: Status | None = None,
+    committee_id: Annotated[str | None, Query(max_length=64)] = None,
+    registered_from: date | None = None,
+    registered_to: date | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in names, facts, requests or number")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CasesPublic:
+    return cases.search(
+        session=session,
+        status=status,
+        committee_id=committee_id,
+        registered_from=registered_from,
+        registered_to=registered_to,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{case_id}", summary="A case")
+def get_case(case_id: CaseId, session: SessionDep, actor: ActorDep) -> CasePublic:
+    return cases.get(session=session, case_id=case_id)
+
+
+@router.get("/{case_id}/history", summary="The case's transitions, oldest first")
+def history(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[TransitionPublic]:
+    return cases.history(session=session, case_id=case_id)
+
+
+@router.get("/{case_id}/allowed-events", summary="What the law allows now")
+def allowed_events(case_id: CaseId, session: SessionDep, actor: ActorDep) -> AllowedEvents:
+    return cases.allowed(session=session, case_id=case_id)
+
+
+@router.get("/{case_id}/sessions", summary="Scheduled mediation sessions and their minutes")
+def sessions(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[SessionPublic]:
+    return cases.sessions(session=session, case_id=case_id)

@@ -1,0 +1,16 @@
+"""Committees known to this installation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ActorDep, SessionDep
+from models import repo
+from models.schemas import CommitteePublic
+
+router = APIRouter(prefix="/committees", tags=["committees"])
+
+
+@router.get("", summary="Committees")
+def list_committees(session: SessionDep, actor: ActorDep) -> list[CommitteePublic]:
+    return [CommitteePublic.model_validate(c) for c in repo.list_committees(session=session)]

@@ -1,0 +1,166 @@
+"""What the case routes ask for: a pre-check against the projection, then an Update; or a read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.errors import DomainError, IllegalTransition, InvalidField, NotFound, RuleViolated, Unavailable
+from models import lifecycle, repo
+from models.schemas import (
+    ActionOutcome,
+    AllowedEvents,
+    CaseCreate,
+    CasePublic,
+    CasesPublic,
+    CaseSummary,
+    SessionPublic,
+    TransitionPublic,
+)
+from models.tables import Case
+from workflows.contracts import Actor, OpenDispute, StaffAction, workflow_id
+from workflows.dispute import DisputeWorkflow
+
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
+
+
+def case_public(*, session: Session, case: Case) -> CasePublic:
+    return CasePublic.model_validate(
+        {
+            **case.model_dump(),
+            "status_label": lifecycle.STATE_LABELS[case.status],
+            "allowed_events": lifecycle.allowed_events(case.status),
+        }
+    )
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary.model_validate({**case.model_dump(), "status_label": lifecycle.STATE_LABELS[case.status]})
+
+
+def _workflow_error(err: Exception) -> DomainError:
+    """Translate what Temporal says into the product's errors."""
+    if isinstance(err, WorkflowUpdateFailedError) and isinstance(err.cause, ApplicationError):
+        cause = err.cause
+        extra: dict[str, Any] = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        if cause.type == "IllegalTransition":
+            return IllegalTransition(
+                cause.message,
+                state=extra.get("state", ""),
+                event=extra.get("event", ""),
+                allowed=list(extra.get("allowed_events", [])),
+            )
+        if cause.type == "RuleViolated":
+            return RuleViolated(cause.message, **extra)
+        return Unavailable(f"the action could not be completed: {cause.message}")
+    if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
+        return NotFound("the case's workflow is not running")
+    return Unavailable(f"the workflow service did not complete the action: {err}")
+
+
+async def register(
+    *, session: Session, client: Client, task_queue: str, body: CaseCreate, actor: Actor, idempotency_key: str | None
+) -> CasePublic:
+    try:
+        repo.get_committee(session=session, committee_id=body.committee_id)
+    except NotFound:
+        raise InvalidField("committee_id", f"unknown committee {body.committee_id!r}") from None
+    case_id = (
+        uuid.uuid5(_IDEMPOTENCY_NAMESPACE, idempotency_key).hex if idempotency_key else uuid.uuid4().hex
+    )
+    start = WithStartWorkflowOperation(
+        DisputeWorkflow.run,
+        OpenDispute(case_id=case_id, registration=body.model_dump(mode="json"), actor=actor),
+        id=workflow_id(case_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    try:
+        await client.execute_update_with_start_workflow(DisputeWorkflow.snapshot, start_workflow_operation=start)
+    except (WorkflowUpdateFailedError, RPCError) as err:
+        raise _workflow_error(err) from err
+    session.expire_all()
+    return case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
+
+
+async def act(
+    *, session: Session, client: Client, case_id: str, event: str, body: BaseModel, actor: Actor, request_id: str = ""
+) -> ActionOutcome:
+    case = repo.get_case(session=session, case_id=case_id)
+    payload = body.model_dump(mode="json", exclude_none=True)
+    # Quick answer from the projection; the workflow's validator decides for good.
+    lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
+    handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        result = await handle.execute_update(
+            DisputeWorkflow.apply_event, StaffAction(event=event, payload=payload, actor=actor, request_id=request_id)
+        )
+    except (WorkflowUpdateFailedError, RPCError) as err:
+        raise _workflow_error(err) from err
+    return ActionOutcome(
+        case_id=result.case_id,
+        event=result.event,
+        from_status=result.from_status,
+        status=result.status,
+        status_label=lifecycle.STATE_LABELS[result.status],
+        seq=result.seq,
+        at=result.at,
+        allowed_events=result.allowed_events,
+        document_ids=result.document_ids,
+        session_id=result.session_id,
+    )
+
+
+def get(*, session: Session, case_id: str) -> CasePublic:
+    return case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
+
+
+def search(
+    *,
+    session: Session,
+    status: str | None,
+    committee_id: str | None,
+    registered_from: date | None,
+    registered_to: date | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> CasesPublic:
+    rows, total = repo.search_cases(
+        session=session,
+        status=status,
+        committee_id=committee_id,
+        registered_from=registered_from,
+        registered_to=registered_to,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    return CasesPublic(items=[_summary(c) for c in rows], total=total, limit=limit, offset=offset)
+
+
+def history(*, session: Session, case_id: str) -> list[TransitionPublic]:
+    repo.get_case(session=session, case_id=case_id)
+    return [TransitionPublic.model_validate(t) for t in repo.list_transitions(session=session, case_id=case_id)]
+
+
+def allowed(*, session: Session, case_id: str) -> AllowedEvents:
+    case = repo.get_case(session=session, case_id=case_id)
+    return AllowedEvents(
+        status=case.status,
+        status_label=lifecycle.STATE_LABELS[case.status],
+        allowed_events=lifecycle.allowed_events(case.status),
+    )
+
+
+def sessions(*, session: Session, case_id: str) -> list[SessionPublic]:
+    repo.get_case(session=session, case_id=case_id)
+    return [SessionPublic.model_validate(s) for s in repo.list_sessions(session=session, case_id=case_id)]

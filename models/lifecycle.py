@@ -1,0 +1,258 @@
+"""The law of a case: every legal state and transition of shared/DOMAIN.md, in one place.
+
+`DisputeLifecycle` is the single source of truth. The API pre-checks with `next_status`, the workflow's
+Update validators call `next_status` again (the authority), and nothing else decides what may happen.
+Guards take the facts of the event as keyword arguments; `FACTS` says which facts each event needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from statemachine import State, StateMachine
+from statemachine.exceptions import TransitionNotAllowed
+
+from core.errors import IllegalTransition, RuleViolated
+
+# Reasons for `reject` (MOJ 2002 Rules art 22, Reg 31¶4), numbered as on the Nanjing notice.
+REJECT_REASONS: dict[int, str] = {
+    1: "对方当事人拒绝调解，或经多次通知未明确表示",
+    2: "不属于诊疗护理引起的纠纷",
+    3: "无明确的被申请人或具体的调解请求",
+    4: "未按要求提交相关材料",
+    5: "法律规定只能由专门机关管辖处理，或禁止采用民间调解方式解决",
+    6: "已向人民法院起诉或人民法院已经受理、已作出裁判；卫生主管部门已经受理调解",
+    7: "已经人民调解委员会调解（重复申请）",
+    8: "其他（须以文字说明理由）",
+}
+REFUSAL_REASON = 1  # PML 17: a clear refusal, or silence past the consent deadline
+
+# Grounds for `terminate`.
+TERMINATION_GROUNDS: dict[str, str] = {
+    "party_withdrew": "当事人撤回申请或明确拒绝继续调解（《人民调解法》第二十三条第二项）",
+    "court_accepted": "人民法院已经受理该纠纷（《医疗纠纷预防和处理条例》第三十一条第四款）",
+    "health_department_accepted": "卫生主管部门已经受理该纠纷的调解（《医疗纠纷预防和处理条例》第三十一条第四款）",
+    "escalation_risk": "纠纷有激化可能，须采取必要措施（《人民调解法》第二十五条）",
+}
+
+# Who must sign before an agreement is effective (Reg 39, PML 29).
+REQUIRED_SIGNERS: tuple[str, ...] = ("patient", "institution", "mediator", "committee_seal")
+
+APPLICATION_TYPES = ("joint", "one_side", "oral", "committee_initiated")
+
+STATE_LABELS: dict[str, str] = {
+    "new": "∅",
+    "registered": "已登记",
+    "awaiting_consent": "待对方同意",
+    "under_review": "受理审查",
+    "rejected": "不予受理",
+    "in_mediation": "调解中",
+    "appraisal": "鉴定中",
+    "signing": "待签署",
+    "performance": "履行中",
+    "settled": "调解成功",
+    "failed": "调解不成",
+    "terminated": "终止调解",
+    "archived": "已归档",
+}
+
+CLOSED_STATES = frozenset({"rejected", "settled", "failed", "terminated"})
+# States in which mediation is still open and may be terminated (PML 23, Reg 31¶4, PML 25). Once the
+# agreement is effective (`performance`) mediation is over: the committee only supervises performance.
+OPEN_STATES = frozenset(
+    {"registered", "awaiting_consent", "under_review", "in_mediation", "appraisal", "signing"}
+)
+
+
+class DisputeLifecycle(StateMachine):
+    """The states and events of a medical-dispute mediation case."""
+
+    new = State("∅", initial=True)
+    registered = State("已登记")
+    awaiting_consent = State("待对方同意")
+    under_review = State("受理审查")
+    rejected = State("不予受理")
+    in_mediation = State("调解中")
+    appraisal = State("鉴定中")
+    signing = State("待签署")
+    performance = State("履行中")
+    settled = State("调解成功")
+    failed = State("调解不成")
+    terminated = State("终止调解")
+    archived = State("已归档", final=True)
+
+    # Reg 31¶2–3, PML 17
+    register = new.to(registered)
+    # Reg 31¶1: a one-sided application needs the other side's consent
+    request_consent = registered.to(awaiting_consent, cond="single_sided")
+    submit_for_review = registered.to(under_review, cond="both_sides_agree")
+    record_consent = awaiting_consent.to(under_review)
+    # PML 17: refusal, or silence past the consent deadline
+    record_refusal = awaiting_consent.to(rejected)
+    consent_expired = awaiting_consent.to(rejected)
+    # Director's decision; accept starts the 30-WD clock (Reg 38)
+    accept = under_review.to(in_mediation, cond="one_to_three_mediators")
+    reject = under_review.to(rejected, cond="has_reject_reason")
+    # Reg 34/36/38: appraisal pauses the clock, may happen more than once
+    start_appraisal = in_mediation.to(appraisal)
+    finish_appraisal = appraisal.to(in_mediation)
+    # Reg 38: the committee and both parties agree
+    extend_deadline = in_mediation.to.itself(cond="extension_agreed", internal=True)
+    # Sessions (调解笔录) happen while mediating
+    schedule_session = in_mediation.to.itself(internal=True)
+    record_minutes = in_mediation.to.itself(cond="session_scheduled", internal=True)
+    # PML 29
+    draft_agreement = in_mediation.to(signing, cond="has_pml29_content")
+    revise_agreement = signing.to(in_mediation)
+    # Reg 39: effective only on the last of the four signatures
+    sign = signing.to(performance, cond=["new_signer", "completes_signatures"]) | signing.to.itself(
+        cond="new_signer", unless="completes_signatures", internal=True
+    )
+    # PML 31, 32
+    confirm_performance = performance.to(settled)
+    record_nonperformance = performance.to(settled)
+    # PML 26 / Reg 38
+    declare_failed = in_mediation.to(failed) | signing.to(failed)
+    deadline_expired = in_mediation.to(failed) | signing.to(failed)
+    # PML 23, 25; Reg 31¶4
+    terminate = (
+        registered.to(terminated, cond="has_termination_ground")
+        | awaiting_consent.to(terminated, cond="has_termination_ground")
+        | under_review.to(terminated, cond="has_termination_ground")
+        | in_mediation.to(terminated, cond="has_termination_ground")
+        | appraisal.to(terminated, cond="has_termination_ground")
+        | signing.to(terminated, cond="has_termination_ground")
+    )
+    # PML 27: only a closed case is bound into a file
+    archive = rejected.to(archived) | settled.to(archived) | failed.to(archived) | terminated.to(archived)
+
+    # --- guards: each takes the event's facts by keyword --------------------------------------------
+    def single_sided(self, application_type: str = "", **_: Any) -> bool:
+        """Only a one-sided (or oral one-sided) application waits for the other side's consent."""
+        return application_type in ("one_side", "oral")
+
+    def both_sides_agree(self, application_type: str = "", both_consented: bool = False, **_: Any) -> bool:
+        """A joint application, or a committee-initiated one with both sides' consent, goes to review."""
+        return application_type == "joint" or (application_type == "committee_initiated" and both_consented)
+
+    def one_to_three_mediators(self, mediators: Iterable[str] = (), **_: Any) -> bool:
+        """Accepting assigns one to three mediators."""
+        return 1 <= len(set(mediators)) <= 3
+
+    def has_reject_reason(self, reasons: Iterable[int] = (), reason_text: str = "", **_: Any) -> bool:
+        """A rejection needs at least one listed reason; reason 8 ("other") needs words."""
+        listed = set(reasons)
+        return bool(listed) and listed <= REJECT_REASONS.keys() and (8 not in listed or bool(reason_text.strip()))
+
+    def extension_agreed(
+        self, patient_consent: bool = False, institution_consent: bool = False, extra_days: int = 0, **_: Any
+    ) -> bool:
+        """Reg 38: an extension needs both parties' consent and a positive number of working days."""
+        return patient_consent and institution_consent and extra_days > 0
+
+    def session_scheduled(self, session_id: str = "", scheduled_sessions: Iterable[str] = (), **_: Any) -> bool:
+        """Minutes are recorded for a session that was scheduled and has no minutes yet."""
+        return session_id in set(scheduled_sessions)
+
+    def has_pml29_content(
+        self,
+        facts: str = "",
+        points_in_dispute: str = "",
+        responsibilities: str = "",
+        terms: Iterable[Mapping[str, Any]] = (),
+        **_: Any,
+    ) -> bool:
+        """PML 29: facts, points in dispute, responsibilities, terms with manner and deadline of performance."""
+        terms = list(terms)
+        return bool(facts and points_in_dispute and responsibilities and terms) and all(
+            term.get("manner") and (term.get("deadline") or term.get("deadline_text")) for term in terms
+        )
+
+    def new_signer(self, signer: str = "", signed: Iterable[str] = (), **_: Any) -> bool:
+        """Each of the four signs once."""
+        return signer in REQUIRED_SIGNERS and signer not in set(signed)
+
+    def completes_signatures(self, signer: str = "", signed: Iterable[str] = (), **_: Any) -> bool:
+        """Reg 39: both parties, the mediator and the committee seal."""
+        return set(REQUIRED_SIGNERS) <= set(signed) | {signer}
+
+    def has_termination_ground(self, ground: str = "", **_: Any) -> bool:
+        """A termination names one of the legal grounds."""
+        return ground in TERMINATION_GROUNDS
+
+
+EVENTS: tuple[str, ...] = tuple(event.id for event in DisputeLifecycle._events)  # type: ignore[attr-defined]
+STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: ignore[attr-defined]
+
+# The rule each guard stands for, shown when the guard refuses.
+_GUARD_RULES: dict[str, str] = {
+    "single_sided": "request_consent is only for a one-sided application (Reg 31¶1)",
+    "both_sides_agree": "submit_for_review needs a joint application, or a committee-initiated one with both "
+    "sides' consent; a one-sided application must first get the other side's consent (Reg 31¶1)",
+    "one_to_three_mediators": "accept must assign one to three mediators",
+    "has_reject_reason": "reject needs at least one reason from the list (1–8); reason 8 needs a reason in words",
+    "extension_agreed": "an extension needs the consent of both parties and a positive number of working days (Reg 38)",
+    "session_scheduled": "minutes can only be recorded for a scheduled session",
+    "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
+    "and terms with the manner and deadline of performance (PML 29)",
+    "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39)",
+    "has_termination_ground": "terminate needs one of the legal grounds: " + ", ".join(TERMINATION_GROUNDS),
+}
+
+
+def machine_at(status: str) -> DisputeLifecycle:
+    if status not in STATES:
+        raise ValueError(f"unknown state {status!r}")
+    return DisputeLifecycle(start_value=status)
+
+
+def allowed_events(status: str) -> list[str]:
+    """The events the law allows from `status`, before looking at any data."""
+    sm = machine_at(status)
+    return sorted({event.id for event in sm.allowed_events})
+
+
+def next_status(status: str, event: str, facts: Mapping[str, Any] | None = None) -> str:
+    """The state `event` leads to from `status` given its facts, or an error naming what is allowed.
+
+    Raises IllegalTransition when the event is not legal in this state at all, and RuleViolated
+    when it is, but the facts break a guard.
+    """
+    facts = dict(facts or {})
+    allowed = allowed_events(status)
+    if event not in allowed:
+        raise IllegalTransition(
+            f"'{event}' is not allowed when the case is {status} ({STATE_LABELS.get(status, status)}); "
+            f"allowed: {', '.join(allowed) or 'none'}",
+            state=status,
+            event=event,
+            allowed=allowed,
+        )
+    sm = machine_at(status)
+    try:
+        sm.send(event, **facts)
+    except TransitionNotAllowed:
+        failed = _failed_guards(sm, status, event, facts)
+        rules = "; ".join(_GUARD_RULES.get(name, name) for name in failed) or "a guard refused"
+        raise RuleViolated(f"'{event}' refused: {rules}", state=status, event=event, rules=failed) from None
+    return str(sm.current_state_value)
+
+
+def _failed_guards(sm: DisputeLifecycle, status: str, event: str, facts: Mapping[str, Any]) -> list[str]:
+    names: list[str] = []
+    state = getattr(DisputeLifecycle, status)
+    for transition in state.transitions:
+        if event not in transition.event.split(" "):
+            continue
+        for spec in transition.cond.list if hasattr(transition.cond, "list") else []:
+            name = getattr(spec, "func", spec)
+            name = getattr(name, "__name__", str(name))
+            guard = getattr(sm, name, None)
+            if callable(guard) and not guard(**facts):
+                names.append(name)
+    return sorted(set(names) - {"completes_signatures"})
+
+
+def is_closed(status: str) -> bool:
+    return status in CLOSED_STATES

@@ -1,0 +1,329 @@
+"""Data access. Keyword-only functions; the caller commits once, at the boundary of its unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from core.errors import NotFound
+from models.lifecycle import CLOSED_STATES
+from models.schemas import SHANGHAI
+from models.tables import (
+    Case,
+    Committee,
+    Document,
+    DocumentContent,
+    MediationSession,
+    NumberSequence,
+    Transition,
+)
+
+
+def create_schema(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+# ---------------------------------------------------------------- committees and numbers ------------
+def get_committee(*, session: Session, committee_id: str) -> Committee:
+    committee = session.get(Committee, committee_id)
+    if committee is None:
+        raise NotFound(f"committee {committee_id!r} not found")
+    return committee
+
+
+def list_committees(*, session: Session) -> Sequence[Committee]:
+    return session.exec(select(Committee).order_by(Committee.id)).all()
+
+
+def save_committee(*, session: Session, committee: Committee) -> Committee:
+    return session.merge(committee)
+
+
+def next_number(*, session: Session, committee_id: str, year: int, kind: str) -> int:
+    """The next number of `kind` for a committee and year. Atomic on SQLite and PostgreSQL."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(NumberSequence)
+        .values(committee_id=committee_id, year=year, kind=kind, last=0)
+        .on_conflict_do_nothing()
+    )
+    result = session.execute(
+        update(NumberSequence)
+        .where(
+            col(NumberSequence.committee_id) == committee_id,
+            col(NumberSequence.year) == year,
+            col(NumberSequence.kind) == kind,
+        )
+        .values(last=NumberSequence.last + 1)
+        .returning(NumberSequence.last)
+    )
+    return int(result.scalar_one())
+
+
+def format_number(pattern: str, *, committee: Committee, year: int, seq: int) -> str:
+    return pattern.format(year=year, short=committee.short_name, seq=seq)
+
+
+# ---------------------------------------------------------------- cases -----------------------------
+def _search_text(registration: dict[str, Any], number: str) -> str:
+    names = [registration["patient"]["name"], registration["institution"]["name"]]
+    names += [rep["name"] for rep in registration.get("patient_representatives", [])]
+    if registration.get("insurer"):
+        names.append(registration["insurer"]["name"])
+    return "\n".join([number, *names, registration["facts"], registration["requests"]]).lower()
+
+
+def create_case(
+    *, session: Session, case_id: str, registration: dict[str, Any], at: datetime, actor: dict[str, str]
+) -> Case:
+    """Write a registered case and its first transition. A second call with the same id changes nothing."""
+    existing = session.get(Case, case_id)
+    if existing is not None:
+        return existing
+    committee = get_committee(session=session, committee_id=registration["committee_id"])
+    year = at.astimezone(SHANGHAI).year
+    seq = next_number(session=session, committee_id=committee.id, year=year, kind="case")
+    number = format_number(committee.case_number_pattern, committee=committee, year=year, seq=seq)
+    case = Case(
+        id=case_id,
+        number=number,
+        committee_id=committee.id,
+        status="registered",
+        application_type=registration["application_type"],
+        applicant_side=registration.get("applicant_side"),
+        both_consented=bool(registration.get("both_consented")),
+        patient_name=registration["patient"]["name"],
+        institution_name=registration["institution"]["name"],
+        facts=registration["facts"],
+        claim_amount=Decimal(str(registration["claim_amount"])),
+        requests=registration["requests"],
+        registration=registration,
+        search_text=_search_text(registration, number),
+        version=1,
+        registered_at=at,
+        updated_at=at,
+    )
+    session.add(case)
+    session.add(
+        Transition(
+            case_id=case_id,
+            seq=1,
+            event="register",
+            from_status="new",
+            to_status="registered",
+            actor_id=actor["id"],
+            actor_name=actor["name"],
+            actor_role=actor["role"],
+            at=at,
+            payload=registration,
+        )
+    )
+    session.flush()
+    return case
+
+
+def get_case(*, session: Session, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id!r} not found")
+    return case
+
+
+def search_cases(
+    *,
+    session: Session,
+    status: str | None = None,
+    committee_id: str | None = None,
+    registered_from: date | None = None,
+    registered_to: date | None = None,
+    q: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[Sequence[Case], int]:
+    """Cases matching every given filter, newest first, with the total count for paging.
+    Dates are days in Asia/Shanghai, both ends included; `q` looks in names, facts, requests and number."""
+    filters = []
+    if status:
+        filters.append(col(Case.status) == status)
+    if committee_id:
+        filters.append(col(Case.committee_id) == committee_id)
+    if registered_from:
+        filters.append(col(Case.registered_at) >= datetime.combine(registered_from, time(), SHANGHAI))
+    if registered_to:
+        filters.append(
+            col(Case.registered_at) < datetime.combine(registered_to + timedelta(days=1), time(), SHANGHAI)
+        )
+    if q:
+        filters.append(col(Case.search_text).contains(q.strip().lower(), autoescape=True))
+    total = session.exec(select(func.count()).select_from(Case).where(*filters)).one()
+    rows = session.exec(
+        select(Case)
+        .where(*filters)
+        .order_by(col(Case.registered_at).desc(), col(Case.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, int(total)
+
+
+def guard_facts(*, session: Session, case: Case) -> dict[str, Any]:
+    """The facts of a case that the lifecycle's guards read, besides the event's own payload."""
+    return {
+        "application_type": case.application_type,
+        "both_consented": case.both_consented,
+        "signed": sorted(case.signatures),
+        "scheduled_sessions": [
+            s.id
+            for s in session.exec(select(MediationSession).where(MediationSession.case_id == case.id)).all()
+            if s.minutes is None
+        ],
+    }
+
+
+# ---------------------------------------------------------------- transitions -----------------------
+def record_transition(
+    *,
+    session: Session,
+    case_id: str,
+    seq: int,
+    event: str,
+    from_status: str,
+    to_status: str,
+    actor: dict[str, str],
+    at: datetime,
+    payload: dict[str, Any],
+    request_id: str = "",
+) -> bool:
+    """Write one transition and update the case projection. Returns False if (case, seq) was written before."""
+    exists = session.exec(
+        select(Transition.id).where(Transition.case_id == case_id, Transition.seq == seq)
+    ).first()
+    if exists is not None:
+        return False
+    case = get_case(session=session, case_id=case_id)
+    session.add(
+        Transition(
+            case_id=case_id,
+            seq=seq,
+            event=event,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor["id"],
+            actor_name=actor["name"],
+            actor_role=actor["role"],
+            at=at,
+            payload=payload,
+            request_id=request_id,
+        )
+    )
+    _project(session=session, case=case, event=event, payload=payload, at=at, seq=seq)
+    case.status = to_status
+    case.version = seq
+    case.updated_at = at
+    if to_status in CLOSED_STATES and case.closed_at is None:
+        case.closed_at = at
+    session.add(case)
+    session.flush()
+    return True
+
+
+def _project(*, session: Session, case: Case, event: str, payload: dict[str, Any], at: datetime, seq: int) -> None:
+    """What an event changes in the case projection besides its state."""
+    if event == "accept":
+        case.mediators = list(payload["mediators"])
+        case.accepted_at = at
+    elif event == "draft_agreement":
+        case.agreement = {k: v for k, v in payload.items() if not k.startswith("_")}
+        case.agreement_version += 1
+        case.signatures = {}
+    elif event == "revise_agreement":
+        case.signatures = {}
+        for doc in session.exec(
+            select(Document).where(Document.case_id == case.id, Document.kind == "agreement")
+        ).all():
+            doc.superseded = True
+            session.add(doc)
+    elif event == "sign":
+        case.signatures = {**case.signatures, payload["signer"]: payload}
+    elif event == "schedule_session":
+        session.add(
+            MediationSession(
+                id=payload["session_id"],
+                case_id=case.id,
+                scheduled_seq=seq,
+                scheduled_at=datetime.fromisoformat(payload["scheduled_at"]),
+                place=payload["place"],
+                mediators=payload["mediators"],
+                attendees=payload.get("attendees", []),
+            )
+        )
+    elif event == "record_minutes":
+        minutes = session.get(MediationSession, payload["session_id"])
+        if minutes is not None:
+            minutes.minutes = payload
+            minutes.minutes_seq = seq
+            session.add(minutes)
+    elif event in ("reject", "record_refusal", "consent_expired", "declare_failed", "deadline_expired",
+                   "terminate", "confirm_performance", "record_nonperformance"):
+        case.outcome = {"event": event, **payload}
+    elif event == "archive":
+        case.archived_at = at
+
+
+def list_transitions(*, session: Session, case_id: str) -> Sequence[Transition]:
+    return session.exec(select(Transition).where(Transition.case_id == case_id).order_by(col(Transition.seq))).all()
+
+
+def list_sessions(*, session: Session, case_id: str) -> Sequence[MediationSession]:
+    return session.exec(
+        select(MediationSession)
+        .where(MediationSession.case_id == case_id)
+        .order_by(col(MediationSession.scheduled_seq))
+    ).all()
+
+
+# ---------------------------------------------------------------- documents -------------------------
+def find_document(*, session: Session, case_id: str, kind: str, lang: str, source_seq: int) -> Document | None:
+    return session.exec(
+        select(Document).where(
+            Document.case_id == case_id,
+            Document.kind == kind,
+            Document.lang == lang,
+            Document.source_seq == source_seq,
+        )
+    ).first()
+
+
+def save_document(*, session: Session, document: Document, data: bytes) -> Document:
+    session.add(document)
+    session.add(DocumentContent(document_id=document.id, data=data))
+    session.flush()
+    return document
+
+
+def list_documents(*, session: Session, case_id: str) -> Sequence[Document]:
+    return session.exec(
+        select(Document).where(Document.case_id == case_id).order_by(col(Document.source_seq), col(Document.lang))
+    ).all()
+
+
+def get_document(*, session: Session, document_id: str) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"document {document_id!r} not found")
+    return document
+
+
+def get_document_content(*, session: Session, document_id: str) -> bytes:
+    content = session.get(DocumentContent, document_id)
+    if content is None:
+        raise NotFound(f"document {document_id!r} has no content")
+    return content.data

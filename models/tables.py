@@ -1,0 +1,140 @@
+"""The persisted projection of cases: committees, cases, transitions, sessions and documents.
+
+The workflow is the source of truth for a case's life; these rows are what the API reads. Each row
+written by an activity has a natural key (case, sequence number) so that a retried activity never
+writes it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+
+
+class Committee(SQLModel, table=True):
+    __tablename__ = "committees"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)  # 上海市黄浦区医疗纠纷人民调解委员会
+    short_name: str = Field(max_length=20)  # 沪黄, used in document numbers
+    city: str = Field(default="", max_length=100)
+    # Numbering patterns: {year}, {short} and {seq} are filled in.
+    case_number_pattern: str = Field(default="〔{year}〕{short}医调字第{seq}号", max_length=100)
+    agreement_number_pattern: str = Field(default="〔{year}〕{short}医调协字第{seq}号", max_length=100)
+
+
+class NumberSequence(SQLModel, table=True):
+    """The last number used per committee, year and kind of number."""
+
+    __tablename__ = "number_sequences"
+
+    committee_id: str = Field(primary_key=True, foreign_key="committees.id", max_length=64)
+    year: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=32)
+    last: int = 0
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: str = Field(primary_key=True, max_length=64)
+    number: str = Field(index=True, unique=True, max_length=100)
+    committee_id: str = Field(foreign_key="committees.id", index=True, max_length=64)
+    status: str = Field(index=True, max_length=32)
+    application_type: str = Field(max_length=32)
+    applicant_side: str | None = Field(default=None, max_length=32)
+    both_consented: bool = False
+    patient_name: str = Field(max_length=200)
+    institution_name: str = Field(max_length=200)
+    facts: str = Field(sa_column=Column(Text, nullable=False))
+    claim_amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    requests: str = Field(sa_column=Column(Text, nullable=False))
+    registration: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    mediators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    agreement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    agreement_version: int = 0
+    signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    version: int = 0  # sequence number of the last transition
+    registered_at: datetime = _ts(nullable=False, index=True)
+    updated_at: datetime = _ts(nullable=False)
+    accepted_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+    archived_at: datetime | None = _ts(nullable=True)
+
+
+class Transition(SQLModel, table=True):
+    """One row per lifecycle event: who did what, when, from which state to which, with what data."""
+
+    __tablename__ = "transitions"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_transition_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    seq: int
+    event: str = Field(max_length=40)
+    from_status: str = Field(max_length=32)
+    to_status: str = Field(max_length=32)
+    actor_id: str = Field(max_length=100)
+    actor_name: str = Field(max_length=200)
+    actor_role: str = Field(max_length=32)
+    at: datetime = _ts(nullable=False)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    request_id: str = Field(default="", max_length=100)
+
+
+class MediationSession(SQLModel, table=True):
+    """A scheduled mediation session (调解会) and, once held, its minutes (调解笔录)."""
+
+    __tablename__ = "mediation_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    scheduled_seq: int
+    scheduled_at: datetime = _ts(nullable=False)
+    place: str = Field(max_length=200)
+    mediators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    minutes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    minutes_seq: int | None = None
+
+
+class Document(SQLModel, table=True):
+    """A generated document. Never edited: a correction is a new version, the old one is kept."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "lang", "source_seq", name="uq_document_source"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    kind: str = Field(max_length=40)
+    lang: str = Field(max_length=8)
+    version: int
+    number: str = Field(max_length=100)
+    title: str = Field(max_length=200)
+    source_seq: int  # the transition that produced it
+    sha256: str = Field(max_length=64)
+    size: int
+    media_type: str = Field(default="application/pdf", max_length=100)
+    superseded: bool = False
+    created_at: datetime = _ts(nullable=False)
+
+
+class DocumentContent(SQLModel, table=True):
+    __tablename__ = "document_contents"
+
+    document_id: str = Field(primary_key=True, foreign_key="documents.id", max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
