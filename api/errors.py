@@ -57,9 +57,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
-        fields = ", ".join(sorted({e["field"] for e in errors}))
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse(
-            {"detail": f"invalid request: {fields}", "code": "invalid_payload", "errors": errors}, status_code=422
+            {"detail": f"invalid request: {detail}", "code": "invalid_payload", "errors": errors}, status_code=422
         )
 
     @app.exception_handler(StarletteHTTPException)

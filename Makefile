@@ -1,0 +1,43 @@
+# The two commands: `make run` (the embedded stack) and `make test` (the whole suite).
+# Each one bootstraps .venv with the pinned dependencies and the system packages the PDFs need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
+
+.PHONY: run test bench system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing system packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing system packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+run: $(STAMP) system-packages
+	$(BIN)/mediation run
+
+test: $(STAMP) system-packages
+	$(BIN)/pytest
+
+bench: $(STAMP) system-packages
+	$(BIN)/python -m bench.round_trip
+
+clean:
+	rm -rf $(VENV) data

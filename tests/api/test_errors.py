@@ -1,0 +1,133 @@
+"""Bad input gets a clear 4xx naming what is wrong; nothing already recorded is lost; never a 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.factories import registration
+
+
+async def registered(api: httpx.AsyncClient, **changes) -> dict:
+    response = await api.post("/cases", json=registration(**changes))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+class TestIllegalActions:
+    async def test_accept_before_consent_is_409_with_state_and_allowed_events(self, api):
+        case = await registered(api)
+        response = await api.post(f"/cases/{case['id']}/accept", json={"mediators": ["陈调解员"]})
+        assert response.status_code == 409
+        body = response.json()
+        assert body["code"] == "illegal_transition"
+        assert body["state"] == "registered"
+        assert body["allowed_events"] == ["request_consent", "submit_for_review", "terminate"]
+        # nothing recorded is lost or changed
+        assert (await api.get(f"/cases/{case['id']}")).json()["status"] == "registered"
+        assert len((await api.get(f"/cases/{case['id']}/history")).json()) == 1
+
+    async def test_one_sided_application_cannot_skip_consent(self, api):  # Reg 31¶1
+        case = await registered(api)
+        response = await api.post(f"/cases/{case['id']}/submit-for-review", json={})
+        assert response.status_code == 409
+        assert response.json()["code"] == "rule_violated"
+        assert "Reg 31" in response.json()["detail"]
+
+    async def test_signing_twice_for_the_same_party_is_refused(self, api):  # Reg 39
+        from tests.factories import SIGNATURES, agreement
+
+        case = await registered(api, application_type="joint", applicant_side=None)
+        cid = case["id"]
+        for path, body in [("submit-for-review", {}), ("accept", {"mediators": ["陈调解员"]}),
+                           ("draft-agreement", agreement()), ("sign", SIGNATURES[0])]:
+            assert (await api.post(f"/cases/{cid}/{path}", json=body)).status_code == 200
+        again = await api.post(f"/cases/{cid}/sign", json=SIGNATURES[0])
+        assert again.status_code == 409 and "Reg 39" in again.json()["detail"]
+
+    async def test_minutes_for_an_unknown_session_are_refused(self, api):
+        case = await registered(api, application_type="joint", applicant_side=None)
+        cid = case["id"]
+        await api.post(f"/cases/{cid}/submit-for-review", json={})
+        await api.post(f"/cases/{cid}/accept", json={"mediators": ["陈调解员"]})
+        response = await api.post(
+            f"/cases/{cid}/record-minutes",
+            json={"session_id": "nope", "held_at": "2026-11-25T09:30:00", "recorder": "刘",
+                  "attendees": ["王"], "statements": [{"speaker": "王", "text": "陈述"}]},
+        )
+        assert response.status_code == 409
+
+
+class TestUnknownThings:
+    async def test_unknown_case_is_404(self, api):
+        for path in ["/cases/doesnotexist", "/cases/doesnotexist/history", "/cases/doesnotexist/documents",
+                     "/cases/doesnotexist/allowed-events", "/documents/doesnotexist", "/documents/nope/pdf"]:
+            response = await api.get(path)
+            assert response.status_code == 404, path
+            assert response.json()["code"] == "not_found"
+        response = await api.post("/cases/doesnotexist/accept", json={"mediators": ["陈调解员"]})
+        assert response.status_code == 404
+
+    async def test_unknown_committee_is_422_naming_the_field(self, api):
+        response = await api.post("/cases", json=registration(committee_id="atlantis"))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "committee_id"
+
+
+class TestInvalidPayloads:
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"claim_amount": "-1"}, "claim_amount"),
+            ({"claim_amount": "12.345"}, "claim_amount"),
+            ({"claim_amount": "abc"}, "claim_amount"),
+            ({"facts": ""}, "facts"),
+            ({"application_type": "fax"}, "application_type"),
+            ({"patient": {"name": "王", "id_number": "123"}}, "patient.id_number"),
+            ({"institution": {"name": "某医院"}}, "institution.legal_representative"),
+            ({"unexpected": 1}, "unexpected"),
+        ],
+    )
+    async def test_registration_errors_name_the_field(self, api, changes, field):
+        response = await api.post("/cases", json=registration(**changes))
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["code"] == "invalid_payload"
+        assert field in [e["field"] for e in body["errors"]]
+
+    async def test_one_sided_application_must_say_who_applied(self, api):
+        response = await api.post("/cases", json=registration(applicant_side=None))
+        assert response.status_code == 422
+        assert "applicant_side" in response.json()["detail"]
+
+    async def test_more_than_five_representatives_refused(self, api):  # at most 5 per side
+        reps = [{"name": f"亲属{i}", "relation": "患者之子"} for i in range(6)]
+        response = await api.post("/cases", json=registration(patient_representatives=reps))
+        assert response.status_code == 422
+
+    async def test_reject_without_reason_is_422(self, api):
+        case = await registered(api, application_type="joint", applicant_side=None)
+        await api.post(f"/cases/{case['id']}/submit-for-review", json={})
+        response = await api.post(f"/cases/{case['id']}/reject", json={"reasons": []})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "reasons"
+
+    async def test_garbage_never_gives_a_500(self, api):
+        case = await registered(api)
+        probes = [
+            api.post("/cases", content=b"{not json", headers={"content-type": "application/json"}),
+            api.post("/cases", content=b"\xff\xfe", headers={"content-type": "application/json"}),
+            api.post("/cases", json=[]),
+            api.post("/cases", json={"claim_amount": 1e308}),
+            api.post(f"/cases/{case['id']}/accept", json={"mediators": "陈"}),
+            api.post(f"/cases/{case['id']}/sign", json={"signer": "nobody", "signed_by": "x"}),
+            api.get("/cases", params={"limit": "-1"}),
+            api.get("/cases", params={"status": "flying"}),
+            api.get("/cases", params={"registered_from": "yesterday"}),
+            api.get("/cases/" + "x" * 500),
+            api.get("/documents/abc/pdf", params={"lang": "fr"}),
+        ]
+        for probe in probes:
+            response = await probe
+            assert 400 <= response.status_code < 500, response.text
+            assert "detail" in response.json()
