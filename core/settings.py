@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     temporal_ui_port: int = 8233
     log_level: str = "INFO"
+    action_timeout_seconds: float = 30.0  # how long the API waits for the workflow to apply an action
 
     @property
     def effective_database_url(self) -> str:

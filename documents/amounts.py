@@ -3,7 +3,8 @@
 `chinese_capital` gives the 大写 form of a yuan amount (中文大写金额), following the rules of the
 People's Bank of China for payment instruments (《支付结算办法》附件《正确填写票据和结算凭证的基本规定》):
 
-* digits 零壹贰叁肆伍陆柒捌玖, units 拾佰仟 inside a section, sections 万 亿 万亿;
+* digits 零壹贰叁肆伍陆柒捌玖, units 拾佰仟 inside a section, sections 万 and 亿
+  (amounts of 一万亿 yuan and more are refused);
   a leading ten is written 壹拾 (壹拾万, never 拾万);
 * one 零 stands for any run of zeros between two written digits, also across a 万 or 亿 section
   (100005 -> 壹拾万零伍, 100000001 -> 壹亿零壹); no 零 for trailing zeros (1100000 -> 壹佰壹拾万);
@@ -21,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 UNITS = ("仟", "佰", "拾", "")  # inside a four-digit section, from the left
-SECTIONS = ("", "万", "亿", "万亿")  # from the right; 10^16 yuan and more are refused
+SECTIONS = ("", "万", "亿")  # from the right; 一万亿 (10^12) yuan and more are refused
 FEN = Decimal("0.01")
 LIMIT = 10 ** (4 * len(SECTIONS))
 

@@ -11,7 +11,16 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from models.lifecycle import REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
 
@@ -29,7 +38,20 @@ LocalTime = Annotated[
     AfterValidator(to_shanghai),
     PlainSerializer(lambda v: to_shanghai(v).isoformat(), return_type=str, when_used="json"),
 ]
-Yuan = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, examples=["120000.00"])]
+
+
+def _no_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError("give amounts as decimal strings such as \"120000.00\", not as floating-point numbers")
+    return value
+
+
+Yuan = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(ge=0, max_digits=14, decimal_places=2),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "examples": ["120000.00"]}),
+]
 Text = Annotated[str, Field(min_length=1, max_length=20000)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header
 from pydantic import BaseModel
 
-from api.deps import ActorDep, CaseId, SessionDep, TemporalDep
+from api.deps import ActorDep, CaseId, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.schemas import ACTION_SCHEMAS, ActionOutcome
@@ -39,6 +39,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
         session: SessionDep,
         client: TemporalDep,
         actor: ActorDep,
+        settings: SettingsDep,
         x_request_id: Annotated[str | None, Header(max_length=100)] = None,
     ) -> ActionOutcome:
         return await cases.act(
@@ -48,6 +49,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
             event=event,
             body=body,
             actor=actor,
+            timeout=settings.action_timeout_seconds,
             request_id=x_request_id or "",
         )
 

@@ -51,6 +51,7 @@ async def register(
         body=body,
         actor=actor,
         idempotency_key=idempotency_key,
+        timeout=settings.action_timeout_seconds,
     )
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -66,8 +71,22 @@ def _workflow_error(err: Exception) -> DomainError:
     return Unavailable(f"the workflow service did not complete the action: {err}")
 
 
+def _timed_out(timeout: float, case_id: str) -> Unavailable:
+    return Unavailable(
+        f"the workflow worker did not answer within {timeout:g} s; the action may still be applied when it "
+        f"comes back: check GET /cases/{case_id}/history before repeating it"
+    )
+
+
 async def register(
-    *, session: Session, client: Client, task_queue: str, body: CaseCreate, actor: Actor, idempotency_key: str | None
+    *,
+    session: Session,
+    client: Client,
+    task_queue: str,
+    body: CaseCreate,
+    actor: Actor,
+    idempotency_key: str | None,
+    timeout: float,
 ) -> CasePublic:
     try:
         repo.get_committee(session=session, committee_id=body.committee_id)
@@ -84,27 +103,42 @@ async def register(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     try:
-        await client.execute_update_with_start_workflow(DisputeWorkflow.snapshot, start_workflow_operation=start)
+        await client.execute_update_with_start_workflow(
+            DisputeWorkflow.snapshot, start_workflow_operation=start, rpc_timeout=timedelta(seconds=timeout)
+        )
     except (WorkflowUpdateFailedError, RPCError) as err:
         raise _workflow_error(err) from err
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _timed_out(timeout, case_id) from None
     session.expire_all()
     return case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
 
 
 async def act(
-    *, session: Session, client: Client, case_id: str, event: str, body: BaseModel, actor: Actor, request_id: str = ""
+    *,
+    session: Session,
+    client: Client,
+    case_id: str,
+    event: str,
+    body: BaseModel,
+    actor: Actor,
+    timeout: float,
+    request_id: str = "",
 ) -> ActionOutcome:
     case = repo.get_case(session=session, case_id=case_id)
     payload = body.model_dump(mode="json", exclude_none=True)
     # Quick answer from the projection; the workflow's validator decides for good.
     lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
     handle = client.get_workflow_handle(workflow_id(case_id))
+    action = StaffAction(event=event, payload=payload, actor=actor, request_id=request_id)
     try:
         result = await handle.execute_update(
-            DisputeWorkflow.apply_event, StaffAction(event=event, payload=payload, actor=actor, request_id=request_id)
+            DisputeWorkflow.apply_event, action, rpc_timeout=timedelta(seconds=timeout)
         )
     except (WorkflowUpdateFailedError, RPCError) as err:
         raise _workflow_error(err) from err
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _timed_out(timeout, case_id) from None
     return ActionOutcome(
         case_id=result.case_id,
         event=result.event,

@@ -81,6 +81,7 @@ class TestInvalidPayloads:
             ({"claim_amount": "-1"}, "claim_amount"),
             ({"claim_amount": "12.345"}, "claim_amount"),
             ({"claim_amount": "abc"}, "claim_amount"),
+            ({"claim_amount": 1200.5}, "claim_amount"),  # a float, not a decimal
             ({"facts": ""}, "facts"),
             ({"application_type": "fax"}, "application_type"),
             ({"patient": {"name": "王", "id_number": "123"}}, "patient.id_number"),
@@ -131,3 +132,35 @@ class TestInvalidPayloads:
             response = await probe
             assert 400 <= response.status_code < 500, response.text
             assert "detail" in response.json()
+
+
+class TestWorkflowServiceDown:
+    async def test_no_worker_answers_503_and_the_case_is_kept(self, temporal_env, database_url, api):
+        """With no worker on the task queue the API says so within its timeout; nothing recorded is lost."""
+        from api.main import create_app
+        from core.settings import Settings
+
+        case = (await api.post("/cases", json=registration())).json()
+        settings = Settings(database_url=database_url, task_queue="no-worker-here", action_timeout_seconds=1)
+        app = create_app(settings, temporal=temporal_env.client)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+                response = await other.post("/cases", json=registration())
+                assert response.status_code == 503
+                assert "did not answer" in response.json()["detail"]
+                still = await other.get(f"/cases/{case['id']}")
+                assert still.status_code == 200 and still.json()["status"] == "registered"
+
+    async def test_unreachable_temporal_answers_503(self, database_url):
+        from api.main import create_app
+        from core.settings import Settings
+
+        settings = Settings(database_url=database_url, temporal_address="127.0.0.1:1")
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+                response = await other.post("/cases", json=registration())
+                assert response.status_code == 503
+                assert response.json()["code"] == "unavailable"

@@ -1,0 +1,225 @@
+"""Renders a document (HTML template + context dataclass) to an archival PDF.
+
+A kind of document is a template per language plus a context dataclass (documents/contexts.py),
+registered in `KINDS`. `render_html` fills the template (Jinja2, autoescaped: every value from a
+context is text, never markup), `render_pdf` lays it out with WeasyPrint as PDF/A-3b and attaches
+the context as JSON (`<kind>.json`), so an auditor can compare the printed text with its data.
+
+WeasyPrint may only read the files of documents/static/ (`StaticURLFetcher`); any other URL
+stops the rendering with `DocumentRenderError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import mimetypes
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from weasyprint import HTML, Attachment
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from documents.amounts import chinese_capital, chinese_numeral, format_yuan
+from documents.contexts import AgreementContext
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+LANGUAGES = ("zh", "en")
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+PDF_VARIANT = "pdf/a-3b"
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentKind:
+    """What a kind of document needs: its context type, its titles, its template per language."""
+
+    name: str  # "agreement": templates <name>.<lang>.html, attachment <name>.json
+    context_type: type
+    titles: Mapping[str, str]  # per language
+
+    def template(self, lang: str) -> str:
+        return f"{self.name}.{lang}.html"
+
+    @property
+    def attachment_name(self) -> str:
+        return f"{self.name}.json"
+
+
+KINDS: dict[str, DocumentKind] = {
+    kind.name: kind
+    for kind in (
+        DocumentKind(
+            name="agreement",
+            context_type=AgreementContext,
+            titles={"zh": "人民调解协议书", "en": "People's Mediation Agreement"},
+        ),
+    )
+}
+
+
+class DocumentRenderError(RuntimeError):
+    """The document could not be rendered (e.g. it asked for a resource outside documents/static/)."""
+
+
+class ResourceRefused(ValueError):
+    """A URL that the renderer may not read."""
+
+
+# --- Formatting filters -------------------------------------------------------------------------
+
+
+def _local(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(SHANGHAI)
+        return value.date()
+    return value
+
+
+def format_date(value: date | datetime, lang: str) -> str:
+    """2026年11月23日 (zh) or 2026-11-23 (en); an aware datetime is first put in Asia/Shanghai."""
+    day = _local(value)
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.isoformat()
+
+
+@pass_context
+def _date_filter(context: Context, value: date | datetime | None) -> str:
+    return "" if value is None else format_date(value, context["lang"])
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        date=_date_filter,
+        yuan=format_yuan,
+        capital=chinese_capital,
+        cn_numeral=chinese_numeral,
+    )
+    return env
+
+
+ENV = _environment()
+
+
+# --- Resources ----------------------------------------------------------------------------------
+
+
+class StaticURLFetcher(URLFetcher):
+    """Serves file: URLs inside documents/static/ and refuses every other URL (ResourceRefused).
+
+    Refusals are fatal (`fail_on_errors`): WeasyPrint stops instead of printing without the resource.
+    """
+
+    def __init__(self, root: Path = STATIC_DIR) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=True)
+        self.root = root.resolve()
+
+    def path_of(self, url: str) -> Path:
+        """The file inside the static folder that `url` names; ResourceRefused otherwise."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+            raise ResourceRefused(f"only files of {self.root} may be read, not {url!r}")
+        path = Path(url2pathname(unquote(parts.path))).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise ResourceRefused(f"only files of {self.root} may be read, not {url!r}")
+        return path
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        path = self.path_of(url)
+        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime_type})
+
+
+# --- Context as JSON ----------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in a document's JSON")
+
+
+def context_json(context: Any) -> bytes:
+    """The context as UTF-8 JSON: dataclasses as objects, tuples as lists, Decimal as string, dates ISO."""
+    return json.dumps(
+        dataclasses.asdict(context), default=_jsonable, ensure_ascii=False, indent=2, sort_keys=True
+    ).encode("utf-8")
+
+
+# --- Rendering ----------------------------------------------------------------------------------
+
+
+def _kind(kind: str, context: Any, lang: str) -> DocumentKind:
+    if kind not in KINDS:
+        raise ValueError(f"no document of kind {kind!r}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"no language {lang!r}; one of {LANGUAGES}")
+    spec = KINDS[kind]
+    if not isinstance(context, spec.context_type):
+        raise TypeError(f"a {kind} is rendered from {spec.context_type.__name__}, not {type(context).__name__}")
+    return spec
+
+
+def _created(context: Any) -> datetime | None:
+    drafted = getattr(context, "drafted_at", None)
+    return drafted if isinstance(drafted, datetime) else None
+
+
+def render_html(kind: str, context: Any, lang: str = "zh") -> str:
+    """The document's HTML, before layout (what render_pdf lays out)."""
+    spec = _kind(kind, context, lang)
+    created = _created(context)
+    return ENV.get_template(spec.template(lang)).render(
+        context=context,
+        lang=lang,
+        html_lang=HTML_LANG[lang],
+        title=spec.titles[lang],
+        created=created.isoformat(timespec="seconds") if created else None,
+    )
+
+
+def render_pdf(kind: str, context: Any, *, lang: str = "zh") -> bytes:
+    """The document as PDF/A-3b, with the context attached as `<kind>.json`."""
+    spec = _kind(kind, context, lang)
+    html = render_html(kind, context, lang)
+    fetcher = StaticURLFetcher()
+    stamp = (_created(context) or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    attachment = Attachment(
+        string=context_json(context),
+        name=spec.attachment_name,
+        description=f"{spec.titles[lang]}: data printed on this document",
+        created=stamp,
+        modified=stamp,
+        relationship="Data",
+        url_fetcher=fetcher,
+    )
+    try:
+        return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
+            pdf_variant=PDF_VARIANT,
+            attachments=[attachment],
+        )
+    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it into an ordinary error
+        raise DocumentRenderError(f"{kind} ({lang}): {exc}") from exc.__cause__
