@@ -69,8 +69,12 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
-async def connect(settings: Settings, *, attempts: int = 60) -> Client:
+async def connect(settings: Settings, *, attempts: int = 60, server: subprocess.Popen[bytes] | None = None) -> Client:
     for attempt in range(attempts):
+        if server is not None and server.poll() is not None:
+            log = (settings.data_dir / "temporal.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"the Temporal dev server stopped at start (is port {settings.temporal_address} "
+                             f"already in use?):\n{log}")
         try:
             return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
         except Exception:  # noqa: BLE001 - not up yet
@@ -80,11 +84,15 @@ async def connect(settings: Settings, *, attempts: int = 60) -> Client:
     raise AssertionError("unreachable")
 
 
-async def serve_api(settings: Settings, client: Client | None = None) -> None:
+def api_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(settings, temporal=client), host=settings.api_host, port=settings.api_port, log_level="warning"
     )
-    await uvicorn.Server(config).serve()
+    return uvicorn.Server(config)
+
+
+async def serve_api(settings: Settings, client: Client | None = None) -> None:
+    await api_server(settings, client).serve()
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
@@ -94,26 +102,36 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     await worker.run()
 
 
+def banner(settings: Settings, added: list[str]) -> str:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    return (
+        "\n医调委 mediation stack is up\n"
+        f"  API             {base}\n"
+        f"  API docs        {base}/docs\n"
+        f"  Temporal web UI http://127.0.0.1:{settings.temporal_ui_port}\n"
+        f"  Temporal        {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
+        f"  data            {settings.data_dir} (kept between runs)\n"
+        f"  demo committees {', '.join(added) or 'already present'} (GET {base}/committees)\n"
+        "Ctrl-C stops everything.\n"
+    )
+
+
 async def run_stack(settings: Settings) -> None:
     added = init_db(settings)
     server = start_dev_server(settings)
     try:
-        client = await connect(settings)
+        client = await connect(settings, server=server)
         worker = asyncio.create_task(run_worker(settings, client))
-        base = f"http://{settings.api_host}:{settings.api_port}"
-        print(
-            "\n医调委 mediation stack is up\n"
-            f"  API             {base}\n"
-            f"  API docs        {base}/docs\n"
-            f"  Temporal web UI http://127.0.0.1:{settings.temporal_ui_port}\n"
-            f"  Temporal        {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
-            f"  data            {settings.data_dir} (kept between runs)\n"
-            f"  demo committees {', '.join(added) or 'already present'} (GET {base}/committees)\n"
-            "Ctrl-C stops everything.\n",
-            flush=True,
-        )
+        api = api_server(settings, client)
+        serving = asyncio.create_task(api.serve())  # returns on Ctrl-C / SIGTERM
+        while not api.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if api.started:
+            print(banner(settings, added), flush=True)
+        else:
+            print(f"the API could not start on {settings.api_host}:{settings.api_port} (port in use?)", flush=True)
         try:
-            await serve_api(settings, client)  # returns on Ctrl-C / SIGTERM
+            await serving
         finally:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

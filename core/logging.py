@@ -10,4 +10,6 @@ def configure(level: str = "INFO") -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("temporalio").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -201,25 +201,32 @@ def render_html(kind: str, context: Any, lang: str = "zh") -> str:
     )
 
 
+def pdf_from_html(html: str, *, attachments: Sequence[Attachment] = ()) -> bytes:
+    """Lays out HTML whose resources are in documents/static/ as PDF/A-3b with the given attachments."""
+    fetcher = StaticURLFetcher()
+    try:
+        return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
+            pdf_variant=PDF_VARIANT,
+            attachments=list(attachments),
+        )
+    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it into an ordinary error
+        raise DocumentRenderError(str(exc)) from exc.__cause__
+
+
 def render_pdf(kind: str, context: Any, *, lang: str = "zh") -> bytes:
     """The document as PDF/A-3b, with the context attached as `<kind>.json`."""
     spec = _kind(kind, context, lang)
     html = render_html(kind, context, lang)
-    fetcher = StaticURLFetcher()
     stamp = (_created(context) or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
     attachment = Attachment(
         string=context_json(context),
         name=spec.attachment_name,
-        description=f"{spec.titles[lang]}: data printed on this document",
+        description=f"{spec.titles[lang]}: the data printed on this document",
         created=stamp,
         modified=stamp,
         relationship="Data",
-        url_fetcher=fetcher,
     )
     try:
-        return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
-            pdf_variant=PDF_VARIANT,
-            attachments=[attachment],
-        )
-    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it into an ordinary error
+        return pdf_from_html(html, attachments=[attachment])
+    except DocumentRenderError as exc:
         raise DocumentRenderError(f"{kind} ({lang}): {exc}") from exc.__cause__
