@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import mimetypes
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -23,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
+import pydyf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from weasyprint import HTML, Attachment
@@ -39,6 +41,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 LANGUAGES = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 PDF_VARIANT = "pdf/a-3b"
+# WeasyPrint's layout shares font state (fontconfig, Pango); the worker renders in a thread pool.
+_LAYOUT_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,13 +183,17 @@ def _kind(kind: str, context: Any, lang: str) -> DocumentKind:
         raise ValueError(f"no language {lang!r}; one of {LANGUAGES}")
     spec = KINDS[kind]
     if not isinstance(context, spec.context_type):
-        raise TypeError(f"a {kind} is rendered from {spec.context_type.__name__}, not {type(context).__name__}")
+        expected, given = spec.context_type.__name__, type(context).__name__
+        raise TypeError(f"a {kind} is rendered from {expected}, not {given}")
     return spec
 
 
 def _created(context: Any) -> datetime | None:
+    """When the document was drafted (its PDF creation date), in Asia/Shanghai; None if unknown."""
     drafted = getattr(context, "drafted_at", None)
-    return drafted if isinstance(drafted, datetime) else None
+    if not isinstance(drafted, datetime):
+        return None
+    return drafted.replace(tzinfo=SHANGHAI) if drafted.tzinfo is None else drafted
 
 
 def render_html(kind: str, context: Any, lang: str = "zh") -> str:
@@ -201,14 +209,22 @@ def render_html(kind: str, context: Any, lang: str = "zh") -> str:
     )
 
 
+def _associate_each_file_once(document: Any, pdf: pydyf.PDF) -> None:
+    """WeasyPrint 70 lists each attachment twice in the catalog's /AF (PDF/A-3 associated files)."""
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
 def pdf_from_html(html: str, *, attachments: Sequence[Attachment] = ()) -> bytes:
     """Lays out HTML whose resources are in documents/static/ as PDF/A-3b with the given attachments."""
     fetcher = StaticURLFetcher()
     try:
-        return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
-            pdf_variant=PDF_VARIANT,
-            attachments=list(attachments),
-        )
+        with _LAYOUT_LOCK:
+            return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
+                finisher=_associate_each_file_once,
+                pdf_variant=PDF_VARIANT,
+                attachments=list(attachments),
+            )
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it into an ordinary error
         raise DocumentRenderError(str(exc)) from exc.__cause__
 

@@ -207,10 +207,19 @@ def machine_at(status: str) -> DisputeLifecycle:
     return DisputeLifecycle(start_value=status)
 
 
+def _allowed_from(status: str) -> list[str]:
+    return sorted({event.id for event in machine_at(status).allowed_events})
+
+
+# The events each state allows before any data is looked at: fixed by the class, so computed once.
+_ALLOWED: dict[str, list[str]] = {status: _allowed_from(status) for status in STATES}
+
+
 def allowed_events(status: str) -> list[str]:
     """The events the law allows from `status`, before looking at any data."""
-    sm = machine_at(status)
-    return sorted({event.id for event in sm.allowed_events})
+    if status not in _ALLOWED:
+        raise ValueError(f"unknown state {status!r}")
+    return list(_ALLOWED[status])
 
 
 def next_status(status: str, event: str, facts: Mapping[str, Any] | None = None) -> str:

@@ -14,15 +14,13 @@ from temporalio import activity
 
 from core.db import SessionFactory, transaction
 from documents.case_contexts import context_for
-from documents.render import render_pdf
+from documents.render import KINDS, LANGUAGES, render_pdf
 from models import repo
 from models.schemas import SHANGHAI
 from models.tables import Document
 from workflows.contracts import DocumentRef, RegistrationRecord, RenderRequest, TransitionRecord
 
 Renderer = Callable[..., bytes]
-LANGUAGES = ("zh", "en")
-TITLES = {"agreement": {"zh": "人民调解协议书", "en": "People's Mediation Agreement"}}
 NUMBER_PATTERN_OF_KIND = {"agreement": "agreement_number_pattern"}
 
 
@@ -94,7 +92,7 @@ class DisputeActivities:
                             lang=lang,
                             version=case.agreement_version if request.kind == "agreement" else 1,
                             number=number,
-                            title=TITLES[request.kind][lang],
+                            title=KINDS[request.kind].titles[lang],
                             source_seq=request.source_seq,
                             sha256=hashlib.sha256(data).hexdigest(),
                             size=len(data),
