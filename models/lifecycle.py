@@ -85,7 +85,7 @@ class DisputeLifecycle(StateMachine):
     # Reg 31¶2–3, PML 17
     register = new.to(registered)
     # Reg 31¶1: a one-sided application needs the other side's consent
-    request_consent = registered.to(awaiting_consent, cond="single_sided")
+    request_consent = registered.to(awaiting_consent, cond="consent_outstanding")
     submit_for_review = registered.to(under_review, cond="both_sides_agree")
     record_consent = awaiting_consent.to(under_review)
     # PML 17: refusal, or silence past the consent deadline
@@ -128,9 +128,12 @@ class DisputeLifecycle(StateMachine):
     archive = rejected.to(archived) | settled.to(archived) | failed.to(archived) | terminated.to(archived)
 
     # --- guards: each takes the event's facts by keyword --------------------------------------------
-    def single_sided(self, application_type: str = "", **_: Any) -> bool:
-        """Only a one-sided (or oral one-sided) application waits for the other side's consent."""
-        return application_type in ("one_side", "oral")
+    def consent_outstanding(self, application_type: str = "", both_consented: bool = False, **_: Any) -> bool:
+        """A one-sided (or oral) application waits for the other side's consent; so does a committee-initiated
+        one (主动调解) until both sides have consented."""
+        return application_type in ("one_side", "oral") or (
+            application_type == "committee_initiated" and not both_consented
+        )
 
     def both_sides_agree(self, application_type: str = "", both_consented: bool = False, **_: Any) -> bool:
         """A joint application, or a committee-initiated one with both sides' consent, goes to review."""
@@ -187,7 +190,8 @@ STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: 
 
 # The rule each guard stands for, shown when the guard refuses.
 _GUARD_RULES: dict[str, str] = {
-    "single_sided": "request_consent is only for a one-sided application (Reg 31¶1)",
+    "consent_outstanding": "request_consent is for a one-sided application, or a committee-initiated one "
+    "without both sides' consent (Reg 31¶1)",
     "both_sides_agree": "submit_for_review needs a joint application, or a committee-initiated one with both "
     "sides' consent; a one-sided application must first get the other side's consent (Reg 31¶1)",
     "one_to_three_mediators": "accept must assign one to three mediators",

@@ -5,21 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-REGISTRATION: dict[str, Any] = {
-    "committee_id": "huangpu",
-    "application_type": "one_side",
-    "applicant_side": "patient",
-    "patient": {"name": "王小明", "id_number": "310101198001011234", "phone": "13800138000", "gender": "male"},
-    "patient_representatives": [
-        {"name": "王大明", "relation": "患者之兄", "role": "agent", "authorisation": "授权委托书（2026年11月20日）"}
-    ],
-    "institution": {"name": "上海市某区人民医院", "legal_representative": "李院长", "address": "上海市黄浦区某路1号",
-                    "agent": "张律师", "agent_title": "医院法律顾问"},
-    "treatment_episode": "2026年10月3日至10月12日在普外科住院",
-    "facts": "患者于2026年10月3日因阑尾炎入院手术，术后切口感染，再次手术。患方认为医方术中消毒不规范。",
-    "claim_amount": "120000.00",
-    "requests": "要求医方赔偿医疗费、误工费、护理费等共计人民币十二万元。",
-}
+from api.routes.cases import REGISTRATION_EXAMPLE
+
+# The registration the OpenAPI docs show, with the institution's agent added.
+REGISTRATION: dict[str, Any] = copy.deepcopy(REGISTRATION_EXAMPLE)
+REGISTRATION["institution"].update(agent="张律师", agent_title="医院法律顾问")
 
 AGREEMENT: dict[str, Any] = {
     "facts": "患者术后切口感染，经再次手术治愈。",

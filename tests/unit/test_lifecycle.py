@@ -120,6 +120,14 @@ class TestConsent:
             == "under_review"
         )
 
+    def test_committee_initiated_without_consent_asks_for_it(self):
+        assert next_status("registered", "request_consent", {"application_type": "committee_initiated"}) == (
+            "awaiting_consent"
+        )
+        with pytest.raises(RuleViolated):
+            next_status("registered", "request_consent", {"application_type": "committee_initiated",
+                                                            "both_consented": True})
+
     def test_oral_application_from_one_side_waits_for_consent(self):
         assert next_status("registered", "request_consent", {"application_type": "oral"}) == "awaiting_consent"
 
