@@ -1,0 +1,34 @@
+"""The README's walk-through, run as written against the embedded stack: what we tell users works."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def walkthrough() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```sh\n(API=http://127\.0\.0\.1:8000\n.*?)```", readme, re.S)
+    assert match, "the README has a curl walk-through starting with API=http://127.0.0.1:8000"
+    return match.group(1)
+
+
+def test_the_readme_walkthrough_runs_from_registration_to_the_archived_file(running_stack, tmp_path):
+    script = walkthrough().replace("API=http://127.0.0.1:8000", f"API={running_stack.base}", 1)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line in ("signing", "performance")] == [
+        "signing", "signing", "signing", "performance"
+    ]
+    assert lines[-1].split("\t") == ["11", "archive", "settled", "archived"]
+    pdf = (tmp_path / "agreement.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert hashlib.sha256(pdf).hexdigest() in result.stdout  # sha256sum matches the documented hash
+    assert (tmp_path / "agreement-en.pdf").read_bytes().startswith(b"%PDF")
