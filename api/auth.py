@@ -4,6 +4,7 @@ depends on `current_actor`, so that authentication replaces this function and no
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Header
 
@@ -15,8 +16,6 @@ def current_actor(
     x_actor_name: Annotated[str | None, Header(max_length=200, description="acting user's name (URL-encoded)")] = None,
     x_actor_role: Annotated[str | None, Header(max_length=32, description="acting user's role")] = None,
 ) -> Actor:
-    from urllib.parse import unquote
-
     return Actor(
         id=x_actor_id or "staff",
         name=unquote(x_actor_name) if x_actor_name else "调解委员会工作人员",
