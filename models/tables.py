@@ -7,7 +7,7 @@ writes it twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,8 @@ class Committee(SQLModel, table=True):
     # Numbering patterns: {year}, {short} and {seq} are filled in.
     case_number_pattern: str = Field(default="〔{year}〕{short}医调字第{seq}号", max_length=100)
     agreement_number_pattern: str = Field(default="〔{year}〕{short}医调协字第{seq}号", max_length=100)
+    # Clock lengths (models/policy.py ClockPolicy); empty means the rule book's defaults.
+    policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class NumberSequence(SQLModel, table=True):
@@ -88,6 +90,10 @@ class Case(SQLModel, table=True):
     signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The mediation clock (Reg 38): its ledger, and the due date derived from it when the case last changed.
+    clock: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    due_date: date | None = Field(default=None, index=True)
+    due_provisional: bool = False
     version: int = 0  # sequence number of the last transition
     registered_at: datetime = _ts(nullable=False, index=True)
     updated_at: datetime = _ts(nullable=False)
@@ -158,3 +164,30 @@ class DocumentContent(SQLModel, table=True):
 
     document_id: str = Field(primary_key=True, foreign_key="documents.id", max_length=64)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CalendarYear(SQLModel, table=True):
+    """An admin-loaded table of holidays and make-up workdays for a year (models/clock.py YearTable)."""
+
+    __tablename__ = "calendar_years"
+
+    year: int = Field(primary_key=True)
+    table: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    loaded_at: datetime = _ts(nullable=False)
+    loaded_by: str = Field(max_length=200)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: what the system tells staff (reminders, warnings, expiries). Delivery is pluggable."""
+
+    __tablename__ = "notifications"
+
+    id: str = Field(primary_key=True, max_length=200)  # natural key: case, kind and occasion; written once
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    kind: str = Field(max_length=40, index=True)
+    recipient_role: str = Field(max_length=32)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts(nullable=False, index=True)
+    channel: str = Field(default="log", max_length=32)
+    delivered_at: datetime | None = _ts(nullable=True)

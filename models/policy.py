@@ -1,0 +1,35 @@
+"""Per-committee policy: the length of every clock (shared/DOMAIN.md, "Time: the clocks").
+
+Local rules differ, so each committee may set its own lengths; the defaults are the rule book's. A policy
+travels into the case's workflow with its input, so that a running case keeps the lengths it started with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    consent_wd: int = 5  # local practice: the other side answers within 5 WD of the request
+    review_reminder_wd: int = 3  # Chongqing rule: the director is reminded after 3 WD of review
+    review_escalation_wd: int = 2  # then escalated this many WD after the reminder; never auto-accepted
+    mediation_wd: int = 30  # Reg 38: 30 WD from acceptance, appraisal excluded
+    warn_before_wd: tuple[int, ...] = (5, 1)  # warnings before the mediation deadline
+    judicial_confirmation_days: int = 30  # PML 33, CPL 205: calendar days from the agreement's effect
+    followup_days: int = 30  # local rules: follow-up visit 30 days after performance
+    expert_answer_wd: int = 2  # expert-draw practice
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["warn_before_wd"] = list(self.warn_before_wd)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ClockPolicy:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in (data or {}).items() if k in known}
+        if "warn_before_wd" in values:
+            values["warn_before_wd"] = tuple(values["warn_before_wd"])
+        return cls(**values)
