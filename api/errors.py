@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.routing import Match
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +28,12 @@ class IllegalTransitionBody(ErrorBody):
     allowed_events: list[str]
 
 
+class RuleViolatedBody(ErrorBody):
+    state: str
+    event: str
+    rules: list[str] = []
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -37,8 +44,13 @@ class ValidationBody(ErrorBody):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A body that is not JSON"},
     404: {"model": ErrorBody, "description": "Unknown case or document"},
-    409: {"model": IllegalTransitionBody, "description": "Not allowed in the case's current state, or a rule refuses it"},
+    409: {
+        "model": IllegalTransitionBody | RuleViolatedBody,
+        "description": "Not allowed in the case's current state (`illegal_transition`, with the allowed "
+        "events), or allowed but the data breaks a legal rule (`rule_violated`, naming the rules)",
+    },
     422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields"},
     503: {"model": ErrorBody, "description": "The workflow service is unreachable"},
 }
@@ -47,6 +59,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
+
+
+def _methods_of(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves at the request's path. Starlette's own 405 names only the methods of
+    the first route that matches the path (GET /cases and POST /cases are two routes)."""
+    return [
+        method
+        for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in app.router.routes)
+    ]
 
 
 def install(app: FastAPI) -> None:
@@ -63,8 +85,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": str(exc.detail), "code": "http_error"}, status_code=exc.status_code)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_methods_of(app, request))
+        return JSONResponse({"detail": str(exc.detail), "code": "http_error"}, status_code=exc.status_code,
+                            headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # a bug: log it, say little

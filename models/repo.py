@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +137,15 @@ def get_case(*, session: Session, case_id: str) -> Case:
     return case
 
 
+def _start_of_day(day: date, *, days_later: int = 0) -> datetime | None:
+    """00:00 Asia/Shanghai of `day` (plus some days) in UTC, or None where that instant is outside what a
+    datetime can hold (0001-01-01 or 9999-12-31): such a bound filters nothing out."""
+    try:
+        return datetime.combine(day + timedelta(days=days_later), time(), SHANGHAI).astimezone(timezone.utc)
+    except OverflowError:
+        return None
+
+
 def search_cases(
     *,
     session: Session,
@@ -155,12 +164,10 @@ def search_cases(
         filters.append(col(Case.status) == status)
     if committee_id:
         filters.append(col(Case.committee_id) == committee_id)
-    if registered_from:
-        filters.append(col(Case.registered_at) >= datetime.combine(registered_from, time(), SHANGHAI))
-    if registered_to:
-        filters.append(
-            col(Case.registered_at) < datetime.combine(registered_to + timedelta(days=1), time(), SHANGHAI)
-        )
+    if registered_from and (start := _start_of_day(registered_from)) is not None:
+        filters.append(col(Case.registered_at) >= start)
+    if registered_to and (end := _start_of_day(registered_to, days_later=1)) is not None:
+        filters.append(col(Case.registered_at) < end)
     if q:
         filters.append(col(Case.search_text).contains(q.strip().lower(), autoescape=True))
     total = session.exec(select(func.count()).select_from(Case).where(*filters)).one()

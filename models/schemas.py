@@ -27,12 +27,27 @@ from models.lifecycle import REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUN
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+# The dates a case can plausibly name: a birth date, a treatment, a deadline. Outside them a date is a typing
+# error, answered 422, never carried into the clocks or the documents.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def _in_range(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"dates from {EARLIEST} to {LATEST} only")
+    return value
+
+
 def to_shanghai(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
+    if not EARLIEST <= value.date() <= LATEST:  # before the conversion, which could overflow
+        raise ValueError(f"times from {EARLIEST} to {LATEST} only")
     return value.astimezone(SHANGHAI)
 
 
+Day = Annotated[date, AfterValidator(_in_range)]
 LocalTime = Annotated[
     datetime,
     AfterValidator(to_shanghai),
@@ -76,7 +91,7 @@ class Patient(Strict):
     id_number: str | None = Field(default=None, pattern=ID_NUMBER, examples=["310101198001011234"])
     phone: str | None = Field(default=None, pattern=PHONE, examples=["13800138000"])
     gender: Literal["male", "female"] | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
     deceased: bool = False
     minor_or_incapacitated: bool = False
     address: str | None = Field(default=None, max_length=300)
@@ -216,7 +231,7 @@ class AgreementTerm(Strict):
     amount: Yuan | None = None
     payer: str | None = Field(default=None, max_length=200, description="who pays; may be an insurer")
     manner: str = Field(min_length=1, max_length=200, examples=["银行转账至患方指定账户"])
-    deadline: date | None = Field(default=None, examples=["2026-12-31"])
+    deadline: Day | None = Field(default=None, examples=["2026-12-31"])
     deadline_text: str | None = Field(default=None, max_length=200, examples=["协议生效之日起10个工作日内"])
 
     @model_validator(mode="after")

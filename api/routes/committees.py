@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ActorDep, SessionDep
+from api.errors import ERROR_RESPONSES
 from models import repo
 from models.schemas import CommitteePublic
 
-router = APIRouter(prefix="/committees", tags=["committees"])
+router = APIRouter(prefix="/committees", tags=["committees"], responses=ERROR_RESPONSES)
 
 
 @router.get("", summary="Committees")

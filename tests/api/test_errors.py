@@ -133,6 +133,46 @@ class TestInvalidPayloads:
             assert 400 <= response.status_code < 500, response.text
             assert "detail" in response.json()
 
+    async def test_times_outside_the_plausible_range_are_422_not_an_overflow(self, api):
+        case = await registered(api)
+        await api.post(f"/cases/{case['id']}/request-consent", json={})
+        for consented_at in ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1899-12-31T12:00:00"]:
+            response = await api.post(
+                f"/cases/{case['id']}/record-consent",
+                json={"consented_by": "李院长", "method": "written", "consented_at": consented_at},
+            )
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["field"] == "consented_at"
+        assert (await api.get(f"/cases/{case['id']}")).json()["status"] == "awaiting_consent"
+
+    async def test_a_deadline_in_year_9999_is_422(self, api):
+        from tests.factories import agreement
+
+        case = await registered(api, application_type="joint", applicant_side=None)
+        await api.post(f"/cases/{case['id']}/submit-for-review", json={})
+        await api.post(f"/cases/{case['id']}/accept", json={"mediators": ["陈调解员"]})
+        terms = [{**agreement()["terms"][0], "deadline": "9999-12-31"}]
+        response = await api.post(f"/cases/{case['id']}/draft-agreement", json=agreement(terms=terms))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "terms.0.deadline"
+
+
+class TestSearchAtTheEdgesOfTheCalendar:
+    async def test_the_first_and_last_representable_days_filter_nothing_out(self, api):
+        case = await registered(api)
+        response = await api.get("/cases", params={"registered_from": "0001-01-01", "registered_to": "9999-12-31",
+                                                  "limit": 200})
+        assert response.status_code == 200, response.text
+        assert case["id"] in [c["id"] for c in response.json()["items"]]
+
+
+class TestMethodNotAllowed:
+    async def test_405_names_every_method_of_the_path(self, api):
+        response = await api.delete("/cases")
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+        assert response.json()["detail"]
+
 
 class TestWorkflowServiceDown:
     async def test_no_worker_answers_503_and_the_case_is_kept(self, temporal_env, database_url, api):
