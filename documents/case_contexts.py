@@ -6,9 +6,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from documents.contexts import AgreementContext, PartyBlock, SignatureBlock, Term
+from documents.contexts import (
+    AcceptanceNoticeContext,
+    AgreementContext,
+    FailureNoticeContext,
+    FollowupRecordContext,
+    PartyBlock,
+    RejectionNoticeContext,
+    RejectReason,
+    SealBlock,
+    SignatureBlock,
+    TerminationNoticeContext,
+    Term,
+)
+from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, TERMINATION_GROUNDS
 from models.schemas import SHANGHAI
-from models.tables import Case, Committee
+from models.tables import Case, Committee, Transition
 
 SIGNATURE_LABELS = {
     "patient": "患方（签名或捺印）",
@@ -91,7 +104,144 @@ def agreement_context(*, case: Case, committee: Committee, number: str, at: date
     )
 
 
-def context_for(kind: str, *, case: Case, committee: Committee, number: str, at: datetime) -> Any:
+def _notice_parties(registration: dict[str, Any]) -> tuple[PartyBlock, ...]:
+    """A notice names the parties only: no identity number, phone or address (the context is attached)."""
+    patient, institution = _patient_block(registration), _institution_block(registration)
+    return (
+        PartyBlock(side="patient", name=patient.name, agents=patient.agents),
+        PartyBlock(side="institution", name=institution.name, agents=institution.agents),
+    )
+
+
+def _head(case: Case, committee: Committee, number: str, at: datetime) -> dict[str, Any]:
+    issued = at.astimezone(SHANGHAI)
+    return {
+        "committee_name": committee.name,
+        "case_number": case.number,
+        "document_number": number,
+        "issued_at": issued,
+        "parties": _notice_parties(case.registration),
+        "seal": SealBlock(committee_name=committee.name, sealed_on=issued.date()),
+    }
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.astimezone(SHANGHAI).date() if value else None
+
+
+def acceptance_notice_context(
+    *, case: Case, committee: Committee, number: str, at: datetime, transition: Transition
+) -> AcceptanceNoticeContext:
+    accepted_on = _day(case.accepted_at) or at.astimezone(SHANGHAI).date()
+    assert case.due_date is not None, "an accepted case has a due date"
+    return AcceptanceNoticeContext(
+        **_head(case, committee, number, at),
+        accepted_on=accepted_on,
+        deadline=case.due_date,
+        mediators=tuple(case.mediators),
+        working_days=int((case.clock or {}).get("budget", 30)),
+        deadline_provisional=case.due_provisional,
+    )
+
+
+def rejection_notice_context(
+    *, case: Case, committee: Committee, number: str, at: datetime, transition: Transition
+) -> RejectionNoticeContext:
+    payload = transition.payload
+    ticked = set(payload.get("reasons") or [REFUSAL_REASON])  # refusal or silence: reason 1 (PML 17)
+    detail = payload.get("reason_text") or ""
+    return RejectionNoticeContext(
+        **_head(case, committee, number, at),
+        decided_on=at.astimezone(SHANGHAI).date(),
+        reasons=tuple(
+            RejectReason(number=n, text=text, ticked=n in ticked, detail=detail if n == 8 else None)
+            for n, text in REJECT_REASONS.items()
+        ),
+        applied_on=_day(case.registered_at),
+    )
+
+
+def failure_notice_context(
+    *, case: Case, committee: Committee, number: str, at: datetime, transition: Transition
+) -> FailureNoticeContext:
+    payload = transition.payload
+    expired = transition.event == "deadline_expired"
+    return FailureNoticeContext(
+        **_head(case, committee, number, at),
+        cause="deadline_expired" if expired else "declared",
+        failed_on=at.astimezone(SHANGHAI).date(),
+        accepted_on=_day(case.accepted_at),
+        deadline=date.fromisoformat(payload["due_date"]) if expired and payload.get("due_date") else case.due_date,
+        declared_by=None if expired else transition.actor_name,
+        declaration=None if expired else payload.get("reason"),
+        mediators=tuple(case.mediators),
+    )
+
+
+def termination_notice_context(
+    *, case: Case, committee: Committee, number: str, at: datetime, transition: Transition
+) -> TerminationNoticeContext:
+    payload = transition.payload
+    return TerminationNoticeContext(
+        **_head(case, committee, number, at),
+        ground=payload["ground"],
+        ground_text=TERMINATION_GROUNDS[payload["ground"]],
+        detail=payload.get("detail") or payload.get("note") or "",
+        terminated_on=at.astimezone(SHANGHAI).date(),
+        accepted_on=_day(case.accepted_at),
+        mediators=tuple(case.mediators),
+    )
+
+
+def followup_record_context(
+    *, case: Case, committee: Committee, number: str, at: datetime, transition: Transition,
+    agreement_number: str | None = None,
+) -> FollowupRecordContext:
+    payload = transition.payload
+    visited_at = datetime.fromisoformat(payload["visited_at"])
+    return FollowupRecordContext(
+        **_head(case, committee, number, at),
+        visitor=payload["visitor"],
+        visited_at=visited_at,
+        method=payload["method"],
+        visited=payload["visited"],
+        performance=payload["performance"],
+        satisfaction=payload["satisfaction"],
+        later_lawsuit=bool(payload.get("later_lawsuit")),
+        visitor_signature=SignatureBlock(role="visitor", label="回访人（签名）", signed_by=payload["visitor"],
+                                         signed_at=visited_at),
+        agreement_number=agreement_number,
+        performance_detail=payload.get("performance_detail"),
+        lawsuit_detail=payload.get("lawsuit_detail"),
+        notes=payload.get("note") or "",
+    )
+
+
+_BUILDERS = {
+    "acceptance_notice": acceptance_notice_context,
+    "rejection_notice": rejection_notice_context,
+    "failure_notice": failure_notice_context,
+    "termination_notice": termination_notice_context,
+}
+
+
+def context_for(
+    kind: str,
+    *,
+    case: Case,
+    committee: Committee,
+    number: str,
+    at: datetime,
+    transition: Transition,
+    agreement_number: str | None = None,
+) -> Any:
+    """The context of a document of `kind` for `case`, produced by `transition`. `agreement_number` is the
+    number of the case's effective agreement, which the follow-up record names."""
     if kind == "agreement":
         return agreement_context(case=case, committee=committee, number=number, at=at)
+    if kind == "followup_record":
+        return followup_record_context(case=case, committee=committee, number=number, at=at, transition=transition,
+                                       agreement_number=agreement_number)
+    if kind in _BUILDERS:
+        return _BUILDERS[kind](case=case, committee=committee, number=number, at=at, transition=transition)
     raise ValueError(f"no document of kind {kind!r}")

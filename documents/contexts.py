@@ -68,3 +68,137 @@ class AgreementContext:
     drafted_at: datetime  # Asia/Shanghai
     copies: int = 3  # one per party plus one for the committee
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# --- Notices and records (受理、不予受理、调解不成、终止调解、回访) -----------------------------------
+#
+# Every notice carries the same head (committee, case and document numbers, when it was issued, the
+# parties) and foot (the committee's seal). Fixed legal text (the parties' rights and duties, the other
+# routes, "free of charge") lives in the templates, once per language, like the agreement's clauses;
+# what varies per case is here. Texts of the lifecycle's lists (reject reasons, termination grounds)
+# are passed in Chinese with their key, so the English template can translate them by key.
+
+
+@dataclass(frozen=True)
+class SealBlock:
+    """The committee's seal at the foot of a notice: the committee's name over the date."""
+
+    committee_name: str  # the name the seal bears
+    sealed_on: date | None = None  # the date printed under the seal; a blank date to fill in when None
+
+
+@dataclass(frozen=True)
+class NoticeContext:
+    """The head and foot shared by the notices: who issues it, for which case, to whom, and the seal.
+
+    Only a party's side, name, relation and agents are printed on a notice; whoever builds the context
+    leaves the identity number, phone and address empty (the context is attached to the PDF as JSON).
+    """
+
+    committee_name: str  # e.g. "上海市黄浦区医疗纠纷人民调解委员会"
+    case_number: str  # e.g. "〔2026〕沪黄医调字第12号"
+    document_number: str  # the notice's own number, e.g. "〔2026〕沪黄医调受字第12号"
+    issued_at: datetime  # printed in Asia/Shanghai; also the PDF's creation date
+    parties: tuple[PartyBlock, ...]  # the patient side, then the institution
+    seal: SealBlock
+
+
+@dataclass(frozen=True)
+class AcceptanceNoticeContext(NoticeContext):
+    """受理通知书: the case is accepted and the mediation clock starts (Reg 38; PML 23, 24; Reg 32, PML 4)."""
+
+    accepted_on: date
+    deadline: date  # the mediation's due date, derived from the clock
+    mediators: tuple[str, ...]  # one to three
+    working_days: int = 30  # the mediation clock's length (Reg 38; a committee policy)
+    # The due date reaches a year whose holidays are not known yet: it was counted Monday to Friday.
+    deadline_provisional: bool = False
+
+
+@dataclass(frozen=True)
+class RejectReason:
+    """One of the eight listed reasons for not accepting (MOJ 2002 Rules art 22, Reg 31¶4)."""
+
+    number: int  # 1–8, as in models.lifecycle.REJECT_REASONS
+    text: str  # the listed text (Chinese)
+    ticked: bool = False
+    detail: str | None = None  # reason 8 ("other"): the reason in words
+
+
+@dataclass(frozen=True)
+class RejectionNoticeContext(NoticeContext):
+    """不予受理通知书: all eight reasons printed, the chosen ones ticked; the other routes (Reg 22)."""
+
+    decided_on: date
+    reasons: tuple[RejectReason, ...]  # all eight, in order
+    applied_on: date | None = None  # when the application was made
+
+    def __post_init__(self) -> None:
+        if not any(reason.ticked for reason in self.reasons):
+            raise ValueError("a rejection notice needs at least one ticked reason")
+        if any(r.number == 8 and r.ticked and not (r.detail or "").strip() for r in self.reasons):
+            raise ValueError("reason 8 (other) needs the reason in words")
+
+
+FAILURE_CAUSES = ("declared", "deadline_expired")  # PML 26 / Reg 38
+
+
+@dataclass(frozen=True)
+class FailureNoticeContext(NoticeContext):
+    """调解不成告知书: the mediator declared failure (PML 26) or the deadline expired (Reg 38)."""
+
+    cause: str  # one of FAILURE_CAUSES
+    failed_on: date
+    accepted_on: date | None = None
+    deadline: date | None = None  # the mediation's due date (the one that expired, for "deadline_expired")
+    declared_by: str | None = None  # the mediator who declared failure
+    declaration: str | None = None  # the mediator's words: why mediation failed
+    mediators: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.cause not in FAILURE_CAUSES:
+            raise ValueError(f"cause must be one of {FAILURE_CAUSES}, not {self.cause!r}")
+
+
+@dataclass(frozen=True)
+class TerminationNoticeContext(NoticeContext):
+    """终止调解告知书: a ground (PML 23(2), Reg 31¶4, PML 25) with its detail, the other routes."""
+
+    ground: str  # a key of models.lifecycle.TERMINATION_GROUNDS, e.g. "party_withdrew"
+    ground_text: str  # its text (Chinese), e.g. "当事人撤回申请或明确拒绝继续调解（…）"
+    detail: str  # what happened, in words
+    terminated_on: date
+    accepted_on: date | None = None  # None when mediation ends before acceptance
+    mediators: tuple[str, ...] = ()
+
+
+FOLLOWUP_METHODS = ("phone", "visit")  # 电话回访, 上门回访
+PERFORMANCE_STATUSES = ("performed", "partly_performed", "not_performed")  # 已履行完毕, 部分履行, 未履行
+SATISFACTION_LEVELS = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意, 基本满意, 不满意
+
+
+@dataclass(frozen=True)
+class FollowupRecordContext(NoticeContext):
+    """回访记录: the mediator's follow-up visit after performance (local people's-mediation rules)."""
+
+    visitor: str  # the mediator who visited
+    visited_at: datetime
+    method: str  # one of FOLLOWUP_METHODS
+    visited: str  # whom the visitor spoke to, e.g. "患方张三（患者之子）"
+    performance: str  # one of PERFORMANCE_STATUSES
+    satisfaction: str  # one of SATISFACTION_LEVELS
+    later_lawsuit: bool  # a party sued over the dispute after the agreement
+    visitor_signature: SignatureBlock  # role "visitor", e.g. label "回访人（签名）"
+    agreement_number: str | None = None  # the agreement followed up, e.g. "〔2026〕沪黄医调协字第7号"
+    performance_detail: str | None = None
+    lawsuit_detail: str | None = None
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("method", FOLLOWUP_METHODS),
+            ("performance", PERFORMANCE_STATUSES),
+            ("satisfaction", SATISFACTION_LEVELS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")

@@ -31,7 +31,14 @@ from weasyprint import HTML, Attachment
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from documents.amounts import chinese_capital, chinese_numeral, format_yuan
-from documents.contexts import AgreementContext
+from documents.contexts import (
+    AcceptanceNoticeContext,
+    AgreementContext,
+    FailureNoticeContext,
+    FollowupRecordContext,
+    RejectionNoticeContext,
+    TerminationNoticeContext,
+)
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -69,12 +76,42 @@ KINDS: dict[str, DocumentKind] = {
             context_type=AgreementContext,
             titles={"zh": "人民调解协议书", "en": "People's Mediation Agreement"},
         ),
+        DocumentKind(
+            name="acceptance_notice",
+            context_type=AcceptanceNoticeContext,
+            titles={"zh": "受理通知书", "en": "Notice of Acceptance"},
+        ),
+        DocumentKind(
+            name="rejection_notice",
+            context_type=RejectionNoticeContext,
+            titles={"zh": "不予受理通知书", "en": "Notice of Non-Acceptance"},
+        ),
+        DocumentKind(
+            name="failure_notice",
+            context_type=FailureNoticeContext,
+            titles={"zh": "调解不成告知书", "en": "Notice of Failed Mediation"},
+        ),
+        DocumentKind(
+            name="termination_notice",
+            context_type=TerminationNoticeContext,
+            titles={"zh": "终止调解告知书", "en": "Notice of Termination of Mediation"},
+        ),
+        DocumentKind(
+            name="followup_record",
+            context_type=FollowupRecordContext,
+            titles={"zh": "回访记录", "en": "Follow-up Visit Record"},
+        ),
     )
 }
 
 
 class DocumentRenderError(RuntimeError):
     """The document could not be rendered (e.g. it asked for a resource outside documents/static/)."""
+
+
+class WrongContext(TypeError, ValueError):
+    """A context of another type than the kind's: a TypeError, and a ValueError like any other refused
+    (kind, context, lang) combination, so callers that validate the request as a whole catch it too."""
 
 
 class ResourceRefused(ValueError):
@@ -100,6 +137,18 @@ def format_date(value: date | datetime, lang: str) -> str:
     return day.isoformat()
 
 
+def format_datetime(value: datetime, lang: str) -> str:
+    """2026年4月20日 14:30 (zh) or 2026-04-20 14:30 (en), in Asia/Shanghai when the datetime is aware."""
+    if value.tzinfo is not None:
+        value = value.astimezone(SHANGHAI)
+    return f"{format_date(value, lang)} {value:%H:%M}"
+
+
+@pass_context
+def _datetime_filter(context: Context, value: datetime | None) -> str:
+    return "" if value is None else format_datetime(value, context["lang"])
+
+
 @pass_context
 def _date_filter(context: Context, value: date | datetime | None) -> str:
     return "" if value is None else format_date(value, context["lang"])
@@ -116,6 +165,7 @@ def _environment() -> Environment:
     )
     env.filters.update(
         date=_date_filter,
+        datetime=_datetime_filter,
         yuan=format_yuan,
         capital=chinese_capital,
         cn_numeral=chinese_numeral,
@@ -184,13 +234,13 @@ def _kind(kind: str, context: Any, lang: str) -> DocumentKind:
     spec = KINDS[kind]
     if not isinstance(context, spec.context_type):
         expected, given = spec.context_type.__name__, type(context).__name__
-        raise TypeError(f"a {kind} is rendered from {expected}, not {given}")
+        raise WrongContext(f"a {kind} is rendered from {expected}, not {given}")
     return spec
 
 
 def _created(context: Any) -> datetime | None:
-    """When the document was drafted (its PDF creation date), in Asia/Shanghai; None if unknown."""
-    drafted = getattr(context, "drafted_at", None)
+    """When the document was drafted or issued (its PDF creation date), in Asia/Shanghai; None if unknown."""
+    drafted = getattr(context, "drafted_at", None) or getattr(context, "issued_at", None)
     if not isinstance(drafted, datetime):
         return None
     return drafted.replace(tzinfo=SHANGHAI) if drafted.tzinfo is None else drafted
@@ -205,6 +255,7 @@ def render_html(kind: str, context: Any, lang: str = "zh") -> str:
         lang=lang,
         html_lang=HTML_LANG[lang],
         title=spec.titles[lang],
+        titles=spec.titles,
         created=created.isoformat(timespec="seconds") if created else None,
     )
 

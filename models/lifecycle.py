@@ -95,9 +95,9 @@ class DisputeLifecycle(StateMachine):
     accept = under_review.to(in_mediation, cond="one_to_three_mediators")
     reject = under_review.to(rejected, cond="has_reject_reason")
     # Reg 34/36/38: appraisal pauses the clock, may happen more than once
-    start_appraisal = in_mediation.to(appraisal)
+    start_appraisal = in_mediation.to(appraisal, cond="appraisal_commissioned")
     finish_appraisal = appraisal.to(in_mediation)
-    # Reg 38: the committee and both parties agree
+    # Reg 38: the committee (its director) and both parties agree
     extend_deadline = in_mediation.to.itself(cond="extension_agreed", internal=True)
     # Sessions (调解笔录) happen while mediating
     schedule_session = in_mediation.to.itself(internal=True)
@@ -112,6 +112,10 @@ class DisputeLifecycle(StateMachine):
     # PML 31, 32
     confirm_performance = performance.to(settled)
     record_nonperformance = performance.to(settled)
+    # PML 33, CPL 205: whether the parties applied for judicial confirmation, and the court's answer
+    record_judicial_confirmation = performance.to.itself(internal=True) | settled.to.itself(internal=True)
+    # Local rules: the follow-up visit (回访) after performance
+    record_followup = settled.to.itself(internal=True)
     # PML 26 / Reg 38
     declare_failed = in_mediation.to(failed) | signing.to(failed)
     deadline_expired = in_mediation.to(failed) | signing.to(failed)
@@ -148,11 +152,29 @@ class DisputeLifecycle(StateMachine):
         listed = set(reasons)
         return bool(listed) and listed <= REJECT_REASONS.keys() and (8 not in listed or bool(reason_text.strip()))
 
-    def extension_agreed(
-        self, patient_consent: bool = False, institution_consent: bool = False, extra_days: int = 0, **_: Any
+    def appraisal_commissioned(
+        self,
+        commissioned_by: str = "",
+        patient_consent: bool = False,
+        institution_consent: bool = False,
+        **_: Any,
     ) -> bool:
-        """Reg 38: an extension needs both parties' consent and a positive number of working days."""
-        return patient_consent and institution_consent and extra_days > 0
+        """Reg 34: both sides commission the appraisal together, or both consent to the committee doing it."""
+        return commissioned_by == "both_parties" or (
+            commissioned_by == "committee" and patient_consent and institution_consent
+        )
+
+    def extension_agreed(
+        self,
+        patient_consent: bool = False,
+        institution_consent: bool = False,
+        approved_by: str = "",
+        extra_days: int = 0,
+        **_: Any,
+    ) -> bool:
+        """Reg 38: an extension needs both parties' consent, the director's approval and a positive number of
+        working days."""
+        return patient_consent and institution_consent and bool(approved_by.strip()) and extra_days > 0
 
     def session_scheduled(self, session_id: str = "", scheduled_sessions: Iterable[str] = (), **_: Any) -> bool:
         """Minutes are recorded for a session that was scheduled and has no minutes yet."""
@@ -169,7 +191,8 @@ class DisputeLifecycle(StateMachine):
         """PML 29: facts, points in dispute, responsibilities, terms with manner and deadline of performance."""
         terms = list(terms)
         return bool(facts and points_in_dispute and responsibilities and terms) and all(
-            term.get("manner") and (term.get("deadline") or term.get("deadline_text")) for term in terms
+            term.get("manner") and (term.get("deadline") or term.get("deadline_working_days") or term.get("deadline_text"))
+            for term in terms
         )
 
     def new_signer(self, signer: str = "", signed: Iterable[str] = (), **_: Any) -> bool:
@@ -196,7 +219,10 @@ _GUARD_RULES: dict[str, str] = {
     "sides' consent; a one-sided application must first get the other side's consent (Reg 31¶1)",
     "one_to_three_mediators": "accept must assign one to three mediators",
     "has_reject_reason": "reject needs at least one reason from the list (1–8); reason 8 needs a reason in words",
-    "extension_agreed": "an extension needs the consent of both parties and a positive number of working days (Reg 38)",
+    "appraisal_commissioned": "an appraisal is commissioned by both sides together, or by the committee with "
+    "both sides' consent (Reg 34)",
+    "extension_agreed": "an extension needs the consent of both parties, the director's approval and a positive "
+    "number of working days (Reg 38)",
     "session_scheduled": "minutes can only be recorded for a scheduled session",
     "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
     "and terms with the manner and deadline of performance (PML 29)",

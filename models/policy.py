@@ -18,6 +18,8 @@ class ClockPolicy:
     mediation_wd: int = 30  # Reg 38: 30 WD from acceptance, appraisal excluded
     warn_before_wd: tuple[int, ...] = (5, 1)  # warnings before the mediation deadline
     judicial_confirmation_days: int = 30  # PML 33, CPL 205: calendar days from the agreement's effect
+    judicial_reminder_days: int = 5  # remind the mediator this many days before that window closes
+    payment_prompt_wd: int = 5  # after a missed payment deadline: prompt to record (non)performance
     followup_days: int = 30  # local rules: follow-up visit 30 days after performance
     expert_answer_wd: int = 2  # expert-draw practice
 

@@ -14,14 +14,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from core.errors import NotFound
+from models.clock import WorkingDayCalendar, YearTable
 from models.lifecycle import CLOSED_STATES
 from models.schemas import SHANGHAI
 from models.tables import (
+    CalendarYear,
     Case,
     Committee,
     Document,
     DocumentContent,
     MediationSession,
+    Notification,
     NumberSequence,
     Transition,
 )
@@ -82,7 +85,13 @@ def _search_text(registration: dict[str, Any], number: str) -> str:
 
 
 def create_case(
-    *, session: Session, case_id: str, registration: dict[str, Any], at: datetime, actor: dict[str, str]
+    *,
+    session: Session,
+    case_id: str,
+    registration: dict[str, Any],
+    at: datetime,
+    actor: dict[str, str],
+    clock: dict[str, Any] | None = None,
 ) -> Case:
     """Write a registered case and its first transition. A second call with the same id changes nothing."""
     existing = session.get(Case, case_id)
@@ -111,6 +120,8 @@ def create_case(
         registered_at=at,
         updated_at=at,
     )
+    if clock is not None:
+        _set_clock(case, clock)
     session.add(case)
     session.add(
         Transition(
@@ -208,6 +219,7 @@ def record_transition(
     at: datetime,
     payload: dict[str, Any],
     request_id: str = "",
+    clock: dict[str, Any] | None = None,
 ) -> bool:
     """Write one transition and update the case projection. Returns False if (case, seq) was written before."""
     exists = session.exec(
@@ -232,6 +244,8 @@ def record_transition(
         )
     )
     _project(session=session, case=case, event=event, payload=payload, at=at, seq=seq)
+    if clock is not None:
+        _set_clock(case, clock)
     case.status = to_status
     case.version = seq
     case.updated_at = at
@@ -285,6 +299,141 @@ def _project(*, session: Session, case: Case, event: str, payload: dict[str, Any
         case.archived_at = at
 
 
+def _set_clock(case: Case, clock: dict[str, Any]) -> None:
+    """The clocks' projection, as DisputeWorkflow._projection derives it."""
+    case.clock = clock["ledger"]
+    case.due_date = date.fromisoformat(clock["due_date"]) if clock.get("due_date") else None
+    case.due_provisional = bool(clock.get("provisional"))
+    case.clock_paused = bool(clock.get("paused"))
+    case.deadlines = list(clock.get("deadlines", []))
+    case.payment_overdue = bool(clock.get("payment_overdue"))
+    case.effective_on = date.fromisoformat(clock["effective_on"]) if clock.get("effective_on") else None
+
+
+def record_clock(*, session: Session, case_id: str, clock: dict[str, Any]) -> None:
+    """Rewrite a case's clocks (after a timer fired or a calendar year was loaded)."""
+    case = get_case(session=session, case_id=case_id)
+    _set_clock(case, clock)
+    session.add(case)
+    session.flush()
+
+
+def add_notification(
+    *,
+    session: Session,
+    notification_id: str,
+    case_id: str,
+    kind: str,
+    recipient_role: str,
+    recipients: list[str],
+    message: str,
+    at: datetime,
+    channel: str,
+    due_on: date | None = None,
+) -> bool:
+    """Put a notification in the outbox; False if it was there already (a retried activity)."""
+    if session.get(Notification, notification_id) is not None:
+        return False
+    session.add(
+        Notification(
+            id=notification_id,
+            case_id=case_id,
+            kind=kind,
+            recipient_role=recipient_role,
+            recipients=recipients,
+            message=message,
+            created_at=at,
+            due_on=due_on,
+            channel=channel,
+        )
+    )
+    session.flush()
+    return True
+
+
+def mark_delivered(*, session: Session, notification_id: str, at: datetime) -> bool:
+    """Marks a notification delivered; False if it was already. The caller delivers before it commits."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.delivered_at is not None:
+        return False
+    row.delivered_at = at
+    session.add(row)
+    session.flush()
+    return True
+
+
+def list_notifications(
+    *,
+    session: Session,
+    case_id: str | None = None,
+    kind: str | None = None,
+    recipient_role: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[Sequence[Notification], int]:
+    """The outbox, newest first."""
+    filters = []
+    if case_id:
+        filters.append(col(Notification.case_id) == case_id)
+    if kind:
+        filters.append(col(Notification.kind) == kind)
+    if recipient_role:
+        filters.append(col(Notification.recipient_role) == recipient_role)
+    total = session.exec(select(func.count()).select_from(Notification).where(*filters)).one()
+    rows = session.exec(
+        select(Notification).where(*filters).order_by(col(Notification.created_at).desc()).limit(limit).offset(offset)
+    ).all()
+    return rows, int(total)
+
+
+# ---------------------------------------------------------------- calendar --------------------------
+def calendar_years(*, session: Session) -> Sequence[CalendarYear]:
+    """The admin-loaded year tables, by year."""
+    return session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all()
+
+
+def working_day_calendar(*, session: Session) -> WorkingDayCalendar:
+    """The working-day calendar: chinesecalendar plus every loaded year table."""
+    return WorkingDayCalendar({row.year: YearTable.from_dict(row.table) for row in calendar_years(session=session)})
+
+
+def save_calendar_year(*, session: Session, table: YearTable, at: datetime, by: str) -> CalendarYear:
+    row = session.get(CalendarYear, table.year)
+    if row is None:
+        row = CalendarYear(year=table.year, table=table.to_dict(), loaded_at=at, loaded_by=by)
+    else:
+        row.table, row.loaded_at, row.loaded_by = table.to_dict(), at, by
+    session.add(row)
+    session.flush()
+    return row
+
+
+def open_case_ids(*, session: Session, after: str = "", limit: int = 1000) -> list[str]:
+    """Cases whose workflow still runs (not archived), by id, a page at a time (keyset: ids after `after`)."""
+    return list(
+        session.exec(
+            select(Case.id).where(col(Case.status) != "archived", col(Case.id) > after).order_by(col(Case.id)).limit(limit)
+        ).all()
+    )
+
+
+def provisional_cases(*, session: Session, limit: int = 100, offset: int = 0) -> tuple[Sequence[Case], int]:
+    """Open cases with a provisional deadline (a year the calendar does not know), earliest due date first."""
+    filters = [col(Case.due_provisional).is_(True), col(Case.status) != "archived"]
+    total = session.exec(select(func.count()).select_from(Case).where(*filters)).one()
+    rows = session.exec(
+        select(Case).where(*filters).order_by(col(Case.due_date), col(Case.id)).limit(limit).offset(offset)
+    ).all()
+    return rows, int(total)
+
+
+def get_transition(*, session: Session, case_id: str, seq: int) -> Transition:
+    row = session.exec(select(Transition).where(Transition.case_id == case_id, Transition.seq == seq)).first()
+    if row is None:
+        raise NotFound(f"case {case_id!r} has no transition {seq}")
+    return row
+
+
 def list_transitions(*, session: Session, case_id: str) -> Sequence[Transition]:
     return session.exec(select(Transition).where(Transition.case_id == case_id).order_by(col(Transition.seq))).all()
 
@@ -314,6 +463,15 @@ def save_document(*, session: Session, document: Document, data: bytes) -> Docum
     session.add(DocumentContent(document_id=document.id, data=data))
     session.flush()
     return document
+
+
+def agreement_number(*, session: Session, case_id: str) -> str | None:
+    """The number of the case's current (not superseded) agreement, if it has one."""
+    return session.exec(
+        select(Document.number).where(
+            Document.case_id == case_id, Document.kind == "agreement", col(Document.superseded).is_(False)
+        ).order_by(col(Document.source_seq).desc())
+    ).first()
 
 
 def list_documents(*, session: Session, case_id: str) -> Sequence[Document]:

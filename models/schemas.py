@@ -231,13 +231,23 @@ class AgreementTerm(Strict):
     amount: Yuan | None = None
     payer: str | None = Field(default=None, max_length=200, description="who pays; may be an insurer")
     manner: str = Field(min_length=1, max_length=200, examples=["银行转账至患方指定账户"])
-    deadline: Day | None = Field(default=None, examples=["2026-12-31"])
+    deadline: Day | None = Field(default=None, examples=["2026-12-31"], description="履行期限 as a date")
+    deadline_working_days: int | None = Field(
+        default=None, ge=1, le=365, examples=[10],
+        description="履行期限 as N working days from the day the agreement takes effect; the payment clock "
+        "computes the date from the working-day calendar",
+    )
     deadline_text: str | None = Field(default=None, max_length=200, examples=["协议生效之日起10个工作日内"])
 
     @model_validator(mode="after")
     def _needs_deadline(self) -> AgreementTerm:
+        if self.deadline is not None and self.deadline_working_days is not None:
+            raise ValueError("give the deadline as a date or as working days from the agreement's effect, not both")
+        if self.deadline_working_days is not None and not (self.deadline_text or "").strip():
+            self.deadline_text = f"协议生效之日起{self.deadline_working_days}个工作日内"
         if self.deadline is None and not (self.deadline_text or "").strip():
-            raise ValueError("each term needs a deadline of performance (deadline or deadline_text), PML 29")
+            raise ValueError("each term needs a deadline of performance (deadline, deadline_working_days or "
+                             "deadline_text), PML 29")
         return self
 
 
@@ -287,6 +297,89 @@ class Archive(Note):
     pass
 
 
+class FeesAdvanced(Strict):
+    """Appraisal fees each side advances (Reg 34). Mediation itself is free (Reg 32, PML 4)."""
+
+    patient: Yuan = Field(default=Decimal("0.00"), examples=["3000.00"])
+    institution: Yuan = Field(default=Decimal("0.00"), examples=["3000.00"])
+
+
+class StartAppraisal(Note):
+    """A medical-damage appraisal (医疗损害鉴定) is commissioned: the mediation clock pauses (Reg 34, 38)."""
+
+    institution: Name = Field(examples=["上海市某司法鉴定中心"], description="鉴定机构")
+    commissioned_by: Literal["both_parties", "committee"] = Field(
+        examples=["both_parties"],
+        description="both_parties 双方共同委托; committee 经双方同意由医调委委托 (needs both consents)",
+    )
+    patient_consent: bool = Field(default=False, description="the patient side consents to the committee commissioning")
+    institution_consent: bool = Field(default=False, description="the institution consents to the committee commissioning")
+    matters: str = Field(default="", max_length=2000, examples=["诊疗行为有无过错、与损害后果的因果关系及原因力大小"])
+    fees_advanced: FeesAdvanced = Field(default_factory=FeesAdvanced)
+
+
+LiabilityDegree = Literal["full", "main", "equal", "secondary", "minor", "none"]
+
+
+class FinishAppraisal(Note):
+    """The appraisal opinion arrived (Reg 36): the mediation clock runs again from the next day."""
+
+    opinion_number: str = Field(default="", max_length=100, examples=["沪某司鉴所〔2026〕临鉴字第88号"])
+    medical_damage: bool = Field(description="是否存在医疗损害")
+    fault: bool = Field(description="诊疗行为有无过错")
+    causation: bool = Field(description="过错与损害之间有无因果关系")
+    liability_degree: LiabilityDegree = Field(
+        examples=["main"], description="原因力大小: full 全部, main 主要, equal 同等, secondary 次要, minor 轻微, none 无"
+    )
+    summary: str = Field(default="", max_length=20000, examples=["医方术中消毒不规范，与切口感染存在因果关系，系主要原因。"])
+
+
+class ExtendDeadline(Note):
+    """Reg 38: the committee and both parties agree to extend the mediation period."""
+
+    extra_days: int = Field(ge=1, le=120, examples=[15], description="working days added to the period")
+    patient_consent: bool = Field(examples=[True])
+    institution_consent: bool = Field(examples=[True])
+    approved_by: Name = Field(examples=["赵主任"], description="the director who approved for the committee")
+    reason: str = Field(default="", max_length=2000, examples=["双方同意延长调解期限，以便补充提交病历资料"])
+
+
+class RecordJudicialConfirmation(Note):
+    """PML 33, CPL 205: whether the parties applied to a court for judicial confirmation (司法确认), and its result."""
+
+    applied: bool = Field(examples=[True])
+    applied_on: Day | None = Field(default=None, examples=["2026-12-15"])
+    court: str | None = Field(default=None, max_length=200, examples=["上海市黄浦区人民法院"])
+    result: Literal["pending", "confirmed", "rejected"] | None = Field(
+        default=None, examples=["confirmed"], description="pending 审查中; confirmed 裁定确认有效; rejected 裁定驳回申请"
+    )
+    ruled_on: Day | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecordJudicialConfirmation:
+        if self.applied and not (self.court or "").strip():
+            raise ValueError("court is required when the parties applied")
+        if not self.applied and (self.result or self.ruled_on):
+            raise ValueError("a court result needs an application (applied: true)")
+        if self.ruled_on is not None and self.result in (None, "pending"):
+            raise ValueError("a ruling date needs the court's result (confirmed or rejected)")
+        return self
+
+
+class RecordFollowup(Note):
+    """回访记录: the mediator's follow-up visit after performance."""
+
+    visitor: Name = Field(examples=["陈调解员"])
+    visited_at: LocalTime = Field(examples=["2027-01-20T10:00:00+08:00"])
+    method: Literal["phone", "visit"] = Field(examples=["phone"], description="phone 电话回访; visit 上门回访")
+    visited: Name = Field(examples=["王大明（患者之子）"], description="whom the visitor spoke to")
+    performance: Literal["performed", "partly_performed", "not_performed"] = Field(examples=["performed"])
+    satisfaction: Literal["satisfied", "basically_satisfied", "dissatisfied"] = Field(examples=["satisfied"])
+    later_lawsuit: bool = False
+    performance_detail: str | None = Field(default=None, max_length=2000)
+    lawsuit_detail: str | None = Field(default=None, max_length=2000)
+
+
 ACTION_SCHEMAS: dict[str, type[BaseModel]] = {
     "request_consent": RequestConsent,
     "record_consent": RecordConsent,
@@ -296,6 +389,9 @@ ACTION_SCHEMAS: dict[str, type[BaseModel]] = {
     "reject": Reject,
     "schedule_session": ScheduleSession,
     "record_minutes": RecordMinutes,
+    "start_appraisal": StartAppraisal,
+    "finish_appraisal": FinishAppraisal,
+    "extend_deadline": ExtendDeadline,
     "draft_agreement": DraftAgreement,
     "revise_agreement": ReviseAgreement,
     "sign": Sign,
@@ -304,6 +400,8 @@ ACTION_SCHEMAS: dict[str, type[BaseModel]] = {
     "declare_failed": DeclareFailed,
     "terminate": Terminate,
     "archive": Archive,
+    "record_judicial_confirmation": RecordJudicialConfirmation,
+    "record_followup": RecordFollowup,
 }
 
 
@@ -317,6 +415,47 @@ class CommitteePublic(Out):
     name: str
     short_name: str
     city: str
+
+
+class DeadlinePublic(BaseModel):
+    """A pending deadline of the case, as the case's workflow derived it (models/deadlines.py)."""
+
+    kind: str = Field(examples=["deadline_expired"])
+    label: str = Field(examples=["调解期限届满"])
+    at: LocalTime = Field(description="when the timer fires: 24:00 Asia/Shanghai of the last day, or the start of a day")
+    due_on: date = Field(description="the day the deadline names")
+    provisional: bool = Field(description="counted Monday to Friday through a year the working-day calendar does not know")
+    recipient_role: str
+    message: str
+
+
+class PausePublic(BaseModel):
+    started_on: date
+    ended_on: date | None
+    reason: str
+
+
+class ExtensionPublic(BaseModel):
+    days: int
+    agreed_on: date
+
+
+class MediationClockPublic(BaseModel):
+    """Reg 38: 30 working days from acceptance, appraisal time excluded, extendable by agreement. A budget plus a
+    ledger of pauses and extensions; the due date is derived from them and the working-day calendar."""
+
+    started: bool
+    accepted_on: date | None
+    budget_wd: int = Field(description="the committee's policy (30 WD by default)")
+    total_wd: int = Field(description="the budget plus every agreed extension")
+    used_wd: int = Field(description="working days consumed by the end of today")
+    remaining_wd: int = Field(description="working days left after today")
+    due_date: date | None = Field(description="the last day of the period; none while paused")
+    deadline_at: LocalTime | None = Field(description="24:00 Asia/Shanghai of the due date")
+    paused: bool
+    provisional: bool
+    pauses: list[PausePublic]
+    extensions: list[ExtensionPublic]
 
 
 class CasePublic(Out):
@@ -345,6 +484,11 @@ class CasePublic(Out):
     closed_at: LocalTime | None
     archived_at: LocalTime | None
     allowed_events: list[str]
+    mediation_clock: MediationClockPublic | None = Field(default=None, description="after acceptance")
+    deadlines: list[DeadlinePublic] = Field(default_factory=list, description="pending deadlines, earliest first")
+    provisional: bool = Field(default=False, description="some deadline is provisional (an unknown calendar year)")
+    payment_overdue: bool = False
+    effective_on: date | None = Field(default=None, description="the agreement took effect (Reg 39)")
 
 
 class CaseSummary(Out):
@@ -358,6 +502,9 @@ class CaseSummary(Out):
     claim_amount: Decimal
     registered_at: LocalTime
     updated_at: LocalTime
+    due_date: date | None = None
+    due_provisional: bool = False
+    payment_overdue: bool = False
 
 
 class CasesPublic(BaseModel):
@@ -423,3 +570,96 @@ class ActionOutcome(BaseModel):
     allowed_events: list[str]
     document_ids: list[str]
     session_id: str | None = None
+
+
+# ---------------------------------------------------------------- working-day calendar --------------
+class YearTableIn(Strict):
+    """A year's public holidays and make-up working days (调休), as the State Council publishes them."""
+
+    holidays: list[Day] = Field(
+        max_length=366, description="days off that would otherwise be working days (and holiday weekends)",
+        examples=[["2027-01-01", "2027-02-06", "2027-02-07", "2027-02-08"]],
+    )
+    workdays: list[Day] = Field(
+        default_factory=list, max_length=366, description="make-up working days, usually weekends (调休)",
+        examples=[["2027-02-20"]],
+    )
+    names: dict[str, Annotated[str, Field(max_length=50)]] = Field(
+        default_factory=dict, description="optional names of days, by ISO date", examples=[{"2027-01-01": "元旦"}]
+    )
+
+
+class CalendarYearPublic(BaseModel):
+    year: int
+    layer: Literal["table", "chinesecalendar", "weekdays"] = Field(
+        description="who answers for the year: a loaded table, the chinesecalendar package, or Monday to Friday "
+        "(provisional)"
+    )
+    provisional: bool
+    loaded_at: LocalTime | None = None
+    loaded_by: str | None = None
+    holidays: list[date] = Field(default_factory=list, description="of a loaded table")
+    workdays: list[date] = Field(default_factory=list, description="of a loaded table")
+
+
+class CalendarLoadReport(BaseModel):
+    """What loading a year did: the table is stored, and every open case's workflow was told to recompute."""
+
+    year: CalendarYearPublic
+    replaced: bool = Field(description="a table for the year was loaded before")
+    open_cases: int
+    signalled: int = Field(description="open cases whose workflow was told; each recomputes its deadlines")
+    not_running: int = Field(description="cases whose workflow has ended")
+    failed: list[str] = Field(description="cases that could not be told (repeat the load to retry them)")
+
+
+class WorkingDayPublic(BaseModel):
+    day: date
+    working: bool = Field(description="a working day (工作日), make-up days included, public holidays excluded")
+    provisional: bool = Field(description="the year is unknown to the calendar: answered Monday to Friday")
+    layer: Literal["table", "chinesecalendar", "weekdays"]
+    name: str | None = None
+
+
+class WorkingDaysLaterPublic(BaseModel):
+    start: date
+    working_days: int
+    last_day: date = Field(description="the working_days-th working day after start (start does not count)")
+    ends_at: LocalTime = Field(description="24:00 Asia/Shanghai of that day, when a period of that length ends")
+    provisional: bool
+    unknown_years: list[int] = Field(description="years on the way that the calendar does not know")
+
+
+class ProvisionalCase(CaseSummary):
+    deadlines: list[DeadlinePublic]
+
+
+class ProvisionalCasesPublic(BaseModel):
+    """Open cases with a deadline in a year the calendar does not know: load that year to make them firm."""
+
+    unknown_years: list[int]
+    items: list[ProvisionalCase]
+    total: int
+    limit: int
+    offset: int
+
+
+# ---------------------------------------------------------------- notifications (outbox) ------------
+class NotificationPublic(Out):
+    id: str
+    case_id: str
+    kind: str
+    recipient_role: str
+    recipients: list[str]
+    message: str
+    due_on: date | None
+    created_at: LocalTime
+    channel: str
+    delivered_at: LocalTime | None
+
+
+class NotificationsPublic(BaseModel):
+    items: list[NotificationPublic]
+    total: int
+    limit: int
+    offset: int

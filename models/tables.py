@@ -50,11 +50,26 @@ class Committee(SQLModel, table=True):
     name: str = Field(max_length=200)  # 上海市黄浦区医疗纠纷人民调解委员会
     short_name: str = Field(max_length=20)  # 沪黄, used in document numbers
     city: str = Field(default="", max_length=100)
-    # Numbering patterns: {year}, {short} and {seq} are filled in.
+    # Numbering patterns: {year}, {short} and {seq} are filled in. `number_patterns` overrides the
+    # default pattern of a kind of document (DEFAULT_NUMBER_PATTERNS).
     case_number_pattern: str = Field(default="〔{year}〕{short}医调字第{seq}号", max_length=100)
-    agreement_number_pattern: str = Field(default="〔{year}〕{short}医调协字第{seq}号", max_length=100)
+    number_patterns: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Clock lengths (models/policy.py ClockPolicy); empty means the rule book's defaults.
     policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+    def number_pattern(self, kind: str) -> str:
+        return self.number_patterns.get(kind) or DEFAULT_NUMBER_PATTERNS[kind]
+
+
+DEFAULT_NUMBER_PATTERNS: dict[str, str] = {
+    "agreement": "〔{year}〕{short}医调协字第{seq}号",
+    "acceptance_notice": "〔{year}〕{short}医调受字第{seq}号",
+    "rejection_notice": "〔{year}〕{short}医调不受字第{seq}号",
+    "failure_notice": "〔{year}〕{short}医调不成字第{seq}号",
+    "termination_notice": "〔{year}〕{short}医调终字第{seq}号",
+    "followup_record": "〔{year}〕{short}医调访字第{seq}号",
+}
 
 
 class NumberSequence(SQLModel, table=True):
@@ -90,10 +105,15 @@ class Case(SQLModel, table=True):
     signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
-    # The mediation clock (Reg 38): its ledger, and the due date derived from it when the case last changed.
+    # The clocks, as the workflow last derived them (models/deadlines.py): the mediation clock's ledger (Reg 38)
+    # and due date, whether it is paused, every pending deadline, and whether any deadline is provisional.
     clock: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     due_date: date | None = Field(default=None, index=True)
-    due_provisional: bool = False
+    due_provisional: bool = Field(default=False, index=True)
+    clock_paused: bool = False
+    deadlines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    payment_overdue: bool = Field(default=False, index=True)
+    effective_on: date | None = None  # the agreement took effect (Reg 39)
     version: int = 0  # sequence number of the last transition
     registered_at: datetime = _ts(nullable=False, index=True)
     updated_at: datetime = _ts(nullable=False)
@@ -189,5 +209,6 @@ class Notification(SQLModel, table=True):
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _ts(nullable=False, index=True)
+    due_on: date | None = None  # the day the deadline names
     channel: str = Field(default="log", max_length=32)
     delivered_at: datetime | None = _ts(nullable=True)

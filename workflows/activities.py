@@ -7,8 +7,11 @@ They are synchronous (database and PDF rendering); the worker runs them in a thr
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable
+from datetime import date
+from typing import Protocol
 
 from temporalio import activity
 
@@ -18,16 +21,54 @@ from documents.render import KINDS, LANGUAGES, render_pdf
 from models import repo
 from models.schemas import SHANGHAI
 from models.tables import Document
-from workflows.contracts import DocumentRef, RegistrationRecord, RenderRequest, TransitionRecord
+from workflows.contracts import (
+    ClockProjection,
+    DocumentRef,
+    NotificationRecord,
+    RegistrationRecord,
+    RenderRequest,
+    TransitionRecord,
+)
 
 Renderer = Callable[..., bytes]
-NUMBER_PATTERN_OF_KIND = {"agreement": "agreement_number_pattern"}
+log = logging.getLogger("mediation.notifications")
+calendar_log = logging.getLogger("mediation.calendar")
+
+
+def _warn_if_provisional(case_id: str, clock: dict | None) -> None:
+    """Unknown years are never refused and never silently trusted: every write of a provisional deadline is
+    logged for the admins (who load the year's table, after which the deadline is recomputed)."""
+    if clock and clock.get("provisional"):
+        years = sorted({d["due_on"][:4] for d in clock.get("deadlines", []) if d.get("provisional")})
+        calendar_log.warning("case %s: provisional deadline (working-day calendar unknown for %s), counted "
+                             "Monday to Friday until the year's table is loaded", case_id, ", ".join(years) or "?")
+
+
+class Channel(Protocol):
+    """How a notification reaches people (SMS, e-mail, the committee's messaging); pluggable."""
+
+    name: str
+
+    def deliver(self, record: NotificationRecord) -> None: ...
+
+
+class LogChannel:
+    """The channel of the embedded stack: the log."""
+
+    name = "log"
+
+    def deliver(self, record: NotificationRecord) -> None:
+        log.warning("notification %s to %s: %s (case %s)", record.kind, record.recipient_role, record.message,
+                    record.case_id)
 
 
 class DisputeActivities:
-    def __init__(self, session_factory: SessionFactory, renderer: Renderer = render_pdf) -> None:
+    def __init__(
+        self, session_factory: SessionFactory, renderer: Renderer = render_pdf, channel: Channel | None = None
+    ) -> None:
         self._sessions = session_factory
         self._render = renderer
+        self._channel = channel or LogChannel()
 
     @activity.defn
     def persist_registration(self, record: RegistrationRecord) -> str:
@@ -39,12 +80,16 @@ class DisputeActivities:
                 registration=record.registration,
                 at=record.at,
                 actor=record.actor.as_dict(),
+                clock=record.clock,
             )
-            return case.number
+            number = case.number
+        _warn_if_provisional(record.case_id, record.clock)
+        return number
 
     @activity.defn
     def persist_transition(self, record: TransitionRecord) -> bool:
         """Writes one transition and the projection it implies; False when it was already written."""
+        _warn_if_provisional(record.case_id, record.clock)
         with transaction(self._sessions) as session:
             return repo.record_transition(
                 session=session,
@@ -57,7 +102,36 @@ class DisputeActivities:
                 at=record.at,
                 payload=record.payload,
                 request_id=record.request_id,
+                clock=record.clock,
             )
+
+    @activity.defn
+    def record_clock(self, projection: ClockProjection) -> None:
+        """Writes the clocks' projection: after a timer fired, or after a calendar year was loaded."""
+        with transaction(self._sessions) as session:
+            repo.record_clock(session=session, case_id=projection.case_id, clock=projection.clock)
+        _warn_if_provisional(projection.case_id, projection.clock)
+
+    @activity.defn
+    def notify(self, record: NotificationRecord) -> bool:
+        """Puts a notification in the outbox (once) and hands it to the delivery channel."""
+        with transaction(self._sessions) as session:
+            added = repo.add_notification(
+                session=session,
+                notification_id=record.id,
+                case_id=record.case_id,
+                kind=record.kind,
+                recipient_role=record.recipient_role,
+                recipients=record.recipients,
+                message=record.message,
+                at=record.at,
+                channel=self._channel.name,
+                due_on=date.fromisoformat(record.due_on) if record.due_on else None,
+            )
+        with transaction(self._sessions) as session:  # at least once: a retry delivers what was not
+            if repo.mark_delivered(session=session, notification_id=record.id, at=record.at):
+                self._channel.deliver(record)
+        return added
 
     @activity.defn
     def render_document(self, request: RenderRequest) -> list[DocumentRef]:
@@ -75,13 +149,18 @@ class DisputeActivities:
             if number is None:
                 year = request.at.astimezone(SHANGHAI).year
                 seq = repo.next_number(session=session, committee_id=committee.id, year=year, kind=request.kind)
-                pattern = getattr(committee, NUMBER_PATTERN_OF_KIND[request.kind])
-                number = repo.format_number(pattern, committee=committee, year=year, seq=seq)
+                number = repo.format_number(
+                    committee.number_pattern(request.kind), committee=committee, year=year, seq=seq
+                )
+            transition = repo.get_transition(session=session, case_id=case.id, seq=request.source_seq)
             refs: list[DocumentRef] = []
             for lang in LANGUAGES:
                 doc = existing[lang]
                 if doc is None:
-                    context = context_for(request.kind, case=case, committee=committee, number=number, at=request.at)
+                    context = context_for(
+                        request.kind, case=case, committee=committee, number=number, at=request.at,
+                        transition=transition, agreement_number=repo.agreement_number(session=session, case_id=case.id),
+                    )
                     data = self._render(request.kind, context, lang=lang)
                     doc = repo.save_document(
                         session=session,
@@ -104,4 +183,5 @@ class DisputeActivities:
             return refs
 
     def all(self) -> list[Callable]:
-        return [self.persist_registration, self.persist_transition, self.render_document]
+        return [self.persist_registration, self.persist_transition, self.render_document, self.record_clock,
+                self.notify]

@@ -27,6 +27,9 @@ class Actor:
         return {"id": self.id, "name": self.name, "role": self.role}
 
 
+SYSTEM = Actor(id="system", name="系统", role="system")
+
+
 @dataclass
 class OpenDispute:
     """Starts a DisputeWorkflow: the registration (Reg 31¶2–3) as the API validated it."""
@@ -35,6 +38,8 @@ class OpenDispute:
     registration: dict[str, Any]
     actor: Actor
     request_id: str = ""
+    policy: dict[str, Any] = field(default_factory=dict)  # the committee's ClockPolicy
+    calendar: dict[str, Any] = field(default_factory=dict)  # the loaded year tables (WorkingDayCalendar)
 
 
 @dataclass
@@ -81,6 +86,7 @@ class RegistrationRecord:
     registration: dict[str, Any]
     actor: Actor
     at: datetime
+    clock: dict[str, Any] | None = None  # the clocks' projection (see ClockProjection)
 
 
 @dataclass
@@ -94,6 +100,28 @@ class TransitionRecord:
     at: datetime
     payload: dict[str, Any]
     request_id: str = ""
+    clock: dict[str, Any] | None = None  # the clocks after the event (see ClockProjection)
+
+
+@dataclass
+class ClockProjection:
+    """What the case row shows of the clocks: the mediation clock's ledger, its due date, whether it is paused
+    or provisional, every pending deadline, and the payment-overdue flag (written by the workflow)."""
+
+    case_id: str
+    clock: dict[str, Any]
+
+
+@dataclass
+class NotificationRecord:
+    id: str
+    case_id: str
+    kind: str
+    recipient_role: str
+    recipients: list[str]
+    message: str
+    at: datetime
+    due_on: str | None = None  # the day the deadline names (ISO)
 
 
 @dataclass

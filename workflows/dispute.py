@@ -3,13 +3,23 @@
 Every staff action is the Update `apply_event`. Its validator asks the lifecycle whether the event is
 legal now (a refused Update leaves no history); the handler re-checks under a lock, so that of two staff
 acting at once exactly one succeeds, then writes the projection and renders documents in activities.
-Deterministic: no I/O here, times from workflow.now(), ids from workflow.uuid4().
+
+The workflow also keeps the case's clocks (models/clock.py, models/deadlines.py): it sleeps until the
+earliest timer it has not fired and recomputes the timers whenever an event, a pause, an extension or a newly
+loaded calendar year changes them. A timer raises a system event (consent_expired, deadline_expired) through
+the same path as staff actions, or writes a notification to the outbox. Whatever the case's deadlines are
+now is written to the projection, so that staff read them from the database.
+
+Deterministic: no I/O here, times from workflow.now(), ids from workflow.uuid4(), policies and calendar
+tables from the input and from signals. Cases started before the clocks existed replay as they ran (the
+"legal-clocks" and "notices" patches) and keep running without timers.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -19,12 +29,18 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
     from models import lifecycle
+    from models.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, legal_date
+    from models.deadlines import SYSTEM_EVENTS, CaseClocks, PaymentTerm, Timer, timers
+    from models.policy import ClockPolicy
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
+        SYSTEM,
         ActionResult,
         CaseSnapshot,
+        ClockProjection,
         DisputeOutcome,
         DocumentRef,
+        NotificationRecord,
         OpenDispute,
         RegistrationRecord,
         RenderRequest,
@@ -35,8 +51,18 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
-# Which documents an event produces.
-DOCUMENTS_OF_EVENT: dict[str, str] = {"draft_agreement": "agreement"}
+# Which document an event issues.
+DOCUMENTS_OF_EVENT: dict[str, str] = {
+    "accept": "acceptance_notice",  # 受理通知书 with the due date
+    "reject": "rejection_notice",  # 不予受理通知书 with the ticked reasons
+    "record_refusal": "rejection_notice",  # PML 17: reason 1
+    "consent_expired": "rejection_notice",  # PML 17: silence counts as refusal
+    "draft_agreement": "agreement",  # 人民调解协议书
+    "declare_failed": "failure_notice",  # 调解不成告知书 (PML 26)
+    "deadline_expired": "failure_notice",  # Reg 38: deemed failed
+    "terminate": "termination_notice",  # 终止调解告知书
+    "record_followup": "followup_record",  # 回访记录
+}
 
 
 @workflow.defn
@@ -53,60 +79,53 @@ class DisputeWorkflow:
         self._signed: dict[str, dict[str, Any]] = {}
         self._open_sessions: list[str] = []
         self._agreement: DocumentRef | None = None
+        self._terms: tuple[PaymentTerm, ...] = ()
+        self._policy = ClockPolicy.from_dict(inp.policy)
+        self._calendar = WorkingDayCalendar.from_dict(inp.calendar)
+        self._clocks = CaseClocks(status="new", entered_on=date.min, mediation=MediationClock(self._policy.mediation_wd))
+        self._fired: set[str] = set()
+        self._payment_overdue = False
+        self._mediators: list[str] = []
+        self._projected: dict[str, Any] | None = None  # the clock projection last written
+        self._changed = False  # something that moves the timers happened
 
     @workflow.run
     async def run(self, inp: OpenDispute) -> DisputeOutcome:
+        with_clocks = workflow.patched("legal-clocks")
+        clocks = replace(self._clocks, status="registered", entered_on=legal_date(workflow.now()))
+        projection = self._projection(clocks, payment_overdue=False) if with_clocks else None
         await workflow.execute_activity_method(
             DisputeActivities.persist_registration,
-            RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor, at=workflow.now()),
+            RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor, at=workflow.now(),
+                               clock=projection),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        self._status, self._seq, self._ready = "registered", 1, True
+        self._status, self._seq, self._ready, self._clocks = "registered", 1, True, clocks
+        self._projected = projection
+        if with_clocks:
+            while self._status != "archived":
+                await self._wait_for_next_timer()
         await workflow.wait_condition(lambda: self._status == "archived" and workflow.all_handlers_finished())
         return DisputeOutcome(case_id=self._case_id, status=self._status, seq=self._seq)
 
-    # ------------------------------------------------------------------ updates ---------------------
+    # ------------------------------------------------------------------ updates and signals ---------
     @workflow.update
     async def apply_event(self, action: StaffAction) -> ActionResult:
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
-            to_status = self._check(action, self._status)
-            payload = self._enrich(action)
-            from_status, seq, at = self._status, self._seq + 1, workflow.now()
-            await workflow.execute_activity_method(
-                DisputeActivities.persist_transition,
-                TransitionRecord(
-                    case_id=self._case_id,
-                    seq=seq,
-                    event=action.event,
-                    from_status=from_status,
-                    to_status=to_status,
-                    actor=action.actor,
-                    at=at,
-                    payload=payload,
-                    request_id=action.request_id,
-                ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
-            self._seq, self._status = seq, to_status
-            self._remember(action.event, payload)
-            documents = await self._render(action.event, seq)
-            return ActionResult(
-                case_id=self._case_id,
-                event=action.event,
-                from_status=from_status,
-                status=to_status,
-                seq=seq,
-                at=at,
-                allowed_events=lifecycle.allowed_events(to_status),
-                document_ids=[doc.id for doc in documents],
-                session_id=payload.get("session_id") if action.event == "schedule_session" else None,
-            )
+            return await self._transition(action)
 
     @apply_event.validator
     def _validate(self, action: StaffAction) -> None:
+        if action.event in SYSTEM_EVENTS:
+            raise ApplicationError(
+                f"'{action.event}' is raised by the case's clock, not by staff",
+                {"state": self._status, "event": action.event,
+                 "allowed_events": lifecycle.allowed_events(self._status)},
+                type="IllegalTransition",
+                non_retryable=True,
+            )
         # Before the registration is written the case is, for the law, already registered.
         self._check(action, self._status if self._ready else "registered")
 
@@ -116,9 +135,186 @@ class DisputeWorkflow:
         await workflow.wait_condition(lambda: self._ready)
         return self._snapshot()
 
+    @workflow.signal
+    def calendar_loaded(self, table: dict[str, Any]) -> None:
+        """An admin loaded a year's holidays and make-up workdays: every date derived from it may move."""
+        loaded = YearTable.from_dict(table)
+        if self._calendar.tables.get(loaded.year) != loaded:
+            self._calendar = self._calendar.with_table(loaded)
+            self._changed = True
+
     @workflow.query
     def current(self) -> CaseSnapshot:
         return self._snapshot()
+
+    # ------------------------------------------------------------------ timers ----------------------
+    def _pending(self) -> list[Timer]:
+        every = timers(self._clocks, calendar=self._calendar, policy=self._policy)
+        return [t for t in every if t.key not in self._fired]
+
+    async def _wait_for_next_timer(self) -> None:
+        """Fire the earliest pending timer when it is due, or return early when something changed."""
+        self._changed = False
+        async with self._lock:
+            await self._project_if_changed()
+        pending = self._pending()
+        woken = lambda: self._changed or self._status == "archived"  # noqa: E731
+        if not pending:
+            await workflow.wait_condition(woken)
+            return
+        timer = pending[0]
+        delay = timer.at - workflow.now()
+        if delay > timedelta(0):
+            try:
+                await workflow.wait_condition(woken, timeout=delay)
+                return  # something changed: recompute
+            except asyncio.TimeoutError:
+                pass
+        await self._fire(timer)
+
+    async def _fire(self, timer: Timer) -> None:
+        async with self._lock:
+            if timer.key not in {t.key for t in self._pending()}:  # an event moved it while we waited
+                return
+            self._fired.add(timer.key)
+            if timer.kind in SYSTEM_EVENTS:  # the case moves on its own (PML 17, Reg 38); staff are told
+                action = StaffAction(event=timer.kind, payload=self._system_payload(timer), actor=SYSTEM)
+                await self._transition(action)
+            elif timer.kind == "payment_overdue":
+                self._payment_overdue = True
+            await workflow.execute_activity_method(
+                DisputeActivities.notify,
+                NotificationRecord(
+                    id=f"{self._case_id}:{timer.key}",
+                    case_id=self._case_id,
+                    kind=timer.kind,
+                    recipient_role=timer.recipient_role,
+                    recipients=self._recipients(timer.recipient_role),
+                    message=timer.message + ("（期限为暂定：该年度工作日历尚未公布）" if timer.provisional else ""),
+                    at=workflow.now(),
+                    due_on=timer.due_on.isoformat(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+
+    def _recipients(self, role: str) -> list[str]:
+        return list(self._mediators) if role == "mediator" else []
+
+    def _system_payload(self, timer: Timer) -> dict[str, Any]:
+        if timer.kind == "consent_expired":  # PML 17: silence counts as refusal → reason 1
+            return {"reasons": [lifecycle.REFUSAL_REASON], "reason_text": timer.message,
+                    "due_date": timer.due_on.isoformat(), "provisional": timer.provisional}
+        return {"reason": timer.message, "due_date": timer.due_on.isoformat(), "provisional": timer.provisional}
+
+    # ------------------------------------------------------------------ transitions -----------------
+    async def _transition(self, action: StaffAction) -> ActionResult:
+        """Apply one lifecycle event: check, persist, remember, render. Called under the lock."""
+        to_status = self._check(action, self._status)
+        payload = self._enrich(action)
+        from_status, seq, at = self._status, self._seq + 1, workflow.now()
+        try:
+            clocks = self._clocks_after(action.event, payload, to_status, legal_date(at))
+        except ClockError as err:  # the ledger refuses (e.g. a date before acceptance)
+            raise ApplicationError(str(err), {"state": from_status, "event": action.event},
+                                   type="RuleViolated", non_retryable=True) from None
+        overdue = self._payment_overdue and to_status == "performance"
+        projection = self._projection(clocks, overdue) if workflow.patched("legal-clocks") else None
+        await workflow.execute_activity_method(
+            DisputeActivities.persist_transition,
+            TransitionRecord(
+                case_id=self._case_id,
+                seq=seq,
+                event=action.event,
+                from_status=from_status,
+                to_status=to_status,
+                actor=action.actor,
+                at=at,
+                payload=payload,
+                request_id=action.request_id,
+                clock=projection,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._seq, self._status, self._clocks, self._payment_overdue = seq, to_status, clocks, overdue
+        if projection is not None:
+            self._projected = projection
+        self._remember(action.event, payload)
+        self._changed = True
+        documents = await self._render(action.event, seq)
+        return ActionResult(
+            case_id=self._case_id,
+            event=action.event,
+            from_status=from_status,
+            status=to_status,
+            seq=seq,
+            at=at,
+            allowed_events=lifecycle.allowed_events(to_status),
+            document_ids=[doc.id for doc in documents],
+            session_id=payload.get("session_id") if action.event == "schedule_session" else None,
+        )
+
+    def _clocks_after(self, event: str, payload: dict[str, Any], to_status: str, today: date) -> CaseClocks:
+        """What the event does to the clocks: acceptance starts the mediation clock, an appraisal pauses it,
+        an agreed extension lengthens it (Reg 38); the last signature starts the agreement's clocks."""
+        c = self._clocks
+        mediation = c.mediation
+        if event == "accept":
+            mediation = mediation.start(today)
+        elif event == "start_appraisal":
+            mediation = mediation.pause(today, f"医疗损害鉴定：{payload.get('institution', '')}")
+        elif event == "finish_appraisal":
+            mediation = mediation.resume(today)
+        elif event == "extend_deadline":
+            mediation = mediation.extend(int(payload["extra_days"]), today)
+        changes: dict[str, Any] = {"mediation": mediation, "status": to_status}
+        if to_status != c.status:
+            changes["entered_on"] = today
+        if event == "sign" and to_status == "performance":  # Reg 39: effective on the last of the four
+            signed = [*self._signed.values(), payload]
+            changes["effective_on"] = max(_day_of(s.get("signed_at"), today) for s in signed)
+            changes["payments"] = self._terms
+        elif event == "confirm_performance":
+            changes["performed_on"] = _day_of(payload.get("paid_at"), today)
+        elif event == "record_judicial_confirmation":
+            changes["judicial_applied"] = bool(payload.get("applied"))
+        elif event == "record_followup":
+            changes["followup_done"] = True
+        return replace(c, **changes)
+
+    def _projection(self, clocks: CaseClocks, payment_overdue: bool) -> dict[str, Any]:
+        """What the case row shows of the clocks: the ledger, the due date, and every pending deadline."""
+        due = clocks.mediation.due_date(self._calendar)
+        fired = self._fired
+        deadlines = [
+            t.to_dict()
+            for t in timers(clocks, calendar=self._calendar, policy=self._policy)
+            if t.key not in fired
+        ]
+        return {
+            "ledger": clocks.mediation.to_dict(),
+            "due_date": due.date.isoformat() if due else None,
+            "provisional": any(d["provisional"] for d in deadlines),  # a pending deadline in an unknown year
+            "paused": clocks.mediation.paused,
+            "deadlines": deadlines,
+            "payment_overdue": payment_overdue,
+            "effective_on": clocks.effective_on.isoformat() if clocks.effective_on else None,
+        }
+
+    async def _project_if_changed(self) -> None:
+        if self._status in ("new", "archived"):
+            return
+        projection = self._projection(self._clocks, self._payment_overdue)
+        if projection == self._projected:
+            return
+        await workflow.execute_activity_method(
+            DisputeActivities.record_clock,
+            ClockProjection(case_id=self._case_id, clock=projection),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._projected = projection
 
     # ------------------------------------------------------------------ helpers ---------------------
     def _snapshot(self) -> CaseSnapshot:
@@ -163,14 +359,18 @@ class DisputeWorkflow:
             self._signed[payload["signer"]] = payload
         elif event in ("draft_agreement", "revise_agreement"):
             self._signed = {}
+            if event == "draft_agreement":
+                self._terms = tuple(PaymentTerm.from_term(i, t) for i, t in enumerate(payload.get("terms", [])))
         elif event == "schedule_session":
             self._open_sessions.append(payload["session_id"])
         elif event == "record_minutes":
             self._open_sessions.remove(payload["session_id"])
+        elif event == "accept":
+            self._mediators = list(payload.get("mediators", []))
 
     async def _render(self, event: str, seq: int) -> list[DocumentRef]:
         kind = DOCUMENTS_OF_EVENT.get(event)
-        if kind is None:
+        if kind is None or (kind != "agreement" and not workflow.patched("notices")):
             return []
         documents: list[DocumentRef] = await workflow.execute_activity_method(
             DisputeActivities.render_document,
@@ -181,3 +381,13 @@ class DisputeWorkflow:
         if kind == "agreement":
             self._agreement = next(doc for doc in documents if doc.lang == "zh")
         return documents
+
+
+def _day_of(value: Any, default: date) -> date:
+    """The legal day of an ISO time in a payload (a signature's or a payment's), or `default`."""
+    if isinstance(value, str) and value:
+        try:
+            return legal_date(datetime.fromisoformat(value))
+        except ValueError:
+            return default
+    return default

@@ -21,6 +21,9 @@ SUMMARIES = {
     "reject": "Reject with reasons (不予受理)",
     "schedule_session": "Schedule a mediation session",
     "record_minutes": "Record a session's minutes (调解笔录)",
+    "start_appraisal": "A medical-damage appraisal is commissioned (医疗损害鉴定, Reg 34): the clock pauses",
+    "finish_appraisal": "The appraisal opinion arrived (Reg 36): the clock runs again",
+    "extend_deadline": "Extend the mediation period by agreement (延长调解期限, Reg 38)",
     "draft_agreement": "Draft the agreement (人民调解协议书, PML 29)",
     "revise_agreement": "A party refuses to sign: back to mediation, the draft is superseded",
     "sign": "Record a signature or the committee seal (Reg 39)",
@@ -29,6 +32,9 @@ SUMMARIES = {
     "declare_failed": "Declare mediation failed (调解不成, PML 26)",
     "terminate": "Terminate mediation on a legal ground (终止调解)",
     "archive": "Archive the closed case (归档, PML 27)",
+    "record_judicial_confirmation": "Record the parties' application for judicial confirmation and the court's "
+    "result (司法确认, PML 33)",
+    "record_followup": "Record the follow-up visit after performance (回访记录)",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,9 +20,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import DomainError, IllegalTransition, InvalidField, NotFound, RuleViolated, Unavailable
 from models import lifecycle, repo
+from models.clock import SHANGHAI, MediationClock, end_of_day
+from models.policy import ClockPolicy
 from models.schemas import (
     ActionOutcome,
     AllowedEvents,
+    ExtensionPublic,
+    MediationClockPublic,
+    PausePublic,
     CaseCreate,
     CasePublic,
     CasesPublic,
@@ -37,17 +42,45 @@ from workflows.dispute import DisputeWorkflow
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
 
 
-def case_public(*, session: Session, case: Case) -> CasePublic:
+def case_public(*, session: Session, case: Case, today: date | None = None) -> CasePublic:
     return CasePublic.model_validate(
         {
             **case.model_dump(),
             "status_label": lifecycle.STATE_LABELS[case.status],
             "allowed_events": lifecycle.allowed_events(case.status),
+            "mediation_clock": _mediation_clock(session=session, case=case, today=today),
+            "provisional": case.due_provisional,
         }
     )
 
 
-def _summary(case: Case) -> CaseSummary:
+def _mediation_clock(*, session: Session, case: Case, today: date | None) -> MediationClockPublic | None:
+    """Reg 38: the clock as of today, derived from the ledger the workflow wrote and the working-day calendar."""
+    if not case.clock or not case.clock.get("accepted_on"):
+        return None
+    clock = MediationClock.from_dict(case.clock)
+    calendar = repo.working_day_calendar(session=session)
+    # A closed case's clock stopped when it closed.
+    until = (case.closed_at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date() if today is None else today
+    used, remaining = clock.used(calendar, until), clock.remaining(calendar, until)
+    due = clock.due_date(calendar)
+    return MediationClockPublic(
+        started=clock.started,
+        accepted_on=clock.accepted_on,
+        budget_wd=clock.budget,
+        total_wd=clock.total_budget,
+        used_wd=used.days,
+        remaining_wd=remaining.days,
+        due_date=due.date if due else None,
+        deadline_at=end_of_day(due.date) if due else None,
+        paused=clock.paused,
+        provisional=bool(due and due.provisional) or used.provisional,
+        pauses=[PausePublic(started_on=p.started_on, ended_on=p.ended_on, reason=p.reason) for p in clock.pauses],
+        extensions=[ExtensionPublic(days=e.days, agreed_on=e.agreed_on) for e in clock.extensions],
+    )
+
+
+def summary(case: Case) -> CaseSummary:
     return CaseSummary.model_validate({**case.model_dump(), "status_label": lifecycle.STATE_LABELS[case.status]})
 
 
@@ -89,15 +122,22 @@ async def register(
     timeout: float,
 ) -> CasePublic:
     try:
-        repo.get_committee(session=session, committee_id=body.committee_id)
+        committee = repo.get_committee(session=session, committee_id=body.committee_id)
     except NotFound:
         raise InvalidField("committee_id", f"unknown committee {body.committee_id!r}") from None
     case_id = (
         uuid.uuid5(_IDEMPOTENCY_NAMESPACE, idempotency_key).hex if idempotency_key else uuid.uuid4().hex
     )
+    opening = OpenDispute(
+        case_id=case_id,
+        registration=body.model_dump(mode="json"),
+        actor=actor,
+        policy=ClockPolicy.from_dict(committee.policy).to_dict(),
+        calendar=repo.working_day_calendar(session=session).to_dict(),
+    )
     start = WithStartWorkflowOperation(
         DisputeWorkflow.run,
-        OpenDispute(case_id=case_id, registration=body.model_dump(mode="json"), actor=actor),
+        opening,
         id=workflow_id(case_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -178,7 +218,7 @@ def search(
         limit=limit,
         offset=offset,
     )
-    return CasesPublic(items=[_summary(c) for c in rows], total=total, limit=limit, offset=offset)
+    return CasesPublic(items=[summary(c) for c in rows], total=total, limit=limit, offset=offset)
 
 
 def history(*, session: Session, case_id: str) -> list[TransitionPublic]:

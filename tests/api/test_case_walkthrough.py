@@ -102,8 +102,10 @@ class TestFromRegistrationToArchive:
         await post(api, f"/cases/{case_id}/draft-agreement", agreement())
 
         documents = (await api.get(f"/cases/{case_id}/documents")).json()
-        assert {(d["kind"], d["lang"]) for d in documents} == {("agreement", "zh"), ("agreement", "en")}
-        zh = next(d for d in documents if d["lang"] == "zh")
+        assert {(d["kind"], d["lang"]) for d in documents} == {
+            ("acceptance_notice", "zh"), ("acceptance_notice", "en"), ("agreement", "zh"), ("agreement", "en")
+        }
+        zh = next(d for d in documents if d["lang"] == "zh" and d["kind"] == "agreement")
         assert "医调协字第" in zh["number"]
 
         pdf = await api.get(f"/documents/{zh['id']}/pdf")
@@ -128,7 +130,7 @@ class TestFromRegistrationToArchive:
         back = await post(api, f"/cases/{case_id}/revise-agreement", {"reason": "医方对数额有异议", "refused_by": "institution"})
         assert back["status"] == "in_mediation"
         redrafted = await post(api, f"/cases/{case_id}/draft-agreement", agreement(copies=4))
-        documents = (await api.get(f"/cases/{case_id}/documents")).json()
+        documents = [d for d in (await api.get(f"/cases/{case_id}/documents")).json() if d["kind"] == "agreement"]
         assert [d["superseded"] for d in documents if d["lang"] == "zh"] == [True, False]
         assert [d["version"] for d in documents if d["lang"] == "zh"] == [1, 2]
         # the patient side signed the old draft; the new one needs its signature again

@@ -19,7 +19,8 @@ PASSING_FACTS: dict[str, dict] = {
     "submit_for_review": {"application_type": "joint"},
     "accept": {"mediators": ["陈调解员"]},
     "reject": {"reasons": [2]},
-    "extend_deadline": {"patient_consent": True, "institution_consent": True, "extra_days": 10},
+    "start_appraisal": {"commissioned_by": "both_parties"},
+    "extend_deadline": {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 10},
     "record_minutes": {"session_id": "s1", "scheduled_sessions": ["s1"]},
     "draft_agreement": AGREEMENT,
     "sign": {"signer": "patient", "signed": []},
@@ -56,6 +57,9 @@ LEGAL: dict[tuple[str, str], str] = {
     ("signing", "terminate"): "terminated",
     ("performance", "confirm_performance"): "settled",  # PML 31
     ("performance", "record_nonperformance"): "settled",  # PML 32
+    ("performance", "record_judicial_confirmation"): "performance",  # PML 33, CPL 205
+    ("settled", "record_judicial_confirmation"): "settled",
+    ("settled", "record_followup"): "settled",  # the follow-up visit (回访)
     ("rejected", "archive"): "archived",  # PML 27
     ("settled", "archive"): "archived",
     ("failed", "archive"): "archived",
@@ -74,7 +78,7 @@ class TestTheTable:
             "consent_expired", "accept", "reject", "start_appraisal", "finish_appraisal", "extend_deadline",
             "schedule_session", "record_minutes", "draft_agreement", "revise_agreement", "sign",
             "confirm_performance", "record_nonperformance", "declare_failed", "deadline_expired", "terminate",
-            "archive",
+            "archive", "record_judicial_confirmation", "record_followup",
         }
 
     @pytest.mark.parametrize(("state", "event"), sorted(LEGAL))
@@ -214,4 +218,49 @@ class TestExtension:
     # Reg 38: the committee and both parties agree
     def test_needs_both_parties(self):
         with pytest.raises(RuleViolated, match="Reg 38"):
-            next_status("in_mediation", "extend_deadline", {"patient_consent": True, "extra_days": 10})
+            next_status("in_mediation", "extend_deadline",
+                        {"patient_consent": True, "approved_by": "赵主任", "extra_days": 10})
+
+    def test_needs_the_directors_approval(self):  # Reg 38: the committee agrees, through its director
+        with pytest.raises(RuleViolated, match="director"):
+            next_status("in_mediation", "extend_deadline",
+                        {"patient_consent": True, "institution_consent": True, "approved_by": " ", "extra_days": 5})
+
+    def test_needs_a_positive_number_of_working_days(self):
+        with pytest.raises(RuleViolated):
+            next_status("in_mediation", "extend_deadline",
+                        {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 0})
+
+    def test_not_while_the_clock_is_paused(self):  # Reg 38: an extension is agreed after the appraisal, not during
+        with pytest.raises(IllegalTransition):
+            next_status("appraisal", "extend_deadline",
+                        {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 5})
+
+
+class TestAppraisal:
+    # Reg 34: both sides commission the appraisal, or both consent to the committee commissioning it
+    def test_commissioned_by_both_sides(self):
+        assert next_status("in_mediation", "start_appraisal", {"commissioned_by": "both_parties"}) == "appraisal"
+
+    def test_commissioned_by_the_committee_with_both_consents(self):
+        facts = {"commissioned_by": "committee", "patient_consent": True, "institution_consent": True}
+        assert next_status("in_mediation", "start_appraisal", facts) == "appraisal"
+
+    def test_not_by_the_committee_without_both_consents(self):
+        with pytest.raises(RuleViolated, match="Reg 34"):
+            next_status("in_mediation", "start_appraisal", {"commissioned_by": "committee", "patient_consent": True})
+
+    def test_not_by_one_side_alone(self):
+        with pytest.raises(RuleViolated, match="Reg 34"):
+            next_status("in_mediation", "start_appraisal", {"commissioned_by": "patient"})
+
+
+class TestAfterTheAgreement:
+    def test_judicial_confirmation_is_recorded_during_and_after_performance(self):  # PML 33
+        assert next_status("performance", "record_judicial_confirmation") == "performance"
+        assert next_status("settled", "record_judicial_confirmation") == "settled"
+
+    def test_the_follow_up_visit_comes_after_the_case_is_settled(self):
+        assert next_status("settled", "record_followup") == "settled"
+        with pytest.raises(IllegalTransition):
+            next_status("performance", "record_followup")

@@ -1,0 +1,46 @@
+"""The outbox of notifications the cases' clocks produced (who, what, when, which case)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import ActorDep, CaseId, SessionDep
+from api.errors import ERROR_RESPONSES
+from api.services import notifications
+from models.deadlines import TIMER_LABELS
+from models.schemas import NotificationsPublic
+
+router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
+
+Kind = Literal[tuple(TIMER_LABELS)]  # type: ignore[valid-type]
+Role = Literal["staff", "mediator", "director", "admin"]
+
+
+@router.get("/notifications", summary="The outbox: reminders, warnings and tasks from the cases' clocks")
+def outbox(
+    session: SessionDep,
+    actor: ActorDep,
+    case_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    kind: Kind | None = None,
+    recipient_role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> NotificationsPublic:
+    return notifications.search(
+        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset
+    )
+
+
+@router.get("/cases/{case_id}/notifications", summary="A case's notifications, newest first")
+def of_case(
+    case_id: CaseId,
+    session: SessionDep,
+    actor: ActorDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> NotificationsPublic:
+    return notifications.search(
+        session=session, case_id=case_id, kind=None, recipient_role=None, limit=limit, offset=offset
+    )

@@ -1,0 +1,27 @@
+"""The outbox: what the cases' clocks told staff (reminders, warnings, expiries, tasks)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from models import repo
+from models.schemas import NotificationPublic, NotificationsPublic
+
+
+def search(
+    *,
+    session: Session,
+    case_id: str | None,
+    kind: str | None,
+    recipient_role: str | None,
+    limit: int,
+    offset: int,
+) -> NotificationsPublic:
+    if case_id:
+        repo.get_case(session=session, case_id=case_id)
+    rows, total = repo.list_notifications(
+        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset
+    )
+    return NotificationsPublic(
+        items=[NotificationPublic.model_validate(n) for n in rows], total=total, limit=limit, offset=offset
+    )
