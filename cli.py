@@ -4,6 +4,10 @@
     mediation worker    the worker alone (production: several of them)
     mediation api       the API alone
     mediation init-db   create the tables and seed the demo committees
+    mediation calendar load FILE [--year Y]   load a year's holidays and make-up workdays (CSV or JSON);
+                                              every open case recomputes its deadlines
+    mediation calendar years                  the known, loaded and still unknown calendar years
+    mediation calendar provisional            open cases with a provisional deadline
 """
 
 from __future__ import annotations
@@ -16,17 +20,23 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 from temporalio.client import Client
 
 from api.main import create_app
+from api.services import calendar as calendar_service
 from core import logging as core_logging
 from core.db import make_engine, session_factory, transaction
 from core.settings import Settings, get_settings
+from models import repo
+from models.clock import SHANGHAI, CalendarTableError, parse_year_table
 from models.repo import create_schema
+from models.schemas import CalendarLoadReport
 from models.seed import seed_committees
+from workflows.contracts import Actor
 from workflows.worker import build_worker
 
 
@@ -146,6 +156,72 @@ async def run_stack(settings: Settings) -> None:
         print("stopped: API, worker and Temporal dev server", flush=True)
 
 
+# ------------------------------------------------------------------ the working-day calendar ----------
+def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> int:
+    """Parse the file (every problem is reported), store the year, and tell every open case."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"{path}: cannot read the file: {err}", file=sys.stderr)
+        return 2
+    fmt = "json" if path.suffix.lower() == ".json" else "csv"
+    try:
+        table = parse_year_table(text, fmt=fmt, year=year)
+    except CalendarTableError as err:
+        print(f"{path}: {err}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+
+    async def store_and_tell() -> CalendarLoadReport | None:
+        with session_factory(engine)() as session:
+            try:
+                client = await connect(settings, attempts=3)
+            except Exception as err:  # noqa: BLE001 - any connection failure means the same here
+                repo.save_calendar_year(session=session, table=table, at=datetime.now(SHANGHAI), by=by)
+                session.commit()
+                print(f"year {table.year} stored, but the workflow service at {settings.temporal_address} is "
+                      f"unreachable ({err}): open cases keep their old deadlines until the year is loaded again "
+                      "with the service up", file=sys.stderr)
+                return None
+            return await calendar_service.load(session=session, client=client, table=table,
+                                               actor=Actor(id="cli", name=by, role="admin"))
+
+    report = asyncio.run(store_and_tell())
+    if report is None:
+        return 1
+    print(f"year {table.year} loaded{' (replacing the earlier table)' if report.replaced else ''}: "
+          f"{len(table.holidays)} holidays, {len(table.workdays)} make-up workdays")
+    print(f"open cases: {report.open_cases}, told: {report.signalled}, ended: {report.not_running}, "
+          f"not told: {len(report.failed)}")
+    for case_id in report.failed:
+        print(f"  not told (load again to retry): {case_id}")
+    return 0 if not report.failed else 1
+
+
+def calendar_years(settings: Settings) -> int:
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    with session_factory(engine)() as session:
+        for year in calendar_service.years(session=session):
+            loaded = f"  loaded {year.loaded_at:%Y-%m-%d %H:%M} by {year.loaded_by}" if year.loaded_at else ""
+            note = "  PROVISIONAL: counted Monday to Friday" if year.provisional else ""
+            print(f"{year.year}  {year.layer:<16}{loaded}{note}")
+    return 0
+
+
+def calendar_provisional(settings: Settings) -> int:
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    with session_factory(engine)() as session:
+        report = calendar_service.provisional(session=session, limit=200, offset=0)
+    print(f"unknown years reached: {', '.join(map(str, report.unknown_years)) or 'none'}; "
+          f"cases with a provisional deadline: {report.total}")
+    for case in report.items:
+        print(f"  {case.number}  {case.status:<14} due {case.due_date}  {case.patient_name} / {case.institution_name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mediation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="the worker alone")
     sub.add_parser("api", help="the API alone")
     sub.add_parser("init-db", help="create the tables and seed the demo committees")
+    cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(dest="action", required=True)
+    load = cal.add_parser("load", help="load a year's holidays and make-up workdays from a CSV or JSON file")
+    load.add_argument("file", type=Path, help="CSV (date,kind[,name]) or JSON ({year, holidays, workdays})")
+    load.add_argument("--year", type=int, help="the year the file must be for")
+    load.add_argument("--by", default=os.environ.get("USER", "admin"), help="who loads it (recorded)")
+    cal.add_parser("years", help="the known, loaded and still unknown calendar years")
+    cal.add_parser("provisional", help="open cases with a provisional deadline")
     args = parser.parse_args(argv)
     settings = get_settings()
     core_logging.configure(settings.log_level)
@@ -168,6 +251,16 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve_api(settings))
     elif args.command == "init-db":
         print("added committees:", ", ".join(init_db(settings)) or "none")
+    elif args.command == "calendar":
+        if args.action == "load":
+            code = calendar_load(settings, args.file, args.year, args.by)
+        elif args.action == "years":
+            code = calendar_years(settings)
+        else:
+            code = calendar_provisional(settings)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # the Temporal client can crash at interpreter exit (sdk-python#300)
     return 0
 
 

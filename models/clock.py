@@ -85,6 +85,7 @@ __all__ = [
 # workflow sandbox, where ZoneInfo is a restricted proxy that datetime refuses as a tzinfo.
 SHANGHAI = timezone(timedelta(hours=8), "CST")
 MEDIATION_WD = 30  # Reg 38
+MAX_DAY_NAME = 50  # characters in the name of a holiday or make-up day (春节, 国庆节调休, ...)
 
 # The years the chinesecalendar package knows (2004–2026 in version 1.11.0).
 PACKAGE_YEARS = range(min(_package.holidays).year, max(_package.holidays).year + 1)
@@ -184,9 +185,12 @@ class YearTable:
                     problems.append(TableProblem(None, kind, f"{d} is outside the year {self.year}"))
         for d in sorted(self.holidays & self.workdays):
             problems.append(TableProblem(None, "workdays", f"{d} is both a holiday and a workday"))
-        for d, _name in self.names:
+        for d, name in self.names:
             if d not in self.holidays and d not in self.workdays:
                 problems.append(TableProblem(None, "names", f"{d} is named but neither holiday nor workday"))
+            if not isinstance(name, str) or len(name) > MAX_DAY_NAME:
+                problems.append(TableProblem(None, "names", f"the name of {d} is not a text of at most "
+                                                            f"{MAX_DAY_NAME} characters"))
         if problems:
             raise CalendarTableError(problems)
 
@@ -312,7 +316,9 @@ def _parse_csv(text: str, expected_year: int | None) -> YearTable:
             problems.append(TableProblem(line, "date" if other_kind == raw_kind else "kind", reason))
             continue
         seen[d] = (raw_kind, line)
-        if name:
+        if len(name) > MAX_DAY_NAME:
+            problems.append(TableProblem(line, "name", f"a day's name is at most {MAX_DAY_NAME} characters"))
+        elif name:
             names[d] = name
     if header is None:
         problems.append(TableProblem(None, None, "the file is empty"))

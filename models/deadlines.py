@@ -176,9 +176,11 @@ def _mediation(clock: MediationClock, calendar: WorkingDayCalendar, policy: Cloc
     due = clock.due_date(calendar)
     if due is None:
         return
+    restarted = clock.running_since
     for before in policy.warn_before_wd:
         warning = clock.warning_date(calendar, before)
-        if warning is not None and warning.date < due.date:
+        # A warning day before the clock last (re)started was passed before an appraisal: not armed again.
+        if warning is not None and warning.date < due.date and (restarted is None or warning.date >= restarted):
             yield Timer(
                 end_of_day(warning.date), f"deadline_warning:{before}:{due.date}", "deadline_warning", "mediator",
                 f"调解期限还剩{before}个工作日，将于{due.date}届满（《医疗纠纷预防和处理条例》第三十八条）", due.date,

@@ -50,6 +50,14 @@ def save_committee(*, session: Session, committee: Committee) -> Committee:
     return session.merge(committee)
 
 
+def set_policy(*, session: Session, committee_id: str, policy: dict[str, Any]) -> Committee:
+    committee = get_committee(session=session, committee_id=committee_id)
+    committee.policy = dict(policy)
+    session.add(committee)
+    session.flush()
+    return committee
+
+
 def next_number(*, session: Session, committee_id: str, year: int, kind: str) -> int:
     """The next number of `kind` for a committee and year. Atomic on SQLite and PostgreSQL."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -410,11 +410,28 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class ClockPolicyIn(Strict):
+    """A committee's clock lengths (local rules differ; the defaults are DOMAIN.md's). A case keeps the lengths
+    it was registered under."""
+
+    consent_wd: int = Field(default=5, ge=1, le=60, description="the other side's answer (working days)")
+    review_reminder_wd: int = Field(default=3, ge=1, le=60, description="acceptance review: remind the director")
+    review_escalation_wd: int = Field(default=2, ge=1, le=60, description="then escalate after this many more")
+    mediation_wd: int = Field(default=30, ge=1, le=120, description="Reg 38: the mediation period")
+    warn_before_wd: list[Annotated[int, Field(ge=1, le=60)]] = Field(default=[5, 1], max_length=5)
+    judicial_confirmation_days: int = Field(default=30, ge=1, le=60, description="PML 33: calendar days")
+    judicial_reminder_days: int = Field(default=5, ge=0, le=30)
+    payment_prompt_wd: int = Field(default=5, ge=1, le=60)
+    followup_days: int = Field(default=30, ge=1, le=365)
+    expert_answer_wd: int = Field(default=2, ge=1, le=30)
+
+
 class CommitteePublic(Out):
     id: str
     name: str
     short_name: str
     city: str
+    policy: ClockPolicyIn = Field(default_factory=ClockPolicyIn, description="the clock lengths in force")
 
 
 class DeadlinePublic(BaseModel):

@@ -85,9 +85,11 @@ class NumberSequence(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
+    # Numbers run per committee and year: two committees may print the same number.
+    __table_args__ = (UniqueConstraint("committee_id", "number", name="uq_case_committee_number"),)
 
     id: str = Field(primary_key=True, max_length=64)
-    number: str = Field(index=True, unique=True, max_length=100)
+    number: str = Field(index=True, max_length=100)
     committee_id: str = Field(foreign_key="committees.id", index=True, max_length=64)
     status: str = Field(index=True, max_length=32)
     application_type: str = Field(max_length=32)

@@ -1,13 +1,15 @@
-"""Committees known to this installation."""
+"""Committees known to this installation, and their clock policy."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from api.deps import ActorDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from models import repo
-from models.schemas import CommitteePublic
+from models.schemas import ClockPolicyIn, CommitteePublic
 
 router = APIRouter(prefix="/committees", tags=["committees"], responses=ERROR_RESPONSES)
 
@@ -15,3 +17,11 @@ router = APIRouter(prefix="/committees", tags=["committees"], responses=ERROR_RE
 @router.get("", summary="Committees")
 def list_committees(session: SessionDep, actor: ActorDep) -> list[CommitteePublic]:
     return [CommitteePublic.model_validate(c) for c in repo.list_committees(session=session)]
+
+
+@router.put("/{committee_id}/policy", summary="Set a committee's clock lengths (admin); new cases follow them")
+def set_policy(
+    committee_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["huangpu"])],
+    body: ClockPolicyIn, session: SessionDep, actor: ActorDep) -> CommitteePublic:
+    return CommitteePublic.model_validate(repo.set_policy(session=session, committee_id=committee_id,
+                                                         policy=body.model_dump()))

@@ -60,8 +60,13 @@ def _mediation_clock(*, session: Session, case: Case, today: date | None) -> Med
         return None
     clock = MediationClock.from_dict(case.clock)
     calendar = repo.working_day_calendar(session=session)
-    # A closed case's clock stopped when it closed.
-    until = (case.closed_at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date() if today is None else today
+    # The clock stops when the agreement takes effect (Reg 39) or the case closes otherwise.
+    if case.effective_on is not None:
+        until = case.effective_on
+    elif case.closed_at is not None:
+        until = case.closed_at.astimezone(SHANGHAI).date()
+    else:
+        until = today or datetime.now(SHANGHAI).date()
     used, remaining = clock.used(calendar, until), clock.remaining(calendar, until)
     due = clock.due_date(calendar)
     return MediationClockPublic(
