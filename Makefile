@@ -36,8 +36,11 @@ run: $(STAMP) system-packages
 test: $(STAMP) system-packages
 	$(BIN)/pytest
 
+BENCH_CASES ?= 10000
+
 bench: $(STAMP) system-packages
 	$(BIN)/python -m bench.round_trip
+	$(BIN)/python -m bench.recompute --cases $(BENCH_CASES)
 
 clean:
 	rm -rf $(VENV) data

@@ -108,7 +108,8 @@ async def serve_api(settings: Settings, client: Client | None = None) -> None:
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
     client = client or await connect(settings)
     engine = make_engine(settings.effective_database_url)
-    worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine))
+    worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
+                          max_cached_workflows=settings.worker_cache_size)
     await worker.run()
 
 

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     log_level: str = "INFO"
     action_timeout_seconds: float = 30.0  # how long the API waits for the workflow to apply an action
+    worker_cache_size: int = 1000  # cases a worker keeps in memory (about 0.2 MB each)
 
     @property
     def effective_database_url(self) -> str:

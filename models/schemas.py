@@ -6,7 +6,7 @@ offset is taken as Asia/Shanghai, and every time returned is in Asia/Shanghai (+
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -47,12 +47,20 @@ def to_shanghai(value: datetime) -> datetime:
     return value.astimezone(SHANGHAI)
 
 
+def _not_future(value: datetime) -> datetime:
+    """A fact recorded as having happened (a consent, a signature, a payment) cannot lie in the future."""
+    if value > datetime.now(SHANGHAI) + timedelta(minutes=5):
+        raise ValueError("a time when something happened cannot be in the future")
+    return value
+
+
 Day = Annotated[date, AfterValidator(_in_range)]
 LocalTime = Annotated[
     datetime,
     AfterValidator(to_shanghai),
     PlainSerializer(lambda v: to_shanghai(v).isoformat(), return_type=str, when_used="json"),
 ]
+PastTime = Annotated[LocalTime, AfterValidator(_not_future)]  # when something happened: not in the future
 
 
 def _no_float(value: object) -> object:
@@ -176,7 +184,7 @@ class RequestConsent(Note):
 class RecordConsent(Note):
     consented_by: Name = Field(examples=["李院长"])
     method: Literal["written", "oral"] = Field(examples=["written"])
-    consented_at: LocalTime | None = None
+    consented_at: PastTime | None = None
 
 
 class RecordRefusal(Note):
@@ -219,7 +227,7 @@ class Statement(Strict):
 
 class RecordMinutes(Note):
     session_id: str = Field(min_length=1, max_length=64)
-    held_at: LocalTime
+    held_at: PastTime
     recorder: Name = Field(examples=["刘记录员"])
     attendees: list[Name] = Field(min_length=1)
     statements: list[Statement] = Field(min_length=1)
@@ -270,12 +278,12 @@ class Sign(Strict):
     signer: Signer = Field(description="patient side, institution, mediator, or committee_seal (director)")
     signed_by: Name = Field(examples=["王大明"])
     method: Literal["signature", "seal", "fingerprint"] = "signature"
-    signed_at: LocalTime | None = None
+    signed_at: PastTime | None = None
 
 
 class ConfirmPerformance(Note):
     paid_amount: Yuan
-    paid_at: LocalTime
+    paid_at: PastTime | None = Field(default=None, description="when it was paid; now if not given")
     proof: str = Field(min_length=1, max_length=300, examples=["银行转账回单 No. 2026112300001"])
 
 
@@ -370,7 +378,7 @@ class RecordFollowup(Note):
     """回访记录: the mediator's follow-up visit after performance."""
 
     visitor: Name = Field(examples=["陈调解员"])
-    visited_at: LocalTime = Field(examples=["2027-01-20T10:00:00+08:00"])
+    visited_at: PastTime = Field(examples=["2026-11-20T10:00:00+08:00"])
     method: Literal["phone", "visit"] = Field(examples=["phone"], description="phone 电话回访; visit 上门回访")
     visited: Name = Field(examples=["王大明（患者之子）"], description="whom the visitor spoke to")
     performance: Literal["performed", "partly_performed", "not_performed"] = Field(examples=["performed"])

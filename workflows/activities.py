@@ -35,13 +35,13 @@ log = logging.getLogger("mediation.notifications")
 calendar_log = logging.getLogger("mediation.calendar")
 
 
-def _warn_if_provisional(case_id: str, clock: dict | None) -> None:
-    """Unknown years are never refused and never silently trusted: every write of a provisional deadline is
-    logged for the admins (who load the year's table, after which the deadline is recomputed)."""
-    if clock and clock.get("provisional"):
+def _warn_if_newly_provisional(case_id: str, was_provisional: bool, clock: dict | None) -> None:
+    """Unknown years are never refused and never silently trusted: a case whose deadlines become provisional is
+    logged for the admins (who load the year's table, after which the deadlines are recomputed)."""
+    if clock and clock.get("provisional") and not was_provisional:
         years = sorted({d["due_on"][:4] for d in clock.get("deadlines", []) if d.get("provisional")})
         calendar_log.warning("case %s: provisional deadline (working-day calendar unknown for %s), counted "
-                             "Monday to Friday until the year's table is loaded", case_id, ", ".join(years) or "?")
+                             "Monday to Friday until the year's table is loaded", case_id, ", ".join(years))
 
 
 class Channel(Protocol):
@@ -83,15 +83,15 @@ class DisputeActivities:
                 clock=record.clock,
             )
             number = case.number
-        _warn_if_provisional(record.case_id, record.clock)
+        _warn_if_newly_provisional(record.case_id, False, record.clock)
         return number
 
     @activity.defn
     def persist_transition(self, record: TransitionRecord) -> bool:
         """Writes one transition and the projection it implies; False when it was already written."""
-        _warn_if_provisional(record.case_id, record.clock)
         with transaction(self._sessions) as session:
-            return repo.record_transition(
+            was_provisional = repo.get_case(session=session, case_id=record.case_id).due_provisional
+            written = repo.record_transition(
                 session=session,
                 case_id=record.case_id,
                 seq=record.seq,
@@ -104,13 +104,17 @@ class DisputeActivities:
                 request_id=record.request_id,
                 clock=record.clock,
             )
+        if written:
+            _warn_if_newly_provisional(record.case_id, was_provisional, record.clock)
+        return written
 
     @activity.defn
     def record_clock(self, projection: ClockProjection) -> None:
         """Writes the clocks' projection: after a timer fired, or after a calendar year was loaded."""
         with transaction(self._sessions) as session:
+            was_provisional = repo.get_case(session=session, case_id=projection.case_id).due_provisional
             repo.record_clock(session=session, case_id=projection.case_id, clock=projection.clock)
-        _warn_if_provisional(projection.case_id, projection.clock)
+        _warn_if_newly_provisional(projection.case_id, was_provisional, projection.clock)
 
     @activity.defn
     def notify(self, record: NotificationRecord) -> bool:

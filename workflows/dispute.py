@@ -179,7 +179,11 @@ class DisputeWorkflow:
             self._fired.add(timer.key)
             if timer.kind in SYSTEM_EVENTS:  # the case moves on its own (PML 17, Reg 38); staff are told
                 action = StaffAction(event=timer.kind, payload=self._system_payload(timer), actor=SYSTEM)
-                await self._transition(action)
+                try:
+                    await self._transition(action)
+                except ApplicationError as refused:  # never fail the case's workflow over its own timer
+                    workflow.logger.error("timer %s of case %s refused: %s", timer.key, self._case_id, refused)
+                    return
             elif timer.kind == "payment_overdue":
                 self._payment_overdue = True
             await workflow.execute_activity_method(

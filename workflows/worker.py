@@ -8,20 +8,30 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from core.db import SessionFactory
-from workflows.activities import DisputeActivities
+from workflows.activities import Channel, DisputeActivities
 from workflows.dispute import DisputeWorkflow
 
 WORKFLOWS = [DisputeWorkflow]
 
 
 def build_worker(
-    client: Client, *, task_queue: str, session_factory: SessionFactory, executor: ThreadPoolExecutor | None = None
+    client: Client,
+    *,
+    task_queue: str,
+    session_factory: SessionFactory,
+    executor: ThreadPoolExecutor | None = None,
+    channel: Channel | None = None,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
-    activities = DisputeActivities(session_factory)
+    """`channel` delivers the notifications of the outbox (SMS, e-mail...); the default writes them to the log.
+    `max_cached_workflows`: cases kept in memory (about 0.2 MB each); a case not cached is replayed from its
+    history when it wakes, which is what makes loading a calendar year for many open cases slow (bench/)."""
+    activities = DisputeActivities(session_factory, channel=channel)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities.all(),
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
+        max_cached_workflows=max_cached_workflows,
     )

@@ -19,14 +19,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import chinese_calendar
 import httpx
 import pytest
 
 from core.db import SessionFactory, transaction
-from models.clock import SHANGHAI
 from models.tables import CalendarYear
 from tests.factories import registration
+from tests.oracle import midnight_after, nth_working_day_after
 
 ADMIN = {"X-Actor-Id": "a1", "X-Actor-Name": quote("钱管理员"), "X-Actor-Role": "admin"}
 
@@ -41,32 +40,6 @@ TABLE_2027: dict[str, Any] = {
     "names": {"2027-01-01": "元旦", "2027-02-06": "春节", "2027-02-20": "春节调休"},
 }
 CSV_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-05-03,holiday,劳动节\n2027-05-08,workday,劳动节调休\n"
-
-
-# ------------------------------------------------------------------ the oracle ---------------------------
-def is_working_day(d: date, tables: dict[int, dict[str, Any]] | None = None) -> bool:
-    table = (tables or {}).get(d.year)
-    if table is not None:
-        day = d.isoformat()
-        return day in table["workdays"] or (d.weekday() < 5 and day not in table["holidays"])
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:  # a year the package does not know: Monday to Friday
-        return d.weekday() < 5
-
-
-def nth_working_day_after(start: date, n: int, tables: dict[int, dict[str, Any]] | None = None) -> date:
-    """Civil Code 201: the start day does not count."""
-    d = start
-    while n:
-        d += timedelta(days=1)
-        n -= is_working_day(d, tables)
-    return d
-
-
-def midnight_after(d: date) -> datetime:
-    """24:00 Asia/Shanghai of `d` (Civil Code 203)."""
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI) + timedelta(days=1)
 
 
 # ------------------------------------------------------------------ helpers ------------------------------

@@ -52,7 +52,7 @@ class TestFromRegistrationToArchive:
             f"/cases/{case_id}/record-minutes",
             {
                 "session_id": session_id,
-                "held_at": "2026-11-25T09:30:00",
+                "held_at": "2026-11-20T09:30:00",
                 "recorder": "刘记录员",
                 "attendees": ["王大明", "张律师"],
                 "statements": [{"speaker": "王大明（患方）", "text": "要求赔偿十二万元。"}],
@@ -72,7 +72,7 @@ class TestFromRegistrationToArchive:
         await post(
             api,
             f"/cases/{case_id}/confirm-performance",
-            {"paid_amount": "86500.50", "paid_at": "2026-12-10T10:00:00+08:00", "proof": "银行转账回单"},
+            {"paid_amount": "86500.50", "paid_at": "2026-11-20T10:00:00+08:00", "proof": "银行转账回单"},
         )
         archived = await post(api, f"/cases/{case_id}/archive", {})
         assert archived["status"] == "archived"

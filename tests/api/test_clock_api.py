@@ -13,13 +13,13 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import chinese_calendar
 import httpx
 import pytest
 from pypdf import PdfReader
 
 from models.clock import SHANGHAI
 from tests.factories import SIGNATURES, agreement, registration
+from tests.oracle import is_working_day, midnight_after, nth_working_day_after, start_of
 
 APPRAISAL = {
     "institution": "上海市某司法鉴定中心",
@@ -37,38 +37,8 @@ OPINION = {
 }
 EXTENSION = {"extra_days": 15, "patient_consent": True, "institution_consent": True, "approved_by": "赵主任",
              "reason": "双方同意延长调解期限，以便补充提交病历资料"}
-FOLLOWUP = {"visitor": "周调解员", "visited_at": "2026-12-20T10:00:00+08:00", "method": "phone",
+FOLLOWUP = {"visitor": "周调解员", "visited_at": "2026-11-20T10:00:00+08:00", "method": "phone",
             "visited": "王大明（患者之子）", "performance": "performed", "satisfaction": "satisfied"}
-
-
-# ------------------------------------------------------------------ the oracle ---------------------------
-def is_working_day(d: date, tables: dict[int, dict[str, Any]]) -> bool:
-    table = tables.get(d.year)
-    if table is not None:
-        day = d.isoformat()
-        return day in table["workdays"] or (d.weekday() < 5 and day not in table["holidays"])
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:  # a year the package does not know: Monday to Friday
-        return d.weekday() < 5
-
-
-def nth_working_day_after(start: date, n: int, tables: dict[int, dict[str, Any]]) -> date:
-    """Civil Code 201: the start day does not count."""
-    d = start
-    while n:
-        d += timedelta(days=1)
-        n -= is_working_day(d, tables)
-    return d
-
-
-def midnight_after(d: date) -> datetime:
-    """24:00 Asia/Shanghai of `d` (Civil Code 203)."""
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI) + timedelta(days=1)
-
-
-def start_of(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
 
 
 async def loaded_tables(api: httpx.AsyncClient) -> dict[int, dict[str, Any]]:

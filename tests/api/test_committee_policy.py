@@ -4,13 +4,13 @@ the lengths it was registered under."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
-import chinese_calendar
 import pytest
 
 from models.tables import Committee
 from tests.factories import registration
+from tests.oracle import nth_working_day_after
 
 
 @pytest.fixture
@@ -20,17 +20,6 @@ def committee(sessions) -> str:
         session.add(Committee(id=committee_id, name="某市某区医疗纠纷人民调解委员会", short_name="某区", city="某市"))
         session.commit()
     return committee_id
-
-
-def working_days_after(start: date, n: int) -> date:
-    d = start
-    while n:
-        d += timedelta(days=1)
-        try:
-            n -= chinese_calendar.is_workday(d)
-        except NotImplementedError:
-            n -= d.weekday() < 5
-    return d
 
 
 class TestCommitteePolicy:
@@ -48,7 +37,7 @@ class TestCommitteePolicy:
         requested_on = date.fromisoformat(moved["at"][:10])
         deadlines = (await api.get(f"/cases/{case['id']}")).json()["deadlines"]
         [consent] = [d for d in deadlines if d["kind"] == "consent_expired"]
-        assert consent["due_on"] == working_days_after(requested_on, 3).isoformat()
+        assert consent["due_on"] == nth_working_day_after(requested_on, 3).isoformat()
 
     async def test_a_case_keeps_the_lengths_it_was_registered_under(self, api, committee):
         case = (await api.post("/cases", json=registration(committee_id=committee))).json()
@@ -57,7 +46,7 @@ class TestCommitteePolicy:
         requested_on = date.fromisoformat(moved["at"][:10])
         [consent] = [d for d in (await api.get(f"/cases/{case['id']}")).json()["deadlines"]
                      if d["kind"] == "consent_expired"]
-        assert consent["due_on"] == working_days_after(requested_on, 5).isoformat()
+        assert consent["due_on"] == nth_working_day_after(requested_on, 5).isoformat()
 
     async def test_lengths_out_of_range_are_422_and_unknown_committees_404(self, api, committee):
         response = await api.put(f"/committees/{committee}/policy", json={"mediation_wd": 0})

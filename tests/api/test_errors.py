@@ -52,7 +52,7 @@ class TestIllegalActions:
         await api.post(f"/cases/{cid}/accept", json={"mediators": ["陈调解员"]})
         response = await api.post(
             f"/cases/{cid}/record-minutes",
-            json={"session_id": "nope", "held_at": "2026-11-25T09:30:00", "recorder": "刘",
+            json={"session_id": "nope", "held_at": "2026-11-20T09:30:00", "recorder": "刘",
                   "attendees": ["王"], "statements": [{"speaker": "王", "text": "陈述"}]},
         )
         assert response.status_code == 409
@@ -144,6 +144,22 @@ class TestInvalidPayloads:
             assert response.status_code == 422, response.text
             assert response.json()["errors"][0]["field"] == "consented_at"
         assert (await api.get(f"/cases/{case['id']}")).json()["status"] == "awaiting_consent"
+
+    async def test_a_signature_or_a_payment_in_the_future_is_422(self, api):
+        from datetime import datetime, timedelta
+
+        from models.schemas import SHANGHAI
+        from tests.factories import agreement
+
+        tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).isoformat()
+        case = await registered(api, application_type="joint", applicant_side=None)
+        for path, body in [("submit-for-review", {}), ("accept", {"mediators": ["陈调解员"]}),
+                           ("draft-agreement", agreement())]:
+            assert (await api.post(f"/cases/{case['id']}/{path}", json=body)).status_code == 200
+        response = await api.post(f"/cases/{case['id']}/sign",
+                                  json={"signer": "patient", "signed_by": "王大明", "signed_at": tomorrow})
+        assert response.status_code == 422 and "future" in response.json()["detail"]
+        assert (await api.get(f"/cases/{case['id']}")).json()["signatures"] == {}
 
     async def test_a_deadline_in_year_9999_is_422(self, api):
         from tests.factories import agreement

@@ -57,7 +57,24 @@ class Stack:
     def ctrl_c(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGINT)
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise
+
+    def kill(self) -> None:
+        """Whatever still runs on this stack's data folder (the dev server has a process group of its own)."""
+        folder = self.env["MEDIATION_DATA_DIR"]
+        for proc in Path("/proc").iterdir():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+                if proc.name.isdigit() and folder in cmdline:
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except (OSError, ValueError):
+                continue
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 def make_stack(folder: Path) -> Stack:
@@ -87,13 +104,19 @@ def new_stack(tmp_path: Path) -> Iterator[Callable[[], Stack]]:
 
     yield factory
     for stack in stacks:
-        stack.ctrl_c()
+        try:
+            stack.ctrl_c()
+        finally:
+            stack.kill()
 
 
 @pytest.fixture(scope="module")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One started stack shared by a module's tests."""
     stack = make_stack(tmp_path_factory.mktemp("stack"))
-    stack.start()
-    yield stack
-    stack.ctrl_c()
+    try:
+        stack.start()
+        yield stack
+        stack.ctrl_c()
+    finally:
+        stack.kill()

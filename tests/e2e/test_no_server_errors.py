@@ -82,8 +82,7 @@ DRAFT = ("draft_agreement", agreement())
 SIGNED = [("sign", signature) for signature in SIGNATURES]
 TERMINATE = ("terminate", {"ground": "party_withdrew"})
 APPRAISAL = ("start_appraisal", {"institution": "上海市某司法鉴定中心", "commissioned_by": "both_parties"})
-PERFORMED = ("confirm_performance", {"paid_amount": "86500.50", "paid_at": "2026-12-10T10:00:00+08:00",
-                                     "proof": "银行转账回单"})
+PERFORMED = ("confirm_performance", {"paid_amount": "86500.50", "proof": "银行转账回单"})
 
 # How to bring a freshly registered case to where the event is legal: registration changes, then actions.
 ROUTE_TO: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = {

@@ -9,6 +9,7 @@ Expected dates come from an oracle written here, independent of models/clock.py:
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 import uuid
@@ -18,7 +19,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import chinese_calendar
 import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowHandle
@@ -28,7 +28,8 @@ from core.db import SessionFactory
 from models.clock import SHANGHAI, end_of_day
 from models.tables import Case, Document, Notification, Transition
 from tests.factories import SIGNATURES, agreement, registration
-from workflows.contracts import Actor, OpenDispute, StaffAction, workflow_id
+from tests.oracle import is_working_day, mediation_due, nth_working_day_after, package_knows
+from workflows.contracts import Actor, NotificationRecord, OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
 from workflows.worker import build_worker
 
@@ -41,44 +42,29 @@ ONE_MINUTE = timedelta(minutes=1)
 TABLE_2027 = {"year": 2027, "holidays": ["2027-01-01", "2027-01-04", "2027-01-05"], "workdays": ["2027-01-09"]}
 
 
-# ------------------------------------------------------------------ the oracle ---------------------------
-def is_working_day(d: date, tables: dict[int, dict[str, Any]] | None = None) -> bool:
-    table = (tables or {}).get(d.year)
-    if table is not None:
-        return d.isoformat() in table["workdays"] or (d.weekday() < 5 and d.isoformat() not in table["holidays"])
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:  # a year the package does not know: Monday to Friday
-        return d.weekday() < 5
-
-
-def nth_working_day_after(start: date, n: int, tables: dict[int, dict[str, Any]] | None = None) -> date:
-    d = start
-    while n:
-        d += timedelta(days=1)
-        n -= is_working_day(d, tables)
-    return d
-
-
-def mediation_due(accepted: date, pauses: list[tuple[date, date]], budget: int, tables=None) -> date:
-    """Reg 38 walked day by day: the acceptance day does not count, an appraisal's first day counts, the days
-    after it up to and including the day it ended do not."""
-    d, used = accepted, 0
-    while True:
-        d += timedelta(days=1)
-        if any(start < d <= end for start, end in pauses):
-            continue
-        used += is_working_day(d, tables)
-        if used == budget:
-            return d
-
-
 # ------------------------------------------------------------------ the harness --------------------------
+class RecordingChannel:
+    """A delivery channel (SMS and e-mail cannot run here): records what it delivers, can fail on demand."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.delivered: list[NotificationRecord] = []
+        self.failures_left = 0
+
+    def deliver(self, record: NotificationRecord) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("the SMS gateway did not answer")
+        self.delivered.append(record)
+
+
 @dataclass
 class Clocks:
     env: WorkflowEnvironment
     task_queue: str
     sessions: SessionFactory
+    channel: RecordingChannel
 
     async def open(self, calendar: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
                    **changes: Any) -> WorkflowHandle:
@@ -166,9 +152,10 @@ def deadline_of(case: Case, kind: str) -> dict[str, Any]:
 async def clocks(sessions: SessionFactory) -> AsyncIterator[Clocks]:
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER))
     task_queue = f"clocks-{uuid.uuid4().hex[:8]}"
+    channel = RecordingChannel()
     try:
-        async with build_worker(env.client, task_queue=task_queue, session_factory=sessions):
-            yield Clocks(env, task_queue, sessions)
+        async with build_worker(env.client, task_queue=task_queue, session_factory=sessions, channel=channel):
+            yield Clocks(env, task_queue, sessions, channel)
     finally:
         await env.shutdown()
 
@@ -359,15 +346,18 @@ class TestAfterTheAgreement:
 # ------------------------------------------------------------------ the calendar -------------------------
 class TestUnknownYears:
     async def test_a_deadline_in_an_unknown_year_is_provisional_then_firm_once_the_year_is_loaded(
-        self, clocks: Clocks
+        self, clocks: Clocks, caplog: pytest.LogCaptureFixture
     ):
+        caplog.set_level(logging.WARNING, logger="mediation.calendar")
         handle = await clocks.accepted()
         accepted = await clocks.today()
         weekdays_due = mediation_due(accepted, [], budget=30)
-        if weekdays_due.year < 2027 or not chinese_calendar_lacks(2027):
+        if weekdays_due.year < 2027 or not not package_knows(2027):
             pytest.skip("needs a mediation period that reaches a year the package does not know")
         case = clocks.case(handle)
         assert (case.due_date, case.due_provisional) == (weekdays_due, True)
+        warned = [r for r in caplog.records if case_id(handle) in r.getMessage()]
+        assert len(warned) == 1 and "2027" in warned[0].getMessage()  # the admins are told, once
 
         await handle.signal(DisputeWorkflow.calendar_loaded, TABLE_2027)
         tables = {2027: TABLE_2027}
@@ -384,9 +374,15 @@ class TestUnknownYears:
         await clocks.eventually(lambda: clocks.case(handle).status == "failed", "fails at the firm deadline")
 
 
-def chinese_calendar_lacks(year: int) -> bool:
-    try:
-        chinese_calendar.is_workday(date(year, 6, 1))
-    except NotImplementedError:
-        return True
-    return False
+class TestTheOutbox:
+    async def test_a_notification_is_kept_and_delivered_once_even_when_the_channel_fails_first(self, clocks: Clocks):
+        handle = await clocks.open(application_type="joint", applicant_side=None)
+        await clocks.act(handle, "submit_for_review")
+        clocks.channel.failures_left = 2  # the gateway fails twice; the activity retries
+        reminder = nth_working_day_after(await clocks.today(), 3)
+        await clocks.sleep_until(end_of_day(reminder) + ONE_MINUTE)
+        await clocks.eventually(lambda: clocks.channel.delivered, "delivered after the retries")
+        await clocks.stays(lambda: len(clocks.channel.delivered) == 1, "delivered once")
+        [kept] = clocks.notifications(handle, "review_reminder")
+        assert kept.channel == "recording" and kept.delivered_at is not None
+        assert clocks.channel.delivered[0].id == kept.id
