@@ -214,3 +214,156 @@ class Notification(SQLModel, table=True):
     due_on: date | None = None  # the day the deadline names
     channel: str = Field(default="log", max_length=32)
     delivered_at: datetime | None = _ts(nullable=True)
+
+
+# ---------------------------------------------------------------- the expert pool (Reg 35) ----------
+class InstitutionGroup(SQLModel, table=True):
+    """A medical group (医疗集团, 医联体): a conflict with one site is a conflict with every site (Reg 37)."""
+
+    __tablename__ = "institution_groups"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    city: str = Field(default="", max_length=100, index=True)
+
+
+class Institution(SQLModel, table=True):
+    """A medical institution (or one site of a group): where experts work, and whom patients complain about."""
+
+    __tablename__ = "institutions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200, index=True)
+    city: str = Field(default="", max_length=100, index=True)
+    group_id: str | None = Field(default=None, foreign_key="institution_groups.id", index=True, max_length=64)
+    address: str = Field(default="", max_length=300)
+
+
+class Expert(SQLModel, table=True):
+    """A member of a city's expert pool (Reg 35), shared by the committees of that city."""
+
+    __tablename__ = "experts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    city: str = Field(max_length=100, index=True)
+    name: str = Field(max_length=100, index=True)
+    title: str = Field(default="", max_length=100)  # 主任医师, 教授, 律师...
+    specialties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    region: str = Field(default="", max_length=100)  # district
+    active: bool = Field(default=True, index=True)
+    max_concurrent: int = 3  # cap on concurrent assignments
+    phone: str = Field(default="", max_length=30)
+    email: str = Field(default="", max_length=200)
+    id_number: str | None = Field(default=None, max_length=18)  # to recognise an expert who is a party
+    # Declared close relatives (name, relation, id_number), to recognise a relative of a party (Reg 37).
+    relatives: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Affiliation(SQLModel, table=True):
+    """Where an expert works or worked (institution, from, to): Reg 37 looks N years back."""
+
+    __tablename__ = "expert_affiliations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    expert_id: str = Field(foreign_key="experts.id", index=True, max_length=64)
+    institution_id: str = Field(foreign_key="institutions.id", index=True, max_length=64)
+    started_on: date | None = None
+    ended_on: date | None = None  # None: still there
+
+
+# ---------------------------------------------------------------- consultation panels (Reg 33) --------
+class Panel(SQLModel, table=True):
+    """A mediator's request for expert consultation on a case: slots of specialties, drawn and invited."""
+
+    __tablename__ = "panels"
+
+    id: str = Field(primary_key=True, max_length=100)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    seq: int  # the case's transition that requested it
+    specialties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # one per slot
+    question: str = Field(default="", sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(max_length=200)
+    requested_at: datetime = _ts(nullable=False)
+    status: str = Field(default="drawing", max_length=32)  # drawing, complete, opinion, cancelled
+    unfilled_slots: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    meeting: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    opinion_document_id: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Draw(SQLModel, table=True):
+    """One random draw for one slot: the seed, the snapshot of eligible experts, every exclusion with its
+    reason, and the result (models/draw.py). Anyone can re-run it from these and get the same expert."""
+
+    __tablename__ = "draws"
+    __table_args__ = (UniqueConstraint("panel_id", "slot", "attempt", name="uq_draw_slot_attempt"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    panel_id: str = Field(foreign_key="panels.id", index=True, max_length=100)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    slot: int
+    attempt: int  # 1 for the first draw of the slot, 2 for its first replacement...
+    specialty: str = Field(max_length=40)
+    algorithm: str = Field(max_length=40)
+    seed: str = Field(max_length=64)
+    snapshot: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    exclusions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    result: str | None = Field(default=None, max_length=64)  # None: nobody eligible
+    at: datetime = _ts(nullable=False)
+
+
+class Invitation(SQLModel, table=True):
+    """An expert drawn for a slot: invited, then accepted, declined, expired, recused, voided or cancelled."""
+
+    __tablename__ = "invitations"
+
+    id: str = Field(primary_key=True, max_length=64)
+    panel_id: str = Field(foreign_key="panels.id", index=True, max_length=100)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    expert_id: str = Field(foreign_key="experts.id", index=True, max_length=64)
+    draw_id: str = Field(foreign_key="draws.id", max_length=64)
+    slot: int
+    specialty: str = Field(max_length=40)
+    status: str = Field(default="invited", max_length=32, index=True)
+    invited_at: datetime = _ts(nullable=False)
+    answer_due_at: datetime = _ts(nullable=False)
+    answered_at: datetime | None = _ts(nullable=True)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))  # of a decline, recusal or voiding
+    opinion: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    opinion_at: datetime | None = _ts(nullable=True)
+
+
+class Objection(SQLModel, table=True):
+    """A party's request that a drawn expert be recused (回避申请, Reg 37), and the committee's decision."""
+
+    __tablename__ = "objections"
+
+    id: str = Field(primary_key=True, max_length=64)
+    panel_id: str = Field(foreign_key="panels.id", index=True, max_length=100)
+    invitation_id: str = Field(foreign_key="invitations.id", max_length=64)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    expert_id: str = Field(foreign_key="experts.id", max_length=64)
+    raised_by: str = Field(max_length=32)  # patient or institution
+    form: str = Field(max_length=16)  # oral or written
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _ts(nullable=False)
+    decision: str | None = Field(default=None, max_length=16)  # upheld or rejected
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = _ts(nullable=True)
+    decision_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class Conflict(SQLModel, table=True):
+    """An expert in conflict with a case: declared by the expert, or an objection upheld (Reg 37)."""
+
+    __tablename__ = "conflicts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    expert_id: str = Field(foreign_key="experts.id", index=True, max_length=64)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    source: str = Field(max_length=32)  # declared, objection
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = _ts(nullable=False)
