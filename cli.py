@@ -8,6 +8,11 @@
                                               every open case recomputes its deadlines
     mediation calendar years                  the known, loaded and still unknown calendar years
     mediation calendar provisional            open cases with a provisional deadline
+    mediation experts import FILE [--skip-invalid]   import the expert pool (CSV, upsert by id); all or
+                                                     nothing unless --skip-invalid
+    mediation experts export FILE [--city C]         write the expert pool (CSV); it imports back unchanged
+    mediation institutions import FILE               institutions and their groups (CSV:
+                                                     id,name,city,group_id,group_name,address)
 """
 
 from __future__ import annotations
@@ -22,22 +27,26 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
-from temporalio.client import Client
-
-from api.main import create_app
-from api.services import calendar as calendar_service
+from api.services import pool as pool_service
 from core import logging as core_logging
 from core.db import make_engine, session_factory, transaction
 from core.settings import Settings, get_settings
-from models import repo
+from models import pool, repo, repo_pool
 from models.clock import SHANGHAI, CalendarTableError, parse_year_table
 from models.repo import create_schema
-from models.schemas import CalendarLoadReport
 from models.seed import seed_committees
-from workflows.contracts import Actor
-from workflows.worker import build_worker
+from models.seed_pool import seed_pool
+
+if TYPE_CHECKING:
+    import uvicorn
+    from temporalio.client import Client
+
+    from models.schemas import CalendarLoadReport
+
+# The stack's modules (the API, the worker, Temporal, WeasyPrint) are imported where they are used, so that
+# the data commands (init-db, experts, institutions) start in a second.
 
 
 def init_db(settings: Settings) -> list[str]:
@@ -45,6 +54,7 @@ def init_db(settings: Settings) -> list[str]:
     create_schema(engine)
     with transaction(session_factory(engine)) as session:
         added = [c.id for c in seed_committees(session=session)]
+        seed_pool(session=session)  # a demo expert pool for the city of the demo committees (Reg 35)
     engine.dispose()
     return added
 
@@ -80,6 +90,8 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
 
 
 async def connect(settings: Settings, *, attempts: int = 60, server: subprocess.Popen[bytes] | None = None) -> Client:
+    from temporalio.client import Client
+
     for attempt in range(attempts):
         if server is not None and server.poll() is not None:
             log = (settings.data_dir / "temporal.log").read_text(errors="replace")[-2000:]
@@ -95,6 +107,10 @@ async def connect(settings: Settings, *, attempts: int = 60, server: subprocess.
 
 
 def api_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
+    import uvicorn
+
+    from api.main import create_app
+
     config = uvicorn.Config(
         create_app(settings, temporal=client), host=settings.api_host, port=settings.api_port, log_level="warning"
     )
@@ -106,6 +122,8 @@ async def serve_api(settings: Settings, client: Client | None = None) -> None:
 
 
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
+    from workflows.worker import build_worker
+
     client = client or await connect(settings)
     engine = make_engine(settings.effective_database_url)
     worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
@@ -160,6 +178,9 @@ async def run_stack(settings: Settings) -> None:
 # ------------------------------------------------------------------ the working-day calendar ----------
 def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> int:
     """Parse the file (every problem is reported), store the year, and tell every open case."""
+    from api.services import calendar as calendar_service
+    from workflows.contracts import Actor
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
@@ -201,6 +222,8 @@ def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> 
 
 
 def calendar_years(settings: Settings) -> int:
+    from api.services import calendar as calendar_service
+
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
     with session_factory(engine)() as session:
@@ -212,6 +235,8 @@ def calendar_years(settings: Settings) -> int:
 
 
 def calendar_provisional(settings: Settings) -> int:
+    from api.services import calendar as calendar_service
+
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
     with session_factory(engine)() as session:
@@ -220,6 +245,106 @@ def calendar_provisional(settings: Settings) -> int:
           f"cases with a provisional deadline: {report.total}")
     for case in report.items:
         print(f"  {case.number}  {case.status:<14} due {case.due_date}  {case.patient_name} / {case.institution_name}")
+    return 0
+
+
+# ------------------------------------------------------------------ the expert pool (Reg 35) ----------
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"{path}: cannot read the file: {err}", file=sys.stderr)
+        return None
+
+
+class ProgressBar:
+    """A text progress bar on stderr: `[#####.....]  1200/5000 experts`."""
+
+    def __init__(self, what: str, width: int = 30) -> None:
+        self.what, self.width, self.shown = what, width, False
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.width * done // total if total else self.width
+        percent = 100 * done // total if total else 100
+        print(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {percent:3d}%  {done}/{total} {self.what}",
+              end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr, flush=True)
+
+
+def _print_row_errors(path: Path, errors: list[pool.RowError]) -> None:
+    for error in errors:
+        print(f"{path}: {error}", file=sys.stderr)
+
+
+def experts_import(settings: Settings, path: Path, skip_invalid: bool) -> int:
+    """Import a pool file in one transaction: every bad row is listed; without --skip-invalid, nothing is
+    written when a row is bad (exit code 2)."""
+    text = _read_text(path)
+    if text is None:
+        return 2
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    bar = ProgressBar("experts")
+    try:
+        with transaction(session_factory(engine)) as session:
+            report = pool_service.import_text(session=session, text=text, skip_invalid=skip_invalid,
+                                              on_progress=bar)
+    except pool.PoolRowsRefused as refused:
+        bar.close()
+        _print_row_errors(path, refused.errors)
+        rows = len({e.row for e in refused.errors})
+        print(f"{path}: {rows} bad row{'s' if rows != 1 else ''}: nothing imported"
+              + ("" if skip_invalid else " (--skip-invalid imports the good rows)"), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    bar.close()
+    _print_row_errors(path, [pool.RowError(e.row, e.field, e.reason) for e in report.errors])
+    print(f"imported: {report.imported}, updated: {report.updated}, skipped: {report.skipped}")
+    return 0
+
+
+def experts_export(settings: Settings, path: Path, city: str | None) -> int:
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    with session_factory(engine)() as session:
+        rows = repo_pool.export_experts(session=session, city=city)
+    engine.dispose()
+    try:
+        path.write_text(pool.format_pool_csv(rows), encoding="utf-8-sig")  # with a BOM, for spreadsheets
+    except OSError as err:
+        print(f"{path}: cannot write the file: {err}", file=sys.stderr)
+        return 2
+    print(f"exported: {len(rows)} experts{f' of {city}' if city else ''} to {path}")
+    return 0
+
+
+def institutions_import(settings: Settings, path: Path) -> int:
+    """Institutions and their medical groups (created as needed), upserted by id; all or nothing."""
+    text = _read_text(path)
+    if text is None:
+        return 2
+    parsed = pool.parse_institutions_csv(text)
+    if parsed.errors:
+        _print_row_errors(path, parsed.errors)
+        print(f"{path}: {parsed.bad_rows} bad row(s): nothing imported", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            result = repo_pool.import_institutions(session=session, rows=parsed.rows)
+    except pool.PoolRowsRefused as refused:
+        _print_row_errors(path, refused.errors)
+        print(f"{path}: nothing imported", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"imported: {result.imported}, updated: {result.updated}, groups created: {result.groups_created}")
     return 0
 
 
@@ -237,6 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--by", default=os.environ.get("USER", "admin"), help="who loads it (recorded)")
     cal.add_parser("years", help="the known, loaded and still unknown calendar years")
     cal.add_parser("provisional", help="open cases with a provisional deadline")
+    experts = sub.add_parser("experts", help="the expert pool (Reg 35)").add_subparsers(
+        dest="action", required=True)
+    imp = experts.add_parser("import", help="import a pool file (CSV), upserting experts by id")
+    imp.add_argument("file", type=Path, help="CSV: " + ",".join(pool.COLUMNS))
+    imp.add_argument("--skip-invalid", action="store_true", help="import the good rows and list the bad ones")
+    exp = experts.add_parser("export", help="write the pool file (CSV)")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--city", help="only the experts of this city (上海市)")
+    inst = sub.add_parser("institutions", help="medical institutions and groups").add_subparsers(
+        dest="action", required=True)
+    inst_imp = inst.add_parser("import", help="import institutions (CSV), creating their groups as needed")
+    inst_imp.add_argument("file", type=Path, help="CSV: " + ",".join(pool.INSTITUTION_COLUMNS))
     args = parser.parse_args(argv)
     settings = get_settings()
     core_logging.configure(settings.log_level)
@@ -262,6 +399,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)  # the Temporal client can crash at interpreter exit (sdk-python#300)
+    elif args.command == "experts":
+        if args.action == "import":
+            return experts_import(settings, args.file, args.skip_invalid)
+        return experts_export(settings, args.file, args.city)
+    elif args.command == "institutions":
+        return institutions_import(settings, args.file)
     return 0
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import actions, calendar, cases, committees, documents, notifications
+from api.routes import actions, calendar, cases, committees, documents, expert_portal, notifications, panels, pool
 from core.db import make_engine, session_factory
 from core.settings import Settings, get_settings
 from models.repo import create_schema
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
 
     app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (cases, actions, documents, notifications, calendar, committees):
+    for module in (cases, actions, documents, notifications, calendar, committees, pool, panels, expert_portal):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"])

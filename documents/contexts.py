@@ -202,3 +202,84 @@ class FollowupRecordContext(NoticeContext):
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
+
+
+# --- 专家咨询意见书 (Reg 33) -----------------------------------------------------------------------------
+#
+# The opinion is shared with both parties: it names the patient by surname only (王某), never with an
+# identity number, phone or address, and the experts by name and title. An expert's part voided after a
+# conflict was found (Reg 37) stays on every later version of the opinion, marked void with its reason.
+# Specialties are passed as code plus Chinese label (models/specialties.py), so the English template can
+# translate them by code.
+
+
+@dataclass(frozen=True)
+class PanelMember:
+    """One slot of the panel: the specialty asked for and the expert who accepted it."""
+
+    slot: int
+    specialty: str  # a code of models.specialties, e.g. "obstetrics"
+    specialty_label: str  # its Chinese label, e.g. "产科"
+    name: str
+    title: str = ""  # 主任医师, 教授, 律师 ...
+
+
+@dataclass(frozen=True)
+class OpinionPart:
+    """One expert's findings (Reg 33): fault, causation and the degree of liability as a percentage."""
+
+    slot: int
+    specialty: str
+    specialty_label: str
+    expert_name: str
+    expert_title: str
+    fault: str  # 过错, e.g. "医方在产程观察中存在过错"
+    causation: str  # 因果关系, e.g. "过错与损害后果之间存在因果关系"
+    liability_percent: int  # 责任程度, 0–100
+    text: str = ""  # the expert's reasoning, free text
+    submitted_on: date | None = None
+    void: bool = False  # voided after a conflict was found: still printed, marked void (作废)
+    void_reason: str = ""
+
+    def __post_init__(self) -> None:
+        percent = self.liability_percent
+        if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+            raise ValueError(f"liability_percent must be an integer from 0 to 100, not {percent!r}")
+        if self.void and not self.void_reason.strip():
+            raise ValueError("a void part needs the reason it was voided")
+        if not self.void and self.void_reason:
+            raise ValueError("only a void part has a void reason")
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The panel's meeting (会诊), when the experts met rather than answered in writing."""
+
+    held_at: datetime | None = None  # printed in Asia/Shanghai
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class ExpertOpinionContext(NoticeContext):
+    """专家咨询意见书 (Reg 33): the panel, the material reviewed and each expert's findings; it does not bind
+    the parties. Version 2 and later replace the earlier versions (after an expert's part was voided).
+
+    `parties` holds the patient as surname + 某 and the institution, both without agents or contact details.
+    """
+
+    version: int  # 1, then 2 after a part was voided and the slot redrawn ...
+    question: str  # the question put to the panel (咨询事项)
+    material: tuple[str, ...]  # the material reviewed (审阅材料)
+    panel: tuple[PanelMember, ...]  # one per slot, in slot order
+    parts: tuple[OpinionPart, ...]  # the findings, void ones included, in slot order
+    meeting: Meeting | None = None
+
+    def __post_init__(self) -> None:
+        if self.version < 1:
+            raise ValueError("versions are counted from 1")
+        for party in self.parties:
+            if party.id_number or party.phone or party.address or party.agents:
+                raise ValueError("an expert opinion names the parties only: no id, phone, address or agent")
+        patients = [party.name for party in self.parties if party.side == "patient"]
+        if any(not name.endswith("某") for name in patients):
+            raise ValueError("an expert opinion names the patient by surname only, e.g. 王某")

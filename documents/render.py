@@ -34,6 +34,7 @@ from documents.amounts import chinese_capital, chinese_numeral, format_yuan
 from documents.contexts import (
     AcceptanceNoticeContext,
     AgreementContext,
+    ExpertOpinionContext,
     FailureNoticeContext,
     FollowupRecordContext,
     RejectionNoticeContext,
@@ -100,6 +101,11 @@ KINDS: dict[str, DocumentKind] = {
             name="followup_record",
             context_type=FollowupRecordContext,
             titles={"zh": "回访记录", "en": "Follow-up Visit Record"},
+        ),
+        DocumentKind(
+            name="expert_opinion",
+            context_type=ExpertOpinionContext,
+            titles={"zh": "专家咨询意见书", "en": "Expert Consultation Opinion"},
         ),
     )
 }

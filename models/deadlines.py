@@ -41,6 +41,14 @@ TIMER_LABELS: dict[str, str] = {
     "judicial_window_closed": "司法确认申请期限届满",
     "followup_due": "回访",
 }
+# Notifications of the expert panels (workflows/panel.py), in the same outbox.
+PANEL_NOTICE_LABELS: dict[str, str] = {
+    "expert_invitation": "专家咨询邀请",
+    "panel_slot_unfilled": "专家库无可抽取专家",
+    "panel_complete": "专家组组成完毕",
+    "expert_meeting": "专家咨询会议",
+}
+NOTIFICATION_LABELS: dict[str, str] = {**TIMER_LABELS, **PANEL_NOTICE_LABELS}
 
 
 @dataclass(frozen=True)

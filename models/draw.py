@@ -112,32 +112,61 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def exclusion_of(candidate: Candidate, facts: CaseFacts, *, today: date, lookback_years: int) -> Exclusion | None:
+class _Rules:
+    """The case's side of the rules, worked out once for a whole pool (`eligibility` runs over tens of
+    thousands of experts): the horizon of the lookback, and the parties' identity numbers and names as sets,
+    which tell at once whether an expert or a relative of theirs can be the same person as some party."""
+
+    def __init__(self, facts: CaseFacts, *, today: date, lookback_years: int) -> None:
+        self.facts = facts
+        self.horizon = _years_before(today, lookback_years)
+        people = facts.people
+        self.ids = {p.id_number.upper() for p in people if p.id_number}
+        self.names = {p.name.strip() for p in people}  # matched by whoever has no identity number
+        self.names_without_id = {p.name.strip() for p in people if not p.id_number}
+
+    def may_be_a_party(self, name: str, id_number: str | None) -> bool:
+        """Whether Person(name, id_number).same_as(p) holds for some party p (exactly, without a Person)."""
+        if id_number:
+            if id_number.upper() in self.ids:
+                return True
+            return bool(self.names_without_id) and bool(name) and name.strip() in self.names_without_id
+        return bool(name) and name.strip() in self.names
+
+    def exclusion(self, c: Candidate) -> Exclusion | None:
+        if not c.active:
+            return Exclusion(c.id, "inactive")
+        if self.may_be_a_party(c.name, c.id_number) or any(
+            self.may_be_a_party(r.name, r.id_number) for r in c.relatives
+        ):  # the first match in the order of the rule: each party, the expert then each relative
+            me = Person(c.name, c.id_number)
+            for person in self.facts.people:
+                if me.same_as(person):
+                    return Exclusion(c.id, "party", person.name)
+                for relative in c.relatives:
+                    if relative.same_as(person):
+                        return Exclusion(c.id, "relative_of_party", person.name)
+        facts, horizon = self.facts, self.horizon
+        for a in c.affiliations:
+            if a.institution_id in facts.institution_ids and (a.ended_on is None or a.ended_on >= horizon):
+                until = "至今" if a.ended_on is None else f"至{a.ended_on.isoformat()}"
+                return Exclusion(c.id, "affiliated", f"{a.institution_id}（{until}）")
+        if c.id in facts.conflicted:
+            return Exclusion(c.id, "declared_conflict")
+        if c.id in facts.answered:
+            return Exclusion(c.id, facts.answered[c.id])
+        if c.id in facts.on_this_panel:
+            return Exclusion(c.id, "on_this_panel")
+        if c.load >= c.cap:
+            return Exclusion(c.id, "at_capacity", f"{c.load}/{c.cap}")
+        return None
+
+
+def exclusion_of(
+    candidate: Candidate, facts: CaseFacts, *, today: date, lookback_years: int
+) -> Exclusion | None:
     """Why `candidate` may not advise on this case, or None. The first reason found is recorded."""
-    c = candidate
-    if not c.active:
-        return Exclusion(c.id, "inactive")
-    me = Person(c.name, c.id_number)
-    for person in facts.people:
-        if me.same_as(person):
-            return Exclusion(c.id, "party", person.name)
-        for relative in c.relatives:
-            if relative.same_as(person):
-                return Exclusion(c.id, "relative_of_party", person.name)
-    horizon = _years_before(today, lookback_years)
-    for a in c.affiliations:
-        if a.institution_id in facts.institution_ids and (a.ended_on is None or a.ended_on >= horizon):
-            until = "至今" if a.ended_on is None else f"至{a.ended_on.isoformat()}"
-            return Exclusion(c.id, "affiliated", f"{a.institution_id}（{until}）")
-    if c.id in facts.conflicted:
-        return Exclusion(c.id, "declared_conflict")
-    if c.id in facts.answered:
-        return Exclusion(c.id, facts.answered[c.id])
-    if c.id in facts.on_this_panel:
-        return Exclusion(c.id, "on_this_panel")
-    if c.load >= c.cap:
-        return Exclusion(c.id, "at_capacity", f"{c.load}/{c.cap}")
-    return None
+    return _Rules(facts, today=today, lookback_years=lookback_years).exclusion(candidate)
 
 
 def eligibility(
@@ -149,12 +178,13 @@ def eligibility(
     lookback_years: int = LOOKBACK_YEARS,
 ) -> Eligibility:
     """The experts of `specialty` who may advise on the case, and why each other one may not."""
+    rules = _Rules(facts, today=today, lookback_years=lookback_years)
     eligible: list[str] = []
     excluded: list[Exclusion] = []
     for candidate in candidates:
         if specialty not in candidate.specialties:
             continue
-        why = exclusion_of(candidate, facts, today=today, lookback_years=lookback_years)
+        why = rules.exclusion(candidate)
         if why is None:
             eligible.append(candidate.id)
         else:

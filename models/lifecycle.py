@@ -14,6 +14,7 @@ from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from core.errors import IllegalTransition, RuleViolated
+from models.specialties import SPECIALTIES
 
 # Reasons for `reject` (MOJ 2002 Rules art 22, Reg 31¶4), numbered as on the Nanjing notice.
 REJECT_REASONS: dict[int, str] = {
@@ -38,6 +39,10 @@ TERMINATION_GROUNDS: dict[str, str] = {
 
 # Who must sign before an agreement is effective (Reg 39, PML 29).
 REQUIRED_SIGNERS: tuple[str, ...] = ("patient", "institution", "mediator", "committee_seal")
+
+MAX_PANEL = 7  # experts on one consultation panel
+# Events the case's own machinery raises (its clocks, its expert panel), never staff.
+SYSTEM_EVENTS = frozenset({"consent_expired", "deadline_expired", "record_expert_opinion"})
 
 APPLICATION_TYPES = ("joint", "one_side", "oral", "committee_initiated")
 
@@ -99,6 +104,13 @@ class DisputeLifecycle(StateMachine):
     finish_appraisal = appraisal.to(in_mediation)
     # Reg 38: the committee (its director) and both parties agree
     extend_deadline = in_mediation.to.itself(cond="extension_agreed", internal=True)
+    # Reg 33: the mediator asks experts of the pool for advice; it does not pause the clock
+    request_consultation = in_mediation.to.itself(cond="panel_requested", internal=True)
+    # The panel's opinion (专家咨询意见书) arrives; raised by the panel, not by staff. It may come while an
+    # appraisal runs or the agreement is being signed.
+    record_expert_opinion = (
+        in_mediation.to.itself(internal=True) | appraisal.to.itself(internal=True) | signing.to.itself(internal=True)
+    )
     # Sessions (调解笔录) happen while mediating
     schedule_session = in_mediation.to.itself(internal=True)
     record_minutes = in_mediation.to.itself(cond="session_scheduled", internal=True)
@@ -203,6 +215,11 @@ class DisputeLifecycle(StateMachine):
         """Reg 39: both parties, the mediator and the committee seal."""
         return set(REQUIRED_SIGNERS) <= set(signed) | {signer}
 
+    def panel_requested(self, specialties: Iterable[str] = (), **_: Any) -> bool:
+        """A panel names one to seven specialties of the pool's vocabulary (Reg 33, 35)."""
+        wanted = list(specialties)
+        return 1 <= len(wanted) <= MAX_PANEL and all(s in SPECIALTIES for s in wanted)
+
     def has_termination_ground(self, ground: str = "", **_: Any) -> bool:
         """A termination names one of the legal grounds."""
         return ground in TERMINATION_GROUNDS
@@ -227,6 +244,8 @@ _GUARD_RULES: dict[str, str] = {
     "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
     "and terms with the manner and deadline of performance (PML 29)",
     "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39)",
+    "panel_requested": "a consultation names one to seven experts' specialties from the pool's vocabulary "
+    "(Reg 33, 35)",
     "has_termination_ground": "terminate needs one of the legal grounds: " + ", ".join(TERMINATION_GROUNDS),
 }
 

@@ -22,6 +22,7 @@ class ClockPolicy:
     payment_prompt_wd: int = 5  # after a missed payment deadline: prompt to record (non)performance
     followup_days: int = 30  # local rules: follow-up visit 30 days after performance
     expert_answer_wd: int = 2  # expert-draw practice
+    affiliation_lookback_years: int = 3  # Reg 37: an affiliation that ended within this many years still excludes
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

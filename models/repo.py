@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 from core.errors import NotFound
 from models.clock import WorkingDayCalendar, YearTable
 from models.lifecycle import CLOSED_STATES
+from models.repo_panels import create_panel
 from models.schemas import SHANGHAI
 from models.tables import (
     CalendarYear,
@@ -251,7 +252,7 @@ def record_transition(
             request_id=request_id,
         )
     )
-    _project(session=session, case=case, event=event, payload=payload, at=at, seq=seq)
+    _project(session=session, case=case, event=event, payload=payload, at=at, seq=seq, actor=actor)
     if clock is not None:
         _set_clock(case, clock)
     case.status = to_status
@@ -264,7 +265,10 @@ def record_transition(
     return True
 
 
-def _project(*, session: Session, case: Case, event: str, payload: dict[str, Any], at: datetime, seq: int) -> None:
+def _project(
+    *, session: Session, case: Case, event: str, payload: dict[str, Any], at: datetime, seq: int,
+    actor: dict[str, str],
+) -> None:
     """What an event changes in the case projection besides its state."""
     if event == "accept":
         case.mediators = list(payload["mediators"])
@@ -305,6 +309,12 @@ def _project(*, session: Session, case: Case, event: str, payload: dict[str, Any
         case.outcome = {"event": event, **payload}
     elif event == "archive":
         case.archived_at = at
+    elif event == "request_consultation":  # Reg 33: the panel the workflow draws and invites
+        create_panel(
+            session=session, panel_id=payload["panel_id"], case_id=case.id, seq=seq,
+            specialties=list(payload["specialties"]), question=payload.get("question", ""),
+            institution_id=payload.get("institution_id"), requested_by=actor["name"], at=at,
+        )
 
 
 def _set_clock(case: Case, clock: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from models.lifecycle import REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
+from models.specialties import SPECIALTIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -352,6 +353,25 @@ class ExtendDeadline(Note):
     reason: str = Field(default="", max_length=2000, examples=["双方同意延长调解期限，以便补充提交病历资料"])
 
 
+SpecialtyCode = Literal[tuple(SPECIALTIES)]  # type: ignore[valid-type]
+
+
+class RequestConsultation(Note):
+    """Reg 33: the mediator asks the city's expert pool (Reg 35) for a panel, one specialty per expert, e.g.
+    two obstetricians and a lawyer. Consultation does not pause the mediation clock."""
+
+    specialties: list[SpecialtyCode] = Field(
+        min_length=1, max_length=7, examples=[["obstetrics", "obstetrics", "law"]],
+        description="one specialty code per expert (GET /pool/specialties)",
+    )
+    question: str = Field(min_length=1, max_length=5000, examples=["医方在产后出血处置中有无过错，与损害后果有无因果关系"
+                                                                  "及责任程度"])
+    institution_id: str | None = Field(
+        default=None, max_length=64, description="the respondent in the pool's institution registry, if its name "
+        "there differs from the application; its group's sites are in conflict too (Reg 37)",
+    )
+
+
 class RecordJudicialConfirmation(Note):
     """PML 33, CPL 205: whether the parties applied to a court for judicial confirmation (司法确认), and its result."""
 
@@ -410,6 +430,7 @@ ACTION_SCHEMAS: dict[str, type[BaseModel]] = {
     "archive": Archive,
     "record_judicial_confirmation": RecordJudicialConfirmation,
     "record_followup": RecordFollowup,
+    "request_consultation": RequestConsultation,
 }
 
 
@@ -431,7 +452,10 @@ class ClockPolicyIn(Strict):
     judicial_reminder_days: int = Field(default=5, ge=0, le=30)
     payment_prompt_wd: int = Field(default=5, ge=1, le=60)
     followup_days: int = Field(default=30, ge=1, le=365)
-    expert_answer_wd: int = Field(default=2, ge=1, le=30)
+    expert_answer_wd: int = Field(default=2, ge=1, le=30, description="an invited expert's answer (working days)")
+    affiliation_lookback_years: int = Field(
+        default=3, ge=0, le=30, description="Reg 37: a past affiliation with the respondent excludes for this long"
+    )
 
 
 class CommitteePublic(Out):
@@ -595,6 +619,7 @@ class ActionOutcome(BaseModel):
     allowed_events: list[str]
     document_ids: list[str]
     session_id: str | None = None
+    panel_id: str | None = Field(default=None, description="request_consultation: the expert panel it opened")
 
 
 # ---------------------------------------------------------------- working-day calendar --------------

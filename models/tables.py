@@ -69,6 +69,7 @@ DEFAULT_NUMBER_PATTERNS: dict[str, str] = {
     "failure_notice": "〔{year}〕{short}医调不成字第{seq}号",
     "termination_notice": "〔{year}〕{short}医调终字第{seq}号",
     "followup_record": "〔{year}〕{short}医调访字第{seq}号",
+    "expert_opinion": "〔{year}〕{short}医调咨字第{seq}号",
 }
 
 
@@ -257,8 +258,8 @@ class Expert(SQLModel, table=True):
     id_number: str | None = Field(default=None, max_length=18)  # to recognise an expert who is a party
     # Declared close relatives (name, relation, id_number), to recognise a relative of a party (Reg 37).
     relatives: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _ts(nullable=False)
-    updated_at: datetime = _ts(nullable=False)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
 
 
 class Affiliation(SQLModel, table=True):
@@ -284,9 +285,12 @@ class Panel(SQLModel, table=True):
     seq: int  # the case's transition that requested it
     specialties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # one per slot
     question: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The respondent institution in the pool's registry, when staff named it; otherwise it is found by name.
+    institution_id: str | None = Field(default=None, max_length=64)
     requested_by: str = Field(max_length=200)
     requested_at: datetime = _ts(nullable=False)
-    status: str = Field(default="drawing", max_length=32)  # drawing, complete, opinion, cancelled
+    status: str = Field(default="drawing", max_length=32)  # drawing, complete, opinion, closed
+    opinion_version: int = 0  # the opinions issued so far (a voided part makes a new version)
     unfilled_slots: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     meeting: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     opinion_document_id: str | None = Field(default=None, max_length=64)
@@ -310,6 +314,9 @@ class Draw(SQLModel, table=True):
     seed: str = Field(max_length=64)
     snapshot: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     exclusions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What the draw knew of the case: the institutions in conflict (the respondent and its group's sites), the
+    # lookback in years, the day it counted from.
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     result: str | None = Field(default=None, max_length=64)  # None: nobody eligible
     at: datetime = _ts(nullable=False)
 
@@ -329,7 +336,8 @@ class Invitation(SQLModel, table=True):
     status: str = Field(default="invited", max_length=32, index=True)
     invited_at: datetime = _ts(nullable=False)
     answer_due_at: datetime = _ts(nullable=False)
-    answered_at: datetime | None = _ts(nullable=True)
+    answered_at: datetime | None = _ts(nullable=True)  # the first answer: accepted, declined or a conflict
+    accepted_at: datetime | None = _ts(nullable=True)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))  # of a decline, recusal or voiding
     opinion: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     opinion_at: datetime | None = _ts(nullable=True)

@@ -11,16 +11,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlmodel import Session
 from temporalio import activity
 
 from core.db import SessionFactory, transaction
 from documents.case_contexts import context_for
+from documents.opinion_context import expert_opinion_context
 from documents.render import KINDS, LANGUAGES, render_pdf
-from models import repo
+from models import repo, repo_panels
 from models.schemas import SHANGHAI
-from models.tables import Document
+from models.tables import Case, Committee, Document, Transition
 from workflows.contracts import (
     ClockProjection,
     DocumentRef,
@@ -157,14 +159,17 @@ class DisputeActivities:
                     committee.number_pattern(request.kind), committee=committee, year=year, seq=seq
                 )
             transition = repo.get_transition(session=session, case_id=case.id, seq=request.source_seq)
+            version = case.agreement_version if request.kind == "agreement" else 1
+            if request.kind == "expert_opinion":  # a later version replaces the one with a voided part
+                version = int(transition.payload.get("version", 1))
+                repo_panels.supersede_opinions(session=session, case_id=case.id,
+                                               panel_id=transition.payload["panel_id"], before_seq=request.source_seq)
             refs: list[DocumentRef] = []
             for lang in LANGUAGES:
                 doc = existing[lang]
                 if doc is None:
-                    context = context_for(
-                        request.kind, case=case, committee=committee, number=number, at=request.at,
-                        transition=transition, agreement_number=repo.agreement_number(session=session, case_id=case.id),
-                    )
+                    context = self._context(session, request, case=case, committee=committee, number=number,
+                                            transition=transition)
                     data = self._render(request.kind, context, lang=lang)
                     doc = repo.save_document(
                         session=session,
@@ -173,7 +178,7 @@ class DisputeActivities:
                             case_id=case.id,
                             kind=request.kind,
                             lang=lang,
-                            version=case.agreement_version if request.kind == "agreement" else 1,
+                            version=version,
                             number=number,
                             title=KINDS[request.kind].titles[lang],
                             source_seq=request.source_seq,
@@ -185,6 +190,24 @@ class DisputeActivities:
                     )
                 refs.append(DocumentRef(id=doc.id, kind=doc.kind, lang=doc.lang, sha256=doc.sha256))
             return refs
+
+    @staticmethod
+    def _context(
+        session: Session, request: RenderRequest, *, case: Case, committee: Committee, number: str,
+        transition: Transition,
+    ) -> Any:
+        if request.kind == "expert_opinion":
+            panel = repo_panels.get_panel(session=session, panel_id=transition.payload["panel_id"])
+            invitations = repo_panels.invitations_of_panel(session=session, panel_id=panel.id)
+            experts = repo_panels.experts_by_id(session=session, expert_ids={i.expert_id for i in invitations})
+            return expert_opinion_context(
+                case=case, committee=committee, panel=panel, invitations=invitations, experts=experts,
+                number=number, at=request.at, version=int(transition.payload.get("version", 1)),
+            )
+        return context_for(
+            request.kind, case=case, committee=committee, number=number, at=request.at, transition=transition,
+            agreement_number=repo.agreement_number(session=session, case_id=case.id),
+        )
 
     def all(self) -> list[Callable]:
         return [self.persist_registration, self.persist_transition, self.render_document, self.record_clock,

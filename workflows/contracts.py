@@ -63,6 +63,7 @@ class ActionResult:
     allowed_events: list[str]
     document_ids: list[str] = field(default_factory=list)
     session_id: str | None = None
+    panel_id: str | None = None
 
 
 @dataclass
@@ -138,3 +139,147 @@ class DocumentRef:
     kind: str
     lang: str
     sha256: str
+
+
+# ---------------------------------------------------------------- the expert panel (Reg 33, 35, 37) -------
+def panel_workflow_id(panel_id: str) -> str:
+    return f"panel-{panel_id}"
+
+
+@dataclass
+class OpenPanel:
+    """Starts an ExpertPanelWorkflow, a child of the case's DisputeWorkflow."""
+
+    panel_id: str
+    case_id: str
+    specialties: list[str]  # one per slot
+    actor: Actor
+    policy: dict[str, Any] = field(default_factory=dict)  # the case's ClockPolicy (answer clock, lookback)
+    calendar: dict[str, Any] = field(default_factory=dict)  # the working-day calendar's loaded years
+    mediators: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DrawRequest:
+    """Draw one expert for one slot: attempt 1 is the slot's first draw, attempt 2 its first replacement..."""
+
+    panel_id: str
+    case_id: str
+    slot: int
+    attempt: int
+    specialty: str
+    at: datetime
+    answer_due_at: datetime
+    lookback_years: int = 3
+
+
+@dataclass
+class DrawOutcome:
+    draw_id: str
+    slot: int
+    attempt: int
+    expert_id: str | None  # None: nobody of the specialty is eligible
+    invitation_id: str | None
+    eligible: int
+    answer_due_at: datetime | None = None
+
+
+@dataclass
+class ExpertReply:
+    """An invited expert's answer: accept, decline (with a reason) or declare a conflict (Reg 37)."""
+
+    invitation_id: str
+    expert_id: str
+    reply: str  # accept | decline | conflict
+    reason: str = ""
+
+
+@dataclass
+class OpinionPart:
+    """One expert's part of the panel's opinion (专家咨询意见书)."""
+
+    invitation_id: str
+    expert_id: str
+    fault: str
+    causation: str
+    liability_percent: int
+    text: str
+
+
+@dataclass
+class Recusal:
+    """Staff upheld a party's objection (回避申请, Reg 37): the expert leaves the panel and is replaced."""
+
+    invitation_id: str
+    objection_id: str
+    reason: str
+    actor: Actor
+
+
+@dataclass
+class SlotRedraw:
+    """Staff ask again for a slot the pool could not fill (after the pool grew, say)."""
+
+    slot: int
+    actor: Actor
+
+
+@dataclass
+class MeetingPlan:
+    at: datetime
+    place: str
+    actor: Actor
+    material: list[str] = field(default_factory=list)
+
+
+@dataclass
+class InvitationChange:
+    """What the panel writes about one invitation; idempotent (the same change twice writes once)."""
+
+    panel_id: str
+    invitation_id: str
+    status: str  # accepted | declined | expired | recused | voided | cancelled
+    at: datetime
+    reason: str = ""
+    conflict_source: str | None = None  # declared | objection: the expert is in conflict with the case
+    objection_id: str | None = None
+    opinion: dict[str, Any] | None = None
+
+
+@dataclass
+class PanelState:
+    """The panel's row: its status, the slots nobody could fill, the meeting, the opinion's version."""
+
+    panel_id: str
+    status: str
+    unfilled_slots: list[int]
+    at: datetime
+    meeting: dict[str, Any] | None = None
+    opinion_version: int = 0
+
+
+@dataclass
+class PanelSlot:
+    slot: int
+    specialty: str
+    attempt: int
+    status: str  # invited | accepted | opinion | unfilled
+    invitation_id: str | None = None
+    expert_id: str | None = None
+    answer_due_at: datetime | None = None
+
+
+@dataclass
+class PanelView:
+    panel_id: str
+    status: str
+    slots: list[PanelSlot]
+    opinion_version: int = 0
+
+
+@dataclass
+class OpinionReady:
+    """Sent by the panel to its case: every slot's expert has given an opinion; the document can be issued."""
+
+    panel_id: str
+    version: int

@@ -24,6 +24,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -42,10 +43,13 @@ with workflow.unsafe.imports_passed_through():
         DocumentRef,
         NotificationRecord,
         OpenDispute,
+        OpenPanel,
+        OpinionReady,
         RegistrationRecord,
         RenderRequest,
         StaffAction,
         TransitionRecord,
+        panel_workflow_id,
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -62,6 +66,7 @@ DOCUMENTS_OF_EVENT: dict[str, str] = {
     "deadline_expired": "failure_notice",  # Reg 38: deemed failed
     "terminate": "termination_notice",  # 终止调解告知书
     "record_followup": "followup_record",  # 回访记录
+    "record_expert_opinion": "expert_opinion",  # 专家咨询意见书 (Reg 33)
 }
 
 
@@ -88,6 +93,7 @@ class DisputeWorkflow:
         self._mediators: list[str] = []
         self._projected: dict[str, Any] | None = None  # the clock projection last written
         self._changed = False  # something that moves the timers happened
+        self._panels: list[str] = []  # the expert panels (child workflows) this case opened
 
     @workflow.run
     async def run(self, inp: OpenDispute) -> DisputeOutcome:
@@ -118,9 +124,9 @@ class DisputeWorkflow:
 
     @apply_event.validator
     def _validate(self, action: StaffAction) -> None:
-        if action.event in SYSTEM_EVENTS:
+        if action.event in lifecycle.SYSTEM_EVENTS:
             raise ApplicationError(
-                f"'{action.event}' is raised by the case's clock, not by staff",
+                f"'{action.event}' is raised by the case itself (its clock, its expert panel), not by staff",
                 {"state": self._status, "event": action.event,
                  "allowed_events": lifecycle.allowed_events(self._status)},
                 type="IllegalTransition",
@@ -142,6 +148,19 @@ class DisputeWorkflow:
         if self._calendar.tables.get(loaded.year) != loaded:
             self._calendar = self._calendar.with_table(loaded)
             self._changed = True
+
+    @workflow.signal
+    async def expert_opinion_ready(self, ready: OpinionReady) -> None:
+        """A panel's experts have all given their opinion: the case records it and issues the 专家咨询意见书."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            action = StaffAction(event="record_expert_opinion", actor=SYSTEM,
+                                 payload={"panel_id": ready.panel_id, "version": ready.version})
+            try:
+                await self._transition(action)
+            except ApplicationError as refused:  # the case moved on (e.g. the agreement took effect)
+                workflow.logger.warning("opinion of panel %s not recorded on case %s: %s", ready.panel_id,
+                                        self._case_id, refused)
 
     @workflow.query
     def current(self) -> CaseSnapshot:
@@ -246,6 +265,10 @@ class DisputeWorkflow:
             self._projected = projection
         self._remember(action.event, payload)
         self._changed = True
+        if action.event == "request_consultation":
+            await self._open_panel(payload, action)
+        elif from_status in lifecycle.OPEN_STATES and to_status not in lifecycle.OPEN_STATES:
+            await self._close_panels()
         documents = await self._render(action.event, seq)
         return ActionResult(
             case_id=self._case_id,
@@ -257,7 +280,34 @@ class DisputeWorkflow:
             allowed_events=lifecycle.allowed_events(to_status),
             document_ids=[doc.id for doc in documents],
             session_id=payload.get("session_id") if action.event == "schedule_session" else None,
+            panel_id=payload.get("panel_id") if action.event == "request_consultation" else None,
         )
+
+    async def _open_panel(self, payload: dict[str, Any], action: StaffAction) -> None:
+        """Reg 33: the panel is a child workflow; the case does not wait for it (the clock keeps running)."""
+        await workflow.start_child_workflow(
+            "ExpertPanelWorkflow",
+            OpenPanel(
+                panel_id=payload["panel_id"],
+                case_id=self._case_id,
+                specialties=list(payload["specialties"]),
+                actor=action.actor,
+                policy=self._policy.to_dict(),
+                calendar=self._calendar.to_dict(),
+                mediators=list(self._mediators),
+            ),
+            id=panel_workflow_id(payload["panel_id"]),
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+        )
+
+    async def _close_panels(self) -> None:
+        """Mediation is over: the case's panels cancel their open invitations and close."""
+        for panel_id in self._panels:
+            try:
+                await workflow.get_external_workflow_handle(panel_workflow_id(panel_id)).signal("case_closed")
+            except Exception as err:  # noqa: BLE001 - a panel that already ended needs nothing
+                workflow.logger.info("panel %s not signalled: %s", panel_id, err)
 
     def _clocks_after(self, event: str, payload: dict[str, Any], to_status: str, today: date) -> CaseClocks:
         """What the event does to the clocks: acceptance starts the mediation clock, an appraisal pauses it,
@@ -351,6 +401,8 @@ class DisputeWorkflow:
         payload = dict(action.payload)
         if action.event == "schedule_session":
             payload["session_id"] = str(workflow.uuid4())
+        elif action.event == "request_consultation":
+            payload["panel_id"] = f"{self._case_id}-p{self._seq + 1}"
         elif action.event == "sign":
             payload["signed_at"] = payload.get("signed_at") or workflow.now().isoformat()
             if self._agreement is not None:
@@ -371,6 +423,8 @@ class DisputeWorkflow:
             self._open_sessions.remove(payload["session_id"])
         elif event == "accept":
             self._mediators = list(payload.get("mediators", []))
+        elif event == "request_consultation":
+            self._panels.append(payload["panel_id"])
 
     async def _render(self, event: str, seq: int) -> list[DocumentRef]:
         kind = DOCUMENTS_OF_EVENT.get(event)

@@ -1,4 +1,4 @@
-"""The worker: runs DisputeWorkflow and its activities on the task queue."""
+"""The worker: runs DisputeWorkflow, its ExpertPanelWorkflow children and their activities on the task queue."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from temporalio.worker import Worker
 from core.db import SessionFactory
 from workflows.activities import Channel, DisputeActivities
 from workflows.dispute import DisputeWorkflow
+from workflows.panel import ExpertPanelWorkflow
+from workflows.panel_activities import PanelActivities
 
-WORKFLOWS = [DisputeWorkflow]
+WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow]
 
 
 def build_worker(
@@ -26,12 +28,12 @@ def build_worker(
     """`channel` delivers the notifications of the outbox (SMS, e-mail...); the default writes them to the log.
     `max_cached_workflows`: cases kept in memory (about 0.2 MB each); a case not cached is replayed from its
     history when it wakes, which is what makes loading a calendar year for many open cases slow (bench/)."""
-    activities = DisputeActivities(session_factory, channel=channel)
+    activities = [*DisputeActivities(session_factory, channel=channel).all(), *PanelActivities(session_factory).all()]
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities.all(),
+        activities=activities,
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows=max_cached_workflows,
     )

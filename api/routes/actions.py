@@ -35,6 +35,8 @@ SUMMARIES = {
     "record_judicial_confirmation": "Record the parties' application for judicial confirmation and the court's "
     "result (司法确认, PML 33)",
     "record_followup": "Record the follow-up visit after performance (回访记录)",
+    "request_consultation": "Ask the expert pool for a panel (专家咨询, Reg 33): experts are drawn and invited; the "
+    "clock keeps running",
 }
 
 

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query
 from api.deps import ActorDep, CaseId, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.services import notifications
-from models.deadlines import TIMER_LABELS
+from models.deadlines import NOTIFICATION_LABELS
 from models.schemas import NotificationsPublic
 
 router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
 
-Kind = Literal[tuple(TIMER_LABELS)]  # type: ignore[valid-type]
-Role = Literal["staff", "mediator", "director", "admin"]
+Kind = Literal[tuple(NOTIFICATION_LABELS)]  # type: ignore[valid-type]
+Role = Literal["staff", "mediator", "director", "admin", "expert"]
 
 
 @router.get("/notifications", summary="The outbox: reminders, warnings and tasks from the cases' clocks")

@@ -195,6 +195,7 @@ async def act(
         allowed_events=result.allowed_events,
         document_ids=result.document_ids,
         session_id=result.session_id,
+        panel_id=result.panel_id,
     )
 
 

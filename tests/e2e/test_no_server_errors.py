@@ -235,16 +235,23 @@ def tolerated(failure: Exception, case: schemathesis.Case, response: requests.Re
     status = response.status_code
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("code") == "invalid_payload":
         messages = [e.get("message", "") for e in body.get("errors", [])]
-        model_rules = ("Value error", "unknown committee", "String should have at least 1 character")
+        model_rules = ("Value error", "unknown committee", "String should have at least 1 character",
+                       "unknown institution")
         if messages and all(m.startswith(model_rules) for m in messages):
             return ("schema-valid data refused 422 by a rule of the models the JSON Schema does not express: "
                     "cross-field rules (applicant_side for one_side, a deadline per term, words for reject "
-                    "reason 8...), an unknown committee, or whitespace-only text (str_strip_whitespace)")
+                    "reason 8...), an unknown committee or institution, or whitespace-only text "
+                    "(str_strip_whitespace)")
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("detail", "").startswith(
         "invalid year table"
     ):
         return ("a year table whose days are not all in the year of the path, or a day both holiday and workday: "
                 "refused 422 by models/clock.py, a rule the JSON Schema does not express")
+    if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("detail", "").startswith(
+        "invalid pool file"
+    ):
+        return ("a CSV body that is not a pool file (header, columns, values): refused 422 with every bad row by "
+                "models/pool.py, a format the JSON Schema of a text body does not express")
     if isinstance(failure, AcceptedNegativeData) and status < 300 and "Incorrect type" in str(failure):
         return ("a number accepted where the schema says string/boolean: pydantic's lax mode reads 0 as a "
                 "date (1970-01-01), a date-time, a decimal amount or false")

@@ -25,6 +25,7 @@ PASSING_FACTS: dict[str, dict] = {
     "draft_agreement": AGREEMENT,
     "sign": {"signer": "patient", "signed": []},
     "terminate": {"ground": "party_withdrew"},
+    "request_consultation": {"specialties": ["obstetrics", "obstetrics", "law"]},
 }
 
 # The full table of legal (state, event) -> next state.
@@ -43,6 +44,10 @@ LEGAL: dict[tuple[str, str], str] = {
     ("in_mediation", "start_appraisal"): "appraisal",  # Reg 34, 38
     ("in_mediation", "extend_deadline"): "in_mediation",  # Reg 38
     ("in_mediation", "schedule_session"): "in_mediation",
+    ("in_mediation", "request_consultation"): "in_mediation",  # Reg 33: the clock keeps running
+    ("in_mediation", "record_expert_opinion"): "in_mediation",
+    ("appraisal", "record_expert_opinion"): "appraisal",
+    ("signing", "record_expert_opinion"): "signing",
     ("in_mediation", "record_minutes"): "in_mediation",
     ("in_mediation", "draft_agreement"): "signing",  # PML 29
     ("in_mediation", "declare_failed"): "failed",  # PML 26
@@ -78,6 +83,7 @@ class TestTheTable:
             "consent_expired", "accept", "reject", "start_appraisal", "finish_appraisal", "extend_deadline",
             "schedule_session", "record_minutes", "draft_agreement", "revise_agreement", "sign",
             "confirm_performance", "record_nonperformance", "declare_failed", "deadline_expired", "terminate",
+            "request_consultation", "record_expert_opinion",
             "archive", "record_judicial_confirmation", "record_followup",
         }
 

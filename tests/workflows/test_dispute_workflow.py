@@ -21,6 +21,7 @@ from tests.factories import SIGNATURES, agreement, registration
 from workflows.activities import DisputeActivities
 from workflows.contracts import Actor, OpenDispute, StaffAction, TransitionRecord, workflow_id
 from workflows.dispute import DisputeWorkflow
+from workflows.panel import ExpertPanelWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 STAFF = Actor(id="u1", name="陈调解员", role="mediator")
@@ -132,4 +133,4 @@ class TestReplay:
     @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
     async def test_recorded_histories_still_replay(self, path: Path):
         history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-        await Replayer(workflows=[DisputeWorkflow]).replay_workflow(history)
+        await Replayer(workflows=[DisputeWorkflow, ExpertPanelWorkflow]).replay_workflow(history)
