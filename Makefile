@@ -41,7 +41,7 @@ BENCH_CASES ?= 10000
 bench: $(STAMP) system-packages
 	$(BIN)/python -m bench.round_trip
 	$(BIN)/python -m bench.recompute --cases $(BENCH_CASES)
-	$(BIN)/python -m bench.draw
+	$(BIN)/python -m bench.draw --with-database
 
 clean:
 	rm -rf $(VENV) data

@@ -55,6 +55,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The workflow service is unreachable"},
 }
 
+# Panels and the experts' portal: a 409 there is a plain `conflict` (the invitation or the panel is not in a state
+# for this), and the portal answers 403 to anyone who is not an expert of the pool.
+PANEL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    403: {"model": ErrorBody, "description": "Not an expert of the pool (the experts' portal)"},
+    409: {"model": ErrorBody, "description": "The panel or the invitation is not in a state for this (`conflict`)"},
+}
+
 
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]

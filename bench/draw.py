@@ -2,6 +2,7 @@
 37; models/draw.py). Prints one JSON line of figures, then a human table.
 
     python -m bench.draw                    (20,000 experts, 50 repeats)
+    python -m bench.draw --with-database    (and the draw as the activity runs it, the pool read from SQLite)
 
 The pool is synthetic and the same on every run (random.Random(--seed)): about 3 specialties per expert from
 models/specialties.py (some departments far more common than others, as in a real pool), current and past
@@ -25,11 +26,13 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 from models.draw import LOOKBACK_YEARS, Affiliation, Candidate, CaseFacts, Person, draw, eligibility
 from models.specialties import CLINICAL, NON_CLINICAL
@@ -183,15 +186,68 @@ def main(n: int, repeat: int, seed: int) -> dict[str, object]:
     return figures
 
 
+def from_database(experts: list[Candidate], specialty: str, repeat: int) -> dict[str, object]:
+    """What the draw activity adds: reading the city's pool (experts, affiliations, current loads) from the
+    database (a temporary SQLite file) into candidates, before the same eligibility and draw."""
+    from core.db import make_engine, session_factory, transaction
+    from models import repo_panels
+    from models.repo import create_schema
+    from models.tables import Affiliation as AffiliationRow
+    from models.tables import Expert, Institution
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'pool.db'}")
+        create_schema(engine)
+        sessions = session_factory(engine)
+        start = time.perf_counter()
+        with transaction(sessions) as session:
+            places = sorted({a.institution_id for e in experts for a in e.affiliations})
+            session.add_all([Institution(id=p, name=p, city="bench") for p in places])
+            session.flush()
+            session.add_all([
+                Expert(id=e.id, city="bench", name=e.name, specialties=sorted(e.specialties), active=e.active,
+                       max_concurrent=e.cap, id_number=e.id_number,
+                       relatives=[{"name": r.name, "id_number": r.id_number} for r in e.relatives])
+                for e in experts
+            ])
+            session.flush()
+            session.add_all([
+                AffiliationRow(expert_id=e.id, institution_id=a.institution_id, started_on=a.started_on,
+                               ended_on=a.ended_on)
+                for e in experts for a in e.affiliations
+            ])
+        load_s = time.perf_counter() - start
+        timings: list[float] = []
+        for i in range(repeat + 1):
+            start = time.perf_counter()
+            with sessions() as session:
+                found = repo_panels.candidates(session=session, city="bench", specialty=specialty)
+            result = eligibility(found, specialty, case_facts(experts, 0), today=TODAY)
+            draw(result.snapshot, f"bench/db/{i}")
+            if i:  # the first run warms the caches
+                timings.append((time.perf_counter() - start) * 1000)
+        engine.dispose()
+    return {
+        "db_pool_written_s": round(load_s, 2),
+        "db_draw_median_ms": round(statistics.median(timings), 1),
+        "db_draw_max_ms": round(max(timings), 1),
+    }
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experts", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2026, help="the synthetic pool's seed")
+    parser.add_argument("--with-database", action="store_true",
+                        help="also time the draw as the activity runs it: the pool read from SQLite first")
     args = parser.parse_args()
     if args.experts < 1 or args.repeat < 1:
         parser.error("--experts and --repeat must be at least 1")
     figures = main(args.experts, args.repeat, args.seed)
+    if args.with_database:
+        experts = pool(args.experts, args.seed)
+        figures.update(from_database(experts, most_common_specialty(experts), repeat=5))
     print(json.dumps(figures, ensure_ascii=False), flush=True)
     print(f"{'figure':34} value")
     for key, value in figures.items():

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Text, cast, func
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
@@ -188,29 +188,39 @@ def current_loads(*, session: Session) -> dict[str, int]:
 
 
 def candidates(*, session: Session, city: str, specialty: str) -> list[Candidate]:
-    """The city's experts of `specialty` as the draw sees them (Reg 35: the pool is the city's)."""
-    experts = [e for e in session.exec(select(Expert).where(Expert.city == city)).all() if specialty in e.specialties]
-    if not experts:
+    """The city's experts of `specialty` as the draw sees them (Reg 35: the pool is the city's). Plain rows,
+    not ORM objects, and only the specialty's experts: a city pool holds tens of thousands."""
+    has_specialty = cast(col(Expert.specialties), Text).contains(f'"{specialty}"', autoescape=True)
+    rows = [
+        row for row in session.exec(
+            select(Expert.id, Expert.name, Expert.specialties, Expert.active, Expert.max_concurrent,
+                   Expert.id_number, Expert.relatives).where(Expert.city == city, has_specialty)
+        ).all()
+        if specialty in row[2]  # the text match only narrows; the JSON decides
+    ]
+    if not rows:
         return []
     affiliations: dict[str, list[DrawAffiliation]] = defaultdict(list)
-    for a in session.exec(
-        select(Affiliation).join(Expert, col(Expert.id) == col(Affiliation.expert_id)).where(Expert.city == city)
+    for expert_id, institution_id, started_on, ended_on in session.exec(
+        select(Affiliation.expert_id, Affiliation.institution_id, Affiliation.started_on, Affiliation.ended_on)
+        .join(Expert, col(Expert.id) == col(Affiliation.expert_id))
+        .where(Expert.city == city, has_specialty)
     ).all():
-        affiliations[a.expert_id].append(DrawAffiliation(a.institution_id, a.started_on, a.ended_on))
+        affiliations[expert_id].append(DrawAffiliation(institution_id, started_on, ended_on))
     loads = current_loads(session=session)
     return [
         Candidate(
-            id=e.id,
-            name=e.name,
-            specialties=frozenset(e.specialties),
-            active=e.active,
-            load=loads.get(e.id, 0),
-            cap=e.max_concurrent,
-            id_number=e.id_number,
-            relatives=tuple(Person(r.get("name", ""), r.get("id_number")) for r in e.relatives),
-            affiliations=tuple(affiliations.get(e.id, ())),
+            id=expert_id,
+            name=name,
+            specialties=frozenset(specialties),
+            active=active,
+            load=loads.get(expert_id, 0),
+            cap=cap,
+            id_number=id_number,
+            relatives=tuple(Person(r.get("name", ""), r.get("id_number")) for r in relatives),
+            affiliations=tuple(affiliations.get(expert_id, ())),
         )
-        for e in experts
+        for expert_id, name, specialties, active, cap, id_number, relatives in rows
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Path, Query
 
 from api.deps import ActorDep, CaseId, SessionDep, SettingsDep, TemporalDep
-from api.errors import ERROR_RESPONSES
+from api.errors import PANEL_RESPONSES
 from api.services import panels
 from models.schemas_panels import (
     DrawPublic,
@@ -24,7 +24,7 @@ from models.schemas_panels import (
 )
 from models.specialties import SPECIALTIES
 
-router = APIRouter(tags=["panels"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["panels"], responses=PANEL_RESPONSES)
 
 PanelId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 RowId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

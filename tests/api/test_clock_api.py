@@ -199,7 +199,7 @@ class TestAppraisal:  # Reg 34, 36, 38
         case_id = await case_in_mediation(api)
         started = await ok(api, case_id, "start-appraisal", APPRAISAL)
         assert started["status"] == "appraisal"
-        assert started["allowed_events"] == ["finish_appraisal", "terminate"]
+        assert started["allowed_events"] == ["finish_appraisal", "record_expert_opinion", "terminate"]
         case = await case_of(api, case_id)
         clock = case["mediation_clock"]
         assert clock["paused"] is True
@@ -331,7 +331,7 @@ class TestExtension:  # Reg 38
         body = await refused(api, case_id, "extend-deadline", EXTENSION, 409)
         assert body["code"] == "illegal_transition"
         assert body["state"] == "appraisal"
-        assert body["allowed_events"] == ["finish_appraisal", "terminate"]
+        assert body["allowed_events"] == ["finish_appraisal", "record_expert_opinion", "terminate"]
 
     @pytest.mark.parametrize("extra_days", [0, -5, 121, 1.5, None])
     async def test_the_added_length_is_a_whole_positive_number_of_working_days(self, api, extra_days):
@@ -357,7 +357,7 @@ class TestAllowedEvents:
         await ok(api, case_id, "accept", {"mediators": ["陈调解员"]})
         assert clock_actions & set(await allowed()) == {"start_appraisal", "extend_deadline"}
         await ok(api, case_id, "start-appraisal", APPRAISAL)
-        assert await allowed() == ["finish_appraisal", "terminate"]
+        assert await allowed() == ["finish_appraisal", "record_expert_opinion", "terminate"]
         await ok(api, case_id, "finish-appraisal", OPINION)
         await ok(api, case_id, "draft-agreement", agreement())
         assert not clock_actions & set(await allowed())  # signing

@@ -43,7 +43,7 @@ from workflows.contracts import workflow_id
 
 TEMPORAL = str(Path(sys.executable).parent / "temporal")
 
-MAX_EXAMPLES = 25  # fuzzed requests per operation, on top of the documented examples and the coverage cases
+MAX_EXAMPLES = 15  # fuzzed requests per operation, on top of the documented examples and the coverage cases
 ANSWER_WITHIN = 40  # seconds; the API promises a 503 after action_timeout_seconds (30 s) at the latest
 
 # ------------------------------------------------------------------ dates at the edges of the calendar ---

@@ -270,3 +270,20 @@ class TestAfterTheAgreement:
         assert next_status("settled", "record_followup") == "settled"
         with pytest.raises(IllegalTransition):
             next_status("performance", "record_followup")
+
+
+class TestConsultation:
+    # Reg 33: a mediator consults experts while mediating; the clock is not paused (the state stays)
+    def test_a_panel_of_known_specialties_is_requested_in_mediation(self):
+        assert next_status("in_mediation", "request_consultation",
+                           {"specialties": ["obstetrics", "obstetrics", "law"]}) == "in_mediation"
+
+    def test_a_panel_names_one_to_seven_specialties_of_the_pools_vocabulary(self):  # Reg 33, 35
+        for specialties in ([], ["astrology"], ["law"] * 8):
+            with pytest.raises(RuleViolated, match="Reg 33"):
+                next_status("in_mediation", "request_consultation", {"specialties": specialties})
+
+    def test_no_consultation_before_acceptance_or_during_an_appraisal(self):
+        for state in ("registered", "under_review", "appraisal", "signing"):
+            with pytest.raises(IllegalTransition):
+                next_status(state, "request_consultation", {"specialties": ["law"]})
