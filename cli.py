@@ -13,6 +13,10 @@
     mediation experts export FILE [--city C]         write the expert pool (CSV); it imports back unchanged
     mediation institutions import FILE               institutions and their groups (CSV:
                                                      id,name,city,group_id,group_name,address)
+    mediation seal init [--force] [--name N]   make the committee's key and self-signed certificate (the
+                                               embedded stack makes them at its first start)
+    mediation seal verify FILE.pdf [--cert C]  check a PDF's seal; prints the report as JSON, exits 0 when
+                                               valid and 1 when not
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
     import uvicorn
     from temporalio.client import Client
 
+    from documents.seal import Sealer
     from models.schemas import CalendarLoadReport
 
 # The stack's modules (the API, the worker, Temporal, WeasyPrint) are imported where they are used, so that
@@ -56,7 +62,83 @@ def init_db(settings: Settings) -> list[str]:
         added = [c.id for c in seed_committees(session=session)]
         seed_pool(session=session)  # a demo expert pool for the city of the demo committees (Reg 35)
     engine.dispose()
+    ensure_seal_key(settings)
     return added
+
+
+# ------------------------------------------------------------------ the committee's seal --------------
+DEMO_SEAL_NAME = "医疗纠纷人民调解委员会（演示）"
+SEAL_HELP = ("run `mediation seal init` for a self-signed certificate, or set MEDIATION_SEAL_KEY_PATH and "
+             "MEDIATION_SEAL_CERT_PATH (MEDIATION_SEAL_DOCUMENTS=false stores the documents unsealed)")
+
+
+def _seal_name(settings: Settings) -> str:
+    """The certificate's name: the committee's when the installation has one, else a demo name."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        create_schema(engine)
+        with session_factory(engine)() as session:
+            names = [c.name for c in repo.list_committees(session=session)]
+    finally:
+        engine.dispose()
+    return names[0] if len(names) == 1 else DEMO_SEAL_NAME
+
+
+def seal_init(settings: Settings, *, force: bool = False, name: str | None = None) -> int:
+    from documents.seal import generate_committee_key
+
+    key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
+    if (key.exists() or cert.exists()) and not force:
+        print(f"{key if key.exists() else cert} exists: --force replaces the key and certificate (documents "
+              "sealed before then verify only against the old certificate)", file=sys.stderr)
+        return 1
+    name = name or _seal_name(settings)
+    generate_committee_key(name, settings.data_dir, key_path=key, cert_path=cert,
+                           passphrase=settings.seal_key_passphrase)
+    print(f"committee seal: key {key}, self-signed certificate {cert} (CN={name}, valid 10 years)")
+    return 0
+
+
+def ensure_seal_key(settings: Settings) -> None:
+    """The embedded stack's first start: a self-signed committee certificate when sealing is on and neither
+    file exists (a configured real certificate is never replaced)."""
+    key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
+    if settings.seal_documents and not key.exists() and not cert.exists():
+        seal_init(settings)
+
+
+def document_sealer(settings: Settings) -> Sealer | None:
+    """What the worker seals documents with: the configured key (None when sealing is off)."""
+    if not settings.seal_documents:
+        return None
+    from documents.seal import SealKey, SealKeyError, sealer_for
+
+    try:
+        key = SealKey.load(settings.effective_seal_key_path, settings.effective_seal_cert_path,
+                           settings.seal_key_passphrase)
+    except SealKeyError as err:
+        raise SystemExit(f"cannot seal documents: {err}; {SEAL_HELP}") from err
+    return sealer_for(key)
+
+
+def seal_verify(settings: Settings, path: Path, certs: list[Path]) -> int:
+    from documents.seal import load_certificates, verify_pdf
+
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        print(f"{path}: cannot read the file: {err.strerror or err}", file=sys.stderr)
+        return 2
+    trusted = []
+    for cert in certs or [settings.effective_seal_cert_path]:
+        try:
+            trusted.extend(load_certificates(cert))
+        except ValueError as err:  # SealKeyError (unreadable) or not a certificate
+            print(f"{cert}: {err}", file=sys.stderr)
+            return 2
+    report = verify_pdf(data, trusted=trusted)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    return 0 if report.valid else 1
 
 
 def _temporal_binary() -> str:
@@ -121,13 +203,14 @@ async def serve_api(settings: Settings, client: Client | None = None) -> None:
     await api_server(settings, client).serve()
 
 
-async def run_worker(settings: Settings, client: Client | None = None) -> None:
+async def run_worker(settings: Settings, client: Client | None = None, sealer: Sealer | None = None) -> None:
     from workflows.worker import build_worker
 
+    sealer = sealer or document_sealer(settings)
     client = client or await connect(settings)
     engine = make_engine(settings.effective_database_url)
     worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
-                          max_cached_workflows=settings.worker_cache_size)
+                          max_cached_workflows=settings.worker_cache_size, sealer=sealer)
     await worker.run()
 
 
@@ -147,10 +230,11 @@ def banner(settings: Settings, added: list[str]) -> str:
 
 async def run_stack(settings: Settings) -> None:
     added = init_db(settings)
+    sealer = document_sealer(settings)  # before anything starts: a key that cannot be used stops here
     server = start_dev_server(settings)
     try:
         client = await connect(settings, server=server)
-        worker = asyncio.create_task(run_worker(settings, client))
+        worker = asyncio.create_task(run_worker(settings, client, sealer))
         api = api_server(settings, client)
         serving = asyncio.create_task(api.serve())  # returns on Ctrl-C / SIGTERM
         while not api.started and not serving.done():
@@ -348,6 +432,71 @@ def institutions_import(settings: Settings, path: Path) -> int:
     return 0
 
 
+def _password(prompt: str, from_stdin: bool) -> str | None:
+    """A password from standard input (one line, for scripts) or typed twice at the terminal."""
+    import getpass
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"{prompt}: ")
+        if password != getpass.getpass("again: "):
+            print("the two passwords differ", file=sys.stderr)
+            return None
+    if len(password) < 10:
+        print("a password has at least 10 characters", file=sys.stderr)
+        return None
+    return password
+
+
+def users_create(settings: Settings, args: argparse.Namespace) -> int:
+    from core.errors import DomainError
+    from core.security import hash_password
+    from models import repo_users
+
+    password = _password(f"password for {args.username}", args.password_stdin)
+    if password is None:
+        return 2
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            user = repo_users.create_user(
+                session=session, username=args.username, full_name=args.name or args.username, role=args.role,
+                password_hash=hash_password(password), committee_id=args.committee, city=args.city,
+                expert_id=args.expert_id,
+            )
+            print(f"created {user.username} ({user.role})")
+    except DomainError as err:
+        print(err.detail, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
+
+
+def users_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    from core.errors import DomainError
+    from core.security import hash_password
+    from models import repo_users
+
+    password = _password(f"new password for {args.username}", args.password_stdin)
+    if password is None:
+        return 2
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            repo_users.set_password(session=session, username=args.username, password_hash=hash_password(password))
+        print(f"password of {args.username} reset; earlier tokens no longer work")
+    except DomainError as err:
+        print(err.detail, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mediation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -374,6 +523,29 @@ def main(argv: list[str] | None = None) -> int:
         dest="action", required=True)
     inst_imp = inst.add_parser("import", help="import institutions (CSV), creating their groups as needed")
     inst_imp.add_argument("file", type=Path, help="CSV: " + ",".join(pool.INSTITUTION_COLUMNS))
+    users = sub.add_parser("users", help="accounts: create users, reset passwords").add_subparsers(
+        dest="action", required=True)
+    new_user = users.add_parser("create", help="a user with a role (and their committee, city or expert id)")
+    new_user.add_argument("username")
+    new_user.add_argument("--role", required=True, choices=["admin", "intake", "mediator", "director", "expert",
+                                                             "auditor"])
+    new_user.add_argument("--name", help="the full name shown in the case history")
+    new_user.add_argument("--committee", help="staff, directors and committee-level auditors")
+    new_user.add_argument("--city", help="city-level auditors")
+    new_user.add_argument("--expert-id", help="the pool member an expert account is")
+    new_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    reset = users.add_parser("reset-password", help="a new password; the user's earlier tokens stop working")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    seal = sub.add_parser("seal", help="the committee's seal on the documents (PAdES)").add_subparsers(
+        dest="action", required=True)
+    seal_new = seal.add_parser("init", help="make the committee's key and self-signed certificate")
+    seal_new.add_argument("--force", action="store_true", help="replace an existing key and certificate")
+    seal_new.add_argument("--name", help="the certificate's name (default: the committee's, if only one)")
+    check = seal.add_parser("verify", help="check a PDF's seal: a JSON report; exit 0 valid, 1 not")
+    check.add_argument("file", type=Path)
+    check.add_argument("--cert", type=Path, action="append", default=[],
+                       help="a trusted certificate file (PEM; repeatable); default: the configured one")
     args = parser.parse_args(argv)
     settings = get_settings()
     core_logging.configure(settings.log_level)
@@ -405,6 +577,14 @@ def main(argv: list[str] | None = None) -> int:
         return experts_export(settings, args.file, args.city)
     elif args.command == "institutions":
         return institutions_import(settings, args.file)
+    elif args.command == "users":
+        if args.action == "create":
+            return users_create(settings, args)
+        return users_reset_password(settings, args)
+    elif args.command == "seal":
+        if args.action == "init":
+            return seal_init(settings, force=args.force, name=args.name)
+        return seal_verify(settings, args.file, args.cert)
     return 0
 
 

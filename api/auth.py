@@ -1,21 +1,42 @@
-"""Who is acting. Until accounts and roles exist, the actor is named by request headers; every route already
-depends on `current_actor`, so that authentication replaces this function and no route body changes."""
+"""Who is acting. A request authenticates with a bearer token (POST /auth/token, the OAuth2 password flow) or
+an API key (X-API-Key, for service accounts). In dev mode only (the embedded stack and the tests), a request
+without credentials may name its actor with the X-Actor-* headers; outside dev mode it is 401."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import Header
+from fastapi import Header, Request
 
+from api.services.auth import actor_of, user_of_request
+from core.errors import Unauthorized
 from workflows.contracts import Actor
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def current_actor(
-    x_actor_id: Annotated[str | None, Header(max_length=100, description="acting user's id")] = None,
-    x_actor_name: Annotated[str | None, Header(max_length=200, description="acting user's name (URL-encoded)")] = None,
-    x_actor_role: Annotated[str | None, Header(max_length=32, description="acting user's role")] = None,
+    request: Request,
+    x_actor_id: Annotated[str | None, Header(max_length=100, description="dev mode: acting user's id")] = None,
+    x_actor_name: Annotated[str | None, Header(max_length=200, description="dev mode: the name, URL-encoded")] = None,
+    x_actor_role: Annotated[str | None, Header(max_length=32, description="dev mode: the role")] = None,
 ) -> Actor:
+    """`Authorization: Bearer <token>` and `X-API-Key` are read from the request itself, described once in the
+    API's description rather than on every operation."""
+    state = request.app.state
+    bearer, api_key = _bearer(request), request.headers.get("x-api-key") or None
+    if bearer or api_key:
+        with state.session_factory() as session:
+            user = user_of_request(session=session, settings=state.settings, bearer=bearer, api_key=api_key)
+        assert user is not None
+        return actor_of(user)
+    if not state.settings.dev_mode:
+        raise Unauthorized("log in first (POST /auth/token) and send the token as 'Authorization: Bearer …', "
+                           "or send an API key as X-API-Key")
     return Actor(
         id=x_actor_id or "staff",
         name=unquote(x_actor_name) if x_actor_name else "调解委员会工作人员",

@@ -45,6 +45,7 @@ class ValidationBody(ErrorBody):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "A body that is not JSON"},
+    401: {"model": ErrorBody, "description": "Missing, expired or wrong credentials (`unauthorized`)"},
     404: {"model": ErrorBody, "description": "Unknown case or document"},
     409: {
         "model": IllegalTransitionBody | RuleViolatedBody,
@@ -82,7 +83,7 @@ def _methods_of(app: FastAPI, request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

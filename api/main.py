@@ -8,8 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
-from api.routes import actions, calendar, cases, committees, documents, expert_portal, notifications, panels, pool
+from api import errors, hardening
+from api.audit import install as install_audit_trail
+from api.routes import (
+    actions,
+    audit,
+    auth,
+    calendar,
+    cases,
+    committees,
+    documents,
+    expert_portal,
+    notifications,
+    panels,
+    pool,
+)
 from core.db import make_engine, session_factory
 from core.settings import Settings, get_settings
 from models.repo import create_schema
@@ -20,11 +33,18 @@ DESCRIPTION = """
 Every action on a case is a lifecycle event checked against the law (Reg 701, the People's Mediation Law).
 An action the law does not allow now answers **409** with the current state and the allowed events.
 Amounts are decimal strings in yuan; times are ISO 8601 in Asia/Shanghai.
+
+**Authentication.** Log in with `POST /auth/token` (the OAuth2 password flow: form fields `username` and
+`password`) and send `Authorization: Bearer <access_token>` with every request; refresh with `POST /auth/refresh`.
+A service account sends `X-API-Key: <key>` instead. Five failed logins within 15 minutes block the username for
+the rest of the window (429). In dev mode only (the embedded stack), a request without credentials may name its
+actor with the `X-Actor-Id`, `X-Actor-Name` and `X-Actor-Role` headers.
 """
 
 
 def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.check_for_production()  # no built-in secret outside dev mode
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,7 +59,10 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
 
     app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (cases, actions, documents, notifications, calendar, committees, pool, panels, expert_portal):
+    hardening.install(app, settings)
+    install_audit_trail(app)  # outermost: it sees the answer that goes out
+    for module in (auth, cases, actions, documents, notifications, calendar, committees, pool, panels,
+                   expert_portal, audit):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"])

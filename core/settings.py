@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-refused-outside-dev-mode-0000"  # noqa: S105 - refused outside dev mode
 
 
 class Settings(BaseSettings):
@@ -24,12 +25,48 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     action_timeout_seconds: float = 30.0  # how long the API waits for the workflow to apply an action
     worker_cache_size: int = 1000  # cases a worker keeps in memory (about 0.2 MB each)
+    # The committee's seal (documents/seal.py): a PEM private key and its certificate chain, the signer's
+    # certificate first. Unset: seal-key.pem and seal-cert.pem in data_dir, made by `mediation seal init`
+    # (the embedded stack makes them at its first start). Verification trusts the certificate file.
+    seal_documents: bool = True
+    seal_key_path: Path | None = None
+    seal_cert_path: Path | None = None
+    seal_key_passphrase: str | None = None
+    # Authentication. dev_mode (the embedded stack and the tests) accepts the X-Actor-* headers as the acting
+    # user and a built-in secret; outside dev mode both are refused (see `check_for_production`).
+    dev_mode: bool = True
+    secret_key: str = ""  # signs the access and refresh tokens (HS256); at least 32 characters
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    login_attempts: int = 5  # failed logins per username (and per client address) allowed in the window
+    login_window_minutes: int = 15
+    cors_origins: list[str] = []  # browser origins allowed to call the API; none by default
+
+    @property
+    def effective_secret_key(self) -> str:
+        return self.secret_key or DEV_SECRET
+
+    def check_for_production(self) -> None:
+        """Outside dev mode, refuse to start with the built-in secret or a short one."""
+        if self.dev_mode:
+            return
+        if not self.secret_key or self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            raise RuntimeError("MEDIATION_SECRET_KEY must be set to a secret of at least 32 characters when "
+                               "MEDIATION_DEV_MODE is false")
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'mediation.db'}"
+
+    @property
+    def effective_seal_key_path(self) -> Path:
+        return self.seal_key_path or self.data_dir / "seal-key.pem"
+
+    @property
+    def effective_seal_cert_path(self) -> Path:
+        return self.seal_cert_path or self.data_dir / "seal-cert.pem"
 
 
 @lru_cache

@@ -32,6 +32,8 @@ from models.tables import (
 
 
 def create_schema(engine: Engine) -> None:
+    import models.users  # noqa: F401 - the account tables
+
     SQLModel.metadata.create_all(engine)
 
 

@@ -375,3 +375,35 @@ class Conflict(SQLModel, table=True):
     source: str = Field(max_length=32)  # declared, objection
     reason: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = _ts(nullable=False)
+
+
+# ---------------------------------------------------------------- the audit trail (models/audit.py) -------
+class AuditEntry(SQLModel, table=True):
+    """One action or logged read: append-only and hash-chained. The id is the chain's order; each row
+    carries the hash of the row before it, so that an altered, deleted or inserted row is found
+    (GET /audit/verify)."""
+
+    __tablename__ = "audit_entries"
+    # One successor per row: two appends can never fork the chain, whatever the backend (models/repo_audit.py
+    # also serialises them). SQLite never reuses the id of a deleted last row.
+    __table_args__ = (
+        UniqueConstraint("prev_hash", name="uq_audit_prev_hash"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    actor_id: str = Field(max_length=100, index=True)
+    actor_name: str = Field(default="", max_length=200)
+    actor_role: str = Field(default="", max_length=32)
+    # The case's committee when the target is a case or something of a case; no foreign key: the trail
+    # outlives what it names.
+    committee_id: str | None = Field(default=None, max_length=64, index=True)
+    action: str = Field(max_length=200)  # "POST /cases/{case_id}/accept", or a name
+    target_type: str | None = Field(default=None, max_length=40)  # case_id, document_id, panel_id...
+    target_id: str | None = Field(default=None, max_length=100, index=True)
+    request_id: str = Field(default="", max_length=100, index=True)
+    status_code: int | None = None
+    payload_sha256: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

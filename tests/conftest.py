@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.db import SessionFactory, make_engine, session_factory, transaction
 from core.settings import Settings
+from documents.seal import SealKey, generate_committee_key, sealer_for
 from models.repo import create_schema
 from models.seed import seed_committees
 from workflows.worker import build_worker
@@ -77,17 +78,32 @@ def task_queue() -> str:
     return f"disputes-test-{uuid.uuid4().hex[:12]}"
 
 
+@pytest.fixture(scope="session")
+def seal_paths(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway committee key and self-signed certificate: the test worker seals what it renders."""
+    return generate_committee_key("上海市黄浦区医疗纠纷人民调解委员会", tmp_path_factory.mktemp("seal"))
+
+
+@pytest.fixture(scope="session")
+def seal_key(seal_paths: tuple[Path, Path]) -> SealKey:
+    return SealKey.load(*seal_paths)
+
+
 @pytest.fixture
-async def worker(temporal_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str) -> AsyncIterator[str]:
-    async with build_worker(temporal_env.client, task_queue=task_queue, session_factory=sessions):
+async def worker(
+    temporal_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str, seal_key: SealKey
+) -> AsyncIterator[str]:
+    async with build_worker(temporal_env.client, task_queue=task_queue, session_factory=sessions,
+                            sealer=sealer_for(seal_key)):
         yield task_queue
 
 
 @pytest.fixture
 async def api(
-    temporal_env: WorkflowEnvironment, database_url: str, worker: str
+    temporal_env: WorkflowEnvironment, database_url: str, worker: str, seal_paths: tuple[Path, Path]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, task_queue=worker)
+    settings = Settings(database_url=database_url, task_queue=worker, seal_key_path=seal_paths[0],
+                        seal_cert_path=seal_paths[1])
     app = create_app(settings, temporal=temporal_env.client)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -1,4 +1,4 @@
-"""Activities of the dispute workflow. Their dependencies (session factory, renderer) are passed in.
+"""Activities of the dispute workflow. Their dependencies (session factory, renderer, sealer) are passed in.
 
 Each one is idempotent: a retried activity finds what it wrote before and writes nothing twice.
 They are synchronous (database and PDF rendering); the worker runs them in a thread pool.
@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session
 from temporalio import activity
@@ -31,6 +31,9 @@ from workflows.contracts import (
     RenderRequest,
     TransitionRecord,
 )
+
+if TYPE_CHECKING:
+    from documents.seal import Sealer
 
 Renderer = Callable[..., bytes]
 log = logging.getLogger("mediation.notifications")
@@ -65,12 +68,17 @@ class LogChannel:
 
 
 class DisputeActivities:
+    """`sealer`: seals each rendered PDF with the committee's certificate (documents/seal.py); None stores
+    the PDFs unsealed."""
+
     def __init__(
-        self, session_factory: SessionFactory, renderer: Renderer = render_pdf, channel: Channel | None = None
+        self, session_factory: SessionFactory, renderer: Renderer = render_pdf,
+        channel: Channel | None = None, sealer: Sealer | None = None,
     ) -> None:
         self._sessions = session_factory
         self._render = renderer
         self._channel = channel or LogChannel()
+        self._seal = sealer
 
     @activity.defn
     def persist_registration(self, record: RegistrationRecord) -> str:
@@ -171,6 +179,9 @@ class DisputeActivities:
                     context = self._context(session, request, case=case, committee=committee, number=number,
                                             transition=transition)
                     data = self._render(request.kind, context, lang=lang)
+                    if self._seal is not None:  # what is stored, and hashed, is the sealed PDF
+                        data = self._seal(data, reason=f"{KINDS[request.kind].titles[lang]} {number}",
+                                          location=committee.city or committee.name, name=committee.name)
                     doc = repo.save_document(
                         session=session,
                         document=Document(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -12,6 +13,9 @@ from workflows.activities import Channel, DisputeActivities
 from workflows.dispute import DisputeWorkflow
 from workflows.panel import ExpertPanelWorkflow
 from workflows.panel_activities import PanelActivities
+
+if TYPE_CHECKING:
+    from documents.seal import Sealer
 
 WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow]
 
@@ -24,11 +28,14 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
     channel: Channel | None = None,
     max_cached_workflows: int = 1000,
+    sealer: Sealer | None = None,
 ) -> Worker:
     """`channel` delivers the notifications of the outbox (SMS, e-mail...); the default writes them to the log.
+    `sealer` seals every generated document with the committee's certificate (None: stored unsealed).
     `max_cached_workflows`: cases kept in memory (about 0.2 MB each); a case not cached is replayed from its
     history when it wakes, which is what makes loading a calendar year for many open cases slow (bench/)."""
-    activities = [*DisputeActivities(session_factory, channel=channel).all(), *PanelActivities(session_factory).all()]
+    activities = [*DisputeActivities(session_factory, channel=channel, sealer=sealer).all(),
+                  *PanelActivities(session_factory).all()]
     return Worker(
         client,
         task_queue=task_queue,

@@ -1,4 +1,4 @@
-"""Generated documents: list a case's, read one's metadata (with SHA-256), download its PDF."""
+"""Generated documents: list a case's, read one's metadata (with SHA-256), download its PDF, verify it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import ActorDep, CaseId, DocumentId, SessionDep
+from api.deps import ActorDep, CaseId, DocumentId, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.services import documents
 from models.schemas import DocumentPublic
@@ -24,6 +24,16 @@ def of_case(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[Docum
 @router.get("/documents/{document_id}", summary="A document's metadata, with its SHA-256")
 def metadata(document_id: DocumentId, session: SessionDep, actor: ActorDep) -> DocumentPublic:
     return documents.metadata(session=session, document_id=document_id)
+
+
+@router.get(
+    "/documents/{document_id}/verify",
+    summary="Verify a document: its SHA-256 against the recorded one, and the committee's seal (PAdES)",
+)
+def verify(
+    document_id: DocumentId, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> documents.DocumentVerification:
+    return documents.verify(session=session, settings=settings, document_id=document_id)
 
 
 @router.get(

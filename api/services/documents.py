@@ -1,13 +1,22 @@
-"""Reads of generated documents: a case's list, one document's metadata, its PDF."""
+"""Reads of generated documents: a case's list, one document's metadata, its PDF, and its verification."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from datetime import datetime
+
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from core.errors import NotFound
+from core.settings import Settings
+from documents.seal import NO_TRUSTED_CERTIFICATE, load_certificates, verify_pdf
 from models import repo
 from models.schemas import DocumentPublic
 from models.tables import Document
+
+log = logging.getLogger(__name__)
 
 
 def of_case(*, session: Session, case_id: str) -> list[DocumentPublic]:
@@ -30,3 +39,57 @@ def pdf(*, session: Session, document_id: str, lang: str | None) -> tuple[Docume
             raise NotFound(f"document {document_id!r} has no {lang!r} version")
         document = sibling
     return document, repo.get_document_content(session=session, document_id=document.id)
+
+
+class SealVerification(BaseModel):
+    """The committee's seal on the PDF (documents/seal.py SealReport)."""
+
+    signed: bool
+    intact: bool  # the sealed bytes are the ones that were sealed
+    valid: bool  # intact, and the signer chains to the committee's configured certificate
+    signer: str | None
+    signed_at: datetime | None
+    covers_whole_file: bool
+    modification_level: str | None
+    problems: list[str]
+
+
+class DocumentVerification(BaseModel):
+    document_id: str
+    sha256_recorded: str  # recorded when the document was generated
+    sha256_actual: str  # of the stored bytes now
+    hash_matches: bool
+    seal: SealVerification
+    verified: bool  # hash_matches and seal.valid
+
+
+def _trusted(settings: Settings) -> tuple[list, list[str]]:
+    """The committee certificate(s) the seal must chain to, and why there are none."""
+    path = settings.effective_seal_cert_path
+    try:
+        return load_certificates(path), []
+    except Exception as err:  # noqa: BLE001 - missing, unreadable or not certificates: the same to the client
+        log.warning("no committee certificate to verify seals with: %s", err)
+        return [], ["the committee's certificate is not configured or cannot be read"]
+
+
+def verify(*, session: Session, settings: Settings, document_id: str) -> DocumentVerification:
+    """Recomputes the stored PDF's SHA-256 against the recorded one and checks its seal against the
+    committee's configured certificate."""
+    document = repo.get_document(session=session, document_id=document_id)
+    data = repo.get_document_content(session=session, document_id=document.id)
+    actual = hashlib.sha256(data).hexdigest()
+    trusted, problems = _trusted(settings)
+    report = verify_pdf(data, trusted=trusted)
+    if problems:  # say why instead of "no trusted certificate is configured"
+        report.problems = problems + [p for p in report.problems if p != NO_TRUSTED_CERTIFICATE]
+    seal = SealVerification(
+        signed=report.signed, intact=report.intact, valid=report.valid, signer=report.signer,
+        signed_at=report.signed_at, covers_whole_file=report.covers_whole_file,
+        modification_level=report.modification_level, problems=report.problems,
+    )
+    matches = actual == document.sha256
+    return DocumentVerification(
+        document_id=document.id, sha256_recorded=document.sha256, sha256_actual=actual, hash_matches=matches,
+        seal=seal, verified=matches and report.valid,
+    )

@@ -1,0 +1,104 @@
+"""The audit trail (api/audit.py records it): read it with filters, and check its hash chain.
+
+Auditors and admins only. Their reads here are recorded like any other read of an auditor.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import ActorDep, SessionDep
+from api.errors import ERROR_RESPONSES, ErrorBody
+from core.errors import Forbidden
+from models import repo_audit
+from models.schemas import LocalTime
+from workflows.contracts import Actor
+
+READERS = frozenset({"auditor", "admin"})
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    403: {"model": ErrorBody, "description": "Only auditors and admins read the audit trail"},
+}
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=RESPONSES)
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    at: LocalTime
+    actor_id: str
+    actor_name: str
+    actor_role: str
+    committee_id: str | None
+    action: str = Field(examples=["POST /cases/{case_id}/accept"])
+    target_type: str | None = Field(examples=["case_id"])
+    target_id: str | None
+    request_id: str
+    status_code: int | None
+    payload_sha256: str = Field(description="SHA-256 of the request body")
+    prev_hash: str
+    hash: str
+
+
+class AuditEntriesPublic(BaseModel):
+    items: list[AuditEntryPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class BrokenLink(BaseModel):
+    id: int
+    reason: str
+
+
+class ChainVerification(BaseModel):
+    ok: bool
+    checked: int = Field(description="entries read, up to and including the first broken one")
+    first_broken: BrokenLink | None
+    head_hash: str = Field(description="the last entry's hash: note it, and a later truncation of the trail "
+                                       "shows as a chain that no longer reaches it")
+
+
+def _may_read(actor: Actor) -> None:
+    if actor.role not in READERS:
+        raise Forbidden("only auditors and admins read the audit trail")
+
+
+@router.get("", summary="The audit trail, newest first (auditors, admins)")
+def entries(
+    session: SessionDep,
+    actor: ActorDep,
+    actor_id: Annotated[str | None, Query(max_length=100)] = None,
+    target_id: Annotated[str | None, Query(max_length=100)] = None,
+    committee_id: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=200, description="part of it: /accept")] = None,
+    request_id: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[LocalTime | None, Query(alias="from", description="from this time (inclusive)")] = None,
+    until: Annotated[LocalTime | None, Query(alias="to", description="until this time (exclusive)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditEntriesPublic:
+    _may_read(actor)
+    rows, total = repo_audit.list_entries(
+        session=session, actor_id=actor_id, target_id=target_id, committee_id=committee_id,
+        action_contains=action, request_id=request_id, since=since, until=until, limit=limit, offset=offset,
+    )
+    items = [AuditEntryPublic.model_validate(row, from_attributes=True) for row in rows]
+    return AuditEntriesPublic(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/verify", summary="Check the hash chain; name the first broken link (auditors, admins)")
+def verify(session: SessionDep, actor: ActorDep) -> ChainVerification:
+    _may_read(actor)
+    report = repo_audit.verify(session=session)
+    broken = report.first_broken
+    return ChainVerification(
+        ok=report.ok,
+        checked=report.checked,
+        first_broken=BrokenLink(id=broken[0], reason=broken[1]) if broken else None,
+        head_hash=report.head_hash,
+    )

@@ -1,0 +1,184 @@
+"""The audit trail's data access: append to the chain (serialised, so that it never forks), list, verify.
+
+Appends are serialised per database: PostgreSQL takes a transaction-scoped advisory lock before reading the
+last hash; SQLite takes the database's write lock first (BEGIN IMMEDIATE). The unique prev_hash is the backstop:
+a fork is refused by the database whatever happens, and `record` retries such an append.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.db import SessionFactory, transaction
+from models.audit import GENESIS, ChainReport, entry_hash, verify_chain
+from models.tables import AuditEntry, Case, Document, Draw, Invitation, Panel
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key of the audit chain: any constant no other lock uses ("audit" in ASCII).
+PG_LOCK_KEY = 0x6175646974
+VERIFY_BATCH = 5000
+
+# Things of a case, by the path parameter that names them: their committee is their case's.
+_OF_A_CASE: dict[str, Any] = {
+    "document_id": Document,
+    "panel_id": Panel,
+    "invitation_id": Invitation,
+    "draw_id": Draw,
+}
+
+
+def _clip(value: str | None, column: str) -> str | None:
+    """A value cut to its column's length (PostgreSQL refuses longer ones): the trail records a request with
+    an oversized header rather than losing it. Clipped before hashing, so the hash covers what is stored."""
+    if value is None:
+        return None
+    limit = AuditEntry.__table__.c[column].type.length  # type: ignore[attr-defined]
+    return value[:limit] if limit else value
+
+
+def _lock_chain(session: Session) -> None:
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Held until this transaction ends; each later statement (READ COMMITTED) sees the last committed row.
+        session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": PG_LOCK_KEY})
+    elif bind.dialect.name == "sqlite":
+        # pysqlite begins a transaction only before a write; start one that holds the write lock now, so that
+        # no other append reads the same last hash. Already in a write transaction: the lock is held.
+        raw = session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            session.execute(text("BEGIN IMMEDIATE"))
+
+
+def append(
+    *,
+    session: Session,
+    at: datetime,
+    actor_id: str,
+    actor_name: str = "",
+    actor_role: str = "",
+    committee_id: str | None = None,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    request_id: str = "",
+    status_code: int | None = None,
+    payload_sha256: str,
+) -> AuditEntry:
+    """Append one entry after the last one. Call it in a transaction of its own (as `record` does) and commit
+    soon: the chain is locked until then."""
+    fields: dict[str, Any] = {
+        "at": at,
+        "actor_id": _clip(actor_id, "actor_id"),
+        "actor_name": _clip(actor_name, "actor_name"),
+        "actor_role": _clip(actor_role, "actor_role"),
+        "committee_id": _clip(committee_id, "committee_id"),
+        "action": _clip(action, "action"),
+        "target_type": _clip(target_type, "target_type"),
+        "target_id": _clip(target_id, "target_id"),
+        "request_id": _clip(request_id, "request_id"),
+        "status_code": status_code,
+        "payload_sha256": payload_sha256,
+    }
+    _lock_chain(session)
+    prev_hash = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+    prev_hash = prev_hash or GENESIS
+    entry = AuditEntry(**fields, prev_hash=prev_hash, hash=entry_hash(prev_hash, fields))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record(*, sessions: SessionFactory, attempts: int = 5, **fields: Any) -> AuditEntry:
+    """Append one entry in a transaction of its own and commit it. A fork refused by the unique prev_hash
+    (which the lock should make impossible) is retried on the new last entry."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(sessions) as session:
+                return append(session=session, **fields)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            log.warning("audit append raced another one (attempt %d); retrying", attempt)
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+def committee_of(*, session: Session, target_type: str | None, target_id: str | None) -> str | None:
+    """The committee of a case, or of a document, panel, invitation or draw through its case; None for
+    anything else (an expert of the city's pool, a calendar year) or an unknown id. One indexed read."""
+    if not target_id:
+        return None
+    if target_type == "committee_id":
+        return target_id
+    if target_type == "case_id":
+        return session.exec(select(Case.committee_id).where(Case.id == target_id)).first()
+    table = _OF_A_CASE.get(target_type or "")
+    if table is None:
+        return None
+    return session.exec(
+        select(Case.committee_id).join(table, table.case_id == Case.id).where(table.id == target_id)
+    ).first()
+
+
+def list_entries(
+    *,
+    session: Session,
+    actor_id: str | None = None,
+    target_id: str | None = None,
+    committee_id: str | None = None,
+    action_contains: str | None = None,
+    request_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[AuditEntry], int]:
+    """Entries newest first, with the total that match. `since` is inclusive, `until` exclusive."""
+    conditions: list[Any] = []
+    if actor_id:
+        conditions.append(col(AuditEntry.actor_id) == actor_id)
+    if target_id:
+        conditions.append(col(AuditEntry.target_id) == target_id)
+    if committee_id:
+        conditions.append(col(AuditEntry.committee_id) == committee_id)
+    if action_contains:
+        conditions.append(col(AuditEntry.action).contains(action_contains, autoescape=True))
+    if request_id:
+        conditions.append(col(AuditEntry.request_id) == request_id)
+    if since is not None:
+        conditions.append(col(AuditEntry.at) >= since)
+    if until is not None:
+        conditions.append(col(AuditEntry.at) < until)
+    total = session.exec(select(func.count()).select_from(AuditEntry).where(*conditions)).one()
+    rows = session.exec(
+        select(AuditEntry).where(*conditions).order_by(col(AuditEntry.id).desc()).limit(limit).offset(offset)
+    ).all()
+    return rows, int(total)
+
+
+def _in_chain_order(session: Session, batch: int) -> Iterator[Any]:
+    """Every entry in id order, as plain rows, read in batches by id (no ORM objects, no long cursor)."""
+    columns = AuditEntry.__table__.c  # type: ignore[attr-defined]
+    after = None
+    while True:
+        query = select(*columns).order_by(columns.id).limit(batch)
+        if after is not None:
+            query = query.where(columns.id > after)
+        rows = session.execute(query).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+
+
+def verify(*, session: Session, batch: int = VERIFY_BATCH) -> ChainReport:
+    return verify_chain(_in_chain_order(session, batch))
