@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Path, Request, Response
 from pydantic import Field
 
 from api.deps import ActorDep, SessionDep, SettingsDep
@@ -34,12 +33,15 @@ class ApiKeyIn(Strict):
 
 @router.post("/token", summary="Log in with username and password (OAuth2 password flow)")
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep,
+    username: Annotated[str, Form(min_length=1, max_length=100)],
+    password: Annotated[str, Form(min_length=1, max_length=200)],
+    request: Request,
+    session: SessionDep,
     settings: SettingsDep,
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
 ) -> TokenPair:
     client = request.client.host if request.client else ""
-    return auth.login(session=session, settings=settings, username=form.username, password=form.password,
-                      client=client)
+    return auth.login(session=session, settings=settings, username=username, password=password, client=client)
 
 
 @router.post("/refresh", summary="A new token pair from a refresh token")
