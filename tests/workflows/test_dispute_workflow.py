@@ -48,7 +48,7 @@ class TestUpdates:
         result = await handle.execute_update(DisputeWorkflow.apply_event, act("request_consent"))
         assert (result.from_status, result.status, result.seq) == ("registered", "awaiting_consent", 2)
         with sessions() as session:
-            rows = session.exec(select(Transition).where(Transition.case_id == case_id)).all()
+            rows = session.exec(select(Transition).where(Transition.case_id == case_id).order_by(Transition.seq)).all()
             assert [(r.seq, r.event) for r in rows] == [(1, "register"), (2, "request_consent")]
 
     async def test_illegal_update_is_rejected_by_the_validator_and_leaves_no_history(self, client, worker):
@@ -96,7 +96,7 @@ class TestIdempotentProjection:
         assert activities.persist_transition(record) is True
         assert activities.persist_transition(record) is False
         with sessions() as session:
-            rows = session.exec(select(Transition).where(Transition.case_id == case_id)).all()
+            rows = session.exec(select(Transition).where(Transition.case_id == case_id).order_by(Transition.seq)).all()
             assert [r.seq for r in rows] == [1, 2]
             assert session.get(Case, case_id).status == "awaiting_consent"
 
