@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
 from pydantic import Field
@@ -38,7 +38,6 @@ def token(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    grant_type: Annotated[Literal["password"] | None, Form()] = None,
 ) -> TokenPair:
     client = request.client.host if request.client else ""
     return auth.login(session=session, settings=settings, username=username, password=password, client=client)
