@@ -30,9 +30,10 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api.services import pool as pool_service
 from core import logging as core_logging
@@ -449,52 +450,49 @@ def _password(prompt: str, from_stdin: bool) -> str | None:
     return password
 
 
-def users_create(settings: Settings, args: argparse.Namespace) -> int:
+def _account_change(settings: Settings, prompt: str, from_stdin: bool, change: Callable[..., str]) -> int:
+    """Asks for the password, then runs `change(session, password_hash)` in one transaction; prints its result,
+    or the refusal (a taken username, an unknown user) with exit code 2."""
     from core.errors import DomainError
     from core.security import hash_password
-    from models import repo_users
 
-    password = _password(f"password for {args.username}", args.password_stdin)
+    password = _password(prompt, from_stdin)
     if password is None:
         return 2
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
     try:
         with transaction(session_factory(engine)) as session:
-            user = repo_users.create_user(
-                session=session, username=args.username, full_name=args.name or args.username, role=args.role,
-                password_hash=hash_password(password), committee_id=args.committee, city=args.city,
-                expert_id=args.expert_id,
-            )
-            print(f"created {user.username} ({user.role})")
+            print(change(session, hash_password(password)))
     except DomainError as err:
         print(err.detail, file=sys.stderr)
         return 2
     finally:
         engine.dispose()
     return 0
+
+
+def users_create(settings: Settings, args: argparse.Namespace) -> int:
+    from models import repo_users
+
+    def create(session: Any, password_hash: str) -> str:
+        user = repo_users.create_user(
+            session=session, username=args.username, full_name=args.name or args.username, role=args.role,
+            password_hash=password_hash, committee_id=args.committee, city=args.city, expert_id=args.expert_id,
+        )
+        return f"created {user.username} ({user.role})"
+
+    return _account_change(settings, f"password for {args.username}", args.password_stdin, create)
 
 
 def users_reset_password(settings: Settings, args: argparse.Namespace) -> int:
-    from core.errors import DomainError
-    from core.security import hash_password
     from models import repo_users
 
-    password = _password(f"new password for {args.username}", args.password_stdin)
-    if password is None:
-        return 2
-    engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
-    try:
-        with transaction(session_factory(engine)) as session:
-            repo_users.set_password(session=session, username=args.username, password_hash=hash_password(password))
-        print(f"password of {args.username} reset; earlier tokens no longer work")
-    except DomainError as err:
-        print(err.detail, file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    return 0
+    def reset(session: Any, password_hash: str) -> str:
+        repo_users.set_password(session=session, username=args.username, password_hash=password_hash)
+        return f"password of {args.username} reset; earlier tokens no longer work"
+
+    return _account_change(settings, f"new password for {args.username}", args.password_stdin, reset)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,8 @@ A pure ASGI middleware. It reads the request body first and hands the same bytes
 payload's digest), gives every request an id (the client's X-Request-ID, or a new one that the route also sees
 and the response carries back), and appends one entry in a transaction of its own once the route has answered.
 
-Who acted is what the route resolved: `install` wraps `api.auth.current_actor` so that the actor it returns is
-also left in the request's state. No parsing rule is repeated here. A request that never resolved an actor
+Who acted is what the route resolved: `api.auth.current_actor` leaves the actor it returns in the request's
+state (`ACTOR_STATE`). No parsing rule is repeated here. A request that never resolved an actor
 (unknown path, no credentials) is recorded as "anonymous".
 
 When the entry cannot be written:
@@ -20,21 +20,19 @@ When the entry cannot be written:
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import current_actor
+from api.auth import ACTOR_STATE
 from core.db import SessionFactory
 from models import repo_audit
 from models.audit import payload_digest
@@ -44,49 +42,11 @@ log = logging.getLogger(__name__)
 READS_LOGGED_FOR = frozenset({"auditor", "expert"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = "anonymous"
-_ACTOR_KEY = "audit_actor"
 _CREATED_BODY_LIMIT = 64 * 1024
 _CONVERTOR = re.compile(r"\{(\w+):[^}]+\}")
 
 
-# ---------------------------------------------------------------- who acted ---------------------------------
-def _capturing(resolve: Callable[..., Any]) -> Callable[..., Any]:
-    """`resolve` (the actor dependency) with the same parameters, which also leaves its actor in
-    request.state. A dependency override: every route that depends on the actor records it, nothing else."""
-    signature = inspect.signature(resolve, eval_str=True)
-    parameters = list(signature.parameters.values())
-    request_name = next((p.name for p in parameters if p.annotation is Request), None)
-    borrowed = request_name is None
-    if borrowed:
-        request_name = "audit_request"
-        parameters.append(inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
-
-    def request_of(kwargs: dict[str, Any]) -> Request:
-        return kwargs.pop(request_name) if borrowed else kwargs[request_name]
-
-    if inspect.iscoroutinefunction(resolve):
-        async def capture_async(**kwargs: Any) -> Any:
-            request = request_of(kwargs)
-            actor = await resolve(**kwargs)
-            setattr(request.state, _ACTOR_KEY, actor)
-            return actor
-
-        capture: Callable[..., Any] = capture_async
-    else:
-        def capture_sync(**kwargs: Any) -> Any:
-            request = request_of(kwargs)
-            actor = resolve(**kwargs)
-            setattr(request.state, _ACTOR_KEY, actor)
-            return actor
-
-        capture = capture_sync
-    capture.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    capture.__name__ = getattr(resolve, "__name__", "current_actor")
-    return capture
-
-
 def install(app: FastAPI) -> None:
-    app.dependency_overrides.setdefault(current_actor, _capturing(current_actor))
     app.add_middleware(AuditMiddleware)
 
 
@@ -143,7 +103,7 @@ class _Exchange:
         return str(self.scope["method"])
 
     def actor(self) -> Any:
-        return (self.scope.get("state") or {}).get(_ACTOR_KEY)
+        return (self.scope.get("state") or {}).get(ACTOR_STATE)
 
     def is_logged_read(self) -> bool:
         actor = self.actor()

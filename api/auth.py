@@ -14,6 +14,9 @@ from core.errors import Unauthorized
 from workflows.contracts import Actor
 
 
+ACTOR_STATE = "actor"  # request.state.actor: who acted, for the audit trail (api/audit.py)
+
+
 def _bearer(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
@@ -27,6 +30,12 @@ def current_actor(
 ) -> Actor:
     """`Authorization: Bearer <token>` and `X-API-Key` are read from the request itself, described once in the
     API's description rather than on every operation."""
+    actor = _resolve(request, x_actor_id, x_actor_name, x_actor_role)
+    setattr(request.state, ACTOR_STATE, actor)
+    return actor
+
+
+def _resolve(request: Request, x_actor_id: str | None, x_actor_name: str | None, x_actor_role: str | None) -> Actor:
     state = request.app.state
     bearer, api_key = _bearer(request), request.headers.get("x-api-key") or None
     if bearer or api_key:

@@ -89,7 +89,7 @@ def summary(case: Case) -> CaseSummary:
     return CaseSummary.model_validate({**case.model_dump(), "status_label": lifecycle.STATE_LABELS[case.status]})
 
 
-def _workflow_error(err: Exception) -> DomainError:
+def workflow_error(err: Exception) -> DomainError:
     """Translate what Temporal says into the product's errors."""
     if isinstance(err, WorkflowUpdateFailedError) and isinstance(err.cause, ApplicationError):
         cause = err.cause
@@ -109,7 +109,7 @@ def _workflow_error(err: Exception) -> DomainError:
     return Unavailable(f"the workflow service did not complete the action: {err}")
 
 
-def _timed_out(timeout: float, case_id: str) -> Unavailable:
+def timed_out(timeout: float, case_id: str) -> Unavailable:
     return Unavailable(
         f"the workflow worker did not answer within {timeout:g} s; the action may still be applied when it "
         f"comes back: check GET /cases/{case_id}/history before repeating it"
@@ -152,9 +152,9 @@ async def register(
             DisputeWorkflow.snapshot, start_workflow_operation=start, rpc_timeout=timedelta(seconds=timeout)
         )
     except (WorkflowUpdateFailedError, RPCError) as err:
-        raise _workflow_error(err) from err
+        raise workflow_error(err) from err
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _timed_out(timeout, case_id) from None
+        raise timed_out(timeout, case_id) from None
     session.expire_all()
     return case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
 
@@ -181,9 +181,9 @@ async def act(
             DisputeWorkflow.apply_event, action, rpc_timeout=timedelta(seconds=timeout)
         )
     except (WorkflowUpdateFailedError, RPCError) as err:
-        raise _workflow_error(err) from err
+        raise workflow_error(err) from err
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _timed_out(timeout, case_id) from None
+        raise timed_out(timeout, case_id) from None
     return ActionOutcome(
         case_id=result.case_id,
         event=result.event,

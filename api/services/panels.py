@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.cases import _timed_out, _workflow_error
+from api.services.cases import timed_out, workflow_error
 from core.errors import Conflict, DomainError, Forbidden, InvalidField, NotFound
 from models import repo, repo_panels
 from models.anonymise import age_on, anonymise, masked_name, patient_side_names
@@ -61,7 +61,7 @@ def _panel_error(err: Exception, panel_id: str) -> DomainError:
             return NotFound(err.cause.message)
     if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
         return Conflict(f"panel {panel_id} is closed: the case has left mediation")
-    return _workflow_error(err)
+    return workflow_error(err)
 
 
 async def _update(client: Client, panel: Panel, update: Any, arg: Any, timeout: float) -> None:
@@ -71,7 +71,7 @@ async def _update(client: Client, panel: Panel, update: Any, arg: Any, timeout: 
     except (WorkflowUpdateFailedError, RPCError) as err:
         raise _panel_error(err, panel.id) from err
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _timed_out(timeout, panel.case_id) from None
+        raise timed_out(timeout, panel.case_id) from None
 
 
 # ---------------------------------------------------------------- staff: reads -----------------------------
@@ -258,12 +258,12 @@ def _my_invitation(session: Session, invitation: Invitation) -> MyInvitation:
             for d in repo.list_documents(session=session, case_id=case.id)
             if d.kind in ("acceptance_notice", "expert_opinion") and not d.superseded
         ]
-        material = CaseMaterialForExpert(
-            **summary.model_dump(), patient_name=patient.get("name", ""),
-            requests=anonymise(reg.get("requests", ""), []), documents=documents,
+        material = CaseMaterialForExpert(  # names now shown; identity and phone numbers never needed
+            **{**summary.model_dump(), "treatment_episode": anonymise(reg.get("treatment_episode") or "", []),
+               "facts": anonymise(reg.get("facts", ""), [])},
+            patient_name=patient.get("name", ""), requests=anonymise(reg.get("requests", ""), []),
+            documents=documents,
         )
-        material.treatment_episode = anonymise(reg.get("treatment_episode") or "", [])
-        material.facts = anonymise(reg.get("facts", ""), [])
     return MyInvitation(
         id=invitation.id, panel_id=invitation.panel_id, specialty=invitation.specialty,
         specialty_label=label(invitation.specialty), status=invitation.status, invited_at=invitation.invited_at,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pypdfium2
 import pytest
-from pypdf import PageObject, PdfReader
+from pypdf import PdfReader
 
 from documents.contexts import (
     AcceptanceNoticeContext,
@@ -33,6 +33,7 @@ from documents.contexts import (
 )
 from documents.render import KINDS, render_html, render_pdf
 from models.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
+from tests.pdf_text import flat, page_parts, words
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RARE = "\U00020bb7"  # 𠮷, outside the BMP
@@ -158,35 +159,6 @@ EVERY = [(name, lang) for name in MAIN for lang in ("zh", "en")]
 
 
 # --- Reading the PDFs back -----------------------------------------------------------------------------
-
-MM = 72 / 25.4
-PAGE_TOP_MARGIN = 30 * MM  # the page margins of documents/static/print.css
-PAGE_BOTTOM_MARGIN = 26 * MM
-
-
-def page_parts(page: PageObject) -> tuple[str, str]:
-    """The text of the page body and of its margins (running header, page number)."""
-    height = float(page.mediabox.height)
-    body: list[str] = []
-    margins: list[str] = []
-
-    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: Any) -> None:
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        (body if PAGE_BOTTOM_MARGIN < y < height - PAGE_TOP_MARGIN else margins).append(text)
-
-    page.extract_text(visitor_text=visit)
-    return "\n".join(body), "\n".join(margins)
-
-
-def flat(text: str) -> str:
-    """Without any whitespace: Chinese text is compared regardless of where lines were broken."""
-    return re.sub(r"\s+", "", text)
-
-
-def words(text: str) -> str:
-    """Whitespace runs as one space: English text is compared regardless of where lines were broken."""
-    return " ".join(text.split())
-
 
 @dataclass
 class Rendered:

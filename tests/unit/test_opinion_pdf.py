@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -20,12 +19,13 @@ from zoneinfo import ZoneInfo
 
 import pypdfium2
 import pytest
-from pypdf import PageObject, PdfReader
+from pypdf import PdfReader
 
 from documents.contexts import ExpertOpinionContext, FailureNoticeContext, OpinionPart
 from documents.opinion_context import DEFAULT_MATERIAL, expert_opinion_context, surname_only
 from documents.render import KINDS, render_html, render_pdf
 from models.tables import DEFAULT_NUMBER_PATTERNS, Case, Committee, Expert, Invitation, Panel
+from tests.pdf_text import flat, page_parts, words
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SCRIPT = "<script>alert(1)</script>"
@@ -120,35 +120,6 @@ def build(**changes: Any) -> ExpertOpinionContext:
 
 
 # --- Reading the PDFs back -----------------------------------------------------------------------------
-
-MM = 72 / 25.4
-PAGE_TOP_MARGIN = 30 * MM  # the page margins of documents/static/print.css
-PAGE_BOTTOM_MARGIN = 26 * MM
-
-
-def page_parts(page: PageObject) -> tuple[str, str]:
-    """The text of the page body and of its margins (running header, page number)."""
-    height = float(page.mediabox.height)
-    body: list[str] = []
-    margins: list[str] = []
-
-    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: Any) -> None:
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        (body if PAGE_BOTTOM_MARGIN < y < height - PAGE_TOP_MARGIN else margins).append(text)
-
-    page.extract_text(visitor_text=visit)
-    return "\n".join(body), "\n".join(margins)
-
-
-def flat(text: str) -> str:
-    """Without any whitespace: Chinese text is compared regardless of where lines were broken."""
-    return re.sub(r"\s+", "", text)
-
-
-def words(text: str) -> str:
-    """Whitespace runs as one space: English text is compared regardless of where lines were broken."""
-    return " ".join(text.split())
-
 
 @dataclass
 class Rendered:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
@@ -306,9 +306,10 @@ class TestOpinion:
         docs = consult.documents(case, "expert_opinion")
         assert [(d.version, d.superseded) for d in docs] == [(1, True), (1, True), (2, False), (2, False)]
         # the expert in conflict is never drawn again for this case
-        for recorded in consult.rows(Draw, panel):
-            if recorded.at > late.invited_at and recorded.slot == 0 and recorded.attempt > 1:
-                assert late.expert_id not in recorded.snapshot
+        [redraw] = [d for d in consult.rows(Draw, panel) if (d.slot, d.attempt) == (0, 2)]
+        assert late.expert_id not in redraw.snapshot
+        assert {"expert_id": late.expert_id, "reason": "declared_conflict"} in [
+            {k: e[k] for k in ("expert_id", "reason")} for e in redraw.exclusions]
         # both workflows replay deterministically; RECORD_HISTORY=<name> keeps them for later versions of the code
         for handle in (case, panel):
             history = await handle.fetch_history()
@@ -316,6 +317,14 @@ class TestOpinion:
             if name := os.environ.get("RECORD_HISTORY"):
                 kind = "case" if handle is case else "panel"
                 (HISTORIES / f"{name}_{kind}.json").write_text(history.to_json())
+
+    async def test_staff_cannot_record_an_opinion_the_panel_did_not_give(self, consult, sessions):
+        city = make_city(sessions)
+        case = await consult.case_in_mediation(city)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await consult.act(case, "record_expert_opinion", panel_id="made-up", version=1)
+        assert refused.value.cause.type == "IllegalTransition"
+        assert consult.documents(case, "expert_opinion") == []
 
     async def test_the_panel_closes_with_the_case_and_frees_its_experts(self, consult, sessions):
         city = make_city(sessions)
