@@ -42,6 +42,7 @@ bench: $(STAMP) system-packages
 	$(BIN)/python -m bench.round_trip
 	$(BIN)/python -m bench.recompute --cases $(BENCH_CASES)
 	$(BIN)/python -m bench.draw --with-database
+	$(BIN)/python -m bench.case_file
 
 clean:
 	rm -rf $(VENV) data

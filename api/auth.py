@@ -1,18 +1,20 @@
 """Who is acting. A request authenticates with a bearer token (POST /auth/token, the OAuth2 password flow) or
 an API key (X-API-Key, for service accounts). In dev mode only (the embedded stack and the tests), a request
-without credentials may name its actor with the X-Actor-* headers; outside dev mode it is 401."""
+without credentials may name its actor with the X-Actor-* headers — its role's permissions apply, committees do
+not — or, naming no role, acts in dev mode's own role; outside dev mode it is 401."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 
-from api.services.auth import actor_of, user_of_request
+from api.services.auth import actor_of_caller, caller_of, user_of_request
 from core.errors import Unauthorized
+from models.access import DEV, Caller
+from models.users import ROLES
 from workflows.contracts import Actor
-
 
 ACTOR_STATE = "actor"  # request.state.actor: who acted, for the audit trail (api/audit.py)
 
@@ -22,32 +24,43 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def current_actor(
+def current_caller(
     request: Request,
     x_actor_id: Annotated[str | None, Header(max_length=100, description="dev mode: acting user's id")] = None,
     x_actor_name: Annotated[str | None, Header(max_length=200, description="dev mode: the name, URL-encoded")] = None,
     x_actor_role: Annotated[str | None, Header(max_length=32, description="dev mode: the role")] = None,
-) -> Actor:
+) -> Caller:
     """`Authorization: Bearer <token>` and `X-API-Key` are read from the request itself, described once in the
     API's description rather than on every operation."""
-    actor = _resolve(request, x_actor_id, x_actor_name, x_actor_role)
-    setattr(request.state, ACTOR_STATE, actor)
-    return actor
+    caller = _resolve(request, x_actor_id, x_actor_name, x_actor_role)
+    setattr(request.state, ACTOR_STATE, actor_of_caller(caller))
+    return caller
 
 
-def _resolve(request: Request, x_actor_id: str | None, x_actor_name: str | None, x_actor_role: str | None) -> Actor:
+def current_actor(caller: Annotated[Caller, Depends(current_caller)]) -> Actor:
+    """The actor recorded in the case's history: who the caller is."""
+    return actor_of_caller(caller)
+
+
+def _resolve(request: Request, x_actor_id: str | None, x_actor_name: str | None, x_actor_role: str | None) -> Caller:
     state = request.app.state
     bearer, api_key = _bearer(request), request.headers.get("x-api-key") or None
     if bearer or api_key:
         with state.session_factory() as session:
             user = user_of_request(session=session, settings=state.settings, bearer=bearer, api_key=api_key)
         assert user is not None
-        return actor_of(user)
+        return caller_of(user)
     if not state.settings.dev_mode:
         raise Unauthorized("log in first (POST /auth/token) and send the token as 'Authorization: Bearer …', "
                            "or send an API key as X-API-Key")
-    return Actor(
-        id=x_actor_id or "staff",
+    if x_actor_role is not None and x_actor_role not in ROLES:
+        raise Unauthorized(f"unknown role {x_actor_role!r} in X-Actor-Role; one of: {', '.join(ROLES)}")
+    role = x_actor_role or DEV
+    actor_id = x_actor_id or ("staff" if role == DEV else role)
+    return Caller(
+        user_id=actor_id,
         name=unquote(x_actor_name) if x_actor_name else "调解委员会工作人员",
-        role=x_actor_role or "staff",
+        role=role,
+        expert_id=actor_id if role == "expert" else None,
+        checks_reach=False,  # a header names a role, not a committee: log in for the committees' walls
     )

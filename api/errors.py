@@ -46,7 +46,9 @@ class ValidationBody(ErrorBody):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "A body that is not JSON"},
     401: {"model": ErrorBody, "description": "Missing, expired or wrong credentials (`unauthorized`)"},
-    404: {"model": ErrorBody, "description": "Unknown case or document"},
+    403: {"model": ErrorBody, "description": "The caller's role may not do this (`forbidden`, with the roles that "
+          "may)"},
+    404: {"model": ErrorBody, "description": "Unknown case or document, or one outside the caller's committee"},
     409: {
         "model": IllegalTransitionBody | RuleViolatedBody,
         "description": "Not allowed in the case's current state (`illegal_transition`, with the allowed "
@@ -60,7 +62,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # for this), and the portal answers 403 to anyone who is not an expert of the pool.
 PANEL_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
-    403: {"model": ErrorBody, "description": "Not an expert of the pool (the experts' portal)"},
+    403: {"model": ErrorBody, "description": "The caller's role may not do this: the experts' portal is for experts "
+          "of the pool, the panels for the committee's staff (`forbidden`)"},
     409: {"model": ErrorBody, "description": "The panel or the invitation is not in a state for this (`conflict`)"},
 }
 

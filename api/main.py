@@ -27,6 +27,9 @@ from core.db import make_engine, session_factory
 from core.settings import Settings, get_settings
 from models.repo import create_schema
 
+ROUTERS = tuple(module.router for module in (auth, cases, actions, documents, notifications, calendar, committees,
+                                            pool, panels, expert_portal, audit))
+
 DESCRIPTION = """
 医疗纠纷人民调解 — the case workflow of a medical-dispute mediation committee.
 
@@ -61,9 +64,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     errors.install(app)
     hardening.install(app, settings)
     install_audit_trail(app)  # outermost: it sees the answer that goes out
-    for module in (auth, cases, actions, documents, notifications, calendar, committees, pool, panels,
-                   expert_portal, audit):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from documents.case_file import file_name
 from documents.contexts import (
     AcceptanceNoticeContext,
     AgreementContext,
+    CaseFileContext,
     FailureNoticeContext,
+    FiledAuditEntry,
+    FiledDocument,
+    FiledTransition,
     FollowupRecordContext,
     PartyBlock,
     RejectionNoticeContext,
@@ -19,9 +25,9 @@ from documents.contexts import (
     TerminationNoticeContext,
     Term,
 )
-from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, TERMINATION_GROUNDS
+from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
 from models.schemas import SHANGHAI
-from models.tables import Case, Committee, Transition
+from models.tables import AuditEntry, Case, Committee, Document, Transition
 
 SIGNATURE_LABELS = {
     "patient": "患方（签名或捺印）",
@@ -245,3 +251,49 @@ def context_for(
     if kind in _BUILDERS:
         return _BUILDERS[kind](case=case, committee=committee, number=number, at=at, transition=transition)
     raise ValueError(f"no document of kind {kind!r}")
+
+
+def case_file_context(
+    *, case: Case, committee: Committee, documents: Sequence[Document], transitions: Sequence[Transition],
+    audit_entries: Sequence[AuditEntry], audit_head_hash: str, retention_years: int, archived_at: datetime,
+) -> CaseFileContext:
+    """卷宗 of an archived case: its documents oldest first (every version, superseded ones marked), its
+    transitions, and the audit entries of the case up to archiving."""
+
+    def who(name: str, role: str) -> str:
+        return f"{name}（{role}）" if role else name
+
+    archived = next((t for t in transitions if t.event == "archive"), None)
+    return CaseFileContext(
+        committee_name=committee.name,
+        file_number=case.number,
+        case_id=case.id,
+        patient_name=case.patient_name,
+        institution_name=case.institution_name,
+        mediators=tuple(case.mediators),
+        outcome=STATE_LABELS[archived.from_status] if archived else STATE_LABELS[case.status],
+        registered_at=case.registered_at.astimezone(SHANGHAI),
+        accepted_at=case.accepted_at.astimezone(SHANGHAI) if case.accepted_at else None,
+        closed_at=case.closed_at.astimezone(SHANGHAI) if case.closed_at else None,
+        archived_at=archived_at.astimezone(SHANGHAI),
+        retention_years=retention_years,
+        documents=tuple(
+            FiledDocument(file=file_name(d.kind, d.lang, d.version, d.id), number=d.number, title=d.title,
+                          lang=d.lang, version=d.version, created_at=d.created_at.astimezone(SHANGHAI),
+                          sha256=d.sha256, size=d.size, superseded=d.superseded)
+            for d in sorted(documents, key=lambda d: (d.created_at, d.source_seq, d.lang))
+        ),
+        transitions=tuple(
+            FiledTransition(seq=t.seq, at=t.at.astimezone(SHANGHAI), event=t.event,
+                            from_label=STATE_LABELS.get(t.from_status, t.from_status),
+                            to_label=STATE_LABELS.get(t.to_status, t.to_status),
+                            actor=who(t.actor_name, t.actor_role))
+            for t in sorted(transitions, key=lambda t: t.seq)
+        ),
+        audit_entries=tuple(
+            FiledAuditEntry(id=a.id or 0, at=a.at.astimezone(SHANGHAI), actor=who(a.actor_name, a.actor_role),
+                            action=a.action, status_code=a.status_code, hash=a.hash)
+            for a in audit_entries
+        ),
+        audit_head_hash=audit_head_hash,
+    )

@@ -283,3 +283,65 @@ class ExpertOpinionContext(NoticeContext):
         patients = [party.name for party in self.parties if party.side == "patient"]
         if any(not name.endswith("某") for name in patients):
             raise ValueError("an expert opinion names the patient by surname only, e.g. 王某")
+
+
+@dataclass(frozen=True)
+class FiledDocument:
+    """One document bound into the case file: printed in the index, attached byte for byte."""
+
+    file: str  # the attachment's name inside the case file
+    number: str
+    title: str
+    lang: str
+    version: int
+    created_at: datetime
+    sha256: str
+    size: int
+    superseded: bool
+
+
+@dataclass(frozen=True)
+class FiledTransition:
+    seq: int
+    at: datetime
+    event: str
+    from_label: str
+    to_label: str
+    actor: str  # name (role)
+
+
+@dataclass(frozen=True)
+class FiledAuditEntry:
+    id: int
+    at: datetime
+    actor: str  # name (role)
+    action: str
+    status_code: int | None
+    hash: str
+
+
+@dataclass(frozen=True)
+class CaseFileContext:
+    """卷宗 (PML 27): cover, index, the transition history and the audit entries of an archived case. The
+    documents themselves are attached unchanged, sealed as they were issued; a manifest lists their hashes."""
+
+    committee_name: str
+    file_number: str  # the case number
+    case_id: str
+    patient_name: str
+    institution_name: str
+    mediators: tuple[str, ...]
+    outcome: str  # the state the case closed in, as users see it
+    registered_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    archived_at: datetime
+    retention_years: int
+    documents: tuple[FiledDocument, ...]
+    transitions: tuple[FiledTransition, ...]
+    audit_entries: tuple[FiledAuditEntry, ...]
+    audit_head_hash: str  # the trail's hash at the last entry bound here
+
+    @property
+    def issued_at(self) -> datetime:  # the PDF's creation date
+        return self.archived_at

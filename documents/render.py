@@ -34,6 +34,7 @@ from documents.amounts import chinese_capital, chinese_numeral, format_yuan
 from documents.contexts import (
     AcceptanceNoticeContext,
     AgreementContext,
+    CaseFileContext,
     ExpertOpinionContext,
     FailureNoticeContext,
     FollowupRecordContext,
@@ -106,6 +107,11 @@ KINDS: dict[str, DocumentKind] = {
             name="expert_opinion",
             context_type=ExpertOpinionContext,
             titles={"zh": "专家咨询意见书", "en": "Expert Consultation Opinion"},
+        ),
+        DocumentKind(
+            name="case_file",
+            context_type=CaseFileContext,
+            titles={"zh": "卷宗", "en": "Case File"},
         ),
     )
 }
@@ -286,8 +292,8 @@ def pdf_from_html(html: str, *, attachments: Sequence[Attachment] = ()) -> bytes
         raise DocumentRenderError(str(exc)) from exc.__cause__
 
 
-def render_pdf(kind: str, context: Any, *, lang: str = "zh") -> bytes:
-    """The document as PDF/A-3b, with the context attached as `<kind>.json`."""
+def render_pdf(kind: str, context: Any, *, lang: str = "zh", attachments: Sequence[Attachment] = ()) -> bytes:
+    """The document as PDF/A-3b, with the context attached as `<kind>.json` (and any other attachments)."""
     spec = _kind(kind, context, lang)
     html = render_html(kind, context, lang)
     stamp = (_created(context) or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
@@ -300,6 +306,6 @@ def render_pdf(kind: str, context: Any, *, lang: str = "zh") -> bytes:
         relationship="Data",
     )
     try:
-        return pdf_from_html(html, attachments=[attachment])
+        return pdf_from_html(html, attachments=[attachment, *attachments])
     except DocumentRenderError as exc:
         raise DocumentRenderError(f"{kind} ({lang}): {exc}") from exc.__cause__

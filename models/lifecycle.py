@@ -44,6 +44,37 @@ MAX_PANEL = 7  # experts on one consultation panel
 # Events the case's own machinery raises (its clocks, its expert panel), never staff.
 SYSTEM_EVENTS = frozenset({"consent_expired", "deadline_expired", "record_expert_opinion"})
 
+# Who asks for each event (DOMAIN.md, the "Who" column). "Staff" there is the committee's staff: intake staff
+# and the director; the mediator has the events of the case they own. Signatures: the mediator records them
+# too, but only the director applies the committee seal (API check on `signer`).
+_INTAKE = ("intake", "director")
+EVENT_ROLES: dict[str, tuple[str, ...]] = {
+    "register": _INTAKE,
+    "request_consent": _INTAKE,
+    "submit_for_review": _INTAKE,
+    "record_consent": _INTAKE,
+    "record_refusal": _INTAKE,
+    "accept": ("director",),
+    "reject": ("director",),
+    "extend_deadline": ("director",),
+    "start_appraisal": ("mediator",),
+    "finish_appraisal": ("mediator",),
+    "request_consultation": ("mediator",),
+    "schedule_session": ("mediator",),
+    "record_minutes": ("mediator",),
+    "draft_agreement": ("mediator",),
+    "revise_agreement": ("mediator",),
+    "sign": ("intake", "mediator", "director"),
+    "confirm_performance": ("mediator",),
+    "record_nonperformance": ("mediator",),
+    "record_judicial_confirmation": ("mediator",),
+    "record_followup": ("mediator",),
+    "declare_failed": ("mediator",),
+    "terminate": ("intake", "mediator", "director"),
+    "archive": _INTAKE,
+}
+SEAL_ROLE = "director"  # Reg 39: the committee seal
+
 APPLICATION_TYPES = ("joint", "one_side", "oral", "committee_initiated")
 
 STATE_LABELS: dict[str, str] = {

@@ -15,12 +15,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from core.errors import NotFound
 from models.clock import WorkingDayCalendar, YearTable
+from models.access import CaseScope
 from models.lifecycle import CLOSED_STATES
 from models.repo_panels import create_panel
 from models.schemas import SHANGHAI
 from models.tables import (
     CalendarYear,
     Case,
+    CaseMediator,
     Committee,
     Document,
     DocumentContent,
@@ -43,6 +45,10 @@ def get_committee(*, session: Session, committee_id: str) -> Committee:
     if committee is None:
         raise NotFound(f"committee {committee_id!r} not found")
     return committee
+
+
+def find_committee(*, session: Session, committee_id: str) -> Committee | None:
+    return session.get(Committee, committee_id)
 
 
 def list_committees(*, session: Session) -> Sequence[Committee]:
@@ -178,10 +184,12 @@ def search_cases(
     q: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    scope: CaseScope | None = None,
 ) -> tuple[Sequence[Case], int]:
     """Cases matching every given filter, newest first, with the total count for paging.
-    Dates are days in Asia/Shanghai, both ends included; `q` looks in names, facts, requests and number."""
-    filters = []
+    Dates are days in Asia/Shanghai, both ends included; `q` looks in names, facts, requests and number.
+    `scope` narrows to the cases a caller reaches (models/access.py)."""
+    filters = _scope_filters(scope)
     if status:
         filters.append(col(Case.status) == status)
     if committee_id:
@@ -201,6 +209,19 @@ def search_cases(
         .offset(offset)
     ).all()
     return rows, int(total)
+
+
+def _scope_filters(scope: CaseScope | None) -> list[Any]:
+    """SQL conditions on `cases` for the cases within a caller's reach."""
+    if scope is None:
+        return []
+    filters: list[Any] = []
+    if scope.committee_ids is not None:
+        filters.append(col(Case.committee_id).in_(sorted(scope.committee_ids) or [""]))
+    if scope.mediator_id is not None:
+        assigned = select(CaseMediator.case_id).where(CaseMediator.user_id == scope.mediator_id)
+        filters.append(col(Case.id).in_(assigned))
+    return filters
 
 
 def guard_facts(*, session: Session, case: Case) -> dict[str, Any]:
@@ -274,6 +295,9 @@ def _project(
     """What an event changes in the case projection besides its state."""
     if event == "accept":
         case.mediators = list(payload["mediators"])
+        case.mediator_ids = list(payload.get("mediator_ids", []))
+        for user_id in case.mediator_ids:
+            session.merge(CaseMediator(case_id=case.id, user_id=user_id))
         case.accepted_at = at
     elif event == "draft_agreement":
         case.agreement = {k: v for k, v in payload.items() if not k.startswith("_")}
@@ -390,9 +414,12 @@ def list_notifications(
     recipient_role: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    scope: CaseScope | None = None,
 ) -> tuple[Sequence[Notification], int]:
-    """The outbox, newest first."""
-    filters = []
+    """The outbox, newest first; `scope` keeps the notifications of the cases a caller reaches."""
+    filters: list[Any] = []
+    if scope is not None and (case_filters := _scope_filters(scope)):
+        filters.append(col(Notification.case_id).in_(select(Case.id).where(*case_filters)))
     if case_id:
         filters.append(col(Notification.case_id) == case_id)
     if kind:

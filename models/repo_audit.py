@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -129,12 +129,29 @@ def committee_of(*, session: Session, target_type: str | None, target_id: str | 
     ).first()
 
 
+def entries_of_case(*, session: Session, case_id: str) -> Sequence[AuditEntry]:
+    """Every entry about the case or a thing of it (its documents, panels, invitations, draws), in chain order."""
+    targets = {case_id}
+    for model in _OF_A_CASE.values():
+        targets.update(session.exec(select(model.id).where(model.case_id == case_id)).all())
+    return session.exec(
+        select(AuditEntry).where(col(AuditEntry.target_id).in_(sorted(targets))).order_by(col(AuditEntry.id))
+    ).all()
+
+
+def head_hash(*, session: Session) -> str:
+    """The hash of the last entry of the trail (GENESIS when it is empty)."""
+    last = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+    return last or GENESIS
+
+
 def list_entries(
     *,
     session: Session,
     actor_id: str | None = None,
     target_id: str | None = None,
     committee_id: str | None = None,
+    committee_ids: Collection[str] | None = None,
     action_contains: str | None = None,
     request_id: str | None = None,
     since: datetime | None = None,
@@ -150,6 +167,8 @@ def list_entries(
         conditions.append(col(AuditEntry.target_id) == target_id)
     if committee_id:
         conditions.append(col(AuditEntry.committee_id) == committee_id)
+    if committee_ids is not None:  # the reach of a committee- or city-level auditor
+        conditions.append(col(AuditEntry.committee_id).in_(sorted(committee_ids) or [""]))
     if action_contains:
         conditions.append(col(AuditEntry.action).contains(action_contains, autoescape=True))
     if request_id:

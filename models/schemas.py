@@ -198,7 +198,21 @@ class SubmitForReview(Note):
 
 
 class Accept(Note):
-    mediators: list[Name] = Field(min_length=1, max_length=3, examples=[["陈调解员"]])
+    mediators: list[Name] = Field(default_factory=list, max_length=3, examples=[["陈调解员"]],
+                                  description="the mediators' names as the documents print them")
+    mediator_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=3, examples=[["chen.tiaojie"]],
+        description="their accounts (usernames of mediators of the committee): these mediators reach the case; "
+        "the names are taken from the accounts when `mediators` is left out",
+    )
+
+    @model_validator(mode="after")
+    def _someone_assigned(self) -> Accept:
+        if not self.mediators and not self.mediator_ids:
+            raise ValueError("assign one to three mediators: give mediator_ids (accounts) or mediators (names)")
+        if self.mediators and self.mediator_ids and len(self.mediators) != len(self.mediator_ids):
+            raise ValueError("mediators and mediator_ids name the same people: give as many of each")
+        return self
 
 
 class Reject(Note):
@@ -450,6 +464,8 @@ class ClockPolicyIn(Strict):
     warn_before_wd: list[Annotated[int, Field(ge=1, le=60)]] = Field(default=[5, 1], max_length=5)
     judicial_confirmation_days: int = Field(default=30, ge=1, le=60, description="PML 33: calendar days")
     judicial_reminder_days: int = Field(default=5, ge=0, le=30)
+    case_file_retention_years: int = Field(default=30, ge=1, le=100,
+                                           description="the case file's retention period, printed on its cover")
     payment_prompt_wd: int = Field(default=5, ge=1, le=60)
     followup_days: int = Field(default=30, ge=1, le=365)
     expert_answer_wd: int = Field(default=2, ge=1, le=30, description="an invited expert's answer (working days)")

@@ -103,6 +103,8 @@ class Case(SQLModel, table=True):
     requests: str = Field(sa_column=Column(Text, nullable=False))
     registration: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     mediators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The mediators' accounts (usernames) when the director assigned accounts: they reach the case.
+    mediator_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     agreement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     agreement_version: int = 0
     signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -123,6 +125,15 @@ class Case(SQLModel, table=True):
     accepted_at: datetime | None = _ts(nullable=True)
     closed_at: datetime | None = _ts(nullable=True)
     archived_at: datetime | None = _ts(nullable=True)
+
+
+class CaseMediator(SQLModel, table=True):
+    """A mediator's account assigned to a case at acceptance: the cases a mediator reaches."""
+
+    __tablename__ = "case_mediators"
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=64)
+    user_id: str = Field(primary_key=True, index=True, max_length=100)
 
 
 class Transition(SQLModel, table=True):
@@ -180,6 +191,8 @@ class Document(SQLModel, table=True):
     media_type: str = Field(default="application/pdf", max_length=100)
     superseded: bool = False
     created_at: datetime = _ts(nullable=False)
+    # A case file's manifest (documents/case_file.py): the SHA-256 of every document it binds.
+    manifest: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class DocumentContent(SQLModel, table=True):

@@ -17,10 +17,12 @@ from sqlmodel import Session
 from temporalio import activity
 
 from core.db import SessionFactory, transaction
-from documents.case_contexts import context_for
+from documents.case_contexts import case_file_context, context_for
+from documents.case_file import bind, file_name
 from documents.opinion_context import expert_opinion_context
 from documents.render import KINDS, LANGUAGES, render_pdf
-from models import repo, repo_panels
+from models import repo, repo_audit, repo_panels
+from models.policy import ClockPolicy
 from models.schemas import SHANGHAI
 from models.tables import Case, Committee, Document, Transition
 from workflows.contracts import (
@@ -202,6 +204,44 @@ class DisputeActivities:
                 refs.append(DocumentRef(id=doc.id, kind=doc.kind, lang=doc.lang, sha256=doc.sha256))
             return refs
 
+    @activity.defn
+    def bind_case_file(self, request: RenderRequest) -> list[DocumentRef]:
+        """Binds the 卷宗 of the case just archived (PML 27), once: its documents, history and audit entries."""
+        with transaction(self._sessions) as session:
+            done = repo.find_document(session=session, case_id=request.case_id, kind="case_file", lang="zh",
+                                      source_seq=request.source_seq)
+            if done is not None:
+                return [DocumentRef(id=done.id, kind=done.kind, lang=done.lang, sha256=done.sha256)]
+            case = repo.get_case(session=session, case_id=request.case_id)
+            committee = repo.get_committee(session=session, committee_id=case.committee_id)
+            documents = [d for d in repo.list_documents(session=session, case_id=case.id) if d.kind != "case_file"]
+            context = case_file_context(
+                case=case, committee=committee, documents=documents,
+                transitions=repo.list_transitions(session=session, case_id=case.id),
+                audit_entries=repo_audit.entries_of_case(session=session, case_id=case.id),
+                audit_head_hash=repo_audit.head_hash(session=session),
+                retention_years=ClockPolicy.from_dict(committee.policy).case_file_retention_years,
+                archived_at=request.at,
+            )
+            originals = {file_name(d.kind, d.lang, d.version, d.id):
+                         repo.get_document_content(session=session, document_id=d.id) for d in documents}
+            bound = bind(context, originals)
+            data = bound.pdf
+            if self._seal is not None:
+                data = self._seal(data, reason=f"卷宗 {case.number}", location=committee.city or committee.name,
+                                  name=committee.name)
+            doc = repo.save_document(
+                session=session,
+                document=Document(
+                    id=uuid.uuid4().hex, case_id=case.id, kind="case_file", lang="zh", version=1, number=case.number,
+                    title=KINDS["case_file"].titles["zh"], source_seq=request.source_seq,
+                    sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_at=request.at,
+                    manifest=bound.manifest,
+                ),
+                data=data,
+            )
+            return [DocumentRef(id=doc.id, kind=doc.kind, lang=doc.lang, sha256=doc.sha256)]
+
     @staticmethod
     def _context(
         session: Session, request: RenderRequest, *, case: Case, committee: Committee, number: str,
@@ -221,5 +261,5 @@ class DisputeActivities:
         )
 
     def all(self) -> list[Callable]:
-        return [self.persist_registration, self.persist_transition, self.render_document, self.record_clock,
-                self.notify]
+        return [self.persist_registration, self.persist_transition, self.render_document, self.bind_case_file,
+                self.record_clock, self.notify]

@@ -427,6 +427,13 @@ class DisputeWorkflow:
             self._panels.append(payload["panel_id"])
 
     async def _render(self, event: str, seq: int) -> list[DocumentRef]:
+        if event == "archive" and workflow.patched("case-file"):  # 卷宗 (PML 27)
+            return await workflow.execute_activity_method(
+                DisputeActivities.bind_case_file,
+                RenderRequest(case_id=self._case_id, kind="case_file", source_seq=seq, at=workflow.now()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
         kind = DOCUMENTS_OF_EVENT.get(event)
         if kind is None or (kind != "agreement" and not workflow.patched("notices")):
             return []

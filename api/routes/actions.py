@@ -5,9 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header
 from pydantic import BaseModel
 
-from api.deps import ActorDep, CaseId, SessionDep, SettingsDep, TemporalDep
+from api.access import allow
+from api.deps import CaseId, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
+from models.access import Caller
 from models.schemas import ACTION_SCHEMAS, ActionOutcome
 
 router = APIRouter(prefix="/cases", tags=["actions"], responses=ERROR_RESPONSES)
@@ -46,7 +48,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
         body: Annotated[schema, Body()],  # type: ignore[valid-type]
         session: SessionDep,
         client: TemporalDep,
-        actor: ActorDep,
+        caller: Annotated[Caller, allow(f"event.{event}")],
         settings: SettingsDep,
         x_request_id: Annotated[str | None, Header(max_length=100)] = None,
     ) -> ActionOutcome:
@@ -56,7 +58,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
             case_id=case_id,
             event=event,
             body=body,
-            actor=actor,
+            caller=caller,
             timeout=settings.action_timeout_seconds,
             request_id=x_request_id or "",
         )

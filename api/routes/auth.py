@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request, Response
 from pydantic import Field
 
+from api.access import allow
 from api.deps import ActorDep, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import auth
@@ -48,17 +49,19 @@ def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Toke
     return auth.refresh(session=session, settings=settings, refresh_token=body.refresh_token)
 
 
-@router.get("/me", summary="The account behind the credentials")
+@router.get("/me", dependencies=[allow("me")], summary="The account behind the credentials")
 def me(session: SessionDep, actor: ActorDep) -> UserPublic:
     return auth.me(session=session, actor=actor)
 
 
-@router.post("/api-keys", status_code=201, summary="A new API key for a service account (admin; shown once)")
+@router.post("/api-keys", dependencies=[allow("api_keys.manage")],
+             status_code=201, summary="A new API key for a service account (admin; shown once)")
 def create_key(body: ApiKeyIn, session: SessionDep, actor: ActorDep) -> ApiKeyCreated:
     return auth.create_api_key(session=session, actor=actor, username=body.username, name=body.name)
 
 
-@router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke an API key (admin)")
+@router.delete("/api-keys/{key_id}", dependencies=[allow("api_keys.manage")],
+               status_code=204, summary="Revoke an API key (admin)")
 def revoke_key(
     key_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")], session: SessionDep,
     actor: ActorDep,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request
 
+from api.access import allow
 from api.deps import ActorDep, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import calendar
@@ -33,12 +34,13 @@ CSV_EXAMPLE = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-06,holiday,春
 MAX_CSV_BYTES = 64 * 1024
 
 
-@router.get("/days/{day}", summary="Is this day a working day? (工作日)")
+@router.get("/days/{day}", dependencies=[allow("calendar.read")], summary="Is this day a working day? (工作日)")
 def day(day: date, session: SessionDep, actor: ActorDep) -> WorkingDayPublic:
     return calendar.day(session=session, on=day)
 
 
-@router.get("/working-days-later", summary="The day N working days after a date, as a period of N WD counts it")
+@router.get("/working-days-later", dependencies=[allow("calendar.read")],
+            summary="The day N working days after a date, as a period of N WD counts it")
 def working_days_later(
     session: SessionDep,
     actor: ActorDep,
@@ -48,17 +50,20 @@ def working_days_later(
     return calendar.working_days_later(session=session, start=start, working_days=working_days)
 
 
-@router.get("/years", summary="Known, loaded and still unknown calendar years")
+@router.get("/years", dependencies=[allow("calendar.read")],
+            summary="Known, loaded and still unknown calendar years")
 def years(session: SessionDep, actor: ActorDep) -> list[CalendarYearPublic]:
     return calendar.years(session=session)
 
 
-@router.get("/years/{year}", summary="One calendar year: who answers for it, and its loaded table")
+@router.get("/years/{year}", dependencies=[allow("calendar.read")],
+            summary="One calendar year: who answers for it, and its loaded table")
 def year(year: Year, session: SessionDep, actor: ActorDep) -> CalendarYearPublic:
     return calendar.year(session=session, year=year)
 
 
-@router.put("/years/{year}", summary="Load a year's holidays and make-up workdays (admin); open cases recompute")
+@router.put("/years/{year}", dependencies=[allow("calendar.load")],
+            summary="Load a year's holidays and make-up workdays (admin); open cases recompute")
 async def load_json(
     year: Year,
     body: Annotated[YearTableIn, Body(openapi_examples={"2027": {"value": TABLE_2027_EXAMPLE}})],
@@ -70,7 +75,7 @@ async def load_json(
 
 
 @router.put(
-    "/years/{year}/csv",
+    "/years/{year}/csv", dependencies=[allow("calendar.load")],
     summary="Load a year from CSV: date,kind[,name] with kind holiday or workday (admin)",
     openapi_extra={
         "requestBody": {
@@ -93,7 +98,8 @@ async def load_csv(
     return await calendar.load(session=session, client=client, table=table, actor=actor)
 
 
-@router.get("/provisional", summary="Open cases with a provisional deadline, and the unknown years they reach (admin)")
+@router.get("/provisional", dependencies=[allow("calendar.provisional")],
+            summary="Open cases with a provisional deadline, and the unknown years they reach (admin)")
 def provisional(
     session: SessionDep,
     actor: ActorDep,

@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Query
 
-from api.deps import ActorDep, CaseId, SessionDep, SettingsDep, TemporalDep
+from api.access import allow, case_scope
+from api.deps import CaseId, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
+from models.access import Caller
 from models.lifecycle import STATES
 from models.schemas import AllowedEvents, CaseCreate, CasePublic, CasesPublic, SessionPublic, TransitionPublic
 
@@ -33,13 +35,13 @@ REGISTRATION_EXAMPLE = {
 }
 
 
-@router.post("", status_code=201, summary="Register a dispute (登记)")
+@router.post("", status_code=201, summary="Register a dispute (登记) for your committee")
 async def register(
     body: Annotated[CaseCreate, Body(openapi_examples={"一方申请": {"value": REGISTRATION_EXAMPLE}})],
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    caller: Annotated[Caller, allow("event.register")],
     idempotency_key: Annotated[
         str | None, Header(max_length=200, description="repeat a registration safely: same key, same case")
     ] = None,
@@ -49,7 +51,7 @@ async def register(
         client=client,
         task_queue=settings.task_queue,
         body=body,
-        actor=actor,
+        caller=caller,
         idempotency_key=idempotency_key,
         timeout=settings.action_timeout_seconds,
     )
@@ -58,7 +60,7 @@ async def register(
 @router.get("", summary="List and search cases")
 def search(
     session: SessionDep,
-    actor: ActorDep,
+    caller: Annotated[Caller, allow("cases.read")],
     status: Status | None = None,
     committee_id: Annotated[str | None, Query(max_length=64)] = None,
     registered_from: date | None = None,
@@ -76,24 +78,28 @@ def search(
         q=q,
         limit=limit,
         offset=offset,
+        scope=case_scope(session, caller),
     )
 
 
-@router.get("/{case_id}", summary="A case")
-def get_case(case_id: CaseId, session: SessionDep, actor: ActorDep) -> CasePublic:
-    return cases.get(session=session, case_id=case_id)
+ReadingCaller = Annotated[Caller, allow("cases.read")]
+
+
+@router.get("/{case_id}", summary="A case (identity and phone numbers in full for the committee's staff only)")
+def get_case(case_id: CaseId, session: SessionDep, caller: ReadingCaller) -> CasePublic:
+    return cases.get(session=session, case_id=case_id, caller=caller)
 
 
 @router.get("/{case_id}/history", summary="The case's transitions, oldest first")
-def history(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[TransitionPublic]:
-    return cases.history(session=session, case_id=case_id)
+def history(case_id: CaseId, session: SessionDep, caller: ReadingCaller) -> list[TransitionPublic]:
+    return cases.history(session=session, case_id=case_id, caller=caller)
 
 
 @router.get("/{case_id}/allowed-events", summary="What the law allows now")
-def allowed_events(case_id: CaseId, session: SessionDep, actor: ActorDep) -> AllowedEvents:
+def allowed_events(case_id: CaseId, session: SessionDep, caller: ReadingCaller) -> AllowedEvents:
     return cases.allowed(session=session, case_id=case_id)
 
 
 @router.get("/{case_id}/sessions", summary="Scheduled mediation sessions and their minutes")
-def sessions(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[SessionPublic]:
-    return cases.sessions(session=session, case_id=case_id)
+def sessions(case_id: CaseId, session: SessionDep, caller: ReadingCaller) -> list[SessionPublic]:
+    return cases.sessions(session=session, case_id=case_id, caller=caller)

@@ -8,12 +8,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from api.access import allow
 from api.deps import ActorDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import PANEL_RESPONSES
 from api.services import panels
 from models.schemas_panels import ConflictIn, DeclineIn, MyInvitation, MyInvitations, OpinionIn, Strict
 
-router = APIRouter(prefix="/me/invitations", tags=["experts' portal"], responses=PANEL_RESPONSES)
+router = APIRouter(prefix="/me/invitations", tags=["experts' portal"], responses=PANEL_RESPONSES,
+                   dependencies=[allow("portal")])
 
 InvitationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Status = Literal["invited", "accepted", "declined", "expired", "recused", "voided", "cancelled"]

@@ -6,9 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, CaseId, SessionDep
+from api.access import allow, case_scope
+from api.deps import CaseId, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.services import notifications
+from models.access import Caller
 from models.deadlines import NOTIFICATION_LABELS
 from models.schemas import NotificationsPublic
 
@@ -18,10 +20,10 @@ Kind = Literal[tuple(NOTIFICATION_LABELS)]  # type: ignore[valid-type]
 Role = Literal["staff", "mediator", "director", "admin", "expert"]
 
 
-@router.get("/notifications", summary="The outbox: reminders, warnings and tasks from the cases' clocks")
+@router.get("/notifications", summary="The outbox: reminders, warnings and tasks of the cases you reach")
 def outbox(
     session: SessionDep,
-    actor: ActorDep,
+    caller: Annotated[Caller, allow("notifications.read")],
     case_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     kind: Kind | None = None,
     recipient_role: Role | None = None,
@@ -29,18 +31,19 @@ def outbox(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> NotificationsPublic:
     return notifications.search(
-        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset
+        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset,
+        scope=case_scope(session, caller),
     )
 
 
-@router.get("/cases/{case_id}/notifications", summary="A case's notifications, newest first")
+@router.get("/cases/{case_id}/notifications", dependencies=[allow("notifications.read")],
+            summary="A case's notifications, newest first")
 def of_case(
     case_id: CaseId,
     session: SessionDep,
-    actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> NotificationsPublic:
     return notifications.search(
-        session=session, case_id=case_id, kind=None, recipient_role=None, limit=limit, offset=offset
+        session=session, case_id=case_id, kind=None, recipient_role=None, limit=limit, offset=offset, scope=None
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
+from api.access import allow
 from api.deps import ActorDep, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import pool
@@ -68,14 +69,16 @@ TAKEN: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody, "description
 CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "the pool file"}}
 
 
-@router.get("/specialties", summary="The specialties of the pool: clinical departments, law, forensic "
+@router.get("/specialties", dependencies=[allow("pool.vocabulary")],
+            summary="The specialties of the pool: clinical departments, law, forensic "
             "medicine, pharmacy, nursing, psychology")
 def specialties(actor: ActorDep) -> list[SpecialtyPublic]:
     return pool.specialties()
 
 
 # ---------------------------------------------------------------- experts --------------------------------
-@router.post("/experts", status_code=201, summary="Add an expert to the pool", responses=TAKEN)
+@router.post("/experts", dependencies=[allow("pool.manage")],
+             status_code=201, summary="Add an expert to the pool", responses=TAKEN)
 def create_expert(
     body: Annotated[ExpertCreate, Body(openapi_examples={"产科专家": {"value": EXPERT_EXAMPLE}})],
     session: SessionDep,
@@ -84,7 +87,8 @@ def create_expert(
     return pool.create_expert(session=session, body=body)
 
 
-@router.get("/experts", summary="List and search the pool (identity and phone numbers masked)")
+@router.get("/experts", dependencies=[allow("pool.read")],
+            summary="List and search the pool (identity and phone numbers masked)")
 def search_experts(
     session: SessionDep,
     actor: ActorDep,
@@ -103,7 +107,7 @@ def search_experts(
                        institution_id=institution_id, limit=limit, offset=offset)
 
 
-@router.post("/experts/import", openapi_extra=CSV_BODY,
+@router.post("/experts/import", dependencies=[allow("pool.manage")], openapi_extra=CSV_BODY,
              summary="Import a pool file (CSV, upsert by id): all or nothing unless skip_invalid")
 async def import_experts(
     request: Request,
@@ -114,50 +118,57 @@ async def import_experts(
     return pool.import_csv(session=session, raw=await request.body(), skip_invalid=skip_invalid)
 
 
-@router.get("/experts/export", summary="The pool file (CSV), which imports back unchanged",
+@router.get("/experts/export", dependencies=[allow("pool.manage")],
+            summary="The pool file (CSV), which imports back unchanged",
             response_class=Response, responses=CSV_ANSWER)
 def export_experts(session: SessionDep, actor: ActorDep, city: City = None) -> Response:
     return Response(pool.export_csv(session=session, city=city), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="expert-pool.csv"'})
 
 
-@router.get("/experts/{expert_id:expert_id}", summary="An expert, with their affiliations")
+@router.get("/experts/{expert_id:expert_id}", dependencies=[allow("pool.read")],
+            summary="An expert, with their affiliations")
 def get_expert(expert_id: ExpertId, session: SessionDep, actor: ActorDep) -> ExpertPublic:
     return pool.get_expert(session=session, expert_id=expert_id)
 
 
-@router.patch("/experts/{expert_id:expert_id}", summary="Change an expert (only the fields given)")
+@router.patch("/experts/{expert_id:expert_id}", dependencies=[allow("pool.manage")],
+              summary="Change an expert (only the fields given)")
 def update_expert(
     expert_id: ExpertId, body: ExpertUpdate, session: SessionDep, actor: ActorDep
 ) -> ExpertPublic:
     return pool.update_expert(session=session, expert_id=expert_id, body=body)
 
 
-@router.post("/experts/{expert_id:expert_id}/deactivate",
+@router.post("/experts/{expert_id:expert_id}/deactivate", dependencies=[allow("pool.manage")],
              summary="Deactivate an expert: never drawn again until reactivated")
 def deactivate(expert_id: ExpertId, session: SessionDep, actor: ActorDep) -> ExpertPublic:
     return pool.set_active(session=session, expert_id=expert_id, active=False)
 
 
-@router.post("/experts/{expert_id:expert_id}/activate", summary="Reactivate an expert")
+@router.post("/experts/{expert_id:expert_id}/activate", dependencies=[allow("pool.manage")],
+             summary="Reactivate an expert")
 def activate(expert_id: ExpertId, session: SessionDep, actor: ActorDep) -> ExpertPublic:
     return pool.set_active(session=session, expert_id=expert_id, active=True)
 
 
 # ---------------------------------------------------------------- institutions and groups ----------------
-@router.get("/groups", summary="Medical groups (医疗集团) with their sites")
+@router.get("/groups", dependencies=[allow("pool.registry")],
+            summary="Medical groups (医疗集团) with their sites")
 def list_groups(session: SessionDep, actor: ActorDep, city: City = None) -> list[InstitutionGroupPublic]:
     return pool.list_groups(session=session, city=city)
 
 
-@router.post("/groups", status_code=201, summary="Add a medical group", responses=TAKEN)
+@router.post("/groups", dependencies=[allow("pool.manage")],
+             status_code=201, summary="Add a medical group", responses=TAKEN)
 def create_group(
     body: InstitutionGroupCreate, session: SessionDep, actor: ActorDep
 ) -> InstitutionGroupPublic:
     return pool.create_group(session=session, body=body)
 
 
-@router.get("/institutions", summary="Medical institutions, each with its group and the group's other sites")
+@router.get("/institutions", dependencies=[allow("pool.registry")],
+            summary="Medical institutions, each with its group and the group's other sites")
 def list_institutions(
     session: SessionDep,
     actor: ActorDep,
@@ -168,12 +179,14 @@ def list_institutions(
     return pool.list_institutions(session=session, city=city, group_id=group_id, q=q)
 
 
-@router.post("/institutions", status_code=201, summary="Add a medical institution (or a site of a group)",
+@router.post("/institutions", dependencies=[allow("pool.manage")],
+             status_code=201, summary="Add a medical institution (or a site of a group)",
              responses=TAKEN)
 def create_institution(body: InstitutionCreate, session: SessionDep, actor: ActorDep) -> InstitutionPublic:
     return pool.create_institution(session=session, body=body)
 
 
-@router.get("/institutions/{institution_id}", summary="An institution, its group and the group's other sites")
+@router.get("/institutions/{institution_id}", dependencies=[allow("pool.registry")],
+            summary="An institution, its group and the group's other sites")
 def get_institution(institution_id: InstitutionId, session: SessionDep, actor: ActorDep) -> InstitutionPublic:
     return pool.get_institution(session=session, institution_id=institution_id)

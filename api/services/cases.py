@@ -18,25 +18,35 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import DomainError, IllegalTransition, InvalidField, NotFound, RuleViolated, Unavailable
-from models import lifecycle, repo
+from api.services.auth import actor_of_caller
+from core.errors import (
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    InvalidField,
+    NotFound,
+    RuleViolated,
+    Unavailable,
+)
+from models import access, lifecycle, repo, repo_users
+from models.access import DEV, Caller, CaseScope
 from models.clock import SHANGHAI, MediationClock, end_of_day
 from models.policy import ClockPolicy
 from models.schemas import (
     ActionOutcome,
     AllowedEvents,
-    ExtensionPublic,
-    MediationClockPublic,
-    PausePublic,
     CaseCreate,
     CasePublic,
     CasesPublic,
     CaseSummary,
+    ExtensionPublic,
+    MediationClockPublic,
+    PausePublic,
     SessionPublic,
     TransitionPublic,
 )
 from models.tables import Case
-from workflows.contracts import Actor, OpenDispute, StaffAction, workflow_id
+from workflows.contracts import OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
 
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
@@ -122,10 +132,13 @@ async def register(
     client: Client,
     task_queue: str,
     body: CaseCreate,
-    actor: Actor,
+    caller: Caller,
     idempotency_key: str | None,
     timeout: float,
 ) -> CasePublic:
+    if caller.checks_reach and not caller.is_dev and body.committee_id != caller.committee_id:
+        raise Forbidden(f"you register cases for your own committee ({caller.committee_id}), "
+                        f"not for {body.committee_id!r}")
     try:
         committee = repo.get_committee(session=session, committee_id=body.committee_id)
     except NotFound:
@@ -136,7 +149,7 @@ async def register(
     opening = OpenDispute(
         case_id=case_id,
         registration=body.model_dump(mode="json"),
-        actor=actor,
+        actor=actor_of_caller(caller),
         policy=ClockPolicy.from_dict(committee.policy).to_dict(),
         calendar=repo.working_day_calendar(session=session).to_dict(),
     )
@@ -166,16 +179,21 @@ async def act(
     case_id: str,
     event: str,
     body: BaseModel,
-    actor: Actor,
+    caller: Caller,
     timeout: float,
     request_id: str = "",
 ) -> ActionOutcome:
     case = repo.get_case(session=session, case_id=case_id)
     payload = body.model_dump(mode="json", exclude_none=True)
+    if event == "sign" and payload.get("signer") == "committee_seal" and caller.role not in (lifecycle.SEAL_ROLE, DEV):
+        raise Forbidden("only the committee's director applies the committee seal (Reg 39)",
+                        operation="event.sign", roles=[lifecycle.SEAL_ROLE])
+    if event == "accept" and payload.get("mediator_ids"):
+        payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
     # Quick answer from the projection; the workflow's validator decides for good.
     lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
     handle = client.get_workflow_handle(workflow_id(case_id))
-    action = StaffAction(event=event, payload=payload, actor=actor, request_id=request_id)
+    action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id)
     try:
         result = await handle.execute_update(
             DisputeWorkflow.apply_event, action, rpc_timeout=timedelta(seconds=timeout)
@@ -199,8 +217,24 @@ async def act(
     )
 
 
-def get(*, session: Session, case_id: str) -> CasePublic:
-    return case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
+def _assigned_mediators(*, session: Session, case: Case, payload: dict[str, Any]) -> list[str]:
+    """The accounts named at acceptance must be active mediators of the case's committee; the names printed
+    are the ones given, or the accounts' names."""
+    names = []
+    for username in payload["mediator_ids"]:
+        user = repo_users.find_user(session=session, username=username)
+        if user is None or not user.active or user.role != "mediator" or user.committee_id != case.committee_id:
+            raise InvalidField("mediator_ids", f"{username!r} is not an active mediator of committee "
+                                               f"{case.committee_id!r}")
+        names.append(user.full_name)
+    return payload.get("mediators") or names
+
+
+def get(*, session: Session, case_id: str, caller: Caller) -> CasePublic:
+    public = case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
+    if access.sees_personal_information(caller):
+        return public
+    return CasePublic.model_validate(access.mask_personal(public.model_dump(mode="json")))
 
 
 def search(
@@ -213,8 +247,10 @@ def search(
     q: str | None,
     limit: int,
     offset: int,
+    scope: CaseScope,
 ) -> CasesPublic:
     rows, total = repo.search_cases(
+        scope=scope,
         session=session,
         status=status,
         committee_id=committee_id,
@@ -227,9 +263,12 @@ def search(
     return CasesPublic(items=[summary(c) for c in rows], total=total, limit=limit, offset=offset)
 
 
-def history(*, session: Session, case_id: str) -> list[TransitionPublic]:
+def history(*, session: Session, case_id: str, caller: Caller) -> list[TransitionPublic]:
     repo.get_case(session=session, case_id=case_id)
-    return [TransitionPublic.model_validate(t) for t in repo.list_transitions(session=session, case_id=case_id)]
+    rows = [TransitionPublic.model_validate(t) for t in repo.list_transitions(session=session, case_id=case_id)]
+    if access.sees_personal_information(caller):
+        return rows
+    return [TransitionPublic.model_validate(access.mask_personal(r.model_dump(mode="json"))) for r in rows]
 
 
 def allowed(*, session: Session, case_id: str) -> AllowedEvents:
@@ -241,6 +280,9 @@ def allowed(*, session: Session, case_id: str) -> AllowedEvents:
     )
 
 
-def sessions(*, session: Session, case_id: str) -> list[SessionPublic]:
+def sessions(*, session: Session, case_id: str, caller: Caller) -> list[SessionPublic]:
     repo.get_case(session=session, case_id=case_id)
-    return [SessionPublic.model_validate(s) for s in repo.list_sessions(session=session, case_id=case_id)]
+    rows = [SessionPublic.model_validate(s) for s in repo.list_sessions(session=session, case_id=case_id)]
+    if access.sees_personal_information(caller):
+        return rows
+    return [SessionPublic.model_validate(access.mask_personal(r.model_dump(mode="json"))) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -22,6 +23,31 @@ log = logging.getLogger(__name__)
 def of_case(*, session: Session, case_id: str) -> list[DocumentPublic]:
     repo.get_case(session=session, case_id=case_id)
     return [DocumentPublic.model_validate(d) for d in repo.list_documents(session=session, case_id=case_id)]
+
+
+class CaseFileManifest(BaseModel):
+    """The case file's own record: its document, its SHA-256, and the manifest of every document it binds."""
+
+    document_id: str
+    sha256: str
+    size: int
+    manifest: dict[str, Any]
+
+
+def case_file(*, session: Session, case_id: str) -> Document:
+    """The 卷宗 of an archived case (bound when it was archived)."""
+    case = repo.get_case(session=session, case_id=case_id)
+    found = [d for d in repo.list_documents(session=session, case_id=case.id) if d.kind == "case_file"]
+    if not found:
+        raise NotFound(f"case {case_id!r} has no case file: one is bound when the case is archived "
+                       f"(it is {case.status})")
+    return found[-1]
+
+
+def case_file_manifest(*, session: Session, case_id: str) -> CaseFileManifest:
+    document = case_file(session=session, case_id=case_id)
+    return CaseFileManifest(document_id=document.id, sha256=document.sha256, size=document.size,
+                            manifest=document.manifest or {})
 
 
 def metadata(*, session: Session, document_id: str) -> DocumentPublic:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from models import repo
+from models.access import CaseScope
 from models.schemas import NotificationPublic, NotificationsPublic
 
 
@@ -16,11 +17,13 @@ def search(
     recipient_role: str | None,
     limit: int,
     offset: int,
+    scope: CaseScope | None,
 ) -> NotificationsPublic:
     if case_id:
         repo.get_case(session=session, case_id=case_id)
     rows, total = repo.list_notifications(
-        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset
+        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset,
+        scope=scope,
     )
     return NotificationsPublic(
         items=[NotificationPublic.model_validate(n) for n in rows], total=total, limit=limit, offset=offset

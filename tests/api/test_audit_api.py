@@ -26,7 +26,7 @@ from models.audit import ALTERED, payload_digest
 from models.tables import AuditEntry
 from tests.factories import registration
 
-STAFF = {"X-Actor-Id": "s-07", "X-Actor-Name": quote("刘受理员"), "X-Actor-Role": "staff"}
+STAFF = {"X-Actor-Id": "s-07", "X-Actor-Name": quote("刘受理员"), "X-Actor-Role": "intake"}
 DIRECTOR = {"X-Actor-Id": "d-01", "X-Actor-Name": quote("赵主任"), "X-Actor-Role": "director"}
 AUDITOR = {"X-Actor-Id": "au-01", "X-Actor-Name": quote("孙审计"), "X-Actor-Role": "auditor"}
 
@@ -73,7 +73,7 @@ class TestEveryActionIsRecorded:
         assert case["patient_name"] == "王小明"
 
         entry = await entry_of(api, request_id)
-        assert entry["actor_id"] == "s-07" and entry["actor_name"] == "刘受理员" and entry["actor_role"] == "staff"
+        assert entry["actor_id"] == "s-07" and entry["actor_name"] == "刘受理员" and entry["actor_role"] == "intake"
         assert entry["action"] == "POST /cases"
         assert (entry["target_type"], entry["target_id"]) == ("case_id", case["id"])
         assert entry["committee_id"] == "huangpu"

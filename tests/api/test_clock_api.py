@@ -18,27 +18,8 @@ import pytest
 from pypdf import PdfReader
 
 from models.clock import SHANGHAI
-from tests.factories import SIGNATURES, agreement, registration
+from tests.factories import APPRAISAL, EXTENSION, FOLLOWUP, OPINION, SIGNATURES, agreement, registration
 from tests.oracle import is_working_day, midnight_after, nth_working_day_after, start_of
-
-APPRAISAL = {
-    "institution": "上海市某司法鉴定中心",
-    "commissioned_by": "both_parties",
-    "matters": "诊疗行为有无过错、与损害后果的因果关系及原因力大小",
-    "fees_advanced": {"patient": "3000.00", "institution": "3000.00"},
-}
-OPINION = {
-    "opinion_number": "沪某司鉴所〔2026〕临鉴字第88号",
-    "medical_damage": True,
-    "fault": True,
-    "causation": True,
-    "liability_degree": "main",
-    "summary": "医方术中消毒不规范，与切口感染存在因果关系，系主要原因。",
-}
-EXTENSION = {"extra_days": 15, "patient_consent": True, "institution_consent": True, "approved_by": "赵主任",
-             "reason": "双方同意延长调解期限，以便补充提交病历资料"}
-FOLLOWUP = {"visitor": "周调解员", "visited_at": "2026-11-20T10:00:00+08:00", "method": "phone",
-            "visited": "王大明（患者之子）", "performance": "performed", "satisfaction": "satisfied"}
 
 
 async def loaded_tables(api: httpx.AsyncClient) -> dict[int, dict[str, Any]]:

@@ -17,6 +17,7 @@ from tests.factories import registration
 from tests.pools import City, add_expert, make_city
 
 MEDIATOR = {"X-Actor-Id": "m1", "X-Actor-Name": quote("陈调解员"), "X-Actor-Role": "mediator"}
+DIRECTOR = {"X-Actor-Id": "d1", "X-Actor-Name": quote("赵主任"), "X-Actor-Role": "director"}
 PATIENT_NAME, PATIENT_ID, PATIENT_PHONE = "王小明", "310101198001011234", "13800138000"
 QUESTION = "医方术中消毒是否规范，与切口感染有无因果关系及责任程度"
 
@@ -38,7 +39,7 @@ async def case_in_mediation(api: httpx.AsyncClient, city: City) -> dict[str, Any
     case = (await api.post("/cases", json=registration(
         committee_id=city.committee_id, application_type="joint", applicant_side=None, facts=facts))).json()
     for path, body in [("submit-for-review", {}), ("accept", {"mediators": ["陈调解员"]})]:
-        response = await api.post(f"/cases/{case['id']}/{path}", json=body, headers=MEDIATOR)
+        response = await api.post(f"/cases/{case['id']}/{path}", json=body, headers=DIRECTOR)
         assert response.status_code == 200, response.text
     return case
 
@@ -187,15 +188,15 @@ class TestObjections:
             "reason": "该专家与主治医师系师生关系"})
         assert recorded.status_code == 201, recorded.text
         objection = recorded.json()
-        decided = await api.post(f"/panels/{panel['id']}/objections/{objection['id']}/decision", headers=MEDIATOR,
+        decided = await api.post(f"/panels/{panel['id']}/objections/{objection['id']}/decision", headers=DIRECTOR,
                                  json={"decision": "upheld", "reason": "存在可能影响公正的关系"})
         assert decided.status_code == 200, decided.text
-        assert decided.json()["decision"] == "upheld" and decided.json()["decided_by"] == "陈调解员"
+        assert decided.json()["decision"] == "upheld" and decided.json()["decided_by"] == "赵主任"  # the director decides
         panel = (await api.get(f"/panels/{panel['id']}")).json()
         assert panel["slots"][0]["expert_id"] != slot["expert_id"] and panel["slots"][0]["specialty"] == "obstetrics"
         recused = [i for i in panel["invitations"] if i["id"] == slot["invitation_id"]][0]
         assert recused["status"] == "recused"
-        again = await api.post(f"/panels/{panel['id']}/objections/{objection['id']}/decision", headers=MEDIATOR,
+        again = await api.post(f"/panels/{panel['id']}/objections/{objection['id']}/decision", headers=DIRECTOR,
                                json={"decision": "rejected", "reason": "x"})
         assert again.status_code == 409
 

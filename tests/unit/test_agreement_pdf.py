@@ -14,7 +14,6 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pypdfium2
@@ -33,13 +32,13 @@ from documents.render import (
     render_html,
     render_pdf,
 )
+from tests.pdf_text import xmp_pdfa
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RARE = "\U00020bb7"  # 𠮷, outside the BMP
 PATIENT_NAME = f"{RARE}田 O'Brien \"Jr\""
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src="file:///etc/passwd">'
-PDFAID = "http://www.aiim.org/pdfa/ns/id/"
 
 
 def agreement_context() -> AgreementContext:
@@ -434,18 +433,6 @@ def test_a_refused_resource_stops_the_rendering() -> None:
 
 
 # --- Archival PDF: PDF/A-3b with the data attached ---------------------------------------------------
-
-
-def xmp_pdfa(reader: PdfReader) -> dict[str, str]:
-    xml = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
-    found: dict[str, str] = {}
-    for element in ElementTree.fromstring(xml).iter():
-        for key, value in element.attrib.items():
-            if key.startswith(f"{{{PDFAID}}}"):
-                found[key.split("}")[1]] = value
-        if element.tag.startswith(f"{{{PDFAID}}}"):
-            found[element.tag.split("}")[1]] = (element.text or "").strip()
-    return found
 
 
 @pytest.mark.parametrize("reader_name", ["zh", "en"])

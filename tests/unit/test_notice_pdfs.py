@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
-from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pypdfium2
@@ -33,13 +32,12 @@ from documents.contexts import (
 )
 from documents.render import KINDS, render_html, render_pdf
 from models.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
-from tests.pdf_text import flat, page_parts, words
+from tests.pdf_text import flat, page_parts, words, xmp_pdfa
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RARE = "\U00020bb7"  # 𠮷, outside the BMP
 PATIENT_NAME = f"{RARE}田 O'Brien \"Jr\""
 SCRIPT = "<script>alert(1)</script>"
-PDFAID = "http://www.aiim.org/pdfa/ns/id/"
 COMMITTEE = "上海市黄浦区医疗纠纷人民调解委员会"
 CASE_NUMBER = "〔2026〕沪黄医调字第12号"
 TICK = "✓"  # drawn in a CSS box: Noto Serif CJK SC has ✓ but neither ☐ nor ☑
@@ -551,18 +549,6 @@ def test_typed_markup_is_escaped_in_the_html(name: str, lang: str) -> None:
 
 
 # --- Archival PDF: PDF/A-3b with the data attached ---------------------------------------------------
-
-
-def xmp_pdfa(reader: PdfReader) -> dict[str, str]:
-    xml = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
-    found: dict[str, str] = {}
-    for element in ElementTree.fromstring(xml).iter():
-        for key, value in element.attrib.items():
-            if key.startswith(f"{{{PDFAID}}}"):
-                found[key.split("}")[1]] = value
-        if element.tag.startswith(f"{{{PDFAID}}}"):
-            found[element.tag.split("}")[1]] = (element.text or "").strip()
-    return found
 
 
 @pytest.mark.parametrize(("name", "lang"), EVERY)

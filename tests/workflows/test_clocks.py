@@ -346,8 +346,10 @@ class TestAfterTheAgreement:
 # ------------------------------------------------------------------ the calendar -------------------------
 class TestUnknownYears:
     async def test_a_deadline_in_an_unknown_year_is_provisional_then_firm_once_the_year_is_loaded(
-        self, clocks: Clocks, caplog: pytest.LogCaptureFixture
+        self, clocks: Clocks, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
     ):
+        # a logging configuration loaded by another test (dictConfig disables the loggers it does not name)
+        monkeypatch.setattr(logging.getLogger("mediation.calendar"), "disabled", False)
         caplog.set_level(logging.WARNING, logger="mediation.calendar")
         handle = await clocks.accepted()
         accepted = await clocks.today()

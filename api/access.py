@@ -1,0 +1,82 @@
+"""Every route names its operation: `allow("cases.read")` is the dependency that checks the caller's role (403)
+and, when the path names a case or something of a case (a document, a panel, a draw), that the case is within
+the caller's reach (404) and, for a change, not archived (409). The rules themselves are in models/access.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from api.auth import current_caller
+from core.errors import IllegalTransition
+from models import access, repo
+from models.access import Caller
+from models.tables import Case, Document, Draw, Panel
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Path parameters that name something of a case, and how to find the case.
+_OWNERS: dict[str, tuple[str, Callable[[Session, str], str | None]]] = {
+    "case_id": ("case", lambda session, ident: ident),
+    "document_id": ("document", lambda session, ident: _attr(session.get(Document, ident), "case_id")),
+    "panel_id": ("panel", lambda session, ident: _attr(session.get(Panel, ident), "case_id")),
+    "draw_id": ("draw", lambda session, ident: _attr(session.get(Draw, ident), "case_id")),
+}
+
+
+def _attr(row: Any, name: str) -> Any:
+    return getattr(row, name) if row is not None else None
+
+
+def _check_case(request: Request, caller: Caller, event: str) -> None:
+    """The case the path names (through a document, panel or draw too): within the caller's reach (else 404),
+    and not archived when the request would change something (PML 27: the file is bound)."""
+    params = request.path_params
+    with request.app.state.session_factory() as session:
+        for param, (kind, case_of) in _OWNERS.items():
+            if param not in params:
+                continue
+            case_id = case_of(session, params[param])
+            case = session.get(Case, case_id) if case_id else None
+            if case is None:
+                return  # the service answers 404 in its own words
+            if caller.checks_reach and not caller.is_dev:
+                committee = repo.find_committee(session=session, committee_id=case.committee_id)
+                access.require_reach(caller, kind=kind, ident=params[param], committee_id=case.committee_id,
+                                     committee_city=committee.city if committee else "",
+                                     mediator_ids=case.mediator_ids)
+            if case.status == "archived" and request.method not in READ_METHODS:
+                raise IllegalTransition(f"case {case.id!r} is archived: its file is bound and nothing in it "
+                                        "changes (PML 27)", state="archived", event=event, allowed=[])
+            return
+
+
+def allow(operation: str) -> Any:
+    """The dependency of a route that does `operation`; it gives the route the caller."""
+    if operation not in access.PERMISSIONS:
+        raise KeyError(f"no such operation in models/access.py: {operation}")
+
+    def checked_caller(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        access.require(caller, operation)
+        _check_case(request, caller, operation.removeprefix("event.") if operation.startswith("event.") else "")
+        return caller
+
+    checked_caller.operation = operation  # type: ignore[attr-defined]  # read by the layer and matrix tests
+    return Depends(checked_caller)
+
+
+def operation_of(dependency: Callable[..., Any]) -> str | None:
+    return getattr(dependency, "operation", None)
+
+
+def committees_by_city(session: Session) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for committee in repo.list_committees(session=session):
+        found.setdefault(committee.city, []).append(committee.id)
+    return found
+
+
+def case_scope(session: Session, caller: Caller) -> access.CaseScope:
+    return access.case_scope(caller, committees_by_city(session))
