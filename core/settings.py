@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,7 +23,17 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_port: int = 8233
+    # Temporal Cloud or a cluster with TLS: mTLS client certificate and key (PEM), a CA for a private server
+    # certificate, or an API key (sent as a bearer token over TLS). None of them: plain gRPC (the dev server).
+    temporal_tls: bool = False  # TLS with the system's trust store, even without a client certificate
+    temporal_tls_cert_path: Path | None = None
+    temporal_tls_key_path: Path | None = None
+    temporal_tls_ca_path: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, with request id and case id
+    worker_metrics_port: int = 0  # the worker's Prometheus endpoint (Temporal SDK metrics); 0: none
     action_timeout_seconds: float = 30.0  # how long the API waits for the workflow to apply an action
     worker_cache_size: int = 1000  # cases a worker keeps in memory (about 0.2 MB each)
     # The committee's seal (documents/seal.py): a PEM private key and its certificate chain, the signer's
@@ -53,6 +64,11 @@ class Settings(BaseSettings):
         if not self.secret_key or self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
             raise RuntimeError("MEDIATION_SECRET_KEY must be set to a secret of at least 32 characters when "
                                "MEDIATION_DEV_MODE is false")
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return bool(self.temporal_tls or self.temporal_tls_cert_path or self.temporal_tls_ca_path
+                    or self.temporal_api_key)
 
     @property
     def effective_database_url(self) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from core.errors import NotFound
 from models.clock import WorkingDayCalendar, YearTable
@@ -34,9 +34,10 @@ from models.tables import (
 
 
 def create_schema(engine: Engine) -> None:
-    import models.users  # noqa: F401 - the account tables
+    """The database at the schema's head revision: migrated, never created behind the migrations' back."""
+    from models.migrations import upgrade
 
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
 
 
 # ---------------------------------------------------------------- committees and numbers ------------

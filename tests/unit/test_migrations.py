@@ -1,0 +1,83 @@
+"""The schema's migrations (models/migrations): an empty SQLite and an empty PostgreSQL database upgrade to the
+head revision, and the models and the migrations agree (autogenerate finds nothing to change)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from alembic.script import ScriptDirectory
+from core.db import make_engine
+from models.migrations import HERE, SchemaOutOfDate, config, current, differences, metadata, upgrade
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+HEAD = ScriptDirectory.from_config(config()).get_current_head()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with nothing in it: a new SQLite file, or a new PostgreSQL database beside the test one."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    server = os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"migrations_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(server.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}"'))
+        admin.dispose()
+
+
+def test_an_empty_database_upgrades_to_head_and_agrees_with_the_models(empty: Engine):
+    assert current(empty) is None
+    upgrade(empty)
+    assert current(empty) == HEAD
+    with empty.connect() as connection:
+        assert differences(connection) == []
+    tables = set(inspect(empty).get_table_names())
+    assert set(metadata().tables) <= tables and "alembic_version" in tables
+
+
+def test_upgrading_again_changes_nothing(empty: Engine):
+    upgrade(empty)
+    upgrade(empty)
+    assert current(empty) == HEAD
+
+
+def test_a_database_made_before_migrations_is_adopted_when_it_matches(empty: Engine):
+    SQLModel.metadata.create_all(empty, tables=list(metadata().tables.values()))
+    upgrade(empty)
+    assert current(empty) == HEAD
+
+
+def test_one_that_differs_from_the_models_is_refused_and_left_as_it_was(empty: Engine):
+    SQLModel.metadata.create_all(empty, tables=list(metadata().tables.values()))
+    with empty.begin() as connection:
+        connection.execute(text("ALTER TABLE cases DROP COLUMN mediator_ids"))
+    with pytest.raises(SchemaOutOfDate, match="made before migrations"):
+        upgrade(empty)
+    assert current(empty) is None
+
+
+def test_every_revision_has_a_downgrade_and_one_head():
+    scripts = ScriptDirectory.from_config(config())
+    assert len(scripts.get_heads()) == 1
+    for revision in scripts.walk_revisions():
+        assert callable(revision.module.downgrade), revision.revision
+    assert (HERE / "versions").is_dir()
