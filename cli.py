@@ -172,8 +172,10 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
-async def connect(settings: Settings, *, attempts: int = 60, server: subprocess.Popen[bytes] | None = None) -> Client:
-    from temporalio.client import Client
+async def connect(
+    settings: Settings, *, attempts: int = 60, server: subprocess.Popen[bytes] | None = None, metrics: bool = False
+) -> Client:
+    from workflows.client import connect as temporal_client
 
     for attempt in range(attempts):
         if server is not None and server.poll() is not None:
@@ -181,7 +183,7 @@ async def connect(settings: Settings, *, attempts: int = 60, server: subprocess.
             raise SystemExit(f"the Temporal dev server stopped at start (is port {settings.temporal_address} "
                              f"already in use?):\n{log}")
         try:
-            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+            return await temporal_client(settings, metrics=metrics)
         except Exception:  # noqa: BLE001 - not up yet
             if attempt == attempts - 1:
                 raise
@@ -194,8 +196,9 @@ def api_server(settings: Settings, client: Client | None = None) -> uvicorn.Serv
 
     from api.main import create_app
 
-    config = uvicorn.Config(
-        create_app(settings, temporal=client), host=settings.api_host, port=settings.api_port, log_level="warning"
+    config = uvicorn.Config(  # no logging set-up of its own: its lines go through ours (text or JSON)
+        create_app(settings, temporal=client), host=settings.api_host, port=settings.api_port, log_level="warning",
+        log_config=None,
     )
     return uvicorn.Server(config)
 
@@ -208,7 +211,7 @@ async def run_worker(settings: Settings, client: Client | None = None, sealer: S
     from workflows.worker import build_worker
 
     sealer = sealer or document_sealer(settings)
-    client = client or await connect(settings)
+    client = client or await connect(settings, metrics=True)
     engine = make_engine(settings.effective_database_url)
     worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
                           max_cached_workflows=settings.worker_cache_size, sealer=sealer)
@@ -234,7 +237,7 @@ async def run_stack(settings: Settings) -> None:
     sealer = document_sealer(settings)  # before anything starts: a key that cannot be used stops here
     server = start_dev_server(settings)
     try:
-        client = await connect(settings, server=server)
+        client = await connect(settings, server=server, metrics=True)
         worker = asyncio.create_task(run_worker(settings, client, sealer))
         api = api_server(settings, client)
         serving = asyncio.create_task(api.serve())  # returns on Ctrl-C / SIGTERM
@@ -546,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="a trusted certificate file (PEM; repeatable); default: the configured one")
     args = parser.parse_args(argv)
     settings = get_settings()
-    core_logging.configure(settings.log_level)
+    core_logging.configure(settings.log_level, settings.log_format)
     if args.command == "run":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_stack(settings))

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.auth import current_actor
 from core.errors import Unavailable
 from core.settings import Settings
+from workflows.client import connect
 from workflows.contracts import Actor
 
 
@@ -28,9 +29,7 @@ async def _temporal(request: Request) -> Client:
     state = request.app.state
     if state.temporal is None:
         try:
-            state.temporal = await Client.connect(
-                state.settings.temporal_address, namespace=state.settings.temporal_namespace
-            )
+            state.temporal = await connect(state.settings)
         except Exception as err:  # noqa: BLE001 - any connection failure means the same to the client
             raise Unavailable(f"the workflow service at {state.settings.temporal_address} is unreachable") from err
     return state.temporal

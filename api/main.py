@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors, hardening
+from api import errors, hardening, observability
 from api.audit import install as install_audit_trail
 from api.routes import (
     actions,
@@ -60,10 +60,12 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         yield
         engine.dispose()
 
-    app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  dependencies=[Depends(observability.log_context)])
     errors.install(app)
     hardening.install(app, settings)
-    install_audit_trail(app)  # outermost: it sees the answer that goes out
+    install_audit_trail(app)  # the answer that goes out: recorded
+    observability.install(app)  # outermost: timed
     for router in ROUTERS:
         app.include_router(router)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from core.db import SessionFactory
+from core.logging import CONTEXT_SOURCES
 from workflows.activities import Channel, DisputeActivities
 from workflows.dispute import DisputeWorkflow
 from workflows.panel import ExpertPanelWorkflow
@@ -18,6 +20,23 @@ if TYPE_CHECKING:
     from documents.seal import Sealer
 
 WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow]
+
+
+def case_of_activity() -> dict[str, str]:
+    """The case an activity works for, from its workflow's id (dispute-<case>, panel-<case>-p<n>): the log
+    context of the worker's lines (core/logging.py)."""
+    if not activity.in_activity():
+        return {}
+    workflow_id = activity.info().workflow_id or ""
+    if workflow_id.startswith("dispute-"):
+        return {"case_id": workflow_id.removeprefix("dispute-")}
+    if workflow_id.startswith("panel-"):
+        return {"case_id": workflow_id.removeprefix("panel-").rsplit("-p", 1)[0]}
+    return {}
+
+
+if case_of_activity not in CONTEXT_SOURCES:
+    CONTEXT_SOURCES.append(case_of_activity)
 
 
 def build_worker(

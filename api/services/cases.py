@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -49,6 +50,7 @@ from models.tables import Case
 from workflows.contracts import OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
 
+log = logging.getLogger("mediation.api")
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
 
 
@@ -192,6 +194,7 @@ async def act(
         payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
     # Quick answer from the projection; the workflow's validator decides for good.
     lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
+    log.info("%s on case %s asked by %s (%s)", event, case_id, caller.user_id, caller.role)
     handle = client.get_workflow_handle(workflow_id(case_id))
     action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id)
     try:
@@ -224,8 +227,8 @@ def _assigned_mediators(*, session: Session, case: Case, payload: dict[str, Any]
     for username in payload["mediator_ids"]:
         user = repo_users.find_user(session=session, username=username)
         if user is None or not user.active or user.role != "mediator" or user.committee_id != case.committee_id:
-            raise InvalidField("mediator_ids", f"{username!r} is not an active mediator of committee "
-                                               f"{case.committee_id!r}")
+            raise InvalidField("mediator_ids", f"unknown mediator account {username!r}: not an active mediator "
+                                               f"of committee {case.committee_id!r}")
         names.append(user.full_name)
     return payload.get("mediators") or names
 

@@ -236,11 +236,11 @@ def tolerated(failure: Exception, case: schemathesis.Case, response: requests.Re
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("code") == "invalid_payload":
         messages = [e.get("message", "") for e in body.get("errors", [])]
         model_rules = ("Value error", "unknown committee", "String should have at least 1 character",
-                       "unknown institution")
+                       "unknown institution", "unknown mediator account")
         if messages and all(m.startswith(model_rules) for m in messages):
             return ("schema-valid data refused 422 by a rule of the models the JSON Schema does not express: "
                     "cross-field rules (applicant_side for one_side, a deadline per term, words for reject "
-                    "reason 8...), an unknown committee or institution, or whitespace-only text "
+                    "reason 8...), an unknown committee, institution or mediator account, or whitespace-only text "
                     "(str_strip_whitespace)")
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("detail", "").startswith(
         "invalid year table"

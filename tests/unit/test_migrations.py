@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from alembic.script import ScriptDirectory
 from core.db import make_engine
 from models.migrations import HERE, SchemaOutOfDate, config, current, differences, metadata, upgrade
 

@@ -15,7 +15,6 @@ from alembic import op
 
 import models.tables
 
-
 revision: str = '34ee15aa1f48'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
