@@ -56,6 +56,20 @@ if TYPE_CHECKING:
 # the data commands (init-db, experts, institutions) start in a second.
 
 
+def migrate(settings: Settings) -> str | None:
+    """The database at the schema's head, and the seal key if none is configured yet: no demo data."""
+    from models.migrations import current
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        create_schema(engine)
+        revision = current(engine)
+    finally:
+        engine.dispose()
+    ensure_seal_key(settings)
+    return revision
+
+
 def init_db(settings: Settings) -> list[str]:
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
@@ -74,7 +88,10 @@ SEAL_HELP = ("run `mediation seal init` for a self-signed certificate, or set ME
 
 
 def _seal_name(settings: Settings) -> str:
-    """The certificate's name: the committee's when the installation has one, else a demo name."""
+    """The certificate's name: MEDIATION_SEAL_NAME, else the committee's when the installation has one, else a
+    demo name."""
+    if settings.seal_name:
+        return settings.seal_name
     engine = make_engine(settings.effective_database_url)
     try:
         create_schema(engine)
@@ -504,7 +521,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="the embedded stack: Temporal dev server, worker, API")
     sub.add_parser("worker", help="the worker alone")
     sub.add_parser("api", help="the API alone")
-    sub.add_parser("init-db", help="create the tables and seed the demo committees")
+    sub.add_parser("migrate", help="bring the database to the schema's head revision (and make a seal key if none)")
+    sub.add_parser("init-db", help="migrate, then seed the demo committees and expert pool")
     cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(dest="action", required=True)
     load = cal.add_parser("load", help="load a year's holidays and make-up workdays from a CSV or JSON file")
     load.add_argument("file", type=Path, help="CSV (date,kind[,name]) or JSON ({year, holidays, workdays})")
@@ -557,9 +575,10 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(settings))
     elif args.command == "api":
-        init_db(settings)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve_api(settings))
+    elif args.command == "migrate":
+        print(f"database at revision {migrate(settings)}")
     elif args.command == "init-db":
         print("added committees:", ", ".join(init_db(settings)) or "none")
     elif args.command == "calendar":

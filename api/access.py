@@ -53,6 +53,16 @@ def _check_case(request: Request, caller: Caller, event: str) -> None:
             return
 
 
+def require_case_reach(session: Session, caller: Caller, case_id: str) -> None:
+    """For a case named outside the path (a query parameter): out of reach reads as missing (404)."""
+    case = session.get(Case, case_id)
+    if case is None or not caller.checks_reach or caller.is_dev:
+        return
+    committee = repo.find_committee(session=session, committee_id=case.committee_id)
+    access.require_reach(caller, kind="case", ident=case_id, committee_id=case.committee_id,
+                         committee_city=committee.city if committee else "", mediator_ids=case.mediator_ids)
+
+
 def allow(operation: str) -> Any:
     """The dependency of a route that does `operation`; it gives the route the caller."""
     if operation not in access.PERMISSIONS:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logging import CASE_ID, REQUEST_ID
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # any other: "OTHER"
 CHECK_TIMEOUT = 3.0  # seconds for each readiness check
 
 
@@ -53,7 +54,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            labels = (scope["method"], route, str(status["code"]))
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            labels = (method, route, str(status["code"]))
             self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
             self.metrics.requests.labels(*labels).inc()
 

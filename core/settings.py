@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     seal_key_path: Path | None = None
     seal_cert_path: Path | None = None
     seal_key_passphrase: str | None = None
+    seal_name: str = ""  # the committee named on a certificate the product makes itself (`mediation seal init`)
     # Authentication. dev_mode (the embedded stack and the tests) accepts the X-Actor-* headers as the acting
     # user and a built-in secret; outside dev mode both are refused (see `check_for_production`).
     dev_mode: bool = True

@@ -13,6 +13,7 @@ caller of the embedded stack's dev mode (no credentials): every operation but th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "api_keys.manage": ADMIN,
     "cases.read": CASE_READERS,
     "documents.read": CASE_READERS,
-    "notifications.read": STAFF,
+    "notifications.read": STAFF | ADMIN,  # an admin: only what is addressed to admins (escalations)
+    "notifications.case": STAFF,
     "calendar.read": EVERYONE,
     "calendar.load": ADMIN,
     "calendar.provisional": ADMIN,
@@ -139,14 +141,24 @@ def mask_value(key: str, value: str) -> str:
     return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
 
 
-def mask_personal(data: Any) -> Any:
-    """`data` with every identity and phone number masked, in structured fields and in free text."""
+def _names_a_record(key: str) -> bool:
+    """Keys whose values are ids, hashes or numbers of the system's own: never personal, never masked."""
+    return key in ("id", "number", "hash", "prev_hash") or key.endswith(("_id", "_ids", "sha256", "_hash", "_seq",
+                                                                        "_number"))
+
+
+_HEX = re.compile(r"[0-9a-f]{16,}")
+
+
+def mask_personal(data: Any, key: str = "") -> Any:
+    """`data` with every identity and phone number masked, in structured fields and in free text; ids, hashes
+    and document numbers of the system are left as they are."""
     if isinstance(data, dict):
-        return {k: mask_value(k, v) if k in _PERSONAL_KEYS and isinstance(v, str) else mask_personal(v)
+        return {k: mask_value(k, v) if k in _PERSONAL_KEYS and isinstance(v, str) else mask_personal(v, k)
                 for k, v in data.items()}
     if isinstance(data, list):
-        return [mask_personal(v) for v in data]
-    if isinstance(data, str):
+        return [mask_personal(v, key) for v in data]
+    if isinstance(data, str) and not _names_a_record(key) and not _HEX.fullmatch(data):
         text = ID_NUMBER.sub(lambda m: mask_value("id_number", m.group()), data)
         return PHONE.sub(lambda m: mask_value("phone", m.group()), text)
     return data

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from core.db import SessionFactory, transaction
 from documents.case_contexts import case_file_context, context_for
@@ -215,17 +216,22 @@ class DisputeActivities:
             case = repo.get_case(session=session, case_id=request.case_id)
             committee = repo.get_committee(session=session, committee_id=case.committee_id)
             documents = [d for d in repo.list_documents(session=session, case_id=case.id) if d.kind != "case_file"]
+            entries = repo_audit.entries_of_case(session=session, case_id=case.id)
             context = case_file_context(
                 case=case, committee=committee, documents=documents,
                 transitions=repo.list_transitions(session=session, case_id=case.id),
-                audit_entries=repo_audit.entries_of_case(session=session, case_id=case.id),
-                audit_head_hash=repo_audit.head_hash(session=session),
+                audit_entries=entries,
+                audit_head_hash=entries[-1].hash if entries else repo_audit.head_hash(session=session),
                 retention_years=ClockPolicy.from_dict(committee.policy).case_file_retention_years,
                 archived_at=request.at,
             )
             originals = {file_name(d.kind, d.lang, d.version, d.id):
                          repo.get_document_content(session=session, document_id=d.id) for d in documents}
-            bound = bind(context, originals)
+            try:
+                bound = bind(context, originals)
+            except ValueError as err:  # a stored document no longer hashes to its record: retrying cannot help
+                raise ApplicationError(f"case file of {case.id} not bound: {err}", type="CaseFileRefused",
+                                       non_retryable=True) from err
             data = bound.pdf
             if self._seal is not None:
                 data = self._seal(data, reason=f"卷宗 {case.number}", location=committee.city or committee.name,

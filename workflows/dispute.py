@@ -54,6 +54,10 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+# Binding a long case's file lays out many pages: more time, and a bounded number of tries.
+CASE_FILE_TIMEOUT = timedelta(minutes=5)
+CASE_FILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                              maximum_attempts=5)
 
 # Which document an event issues.
 DOCUMENTS_OF_EVENT: dict[str, str] = {
@@ -431,8 +435,8 @@ class DisputeWorkflow:
             return await workflow.execute_activity_method(
                 DisputeActivities.bind_case_file,
                 RenderRequest(case_id=self._case_id, kind="case_file", source_seq=seq, at=workflow.now()),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+                start_to_close_timeout=CASE_FILE_TIMEOUT,
+                retry_policy=CASE_FILE_RETRY,
             )
         kind = DOCUMENTS_OF_EVENT.get(event)
         if kind is None or (kind != "agreement" and not workflow.patched("notices")):

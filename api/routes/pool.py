@@ -129,7 +129,7 @@ def export_experts(session: SessionDep, actor: ActorDep, city: City = None) -> R
 @router.get("/experts/{expert_id:expert_id}", dependencies=[allow("pool.read")],
             summary="An expert, with their affiliations")
 def get_expert(expert_id: ExpertId, session: SessionDep, actor: ActorDep) -> ExpertPublic:
-    return pool.get_expert(session=session, expert_id=expert_id)
+    return pool.get_expert(session=session, expert_id=expert_id, masked=actor.role not in ("admin", "dev"))
 
 
 @router.patch("/experts/{expert_id:expert_id}", dependencies=[allow("pool.manage")],

@@ -190,6 +190,9 @@ async def act(
     if event == "sign" and payload.get("signer") == "committee_seal" and caller.role not in (lifecycle.SEAL_ROLE, DEV):
         raise Forbidden("only the committee's director applies the committee seal (Reg 39)",
                         operation="event.sign", roles=[lifecycle.SEAL_ROLE])
+    if event == "accept" and caller.checks_reach and not caller.is_dev and not payload.get("mediator_ids"):
+        raise InvalidField("mediator_ids", "name the mediators' accounts (usernames): only assigned mediators "
+                                           "reach the case")
     if event == "accept" and payload.get("mediator_ids"):
         payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
     # Quick answer from the projection; the workflow's validator decides for good.

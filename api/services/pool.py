@@ -82,9 +82,9 @@ def expert_public(
     )
 
 
-def _one(*, session: Session, expert: Expert) -> ExpertPublic:
+def _one(*, session: Session, expert: Expert, masked: bool = False) -> ExpertPublic:
     found = repo_pool.affiliations_of(session=session, expert_ids=[expert.id])
-    return expert_public(expert, found[expert.id])
+    return expert_public(expert, found[expert.id], masked=masked)
 
 
 def _affiliations(items: Iterable[AffiliationIn]) -> tuple[pool.AffiliationRow, ...]:
@@ -110,8 +110,9 @@ def create_expert(*, session: Session, body: ExpertCreate) -> ExpertPublic:
     return _one(session=session, expert=repo_pool.create_expert(session=session, row=row))
 
 
-def get_expert(*, session: Session, expert_id: str) -> ExpertPublic:
-    return _one(session=session, expert=repo_pool.get_expert(session=session, expert_id=expert_id))
+def get_expert(*, session: Session, expert_id: str, masked: bool) -> ExpertPublic:
+    """Identity and phone numbers in full for the pool's administrators only."""
+    return _one(session=session, expert=repo_pool.get_expert(session=session, expert_id=expert_id), masked=masked)
 
 
 def update_expert(*, session: Session, expert_id: str, body: ExpertUpdate) -> ExpertPublic:

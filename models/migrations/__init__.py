@@ -1,8 +1,8 @@
 """The database schema's history (Alembic). `upgrade(engine)` brings any database to the head revision; every
 process that opens the database calls it (through `models.repo.create_schema`), so `make run`, the worker, the
 API and the tests all migrate on start. Two processes starting at once on PostgreSQL take turns (an advisory
-lock). A database made before migrations existed is adopted when its tables already match the models, and
-refused with a clear message otherwise.
+lock). A database made before migrations existed is adopted: stamped at the first revision (its schema), then
+upgraded; one that differs from it otherwise is refused with a clear message and left as it was.
 
 A new change to the models: `alembic revision --autogenerate -m "what changed"` (alembic.ini at the top level
 reads MEDIATION_DATABASE_URL), then read the script it wrote before committing it.
@@ -23,6 +23,14 @@ from sqlmodel import SQLModel
 
 HERE = Path(__file__).resolve().parent
 PG_LOCK_KEY = 7_061_527_001  # "migrating": one process at a time
+FIRST_REVISION = "34ee15aa1f48"  # the tables as the product made them before migrations existed
+# What the revisions after the first add: a database made before migrations may lack exactly these.
+SINCE_FIRST_REVISION = {
+    ("add_table", "case_mediators"),
+    ("add_index", "case_mediators", "ix_case_mediators_user_id"),
+    ("add_column", "cases", "mediator_ids"),
+    ("add_column", "documents", "manifest"),
+}
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -56,16 +64,37 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         tables = set(inspect(connection).get_table_names())
         cfg = config(connection)
         if "cases" in tables and "alembic_version" not in tables:
-            found = differences(connection)
-            if found:
-                raise SchemaOutOfDate(
-                    f"the database at {engine.url.render_as_string(hide_password=True)} was made before migrations "
-                    f"and differs from the models ({len(found)} differences, e.g. {found[0]!r}): start from an "
-                    "empty database (make clean for the embedded one) or bring it up to date by hand"
-                )
-            command.stamp(cfg, "head")  # made by create_all from these very models: adopt it as it is
-            return
+            _adopt(engine, connection, cfg)
         command.upgrade(cfg, revision)
+
+
+def _what(diff: Any) -> tuple[str, ...]:
+    """A difference autogenerate found, as (operation, table[, column or index])."""
+    if isinstance(diff, tuple) and diff and diff[0] == "add_table":
+        return ("add_table", diff[1].name)
+    if isinstance(diff, tuple) and diff and diff[0] == "add_index":
+        return ("add_index", diff[1].table.name, diff[1].name)
+    if isinstance(diff, tuple) and diff and diff[0] == "add_column":
+        return ("add_column", diff[2], diff[3].name)
+    return ("other", repr(diff))
+
+
+def _adopt(engine: Engine, connection: Connection, cfg: Config) -> None:
+    """A database the product made before migrations: at the schema of the first revision (which is that schema),
+    or already at head (made by a later build before this one). Stamped where it is, then upgraded."""
+    found = {_what(diff) for diff in differences(connection)}
+    if not found:
+        command.stamp(cfg, "head")
+        return
+    if found <= SINCE_FIRST_REVISION:
+        command.stamp(cfg, FIRST_REVISION)
+        command.upgrade(cfg, "head")
+        return
+    raise SchemaOutOfDate(
+        f"the database at {engine.url.render_as_string(hide_password=True)} was made before migrations and "
+        f"differs from every revision of the schema ({sorted(found - SINCE_FIRST_REVISION)[:3]}...): nothing "
+        "was changed; bring it to the first revision's schema by hand, then start again"
+    )
 
 
 def current(engine: Engine) -> str | None:

@@ -273,7 +273,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/documents/{document_id}"): (CASE_READERS, fixed("GET", "/documents/{document_id}")),
     ("GET", "/documents/{document_id}/verify"): (CASE_READERS, fixed("GET", "/documents/{document_id}/verify")),
     ("GET", "/documents/{document_id}/pdf"): (CASE_READERS, fixed("GET", "/documents/{document_id}/pdf")),
-    ("GET", "/notifications"): (STAFF, fixed("GET", "/notifications")),
+    ("GET", "/notifications"): (STAFF | ADMIN, fixed("GET", "/notifications")),  # admins: escalations only
     ("GET", "/cases/{case_id}/notifications"): (STAFF, fixed("GET", "/cases/{case_id}/notifications")),
     ("GET", "/calendar/days/{day}"): (EVERYONE, fixed("GET", "/calendar/days/2026-10-01")),
     ("GET", "/calendar/working-days-later"): (EVERYONE, fixed("GET", "/calendar/working-days-later",
@@ -520,6 +520,8 @@ class TestCommitteesAndAssignments:
         assert await listed(elsewhere) == set()
         outbox = await production_api.get("/notifications", headers=elsewhere)
         assert outbox.status_code == 200 and outbox.json()["total"] == 0
+        named = await production_api.get("/notifications", params={"case_id": world.ids["case_id"]}, headers=elsewhere)
+        assert named.status_code == 404  # naming another committee's case does not confirm it exists
 
     async def test_staff_register_for_their_own_committee_only(self, production_api, sessions):
         world = await build_world(production_api, sessions, portal=False)
@@ -547,6 +549,9 @@ class TestCommitteesAndAssignments:
         refused = await production_api.post(f"/cases/{case_id}/accept", json={"mediator_ids": [stranger]},
                                             headers=world.as_("director"))
         assert refused.status_code == 422 and stranger in refused.json()["detail"]
+        names_only = await production_api.post(f"/cases/{case_id}/accept", json={"mediators": ["陈调解员"]},
+                                               headers=world.as_("director"))
+        assert names_only.status_code == 422  # no mediator account would reach the case
         accepted = await world.act(case_id, "accept", accept_with(world), "director")
         case = (await production_api.get(f"/cases/{case_id}", headers=world.as_("mediator"))).json()
         assert accepted["status"] == "in_mediation" and case["mediators"] == ["mediator账号"]

@@ -92,3 +92,9 @@ class TestMasking:
     def test_amounts_and_dates_are_left_alone(self):
         data = {"claim_amount": "120000.00", "at": "2026-11-20T09:30:00+08:00", "seq": 3}
         assert mask_personal(data) == data
+
+    def test_ids_hashes_and_document_numbers_of_the_system_are_left_alone(self):
+        data = {"id": "aac0400312834e94a1b2c3d4e5f60718", "document_sha256": "0213800138000" + "ab" * 25,
+                "payload": {"document_id": "31010119800101123400000000000000", "session_id": "13800138000abc"},
+                "number": "〔2026〕沪黄医调字第13800138000号"}
+        assert mask_personal(data) == data

@@ -66,10 +66,34 @@ def test_a_database_made_before_migrations_is_adopted_when_it_matches(empty: Eng
     assert current(empty) == HEAD
 
 
-def test_one_that_differs_from_the_models_is_refused_and_left_as_it_was(empty: Engine):
+def test_one_made_before_the_accounts_and_case_files_is_upgraded_keeping_its_cases(empty: Engine):
+    """The tables as the product made them before migrations (the first revision's schema), with a case in it:
+    adopted at the first revision, then upgraded; the case is still there."""
     SQLModel.metadata.create_all(empty, tables=list(metadata().tables.values()))
     with empty.begin() as connection:
+        connection.execute(text("DROP TABLE case_mediators"))
         connection.execute(text("ALTER TABLE cases DROP COLUMN mediator_ids"))
+        connection.execute(text("ALTER TABLE documents DROP COLUMN manifest"))
+        connection.execute(text("INSERT INTO committees (id, name, short_name, city, case_number_pattern, "
+                                "number_patterns, policy) VALUES ('c1', '某委员会', '某', '上海市', 'x', '{}', '{}')"))
+        connection.execute(text(
+            "INSERT INTO cases (id, number, committee_id, status, application_type, both_consented, patient_name, "
+            "institution_name, facts, claim_amount, requests, registration, mediators, signatures, search_text, "
+            "due_provisional, clock_paused, deadlines, payment_overdue, version, agreement_version, "
+            "registered_at, updated_at) VALUES ('k1', 'N1', 'c1', 'registered', 'joint', false, '王小明', '某医院', "
+            "'事实', 100, '请求', '{}', '[]', '{}', '', false, false, '[]', false, 1, 0, "
+            "'2026-11-20 01:00:00', '2026-11-20 01:00:00')"))
+    upgrade(empty)
+    assert current(empty) == HEAD
+    with empty.connect() as connection:
+        assert differences(connection) == []
+        assert connection.execute(text("SELECT mediator_ids FROM cases WHERE id = 'k1'")).scalar() in ("[]", [])
+
+
+def test_one_that_differs_otherwise_is_refused_and_left_as_it_was(empty: Engine):
+    SQLModel.metadata.create_all(empty, tables=list(metadata().tables.values()))
+    with empty.begin() as connection:
+        connection.execute(text("ALTER TABLE committees DROP COLUMN policy"))
     with pytest.raises(SchemaOutOfDate, match="made before migrations"):
         upgrade(empty)
     assert current(empty) is None

@@ -1,4 +1,4 @@
-"""initial schema
+"""initial schema: the tables as they were before migrations existed
 
 Revision ID: 34ee15aa1f48
 Revises: (none)
@@ -156,7 +156,6 @@ def upgrade() -> None:
     sa.Column('requests', sa.Text(), nullable=False),
     sa.Column('registration', sa.JSON(), nullable=False),
     sa.Column('mediators', sa.JSON(), nullable=False),
-    sa.Column('mediator_ids', sa.JSON(), nullable=False),
     sa.Column('agreement', sa.JSON(), nullable=True),
     sa.Column('agreement_version', sa.Integer(), nullable=False),
     sa.Column('signatures', sa.JSON(), nullable=False),
@@ -210,15 +209,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['committee_id'], ['committees.id'], ),
     sa.PrimaryKeyConstraint('committee_id', 'year', 'kind')
     )
-    op.create_table('case_mediators',
-    sa.Column('case_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
-    sa.PrimaryKeyConstraint('case_id', 'user_id')
-    )
-    with op.batch_alter_table('case_mediators', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_mediators_user_id'), ['user_id'], unique=False)
-
     op.create_table('conflicts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('expert_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -248,7 +238,6 @@ def upgrade() -> None:
     sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('superseded', sa.Boolean(), nullable=False),
     sa.Column('created_at', models.tables.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('manifest', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('case_id', 'kind', 'lang', 'source_seq', name='uq_document_source')
@@ -481,10 +470,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_conflicts_case_id'))
 
     op.drop_table('conflicts')
-    with op.batch_alter_table('case_mediators', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_mediators_user_id'))
-
-    op.drop_table('case_mediators')
     op.drop_table('number_sequences')
     with op.batch_alter_table('institutions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_institutions_name'))
