@@ -71,13 +71,15 @@ def migrate(settings: Settings) -> str | None:
 
 
 def init_db(settings: Settings) -> list[str]:
+    """`migrate`, then the demo committees and expert pool (Reg 35) of the embedded stack."""
+    migrate(settings)
     engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
-    with transaction(session_factory(engine)) as session:
-        added = [c.id for c in seed_committees(session=session)]
-        seed_pool(session=session)  # a demo expert pool for the city of the demo committees (Reg 35)
-    engine.dispose()
-    ensure_seal_key(settings)
+    try:
+        with transaction(session_factory(engine)) as session:
+            added = [c.id for c in seed_committees(session=session)]
+            seed_pool(session=session)
+    finally:
+        engine.dispose()
     return added
 
 

@@ -30,6 +30,15 @@ def _attr(row: Any, name: str) -> Any:
     return getattr(row, name) if row is not None else None
 
 
+def _require_reach(session: Session, caller: Caller, case: Case, *, kind: str, ident: str) -> None:
+    if not caller.checks_reach or caller.is_dev:
+        return
+    committee = repo.find_committee(session=session, committee_id=case.committee_id)
+    access.require_reach(caller, kind=kind, ident=ident, committee_id=case.committee_id,
+                         committee_city=committee.city if committee else "",
+                         mediator_ids=repo.assigned_mediators(session=session, case_id=case.id))
+
+
 def _check_case(request: Request, caller: Caller, event: str) -> None:
     """The case the path names (through a document, panel or draw too): within the caller's reach (else 404),
     and not archived when the request would change something (PML 27: the file is bound)."""
@@ -42,11 +51,7 @@ def _check_case(request: Request, caller: Caller, event: str) -> None:
             case = session.get(Case, case_id) if case_id else None
             if case is None:
                 return  # the service answers 404 in its own words
-            if caller.checks_reach and not caller.is_dev:
-                committee = repo.find_committee(session=session, committee_id=case.committee_id)
-                access.require_reach(caller, kind=kind, ident=params[param], committee_id=case.committee_id,
-                                     committee_city=committee.city if committee else "",
-                                     mediator_ids=case.mediator_ids)
+            _require_reach(session, caller, case, kind=kind, ident=params[param])
             if case.status == "archived" and request.method not in READ_METHODS:
                 raise IllegalTransition(f"case {case.id!r} is archived: its file is bound and nothing in it "
                                         "changes (PML 27)", state="archived", event=event, allowed=[])
@@ -56,11 +61,8 @@ def _check_case(request: Request, caller: Caller, event: str) -> None:
 def require_case_reach(session: Session, caller: Caller, case_id: str) -> None:
     """For a case named outside the path (a query parameter): out of reach reads as missing (404)."""
     case = session.get(Case, case_id)
-    if case is None or not caller.checks_reach or caller.is_dev:
-        return
-    committee = repo.find_committee(session=session, committee_id=case.committee_id)
-    access.require_reach(caller, kind="case", ident=case_id, committee_id=case.committee_id,
-                         committee_city=committee.city if committee else "", mediator_ids=case.mediator_ids)
+    if case is not None:
+        _require_reach(session, caller, case, kind="case", ident=case_id)
 
 
 def allow(operation: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 from sqlmodel import Session
 from temporalio.client import Client
 
@@ -25,14 +25,19 @@ def _session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-async def _temporal(request: Request) -> Client:
-    state = request.app.state
+async def temporal_of(app: FastAPI) -> Client:
+    """The app's Temporal client, connected on first use."""
+    state = app.state
     if state.temporal is None:
         try:
             state.temporal = await connect(state.settings)
         except Exception as err:  # noqa: BLE001 - any connection failure means the same to the client
             raise Unavailable(f"the workflow service at {state.settings.temporal_address} is unreachable") from err
     return state.temporal
+
+
+async def _temporal(request: Request) -> Client:
+    return await temporal_of(request.app)
 
 
 def _settings(request: Request) -> Settings:

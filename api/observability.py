@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import temporal_of
 from core.logging import CASE_ID, REQUEST_ID
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -75,11 +76,8 @@ async def _database(app: FastAPI) -> None:
 
 
 async def _temporal(app: FastAPI) -> None:
-    from workflows.client import connect
-
-    if app.state.temporal is None:
-        app.state.temporal = await asyncio.wait_for(connect(app.state.settings), CHECK_TIMEOUT)
-    await asyncio.wait_for(app.state.temporal.service_client.check_health(), CHECK_TIMEOUT)
+    client = await asyncio.wait_for(temporal_of(app), CHECK_TIMEOUT)
+    await asyncio.wait_for(client.service_client.check_health(), CHECK_TIMEOUT)
 
 
 def install(app: FastAPI) -> None:

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         name = file_name("agreement", "zh" if i % 2 else "en", 1 + i // 8, f"{i:012d}")
         data = sample + b"%" * (i + 1)  # distinct bytes, distinct hashes
         originals[name] = data
-        filed.append(FiledDocument(file=name, number=f"〔2026〕沪黄医调协字第{i + 1}号", title="人民调解协议书",
+        filed.append(FiledDocument(file=name, document_id=f"{i:012d}", number=f"〔2026〕沪黄医调协字第{i + 1}号", title="人民调解协议书",
                                    lang="zh", version=1, created_at=START + timedelta(days=i), superseded=i < 2,
                                    sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
     case_file = context(filed, args.transitions, args.audit)

@@ -22,8 +22,8 @@ from documents.contexts import (
     RejectReason,
     SealBlock,
     SignatureBlock,
-    TerminationNoticeContext,
     Term,
+    TerminationNoticeContext,
 )
 from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
 from models.schemas import SHANGHAI
@@ -278,8 +278,8 @@ def case_file_context(
         archived_at=archived_at.astimezone(SHANGHAI),
         retention_years=retention_years,
         documents=tuple(
-            FiledDocument(file=file_name(d.kind, d.lang, d.version, d.id), number=d.number, title=d.title,
-                          lang=d.lang, version=d.version, created_at=d.created_at.astimezone(SHANGHAI),
+            FiledDocument(file=file_name(d.kind, d.lang, d.version, d.id), document_id=d.id, number=d.number,
+                          title=d.title, lang=d.lang, version=d.version, created_at=d.created_at.astimezone(SHANGHAI),
                           sha256=d.sha256, size=d.size, superseded=d.superseded)
             for d in sorted(documents, key=lambda d: (d.created_at, d.source_seq, d.lang))
         ),

@@ -290,6 +290,7 @@ class FiledDocument:
     """One document bound into the case file: printed in the index, attached byte for byte."""
 
     file: str  # the attachment's name inside the case file
+    document_id: str
     number: str
     title: str
     lang: str

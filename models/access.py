@@ -20,7 +20,7 @@ from typing import Any
 
 from core.errors import Forbidden, NotFound
 from models.anonymise import ID_NUMBER, PHONE
-from models.lifecycle import EVENT_ROLES
+from models.lifecycle import EVENT_ROLES, roles_for
 
 DEV = "dev"
 STAFF = frozenset({"intake", "mediator", "director"})
@@ -101,6 +101,14 @@ def require(caller: Caller, operation: str) -> None:
         wanted = ", ".join(sorted(PERMISSIONS[operation]))
         raise Forbidden(f"{who} may not do this ({operation}); it is for: {wanted}",
                         operation=operation, roles=sorted(PERMISSIONS[operation]))
+
+
+def require_event(caller: Caller, event: str, payload: Mapping[str, Any]) -> None:
+    """The roles of the event as its payload asks for it (lifecycle.roles_for), past those of its endpoint."""
+    roles = roles_for(event, payload)
+    if caller.role not in roles and not caller.is_dev:
+        raise Forbidden(f"the role {caller.role!r} may not do this ({event}); it is for: {', '.join(roles)}",
+                        operation=f"event.{event}", roles=sorted(roles))
 
 
 def case_scope(caller: Caller, committees_by_city: Mapping[str, Collection[str]]) -> CaseScope:

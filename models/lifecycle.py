@@ -75,6 +75,13 @@ EVENT_ROLES: dict[str, tuple[str, ...]] = {
 }
 SEAL_ROLE = "director"  # Reg 39: the committee seal
 
+
+def roles_for(event: str, payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """Who may ask for `event` with this payload: the committee seal is the director's alone (Reg 39)."""
+    if event == "sign" and payload.get("signer") == "committee_seal":
+        return (SEAL_ROLE,)
+    return EVENT_ROLES[event]
+
 APPLICATION_TYPES = ("joint", "one_side", "oral", "committee_initiated")
 
 STATE_LABELS: dict[str, str] = {

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
-from models.clock import WorkingDayCalendar, YearTable
 from models.access import CaseScope
+from models.clock import WorkingDayCalendar, YearTable
 from models.lifecycle import CLOSED_STATES
 from models.repo_panels import create_panel
 from models.schemas import SHANGHAI
@@ -212,6 +212,11 @@ def search_cases(
     return rows, int(total)
 
 
+def assigned_mediators(*, session: Session, case_id: str) -> list[str]:
+    """The mediators' accounts the director assigned at acceptance: they reach the case."""
+    return list(session.exec(select(CaseMediator.user_id).where(CaseMediator.case_id == case_id)).all())
+
+
 def _scope_filters(scope: CaseScope | None) -> list[Any]:
     """SQL conditions on `cases` for the cases within a caller's reach."""
     if scope is None:
@@ -296,8 +301,7 @@ def _project(
     """What an event changes in the case projection besides its state."""
     if event == "accept":
         case.mediators = list(payload["mediators"])
-        case.mediator_ids = list(payload.get("mediator_ids", []))
-        for user_id in case.mediator_ids:
+        for user_id in payload.get("mediator_ids", []):
             session.merge(CaseMediator(case_id=case.id, user_id=user_id))
         case.accepted_at = at
     elif event == "draft_agreement":

@@ -103,8 +103,6 @@ class Case(SQLModel, table=True):
     requests: str = Field(sa_column=Column(Text, nullable=False))
     registration: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     mediators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # The mediators' accounts (usernames) when the director assigned accounts: they reach the case.
-    mediator_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     agreement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     agreement_version: int = 0
     signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

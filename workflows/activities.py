@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from core.db import SessionFactory, transaction
 from documents.case_contexts import case_file_context, context_for
-from documents.case_file import bind, file_name
+from documents.case_file import bind
 from documents.opinion_context import expert_opinion_context
 from documents.render import KINDS, LANGUAGES, render_pdf
 from models import repo, repo_audit, repo_panels
@@ -225,8 +225,8 @@ class DisputeActivities:
                 retention_years=ClockPolicy.from_dict(committee.policy).case_file_retention_years,
                 archived_at=request.at,
             )
-            originals = {file_name(d.kind, d.lang, d.version, d.id):
-                         repo.get_document_content(session=session, document_id=d.id) for d in documents}
+            originals = {filed.file: repo.get_document_content(session=session, document_id=filed.document_id)
+                         for filed in context.documents}
             try:
                 bound = bind(context, originals)
             except ValueError as err:  # a stored document no longer hashes to its record: retrying cannot help

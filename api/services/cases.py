@@ -30,7 +30,7 @@ from core.errors import (
     Unavailable,
 )
 from models import access, lifecycle, repo, repo_users
-from models.access import DEV, Caller, CaseScope
+from models.access import Caller, CaseScope
 from models.clock import SHANGHAI, MediationClock, end_of_day
 from models.policy import ClockPolicy
 from models.schemas import (
@@ -187,9 +187,7 @@ async def act(
 ) -> ActionOutcome:
     case = repo.get_case(session=session, case_id=case_id)
     payload = body.model_dump(mode="json", exclude_none=True)
-    if event == "sign" and payload.get("signer") == "committee_seal" and caller.role not in (lifecycle.SEAL_ROLE, DEV):
-        raise Forbidden("only the committee's director applies the committee seal (Reg 39)",
-                        operation="event.sign", roles=[lifecycle.SEAL_ROLE])
+    access.require_event(caller, event, payload)
     if event == "accept" and caller.checks_reach and not caller.is_dev and not payload.get("mediator_ids"):
         raise InvalidField("mediator_ids", "name the mediators' accounts (usernames): only assigned mediators "
                                            "reach the case")
@@ -236,11 +234,15 @@ def _assigned_mediators(*, session: Session, case: Case, payload: dict[str, Any]
     return payload.get("mediators") or names
 
 
-def get(*, session: Session, case_id: str, caller: Caller) -> CasePublic:
-    public = case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
+def _as_seen_by(caller: Caller, row: BaseModel) -> Any:
+    """`row` as the caller may see it: personal numbers masked unless they are the committee's staff."""
     if access.sees_personal_information(caller):
-        return public
-    return CasePublic.model_validate(access.mask_personal(public.model_dump(mode="json")))
+        return row
+    return type(row).model_validate(access.mask_personal(row.model_dump(mode="json")))
+
+
+def get(*, session: Session, case_id: str, caller: Caller) -> CasePublic:
+    return _as_seen_by(caller, case_public(session=session, case=repo.get_case(session=session, case_id=case_id)))
 
 
 def search(
@@ -271,10 +273,8 @@ def search(
 
 def history(*, session: Session, case_id: str, caller: Caller) -> list[TransitionPublic]:
     repo.get_case(session=session, case_id=case_id)
-    rows = [TransitionPublic.model_validate(t) for t in repo.list_transitions(session=session, case_id=case_id)]
-    if access.sees_personal_information(caller):
-        return rows
-    return [TransitionPublic.model_validate(access.mask_personal(r.model_dump(mode="json"))) for r in rows]
+    return [_as_seen_by(caller, TransitionPublic.model_validate(t))
+            for t in repo.list_transitions(session=session, case_id=case_id)]
 
 
 def allowed(*, session: Session, case_id: str) -> AllowedEvents:
@@ -288,7 +288,5 @@ def allowed(*, session: Session, case_id: str) -> AllowedEvents:
 
 def sessions(*, session: Session, case_id: str, caller: Caller) -> list[SessionPublic]:
     repo.get_case(session=session, case_id=case_id)
-    rows = [SessionPublic.model_validate(s) for s in repo.list_sessions(session=session, case_id=case_id)]
-    if access.sees_personal_information(caller):
-        return rows
-    return [SessionPublic.model_validate(access.mask_personal(r.model_dump(mode="json"))) for r in rows]
+    return [_as_seen_by(caller, SessionPublic.model_validate(s))
+            for s in repo.list_sessions(session=session, case_id=case_id)]

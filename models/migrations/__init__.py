@@ -28,7 +28,6 @@ FIRST_REVISION = "34ee15aa1f48"  # the tables as the product made them before mi
 SINCE_FIRST_REVISION = {
     ("add_table", "case_mediators"),
     ("add_index", "case_mediators", "ix_case_mediators_user_id"),
-    ("add_column", "cases", "mediator_ids"),
     ("add_column", "documents", "manifest"),
 }
 

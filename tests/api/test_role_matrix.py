@@ -167,10 +167,6 @@ def fixed(method: str, url: str, **kwargs: Any) -> Maker:
     return make
 
 
-def made(fn: Callable[[World, str], Awaitable[Request]]) -> Maker:
-    return fn
-
-
 async def new_api_key(world: World, role: str) -> Request:
     return "POST", "/auth/api-keys", {"json": {"username": world.usernames["intake"], "name": f"export {role}"}}
 
@@ -479,10 +475,9 @@ class TestCommitteesAndAssignments:
             "auditor of another city": await outsider(world, "auditor", city=other.name),
             "mediator not assigned": await outsider(world, "mediator", committee_id=world.city.committee_id),
         }
-        ids = {**world.ids, "panel_case": world.ids["panel_case"]}
         answers = []
         for method, path in CASE_SCOPED:
-            url = path.replace("{slot}", "0").replace("{objection_id}", "o1").format(**ids)
+            url = path.replace("{slot}", "0").replace("{objection_id}", "o1").format(**world.ids)
             for who, headers in strangers.items():
                 if who.split()[0] not in MATRIX[(method, path)][0]:
                     continue  # the role itself is refused: 403, tested above

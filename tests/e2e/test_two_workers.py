@@ -2,7 +2,7 @@
 and the test database, while the API runs apart with no worker of its own. Cases run through from registration
 to the archived case file; both workers take part (each one's Prometheus endpoint counts the activities it ran)
 and nothing is done twice: one set of documents per case, one transition per sequence number, one audit entry
-per request, each notification delivered once — also when one of the workers leaves halfway."""
+per request, each notification (a consultation panel's) delivered once — also when one of the workers leaves halfway."""
 
 from __future__ import annotations
 
@@ -102,6 +102,14 @@ class Desk:
         case = await self.post("/cases", registration(application_type="joint", applicant_side=None), 201)
         await self.post(f"/cases/{case['id']}/submit-for-review", {})
         await self.post(f"/cases/{case['id']}/accept", {"mediators": ["陈调解员"]})
+        # A consultation: its panel tells someone at once (an invitation, or staff that the seat is unfilled),
+        # a notification for the outbox to deliver exactly once.
+        await self.post(f"/cases/{case['id']}/request-consultation",
+                        {"specialties": ["law"], "question": "医方术中消毒是否规范"})
+        deadline = time.monotonic() + 30
+        while not (await self.api.get(f"/cases/{case['id']}/notifications")).json()["total"]:
+            assert time.monotonic() < deadline, "the panel told nobody"
+            await asyncio.sleep(0.2)
         return case["id"]
 
     async def through_to_the_case_file(self, case_id: str) -> None:
@@ -141,7 +149,7 @@ async def test_two_workers_share_the_cases_and_do_nothing_twice(api_alone, worke
             documents = session.exec(select(Document).where(Document.case_id == case_id)).all()
             assert Counter((d.kind, d.lang) for d in documents) == EXPECTED_DOCUMENTS
             seqs = [t.seq for t in session.exec(select(Transition).where(Transition.case_id == case_id)).all()]
-            assert sorted(seqs) == list(range(1, len(seqs) + 1)) and len(seqs) == 10  # register … archive
+            assert sorted(seqs) == list(range(1, len(seqs) + 1)) and len(seqs) == 11  # register … archive
         audited = Counter(e.request_id for e in session.exec(
             select(AuditEntry).where(AuditEntry.request_id.in_(sent))).all())  # type: ignore[attr-defined]
         assert audited == Counter(sent)  # one entry per request
@@ -153,5 +161,6 @@ async def test_two_workers_share_the_cases_and_do_nothing_twice(api_alone, worke
         for line in worker["log"].read_text().splitlines():
             if line.startswith("{") and (entry := json.loads(line))["logger"] == "mediation.notifications":
                 delivered[(entry["case_id"], entry["message"])] += 1
+    assert len({n.case_id for n in notified}) == CASES and all(n.delivered_at is not None for n in notified)
     assert all(n == 1 for n in delivered.values()), delivered
-    assert len(delivered) == sum(1 for n in notified if n.delivered_at is not None)
+    assert sum(delivered.values()) == len(notified)  # each notification delivered once, by one of the workers

@@ -7,7 +7,17 @@ import pytest
 
 from core.errors import Forbidden, NotFound
 from models import lifecycle
-from models.access import Caller, CaseScope, allows, case_scope, mask_personal, reaches, require, require_reach
+from models.access import (
+    Caller,
+    CaseScope,
+    allows,
+    case_scope,
+    mask_personal,
+    reaches,
+    require,
+    require_event,
+    require_reach,
+)
 
 CITIES = {"上海市": ["huangpu", "xuhui"], "南京市": ["gulou"]}
 
@@ -39,6 +49,13 @@ class TestWhoAsksForEachEvent:
             assert not allows(caller("auditor"), f"event.{event}")
             assert not allows(caller("expert"), f"event.{event}")
         assert allows(caller("expert"), "portal") and not allows(caller("director"), "portal")
+
+    def test_the_committee_seal_is_the_directors_alone(self):  # Reg 39
+        assert lifecycle.roles_for("sign", {"signer": "committee_seal"}) == ("director",)
+        assert set(lifecycle.roles_for("sign", {"signer": "patient"})) == {"intake", "mediator", "director"}
+        with pytest.raises(Forbidden):
+            require_event(caller("mediator"), "sign", {"signer": "committee_seal"})
+        require_event(caller("director"), "sign", {"signer": "committee_seal"})
 
     def test_a_refusal_names_the_roles_that_may(self):
         with pytest.raises(Forbidden) as refused:

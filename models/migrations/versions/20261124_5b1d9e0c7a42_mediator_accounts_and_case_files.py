@@ -1,4 +1,4 @@
-"""mediators assigned by account (case_mediators, cases.mediator_ids) and the case file's manifest
+"""mediators assigned by account (case_mediators) and the case file's manifest
 
 Revision ID: 5b1d9e0c7a42
 Revises: 34ee15aa1f48
@@ -29,11 +29,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case_mediators", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_mediators_user_id"), ["user_id"], unique=False)
-    # Cases accepted before: no mediator account assigned (a director assigns accounts on new acceptances).
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("mediator_ids", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.alter_column("mediator_ids", server_default=None)
+    # Cases accepted before have no mediator account assigned: only new acceptances name accounts.
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("manifest", sa.JSON(), nullable=True))
 
@@ -41,8 +37,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_column("manifest")
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("mediator_ids")
     with op.batch_alter_table("case_mediators", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_mediators_user_id"))
     op.drop_table("case_mediators")
