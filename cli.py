@@ -336,7 +336,7 @@ def calendar_years(settings: Settings) -> int:
     with session_factory(engine)() as session:
         for year in calendar_service.years(session=session):
             loaded = f"  loaded {year.loaded_at:%Y-%m-%d %H:%M} by {year.loaded_by}" if year.loaded_at else ""
-            note = "  PROVISIONAL: counted Monday to Friday" if year.provisional else ""
+            note = "  PROVISIONAL: Monday to Friday without the statutory holidays" if year.provisional else ""
             print(f"{year.year}  {year.layer:<16}{loaded}{note}")
     return 0
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, Request
 
 from api.services.auth import actor_of_caller, caller_of, user_of_request
-from core.errors import Unauthorized
+from core.errors import InvalidField, Unauthorized
 from models.access import DEV, Caller
 from models.users import ROLES
 from workflows.contracts import Actor
@@ -27,7 +27,8 @@ def _bearer(request: Request) -> str | None:
 def current_caller(
     request: Request,
     x_actor_id: Annotated[str | None, Header(max_length=100, description="dev mode: acting user's id")] = None,
-    x_actor_name: Annotated[str | None, Header(max_length=200, description="dev mode: the name, URL-encoded")] = None,
+    x_actor_name: Annotated[str | None, Header(
+        max_length=200, description="dev mode: the name, in UTF-8, percent-encoded, or as RFC 8187 UTF-8''…")] = None,
     x_actor_role: Annotated[str | None, Header(max_length=32, description="dev mode: the role")] = None,
 ) -> Caller:
     """`Authorization: Bearer <token>` and `X-API-Key` are read from the request itself, described once in the
@@ -40,6 +41,24 @@ def current_caller(
 def current_actor(caller: Annotated[Caller, Depends(current_caller)]) -> Actor:
     """The actor recorded in the case's history: who the caller is."""
     return actor_of_caller(caller)
+
+
+def header_text(name: str, value: str) -> str:
+    """A header's text. HTTP carries bytes, which Starlette hands over as Latin-1: they are read back as UTF-8
+    (陈调解员 sent as is), as RFC 8187 (UTF-8''%E9%99%88...) or percent-encoded; anything else is refused, never
+    stored as mojibake."""
+    raw = value.encode("latin-1", errors="replace")
+    try:
+        if raw[:7].lower() == b"utf-8''":
+            text = unquote(raw[7:].decode("ascii"), errors="strict")
+        else:
+            text = unquote(raw.decode("utf-8"), errors="strict")
+    except UnicodeError:
+        raise InvalidField(name, "not UTF-8 text: send it in UTF-8, percent-encoded, or as UTF-8''<percent-encoded> "
+                                 "(RFC 8187)") from None
+    if not text.strip() or any(ord(c) < 32 for c in text):
+        raise InvalidField(name, "an empty name, or one with control characters")
+    return text.strip()
 
 
 def _resolve(request: Request, x_actor_id: str | None, x_actor_name: str | None, x_actor_role: str | None) -> Caller:
@@ -59,7 +78,7 @@ def _resolve(request: Request, x_actor_id: str | None, x_actor_name: str | None,
     actor_id = x_actor_id or ("staff" if role == DEV else role)
     return Caller(
         user_id=actor_id,
-        name=unquote(x_actor_name) if x_actor_name else "调解委员会工作人员",
+        name=header_text("X-Actor-Name", x_actor_name) if x_actor_name else "调解委员会工作人员",
         role=role,
         expert_id=actor_id if role == "expert" else None,
         checks_reach=False,  # a header names a role, not a committee: log in for the committees' walls

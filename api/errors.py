@@ -34,6 +34,14 @@ class RuleViolatedBody(ErrorBody):
     rules: list[str] = []
 
 
+class StaleVersionBody(ErrorBody):
+    current_version: int
+
+
+class DuplicateBody(ErrorBody):
+    matches: list[dict[str, Any]]
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -50,11 +58,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
           "may)"},
     404: {"model": ErrorBody, "description": "Unknown case or document, or one outside the caller's committee"},
     409: {
-        "model": IllegalTransitionBody | RuleViolatedBody,
+        "model": IllegalTransitionBody | RuleViolatedBody | StaleVersionBody,
         "description": "Not allowed in the case's current state (`illegal_transition`, with the allowed "
-        "events), or allowed but the data breaks a legal rule (`rule_violated`, naming the rules)",
+        "events), allowed but the data breaks a legal rule (`rule_violated`, naming the rules), or decided on a "
+        "version of the case that is no longer current (`stale_version`, with `current_version`: If-Match, or "
+        "another action of the same kind recorded meanwhile)",
     },
-    422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields"},
+    422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields. "
+          "`idempotency_key_reused`: the Idempotency-Key was used for another request"},
     503: {"model": ErrorBody, "description": "The workflow service is unreachable"},
 }
 

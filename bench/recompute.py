@@ -77,11 +77,11 @@ from models.deadlines import CaseClocks, timers
 from models.policy import ClockPolicy
 from models.schemas import CaseCreate
 from models.tables import Case
+from tests.factories import registration
 from workflows.activities import DisputeActivities
 from workflows.contracts import Actor, OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
-
-from tests.factories import registration
+from workflows.worker import RESTRICTIONS
 
 # A SAMPLE table for 2027, not the official one (the State Council publishes 2027's schedule late in 2026;
 # this bench does not assume it): New Year's Day, a Spring Festival week and two make-up weekend days.
@@ -216,7 +216,7 @@ INSTANCES = Instances()
 
 @dataclass(frozen=True)
 class CountingRunner(SandboxedWorkflowRunner):
-    """The SDK's default runner (the sandbox, default restrictions), counting the instances it builds."""
+    """The worker's runner (the sandbox, with the worker's restrictions), counting the instances it builds."""
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         start = time.perf_counter()
@@ -366,7 +366,7 @@ async def real_path(args: argparse.Namespace) -> dict[str, Any]:
             workflows=[DisputeWorkflow],
             activities=DisputeActivities(sessions, renderer=stub_renderer).all(),
             activity_executor=ThreadPoolExecutor(args.activity_threads),
-            workflow_runner=CountingRunner(),
+            workflow_runner=CountingRunner(restrictions=RESTRICTIONS),
             max_cached_workflows=args.cache,
             max_concurrent_workflow_tasks=args.workflow_tasks,
             max_concurrent_activities=args.activities,

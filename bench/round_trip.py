@@ -32,10 +32,10 @@ from core.db import make_engine, session_factory
 from core.settings import Settings
 from documents.contexts import AgreementContext, PartyBlock, SignatureBlock, Term
 from documents.render import render_pdf
+from tests.factories import SIGNATURES, agreement, registration
 from workflows.activities import DisputeActivities
 from workflows.dispute import DisputeWorkflow
-
-from tests.factories import SIGNATURES, agreement, registration
+from workflows.worker import RUNNER
 
 
 @workflow.defn(sandboxed=False)
@@ -140,6 +140,7 @@ async def main(cases: int, bare: int, renders: int) -> dict:
         env.client,
         task_queue=settings.task_queue,
         workflows=[DisputeWorkflow, BareUpdateWorkflow],
+        workflow_runner=RUNNER,
         activities=activities.all(),
         activity_executor=ThreadPoolExecutor(8),
     )

@@ -71,6 +71,28 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class StaleVersion(Conflict):
+    """rev 2: the action was decided on a version of the case that is no longer current (If-Match), or another
+    action of the same kind was recorded meanwhile. The body names the current version."""
+
+    code = "stale_version"
+
+    def __init__(self, detail: str, *, current_version: int, **extra: Any) -> None:
+        super().__init__(detail, current_version=current_version, **extra)
+
+
+class PossibleDuplicate(Conflict):
+    """rev 2: a registration matches earlier cases (same patient, institution and treatment); confirm it is a new
+    dispute (confirm_new_dispute, with a reason) to register it anyway."""
+
+    code = "possible_duplicate"
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"

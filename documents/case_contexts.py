@@ -175,9 +175,12 @@ def failure_notice_context(
     return FailureNoticeContext(
         **_head(case, committee, number, at),
         cause="deadline_expired" if expired else "declared",
-        failed_on=at.astimezone(SHANGHAI).date(),
+        # Reg 38: a deadline found to have passed only once its year was loaded fails the case as of that
+        # deadline (shared/DOMAIN.md, "Unknown years"), not as of the day it was recorded.
+        failed_on=_day(datetime.fromisoformat(payload["deemed_at"])) if payload.get("deemed_at") else _day(at),
         accepted_on=_day(case.accepted_at),
         deadline=date.fromisoformat(payload["due_date"]) if expired and payload.get("due_date") else case.due_date,
+        deadline_provisional=bool(payload.get("provisional")) if expired else case.due_provisional,
         declared_by=None if expired else transition.actor_name,
         declaration=None if expired else payload.get("reason"),
         mediators=tuple(case.mediators),

@@ -111,7 +111,8 @@ class AcceptanceNoticeContext(NoticeContext):
     deadline: date  # the mediation's due date, derived from the clock
     mediators: tuple[str, ...]  # one to three
     working_days: int = 30  # the mediation clock's length (Reg 38; a committee policy)
-    # The due date reaches a year whose holidays are not known yet: it was counted Monday to Friday.
+    # The due date reaches a year whose holidays are not known yet: it was counted Monday to Friday
+    # without the statutory holidays (models/holidays.py), and is printed with （暂定）.
     deadline_provisional: bool = False
 
 
@@ -151,6 +152,7 @@ class FailureNoticeContext(NoticeContext):
     failed_on: date
     accepted_on: date | None = None
     deadline: date | None = None  # the mediation's due date (the one that expired, for "deadline_expired")
+    deadline_provisional: bool = False  # printed with （暂定）: counted through a year the calendar did not know
     declared_by: str | None = None  # the mediator who declared failure
     declaration: str | None = None  # the mediator's words: why mediation failed
     mediators: tuple[str, ...] = ()

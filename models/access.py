@@ -106,9 +106,14 @@ def require(caller: Caller, operation: str) -> None:
 def require_event(caller: Caller, event: str, payload: Mapping[str, Any]) -> None:
     """The roles of the event as its payload asks for it (lifecycle.roles_for), past those of its endpoint."""
     roles = roles_for(event, payload)
-    if caller.role not in roles and not caller.is_dev:
-        raise Forbidden(f"the role {caller.role!r} may not do this ({event}); it is for: {', '.join(roles)}",
-                        operation=f"event.{event}", roles=sorted(roles))
+    if caller.role in roles or caller.is_dev:
+        return
+    if roles != roles_for(event, {}):  # the payload asks for more than the event: the committee seal
+        raise Forbidden(f"only the committee seal is the director's (Reg 39): the role {caller.role!r} records the "
+                        "signatures of the parties and the mediator, not the seal", operation=f"event.{event}",
+                        roles=sorted(roles))
+    raise Forbidden(f"the role {caller.role!r} may not do this ({event}); it is for: {', '.join(roles)}",
+                    operation=f"event.{event}", roles=sorted(roles))
 
 
 def case_scope(caller: Caller, committees_by_city: Mapping[str, Collection[str]]) -> CaseScope:

@@ -11,9 +11,11 @@ The working-day calendar (工作日), in two layers
 2. `YearTable`s that an admin loads (`parse_year_table`) for years the package does not know yet; the State
    Council publishes the next year's schedule late in the year. A loaded table for a year the package knows
    *replaces* the package for that whole year.
-A year that neither layer knows is counted Monday to Friday, and every answer that touches it is marked
-`provisional=True`: never refused, never silently trusted. An answer is provisional when any calendar year
-from the start's year to the end's (or result's) year is unknown.
+A year that neither layer knows is counted Monday to Friday without the public holidays that the law fixes by
+date (models/holidays.py: New Year's Day, Spring Festival, Qingming, Labour Day, Dragon Boat, Mid-Autumn,
+National Day), and every answer that touches it is marked `provisional=True`: only that year's bridging days and
+make-up days are unknown. Never refused, never silently trusted. An answer is provisional when any calendar
+year from the start's year to the end's (or result's) year is unknown.
 
 Counting (Civil Code art 201–203)
 ---------------------------------
@@ -59,6 +61,8 @@ from typing import Any, Literal
 
 import chinese_calendar.constants as _package  # type: ignore[import-untyped]
 
+from models.holidays import statutory_holidays
+
 __all__ = [
     "MEDIATION_WD",
     "PACKAGE_YEARS",
@@ -90,7 +94,7 @@ MAX_DAY_NAME = 50  # characters in the name of a holiday or make-up day (春节,
 # The years the chinesecalendar package knows (2004–2026 in version 1.11.0).
 PACKAGE_YEARS = range(min(_package.holidays).year, max(_package.holidays).year + 1)
 
-Layer = Literal["table", "chinesecalendar", "weekdays"]
+Layer = Literal["table", "chinesecalendar", "provisional"]
 
 
 # --- answers ------------------------------------------------------------------------------------------------
@@ -426,9 +430,10 @@ def _package_year(year: int) -> _YearIndex:
 
 
 @lru_cache(maxsize=256)
-def _weekday_year(year: int) -> _YearIndex:
-    days = tuple(d.toordinal() for d in _days_of(year) if d.weekday() < 5)
-    return _YearIndex(days, provisional=True, layer="weekdays")
+def _provisional_year(year: int) -> _YearIndex:
+    off = {d for d, _ in statutory_holidays(year)}
+    days = tuple(d.toordinal() for d in _days_of(year) if d.weekday() < 5 and d not in off)
+    return _YearIndex(days, provisional=True, layer="provisional")
 
 
 def _table_year(table: YearTable) -> _YearIndex:
@@ -441,7 +446,8 @@ class WorkingDayCalendar:
 
     Layer 1 is `chinesecalendar` for the years it knows; layer 2 is the `YearTable`s given here. A table for
     a year the package knows overrides the package for that whole year. A year neither knows is counted
-    Monday to Friday and its answers are provisional. Immutable: `with_table` returns a new calendar.
+    Monday to Friday without its statutory holidays, and its answers are provisional. Immutable: `with_table`
+    returns a new calendar.
     Each year is indexed once (a sorted tuple of its working days), so `add_working_days` and
     `working_days_after` cost a bisection per calendar year crossed.
     """
@@ -469,7 +475,8 @@ class WorkingDayCalendar:
         return tuple(sorted(set(PACKAGE_YEARS) | set(self._tables)))
 
     def layer(self, year: int) -> Layer:
-        """Which layer answers for `year`: "table", "chinesecalendar" or "weekdays" (provisional)."""
+        """Which layer answers for `year`: "table", "chinesecalendar" or "provisional" (Monday to Friday without
+        the statutory holidays)."""
         return self._year(year).layer
 
     def provisional_years_in(self, start: date, end: date) -> list[int]:
@@ -477,6 +484,17 @@ class WorkingDayCalendar:
         _check_date(start)
         _check_date(end)
         return [y for y in range(start.year, end.year + 1) if self._year(y).provisional]
+
+    def name_of(self, d: date) -> str | None:
+        """The name of a day off or make-up day: from a loaded table, or for an unknown year the statutory
+        holiday that falls on it (models/holidays.py). The package's years carry no names."""
+        _check_date(d)
+        table = self._tables.get(d.year)
+        if table is not None:
+            return table.name_of(d)
+        if self._year(d.year).provisional:
+            return dict(statutory_holidays(d.year)).get(d)
+        return None
 
     def is_working_day(self, d: date) -> DayAnswer:
         _check_date(d)
@@ -536,7 +554,7 @@ class WorkingDayCalendar:
             elif year in PACKAGE_YEARS:
                 index = _package_year(year)
             else:
-                index = _weekday_year(year)
+                index = _provisional_year(year)
             self._index[year] = index
         return index
 

@@ -2,18 +2,25 @@
 
 `DisputeLifecycle` is the single source of truth. The API pre-checks with `next_status`, the workflow's
 Update validators call `next_status` again (the authority), and nothing else decides what may happen.
-Guards take the facts of the event as keyword arguments; `FACTS` says which facts each event needs.
+Guards take the facts of the event as keyword arguments: the event's payload merged with the facts of the case
+(`CASE_FACTS` lists them; the workflow and the projection each supply them). Guards named in `CASE_GUARDS` read
+only facts of the case, so `allowed_events(status, facts)` can evaluate them: the events it lists are exactly
+those that some payload would get accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from core.errors import IllegalTransition, RuleViolated
+from models.clock import legal_date
+from models.performance import TermBalance, outstanding
 from models.specialties import SPECIALTIES
 
 # Reasons for `reject` (MOJ 2002 Rules art 22, Reg 31¶4), numbered as on the Nanjing notice.
@@ -39,6 +46,16 @@ TERMINATION_GROUNDS: dict[str, str] = {
 
 # Who must sign before an agreement is effective (Reg 39, PML 29).
 REQUIRED_SIGNERS: tuple[str, ...] = ("patient", "institution", "mediator", "committee_seal")
+SIDES: tuple[str, ...] = ("patient", "institution")  # the two parties, whose consents a case needs (Reg 31¶1)
+
+# Why an appraisal will not report (rev 2, `abandon_appraisal`).
+ABANDON_REASONS: dict[str, str] = {
+    "institution_declined": "鉴定机构不予受理",
+    "institution_returned": "鉴定机构退回鉴定委托",
+    "fee_not_advanced": "鉴定费用未按期预交",
+    "request_withdrawn": "双方撤回鉴定申请",
+    "other": "其他（须以文字说明）",
+}
 
 MAX_PANEL = 7  # experts on one consultation panel
 # Events the case's own machinery raises (its clocks, its expert panel), never staff.
@@ -59,12 +76,15 @@ EVENT_ROLES: dict[str, tuple[str, ...]] = {
     "extend_deadline": ("director",),
     "start_appraisal": ("mediator",),
     "finish_appraisal": ("mediator",),
+    "abandon_appraisal": ("mediator",),
+    "link_respondent": ("intake", "mediator", "director"),
     "request_consultation": ("mediator",),
     "schedule_session": ("mediator",),
     "record_minutes": ("mediator",),
     "draft_agreement": ("mediator",),
     "revise_agreement": ("mediator",),
     "sign": ("intake", "mediator", "director"),
+    "record_payment": ("mediator",),
     "confirm_performance": ("mediator",),
     "record_nonperformance": ("mediator",),
     "record_judicial_confirmation": ("mediator",),
@@ -128,22 +148,42 @@ class DisputeLifecycle(StateMachine):
     # Reg 31¶2–3, PML 17
     register = new.to(registered)
     # Reg 31¶1: a one-sided application needs the other side's consent
-    request_consent = registered.to(awaiting_consent, cond="consent_outstanding")
+    request_consent = registered.to(awaiting_consent, cond="one_sided")
     submit_for_review = registered.to(under_review, cond="both_sides_agree")
-    record_consent = awaiting_consent.to(under_review)
-    # PML 17: refusal, or silence past the consent deadline
-    record_refusal = awaiting_consent.to(rejected)
+    # rev 2: a committee-initiated case (主动调解) records one consent per side while registered
+    record_consent = awaiting_consent.to(under_review, cond="other_side") | registered.to.itself(
+        cond=["committee_initiated", "consent_missing", "side_not_on_file"], internal=True
+    )
+    # PML 17: a clear refusal; silence only once the consent deadline has passed (rev 2)
+    record_refusal = awaiting_consent.to(rejected, cond="refusal_stated") | registered.to(
+        rejected, cond=["committee_initiated", "refusal_stated"]
+    )
     consent_expired = awaiting_consent.to(rejected)
+    # Reg 37 (rev 2): the respondent is linked to the pool's institution registry by id, never matched by name
+    link_respondent = (
+        registered.to.itself(internal=True)
+        | awaiting_consent.to.itself(internal=True)
+        | under_review.to.itself(internal=True)
+        | in_mediation.to.itself(internal=True)
+        | appraisal.to.itself(internal=True)
+        | signing.to.itself(internal=True)
+    )
     # Director's decision; accept starts the 30-WD clock (Reg 38)
     accept = under_review.to(in_mediation, cond="one_to_three_mediators")
     reject = under_review.to(rejected, cond="has_reject_reason")
     # Reg 34/36/38: appraisal pauses the clock, may happen more than once
     start_appraisal = in_mediation.to(appraisal, cond="appraisal_commissioned")
     finish_appraisal = appraisal.to(in_mediation)
-    # Reg 38: the committee (its director) and both parties agree
-    extend_deadline = in_mediation.to.itself(cond="extension_agreed", internal=True)
-    # Reg 33: the mediator asks experts of the pool for advice; it does not pause the clock
-    request_consultation = in_mediation.to.itself(cond="panel_requested", internal=True)
+    # rev 2: the appraisal will not report; the clock runs again
+    abandon_appraisal = appraisal.to(in_mediation, cond="abandonment_explained")
+    # Reg 38: the committee (its director) and both parties agree, before the period ends; also while signatures
+    # are collected (rev 2)
+    extend_deadline = in_mediation.to.itself(cond=["period_running", "extension_agreed"], internal=True) | (
+        signing.to.itself(cond=["period_running", "extension_agreed"], internal=True)
+    )
+    # Reg 33, 37: the mediator asks experts of the pool for advice; it does not pause the clock. Recusal needs the
+    # respondent linked to the pool's registry (rev 2).
+    request_consultation = in_mediation.to.itself(cond=["respondent_linked", "panel_requested"], internal=True)
     # The panel's opinion (专家咨询意见书) arrives; raised by the panel, not by staff. It may come while an
     # appraisal runs or the agreement is being signed.
     record_expert_opinion = (
@@ -151,16 +191,21 @@ class DisputeLifecycle(StateMachine):
     )
     # Sessions (调解笔录) happen while mediating
     schedule_session = in_mediation.to.itself(internal=True)
-    record_minutes = in_mediation.to.itself(cond="session_scheduled", internal=True)
+    record_minutes = in_mediation.to.itself(cond=["has_open_session", "session_scheduled"], internal=True)
     # PML 29
     draft_agreement = in_mediation.to(signing, cond="has_pml29_content")
     revise_agreement = signing.to(in_mediation)
-    # Reg 39: effective only on the last of the four signatures
-    sign = signing.to(performance, cond=["new_signer", "completes_signatures"]) | signing.to.itself(
-        cond="new_signer", unless="completes_signatures", internal=True
+    # Reg 39: effective only on the last of the four signatures, each dated between the draft and the due date
+    sign = signing.to(
+        performance, cond=["new_signer", "signed_after_draft", "signed_by_due_date", "completes_signatures"]
+    ) | signing.to.itself(
+        cond=["new_signer", "signed_after_draft", "signed_by_due_date"], unless="completes_signatures", internal=True
     )
-    # PML 31, 32
-    confirm_performance = performance.to(settled)
+    # PML 31 (rev 2): performance is recorded term by term; settled as performed only when complete
+    record_payment = performance.to.itself(
+        cond=["balance_outstanding", "payment_fits_term", "paid_after_effect"], internal=True
+    )
+    confirm_performance = performance.to(settled, cond="performed_in_full")
     record_nonperformance = performance.to(settled)
     # PML 33, CPL 205: whether the parties applied for judicial confirmation, and the court's answer
     record_judicial_confirmation = performance.to.itself(internal=True) | settled.to.itself(internal=True)
@@ -182,16 +227,37 @@ class DisputeLifecycle(StateMachine):
     archive = rejected.to(archived) | settled.to(archived) | failed.to(archived) | terminated.to(archived)
 
     # --- guards: each takes the event's facts by keyword --------------------------------------------
-    def consent_outstanding(self, application_type: str = "", both_consented: bool = False, **_: Any) -> bool:
-        """A one-sided (or oral) application waits for the other side's consent; so does a committee-initiated
-        one (主动调解) until both sides have consented."""
-        return application_type in ("one_side", "oral") or (
-            application_type == "committee_initiated" and not both_consented
+    # Facts of the case (CASE_FACTS) come from the workflow's state or from the projection; the rest is payload.
+    def one_sided(self, application_type: str = "", **_: Any) -> bool:
+        """Reg 31¶1: a one-sided (or oral) application asks the other side for consent."""
+        return application_type in ("one_side", "oral")
+
+    def committee_initiated(self, application_type: str = "", **_: Any) -> bool:
+        return application_type == "committee_initiated"
+
+    def both_sides_agree(self, application_type: str = "", consents: Iterable[str] = (), **_: Any) -> bool:
+        """A joint application, or a committee-initiated one with each side's consent on file, goes to review."""
+        return application_type == "joint" or (
+            application_type == "committee_initiated" and set(SIDES) <= set(consents)
         )
 
-    def both_sides_agree(self, application_type: str = "", both_consented: bool = False, **_: Any) -> bool:
-        """A joint application, or a committee-initiated one with both sides' consent, goes to review."""
-        return application_type == "joint" or (application_type == "committee_initiated" and both_consented)
+    def consent_missing(self, consents: Iterable[str] = (), **_: Any) -> bool:
+        return not set(SIDES) <= set(consents)
+
+    def side_not_on_file(self, side: str = "", consents: Iterable[str] = (), **_: Any) -> bool:
+        """A committee-initiated case records one consent per side, naming the side."""
+        return side in SIDES and side not in set(consents)
+
+    def other_side(self, side: str = "", applicant_side: str | None = None, **_: Any) -> bool:
+        """The consent awaited is the other side's, not the applicant's."""
+        return not side or side != applicant_side
+
+    def refusal_stated(self, method: str = "written", consent_due_passed: bool = False, **_: Any) -> bool:
+        """PML 17: silence counts as refusal only once the consent deadline has passed (rev 2)."""
+        return method != "silence" or consent_due_passed
+
+    def respondent_linked(self, respondent_institution_id: str | None = None, **_: Any) -> bool:
+        return bool(respondent_institution_id)
 
     def one_to_three_mediators(self, mediators: Iterable[str] = (), **_: Any) -> bool:
         """Accepting assigns one to three mediators."""
@@ -214,6 +280,13 @@ class DisputeLifecycle(StateMachine):
             commissioned_by == "committee" and patient_consent and institution_consent
         )
 
+    def abandonment_explained(self, reason: str = "", reason_text: str = "", **_: Any) -> bool:
+        return reason in ABANDON_REASONS and (reason != "other" or bool(reason_text.strip()))
+
+    def period_running(self, mediation_due: date | None = None, today: date | None = None, **_: Any) -> bool:
+        """Reg 38: a period that has run out (on an exact date) can no longer be extended."""
+        return mediation_due is None or today is None or today <= mediation_due
+
     def extension_agreed(
         self,
         patient_consent: bool = False,
@@ -225,6 +298,9 @@ class DisputeLifecycle(StateMachine):
         """Reg 38: an extension needs both parties' consent, the director's approval and a positive number of
         working days."""
         return patient_consent and institution_consent and bool(approved_by.strip()) and extra_days > 0
+
+    def has_open_session(self, scheduled_sessions: Iterable[str] = (), **_: Any) -> bool:
+        return bool(list(scheduled_sessions))
 
     def session_scheduled(self, session_id: str = "", scheduled_sessions: Iterable[str] = (), **_: Any) -> bool:
         """Minutes are recorded for a session that was scheduled and has no minutes yet."""
@@ -253,6 +329,50 @@ class DisputeLifecycle(StateMachine):
         """Reg 39: both parties, the mediator and the committee seal."""
         return set(REQUIRED_SIGNERS) <= set(signed) | {signer}
 
+    def signed_after_draft(
+        self, signed_at: str | None = None, drafted_on: date | None = None, today: date | None = None, **_: Any
+    ) -> bool:
+        """Reg 39 (rev 2): a signature is dated no earlier than the draft it signs."""
+        day = signature_day(signed_at, today)
+        return drafted_on is None or day is None or day >= drafted_on
+
+    def signed_by_due_date(
+        self, signed_at: str | None = None, mediation_due: date | None = None, today: date | None = None, **_: Any
+    ) -> bool:
+        """Reg 38, 39 (rev 2): once the period has run out, only a signature dated by the due date is recorded."""
+        day = signature_day(signed_at, today)
+        if mediation_due is None or today is None or today <= mediation_due or day is None:
+            return True
+        return day <= mediation_due
+
+    def balance_outstanding(self, balances: Iterable[TermBalance] = (), **_: Any) -> bool:
+        return bool(outstanding(balances))
+
+    def payment_fits_term(
+        self, term: int = 0, amount: Any = None, balances: Iterable[TermBalance] = (), **_: Any
+    ) -> bool:
+        """A payment names a term of the agreement; on a monetary term it pays at most its balance, another term
+        is performed once."""
+        found = next((b for b in balances if b.term == term), None)
+        if found is None or found.performed:
+            return False
+        if found.amount is None:
+            return amount is None
+        return amount is not None and 0 < Decimal(str(amount)) <= (found.balance or 0)
+
+    def paid_after_effect(self, paid_on: Any = None, effective_on: date | None = None, **_: Any) -> bool:
+        """A payment under the agreement is made no earlier than the day it took effect."""
+        if paid_on is None or effective_on is None:
+            return True
+        return _as_date(paid_on) >= effective_on
+
+    def performed_in_full(
+        self, balances: Iterable[TermBalance] = (), patient_acceptance: Mapping[str, Any] | None = None, **_: Any
+    ) -> bool:
+        """PML 31 (rev 2): every term performed in full, or the patient side's written acceptance of less."""
+        accepted = bool(patient_acceptance and patient_acceptance.get("text") and patient_acceptance.get("accepted_on"))
+        return accepted or not outstanding(balances)
+
     def panel_requested(self, specialties: Iterable[str] = (), **_: Any) -> bool:
         """A panel names one to seven specialties of the pool's vocabulary (Reg 33, 35)."""
         wanted = list(specialties)
@@ -263,29 +383,97 @@ class DisputeLifecycle(StateMachine):
         return ground in TERMINATION_GROUNDS
 
 
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return legal_date(value)
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    return legal_date(datetime.fromisoformat(text)) if "T" in text else date.fromisoformat(text)
+
+
+def signature_day(signed_at: Any, today: date | None) -> date | None:
+    """The legal day a signature is dated: its `signed_at`, or today when it is recorded as made now."""
+    return _as_date(signed_at) if signed_at else today
+
+
 EVENTS: tuple[str, ...] = tuple(event.id for event in DisputeLifecycle._events)  # type: ignore[attr-defined]
 STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: ignore[attr-defined]
 
-# The rule each guard stands for, shown when the guard refuses.
-_GUARD_RULES: dict[str, str] = {
-    "consent_outstanding": "request_consent is for a one-sided application, or a committee-initiated one "
-    "without both sides' consent (Reg 31¶1)",
-    "both_sides_agree": "submit_for_review needs a joint application, or a committee-initiated one with both "
-    "sides' consent; a one-sided application must first get the other side's consent (Reg 31¶1)",
+# The facts of the case that guards read besides the payload; the workflow (its state) and the API's pre-check
+# (the projection, models/repo.py `guard_facts`) each supply all of them.
+CASE_FACTS: tuple[str, ...] = (
+    "application_type", "applicant_side", "consents", "consent_due_passed", "respondent_institution_id",
+    "scheduled_sessions", "signed", "drafted_on", "mediation_due", "today", "balances", "effective_on",
+)
+# Guards that read only facts of the case: `allowed_events` evaluates them, so it lists exactly what some payload
+# would get accepted.
+CASE_GUARDS = frozenset({
+    "one_sided", "committee_initiated", "both_sides_agree", "consent_missing", "respondent_linked",
+    "period_running", "has_open_session", "balance_outstanding",
+})
+
+Facts = Mapping[str, Any]
+
+
+def _outstanding_terms(facts: Facts) -> str:
+    left = outstanding(facts.get("balances", ()))
+    return "；".join(b.describe() for b in left) or "none"
+
+
+# The rule each guard stands for, shown when the guard refuses (a text, or a function of the facts).
+_GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
+    "one_sided": "request_consent is for a one-sided or oral application; a committee-initiated case records "
+    "each side's consent with record_consent (Reg 31¶1)",
+    "committee_initiated": "only a committee-initiated case (主动调解) records consents or a refusal before "
+    "asking for consent",
+    "both_sides_agree": "submit_for_review needs a joint application, or a committee-initiated one with each "
+    "side's consent on file (who, when, how); a one-sided application must first get the other side's consent "
+    "(Reg 31¶1)",
+    "consent_missing": "both sides' consents are on file already: submit the case for review",
+    "side_not_on_file": lambda f: "a committee-initiated case records one consent per side: name the side "
+    f"(patient or institution) whose consent is not on file yet (on file: {', '.join(f.get('consents', ())) or 'none'})",
+    "other_side": "the consent awaited is the other side's, not the applicant's (Reg 31¶1)",
+    "refusal_stated": "silence counts as refusal only once the consent deadline has passed; the case is then "
+    "rejected by itself (consent_expired). Before it, record a refusal stated in writing or orally (PML 17)",
+    "respondent_linked": "link the respondent to the expert pool's institution registry first (PUT "
+    "/cases/{id}/respondent-institution): expert recusal checks institutions by id, never by name (Reg 37)",
     "one_to_three_mediators": "accept must assign one to three mediators",
     "has_reject_reason": "reject needs at least one reason from the list (1–8); reason 8 needs a reason in words",
     "appraisal_commissioned": "an appraisal is commissioned by both sides together, or by the committee with "
     "both sides' consent (Reg 34)",
+    "abandonment_explained": "say why the appraisal will not report: " + ", ".join(ABANDON_REASONS)
+    + " (other needs reason_text)",
+    "period_running": lambda f: f"the mediation period ended on {f.get('mediation_due')}: it can no longer be "
+    "extended (Reg 38)",
     "extension_agreed": "an extension needs the consent of both parties, the director's approval and a positive "
     "number of working days (Reg 38)",
+    "has_open_session": "no scheduled session is waiting for its minutes",
     "session_scheduled": "minutes can only be recorded for a scheduled session",
     "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
     "and terms with the manner and deadline of performance (PML 29)",
     "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39)",
+    "signed_after_draft": lambda f: f"a signature cannot be dated before the draft it signs ({f.get('drafted_on')}) "
+    "(Reg 39)",
+    "signed_by_due_date": lambda f: f"the mediation period ended on {f.get('mediation_due')}: only signatures dated "
+    "on or before that day can still be recorded (Reg 38, 39)",
+    "balance_outstanding": "every term of the agreement is performed in full already",
+    "payment_fits_term": lambda f: "a payment names a term of the agreement (1–"
+    f"{len(tuple(f.get('balances', ())))}); on a monetary term its amount is more than 0 and at most the "
+    f"balance, another term is recorded once without an amount. Open: {_outstanding_terms(f)}",
+    "paid_after_effect": lambda f: f"a payment under the agreement is made no earlier than the day it took effect "
+    f"({f.get('effective_on')})",
+    "performed_in_full": lambda f: "performance is confirmed when every term is performed in full, or with the "
+    f"patient side's written acceptance of less (patient_acceptance, PML 31). Outstanding: {_outstanding_terms(f)}",
     "panel_requested": "a consultation names one to seven experts' specialties from the pool's vocabulary "
     "(Reg 33, 35)",
     "has_termination_ground": "terminate needs one of the legal grounds: " + ", ".join(TERMINATION_GROUNDS),
 }
+
+
+def _rule_text(name: str, facts: Facts) -> str:
+    rule = _GUARD_RULES.get(name, name)
+    return rule(facts) if callable(rule) else rule
 
 
 def machine_at(status: str) -> DisputeLifecycle:
@@ -302,11 +490,55 @@ def _allowed_from(status: str) -> list[str]:
 _ALLOWED: dict[str, list[str]] = {status: _allowed_from(status) for status in STATES}
 
 
-def allowed_events(status: str) -> list[str]:
-    """The events the law allows from `status`, before looking at any data."""
+def _guard_names(transition: Any) -> list[str]:
+    specs = transition.cond.list if hasattr(transition.cond, "list") else []
+    return [getattr(getattr(spec, "func", spec), "__name__", str(getattr(spec, "func", spec))) for spec in specs]
+
+
+# For each state and event: the case guards of each transition that may take it (one list per transition).
+_CASE_GUARDS_OF: dict[tuple[str, str], list[list[str]]] = {}
+for _state in DisputeLifecycle.states:  # type: ignore[attr-defined]
+    for _transition in _state.transitions:
+        for _event in _transition.event.split(" "):
+            _CASE_GUARDS_OF.setdefault((_state.id, _event), []).append(
+                [g for g in _guard_names(_transition) if g in CASE_GUARDS])
+_GUARDS = DisputeLifecycle(start_value="new")  # the guard methods are pure: one instance serves every check
+
+
+# Events that can leave the case where it is (a self-loop somewhere): two of them at once are a race the state
+# does not settle (rev 2). What tells two such actions apart: the field named here (two signers may sign at
+# once), otherwise the event itself.
+SELF_LOOP_EVENTS = frozenset(
+    event
+    for state in DisputeLifecycle.states  # type: ignore[attr-defined]
+    for transition in state.transitions
+    if transition.target == transition.source
+    for event in transition.event.split(" ")
+)
+_CONCURRENT_BY: dict[str, str] = {"sign": "signer", "record_minutes": "session_id", "record_consent": "side",
+                                  "record_payment": "term"}
+
+
+def concurrency_key(event: str, payload: Mapping[str, Any]) -> str | None:
+    """The key under which two self-loop actions decided on the same version of a case are one action (same
+    request) or a conflict (another request); None for an event that moves the case (the state settles it)."""
+    if event not in SELF_LOOP_EVENTS:
+        return None
+    field = _CONCURRENT_BY.get(event)
+    return f"{event}:{payload.get(field)}" if field else event
+
+
+def allowed_events(status: str, facts: Facts | None = None) -> list[str]:
+    """The events allowed from `status`. Given the case's facts, exactly those some payload would get accepted:
+    the guards that read only the case (`CASE_GUARDS`) are evaluated too."""
     if status not in _ALLOWED:
         raise ValueError(f"unknown state {status!r}")
-    return list(_ALLOWED[status])
+    if facts is None:
+        return list(_ALLOWED[status])
+    return [
+        event for event in _ALLOWED[status]
+        if any(all(getattr(_GUARDS, g)(**facts) for g in guards) for guards in _CASE_GUARDS_OF.get((status, event), [[]]))
+    ]
 
 
 def next_status(status: str, event: str, facts: Mapping[str, Any] | None = None) -> str:
@@ -316,8 +548,9 @@ def next_status(status: str, event: str, facts: Mapping[str, Any] | None = None)
     when it is, but the facts break a guard.
     """
     facts = dict(facts or {})
-    allowed = allowed_events(status)
-    if event not in allowed:
+    if event not in allowed_events(status):
+        # what the refusal offers instead: guards included when the facts of the case are known
+        allowed = allowed_events(status, facts if all(k in facts for k in CASE_FACTS) else None)
         raise IllegalTransition(
             f"'{event}' is not allowed when the case is {status} ({STATE_LABELS.get(status, status)}); "
             f"allowed: {', '.join(allowed) or 'none'}",
@@ -330,24 +563,23 @@ def next_status(status: str, event: str, facts: Mapping[str, Any] | None = None)
         sm.send(event, **facts)
     except TransitionNotAllowed:
         failed = _failed_guards(sm, status, event, facts)
-        rules = "; ".join(_GUARD_RULES.get(name, name) for name in failed) or "a guard refused"
+        rules = "; ".join(_rule_text(name, facts) for name in failed) or "a guard refused"
         raise RuleViolated(f"'{event}' refused: {rules}", state=status, event=event, rules=failed) from None
     return str(sm.current_state_value)
 
 
 def _failed_guards(sm: DisputeLifecycle, status: str, event: str, facts: Mapping[str, Any]) -> list[str]:
-    names: list[str] = []
+    """The guards that refused: of the transition that came closest (fewest refusals), in declaration order."""
+    best: list[str] | None = None
     state = getattr(DisputeLifecycle, status)
     for transition in state.transitions:
         if event not in transition.event.split(" "):
             continue
-        for spec in transition.cond.list if hasattr(transition.cond, "list") else []:
-            name = getattr(spec, "func", spec)
-            name = getattr(name, "__name__", str(name))
-            guard = getattr(sm, name, None)
-            if callable(guard) and not guard(**facts):
-                names.append(name)
-    return sorted(set(names) - {"completes_signatures"})
+        names = [n for n in _guard_names(transition) if n != "completes_signatures"]
+        failed = [n for n in names if callable(getattr(sm, n, None)) and not getattr(sm, n)(**facts)]
+        if best is None or len(failed) < len(best):
+            best = failed
+    return best or []
 
 
 def is_closed(status: str) -> bool:

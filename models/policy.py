@@ -16,6 +16,10 @@ class ClockPolicy:
     review_reminder_wd: int = 3  # Chongqing rule: the director is reminded after 3 WD of review
     review_escalation_wd: int = 2  # then escalated this many WD after the reminder; never auto-accepted
     mediation_wd: int = 30  # Reg 38: 30 WD from acceptance, appraisal excluded
+    # Reg 38, 39 (rev 2): a deadline reached while signatures are collected waits this many more WD, so that a
+    # signature made by the due date and recorded the next morning still counts
+    signing_grace_wd: int = 1
+    appraisal_reminder_wd: int = 20  # Reg 38 (rev 2): an open appraisal's status is asked for this often
     warn_before_wd: tuple[int, ...] = (5, 1)  # warnings before the mediation deadline
     judicial_confirmation_days: int = 30  # PML 33, CPL 205: calendar days from the agreement's effect
     judicial_reminder_days: int = 5  # remind the mediator this many days before that window closes

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -15,8 +15,10 @@ from sqlmodel import Session, col, select
 
 from core.errors import NotFound
 from models.access import CaseScope
-from models.clock import WorkingDayCalendar, YearTable
+from models.clock import MediationClock, WorkingDayCalendar, YearTable
+from models.duplicates import institution_key, is_possible_duplicate, patient_keys
 from models.lifecycle import CLOSED_STATES
+from models.performance import term_balances
 from models.repo_panels import create_panel
 from models.schemas import SHANGHAI
 from models.tables import (
@@ -116,6 +118,7 @@ def create_case(
     if existing is not None:
         return existing
     committee = get_committee(session=session, committee_id=registration["committee_id"])
+    id_key, nb_key = patient_keys(registration["patient"])
     year = at.astimezone(SHANGHAI).year
     seq = next_number(session=session, committee_id=committee.id, year=year, kind="case")
     number = format_number(committee.case_number_pattern, committee=committee, year=year, seq=seq)
@@ -126,9 +129,13 @@ def create_case(
         status="registered",
         application_type=registration["application_type"],
         applicant_side=registration.get("applicant_side"),
-        both_consented=bool(registration.get("both_consented")),
+        consents=[{**consent, "seq": 1} for consent in registration.get("consents", [])],
         patient_name=registration["patient"]["name"],
         institution_name=registration["institution"]["name"],
+        respondent_institution_id=registration["institution"].get("pool_institution_id"),
+        patient_id_key=id_key,
+        patient_nb_key=nb_key,
+        institution_key=institution_key(registration["institution"]),
         facts=registration["facts"],
         claim_amount=Decimal(str(registration["claim_amount"])),
         requests=registration["requests"],
@@ -212,6 +219,19 @@ def search_cases(
     return rows, int(total)
 
 
+def possible_duplicates(
+    *, session: Session, registration: dict[str, Any], exclude_case_id: str | None = None
+) -> list[Case]:
+    """Earlier cases of the same patient, institution and treatment (models/duplicates.py), oldest first."""
+    id_key, nb_key = patient_keys(registration["patient"])
+    keys = [col(Case.patient_id_key) == id_key] if id_key else []
+    keys += [col(Case.patient_nb_key) == nb_key] if nb_key else []
+    if not keys:
+        return []
+    rows = session.exec(select(Case).where(or_(*keys)).order_by(col(Case.registered_at), col(Case.id))).all()
+    return [c for c in rows if c.id != exclude_case_id and is_possible_duplicate(registration, c.registration)]
+
+
 def assigned_mediators(*, session: Session, case_id: str) -> list[str]:
     """The mediators' accounts the director assigned at acceptance: they reach the case."""
     return list(session.exec(select(CaseMediator.user_id).where(CaseMediator.case_id == case_id)).all())
@@ -230,18 +250,44 @@ def _scope_filters(scope: CaseScope | None) -> list[Any]:
     return filters
 
 
-def guard_facts(*, session: Session, case: Case) -> dict[str, Any]:
-    """The facts of a case that the lifecycle's guards read, besides the event's own payload."""
+def guard_facts(*, session: Session, case: Case, today: date | None = None) -> dict[str, Any]:
+    """The facts of a case that the lifecycle's guards read besides the event's payload (lifecycle.CASE_FACTS),
+    from the projection; the workflow derives the same from its own state."""
+    today = today or datetime.now(SHANGHAI).date()
+    terms = (case.agreement or {}).get("terms", []) if case.status in ("signing", "performance") else []
+    drafted_at = (case.agreement or {}).get("drafted_at")
     return {
         "application_type": case.application_type,
-        "both_consented": case.both_consented,
+        "applicant_side": case.applicant_side,
+        "consents": sorted({c["side"] for c in case.consents}),
+        "consent_due_passed": _consent_due_passed(case, today),
+        "respondent_institution_id": case.respondent_institution_id,
         "signed": sorted(case.signatures),
         "scheduled_sessions": [
             s.id
             for s in session.exec(select(MediationSession).where(MediationSession.case_id == case.id)).all()
             if s.minutes is None
         ],
+        "drafted_on": datetime.fromisoformat(drafted_at).astimezone(SHANGHAI).date() if drafted_at else None,
+        "mediation_due": _exact_mediation_due(session=session, case=case),
+        "today": today,
+        "balances": term_balances(terms, case.payments),
+        "effective_on": case.effective_on,
     }
+
+
+def _consent_due_passed(case: Case, today: date) -> bool:
+    """PML 17: the consent deadline has passed on an exact date (a provisional one holds the case)."""
+    due = next((d for d in case.deadlines if d.get("kind") == "consent_expired"), None)
+    return due is not None and not due["provisional"] and date.fromisoformat(due["due_on"]) < today
+
+
+def _exact_mediation_due(*, session: Session, case: Case) -> date | None:
+    """Reg 38: the due date of a running mediation clock when the calendar knows it (None if provisional)."""
+    if case.status not in ("in_mediation", "signing") or not case.clock:
+        return None
+    due = MediationClock.from_dict(case.clock).due_date(working_day_calendar(session=session))
+    return due.date if due is not None and not due.provisional else None
 
 
 # ---------------------------------------------------------------- transitions -----------------------
@@ -258,6 +304,8 @@ def record_transition(
     payload: dict[str, Any],
     request_id: str = "",
     clock: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    request_digest: str | None = None,
 ) -> bool:
     """Write one transition and update the case projection. Returns False if (case, seq) was written before."""
     exists = session.exec(
@@ -279,6 +327,8 @@ def record_transition(
             at=at,
             payload=payload,
             request_id=request_id,
+            idempotency_key=idempotency_key,
+            request_digest=request_digest,
         )
     )
     _project(session=session, case=case, event=event, payload=payload, at=at, seq=seq, actor=actor)
@@ -288,7 +338,8 @@ def record_transition(
     case.version = seq
     case.updated_at = at
     if to_status in CLOSED_STATES and case.closed_at is None:
-        case.closed_at = at
+        # Reg 38: a deadline found passed only when its year was loaded closes the case as of that deadline
+        case.closed_at = datetime.fromisoformat(payload["deemed_at"]) if payload.get("deemed_at") else at
     session.add(case)
     session.flush()
     return True
@@ -299,7 +350,14 @@ def _project(
     actor: dict[str, str],
 ) -> None:
     """What an event changes in the case projection besides its state."""
-    if event == "accept":
+    if event == "record_consent":
+        case.consents = [*case.consents, {k: payload.get(k) for k in ("side", "consented_by", "method",
+                                                                       "consented_at")} | {"seq": seq}]
+    elif event == "link_respondent":
+        case.respondent_institution_id = payload["institution_id"]
+    elif event == "record_payment":
+        case.payments = [*case.payments, {**payload, "seq": seq}]
+    elif event == "accept":
         case.mediators = list(payload["mediators"])
         for user_id in payload.get("mediator_ids", []):
             session.merge(CaseMediator(case_id=case.id, user_id=user_id))
@@ -344,7 +402,7 @@ def _project(
         create_panel(
             session=session, panel_id=payload["panel_id"], case_id=case.id, seq=seq,
             specialties=list(payload["specialties"]), question=payload.get("question", ""),
-            institution_id=payload.get("institution_id"), requested_by=actor["name"], at=at,
+            institution_id=case.respondent_institution_id, requested_by=actor["name"], at=at,
         )
 
 
@@ -484,6 +542,13 @@ def get_transition(*, session: Session, case_id: str, seq: int) -> Transition:
     if row is None:
         raise NotFound(f"case {case_id!r} has no transition {seq}")
     return row
+
+
+def transition_by_key(*, session: Session, case_id: str, key: str) -> Transition | None:
+    """The transition a staff action with this Idempotency-Key recorded, if any."""
+    return session.exec(
+        select(Transition).where(Transition.case_id == case_id, Transition.idempotency_key == key)
+    ).first()
 
 
 def list_transitions(*, session: Session, case_id: str) -> Sequence[Transition]:

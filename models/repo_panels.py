@@ -23,7 +23,6 @@ from models.tables import (
     Draw,
     Expert,
     Institution,
-    InstitutionGroup,
     Invitation,
     Objection,
     Panel,
@@ -108,36 +107,19 @@ def close_panel(*, session: Session, panel_id: str, at: datetime, reason: str) -
 
 
 # ---------------------------------------------------------------- what the draw knows ---------------------
-def respondent_institutions(
-    *, session: Session, case: Case, panel: Panel, city: str
-) -> tuple[set[str], list[str]]:
-    """The respondent institution and every site of its group (Reg 37), and warnings when the pool's registry
-    does not know it (then affiliations cannot be checked, and staff must be told)."""
-    registered = case.registration.get("institution", {})
-    found: list[Institution] = []
-    warnings: list[str] = []
-    if panel.institution_id:
-        institution = session.get(Institution, panel.institution_id)
-        if institution is None:
-            warnings.append(f"机构编号 {panel.institution_id} 不在专家库机构名录中")
-        else:
-            found.append(institution)
-    if not found and registered.get("name"):
-        found = list(session.exec(
-            select(Institution).where(Institution.name == registered["name"], Institution.city == city)
-        ).all())
-    group_ids = {i.group_id for i in found if i.group_id}
-    if registered.get("group"):
-        group_ids |= set(session.exec(
-            select(InstitutionGroup.id).where(InstitutionGroup.name == registered["group"],
-                                               InstitutionGroup.city == city)
-        ).all())
-    ids = {i.id for i in found}
-    if group_ids:
-        ids |= set(session.exec(select(Institution.id).where(col(Institution.group_id).in_(group_ids))).all())
-    if not ids:
-        warnings.append(f"被申请机构「{registered.get('name', '')}」不在专家库机构名录中，未能核对专家的任职回避")
-    return ids, warnings
+def respondent_institutions(*, session: Session, panel: Panel) -> tuple[set[str], list[str]]:
+    """The respondent institution and every site of its group (Reg 37), by the registry id the case is linked to
+    (rev 2: never matched by name; a consultation needs the link). A warning when that id has since left the
+    registry, so that staff know the affiliations could not be checked."""
+    if not panel.institution_id:
+        return set(), ["被申请机构未关联专家库机构名录，未能核对专家的任职回避（《医疗纠纷预防和处理条例》第三十七条）"]
+    institution = session.get(Institution, panel.institution_id)
+    if institution is None:
+        return set(), [f"机构编号 {panel.institution_id} 不在专家库机构名录中，未能核对专家的任职回避"]
+    ids = {institution.id}
+    if institution.group_id:
+        ids |= set(session.exec(select(Institution.id).where(Institution.group_id == institution.group_id)).all())
+    return ids, []
 
 
 def _people(registration: dict[str, Any]) -> tuple[Person, ...]:
@@ -152,7 +134,7 @@ def _people(registration: dict[str, Any]) -> tuple[Person, ...]:
 
 def case_facts(*, session: Session, case: Case, panel: Panel, city: str) -> tuple[CaseFacts, dict[str, Any]]:
     """What the draw must know of the case and the panel, and its record for the draw's file."""
-    institution_ids, warnings = respondent_institutions(session=session, case=case, panel=panel, city=city)
+    institution_ids, warnings = respondent_institutions(session=session, panel=panel)
     conflicted = set(session.exec(select(Conflict.expert_id).where(Conflict.case_id == case.id)).all())
     answered: dict[str, str] = {}
     on_panel: set[str] = set()

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.lifecycle import REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
+from models.lifecycle import ABANDON_REASONS, REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
 from models.specialties import SPECIALTIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,6 +55,13 @@ def _not_future(value: datetime) -> datetime:
     return value
 
 
+def _day_not_future(value: date) -> date:
+    """A day something happened on (a birth, a treatment, a payment): not after today in Asia/Shanghai."""
+    if value > datetime.now(SHANGHAI).date():
+        raise ValueError("a day when something happened cannot be in the future")
+    return value
+
+
 Day = Annotated[date, AfterValidator(_in_range)]
 LocalTime = Annotated[
     datetime,
@@ -62,6 +69,7 @@ LocalTime = Annotated[
     PlainSerializer(lambda v: to_shanghai(v).isoformat(), return_type=str, when_used="json"),
 ]
 PastTime = Annotated[LocalTime, AfterValidator(_not_future)]  # when something happened: not in the future
+PastDay = Annotated[Day, AfterValidator(_day_not_future)]  # the day something happened: not in the future
 
 
 def _no_float(value: object) -> object:
@@ -100,7 +108,7 @@ class Patient(Strict):
     id_number: str | None = Field(default=None, pattern=ID_NUMBER, examples=["310101198001011234"])
     phone: str | None = Field(default=None, pattern=PHONE, examples=["13800138000"])
     gender: Literal["male", "female"] | None = None
-    birth_date: Day | None = None
+    birth_date: PastDay | None = None
     deceased: bool = False
     minor_or_incapacitated: bool = False
     address: str | None = Field(default=None, max_length=300)
@@ -126,11 +134,45 @@ class Institution(Strict):
     group: str | None = Field(default=None, max_length=100, description="医疗集团 the hospital belongs to")
     agent: str | None = Field(default=None, max_length=100, examples=["张律师"])
     agent_title: str | None = Field(default=None, max_length=100, examples=["医务处处长"])
+    pool_institution_id: str | None = Field(
+        default=None, min_length=1, max_length=64, examples=["inst-sh-001"],
+        description="the institution in the expert pool's registry (GET /pool/institutions): expert recusal checks "
+        "its staff and its group's sites by this id, never by name (Reg 37). It can be linked later with PUT "
+        "/cases/{id}/respondent-institution; a consultation needs it",
+    )
 
 
 class Insurer(Strict):
     name: Name = Field(examples=["某财产保险股份有限公司上海分公司"])
     policy_number: str | None = Field(default=None, max_length=100)
+
+
+class ConsentIn(Strict):
+    """One side's consent to mediation: who gave it, when and how (Reg 31¶1)."""
+
+    side: Side = Field(examples=["institution"])
+    consented_by: Name = Field(examples=["李院长"])
+    method: Literal["written", "oral"] = Field(examples=["written"])
+    consented_at: PastTime = Field(examples=["2026-11-20T10:00:00+08:00"])
+
+
+class TreatmentPeriod(Strict):
+    """The treatment the dispute is about (诊疗期间): what tells a re-filed dispute from a new one."""
+
+    start: PastDay = Field(examples=["2026-10-03"])
+    end: PastDay | None = Field(default=None, examples=["2026-10-12"], description="none: a single day, or ongoing")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TreatmentPeriod:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end: the treatment cannot end before it started")
+        return self
+
+
+class NewDisputeConfirmation(Strict):
+    """Staff confirm that a registration matching earlier cases is a new dispute, and say why."""
+
+    reason: str = Field(min_length=1, max_length=2000, examples=["前案为门诊诊疗纠纷，本案为再次住院手术引起的新纠纷"])
 
 
 class CaseCreate(Strict):
@@ -142,7 +184,11 @@ class CaseCreate(Strict):
         examples=["one_side"],
     )
     applicant_side: Side | None = Field(default=None, description="who applied, for one_side and oral")
-    both_consented: bool = Field(default=False, description="committee_initiated: both sides consented")
+    consents: list[ConsentIn] = Field(
+        default_factory=list, max_length=2,
+        description="committee_initiated: the consents already given, one per side (who, when, how); the others "
+        "are recorded with record-consent. The case goes to review once both sides' are on file",
+    )
     patient: Patient
     patient_representatives: list[Representative] = Field(default_factory=list, max_length=5)
     institution: Institution
@@ -150,13 +196,34 @@ class CaseCreate(Strict):
     treatment_episode: str | None = Field(
         default=None, max_length=300, examples=["2026年10月3日至10月12日在产科住院"], description="诊疗经过"
     )
+    treatment_period: TreatmentPeriod | None = Field(
+        default=None, description="the dates of that treatment: a registration of the same patient and institution "
+        "with an overlapping period is a possible duplicate",
+    )
+    confirm_new_dispute: NewDisputeConfirmation | None = Field(
+        default=None, description="register although earlier cases match (409 possible_duplicate): why this is a "
+        "new dispute",
+    )
     facts: Text = Field(examples=["患者于2026年10月3日入院分娩，术后出现大出血，患方认为医方处置不及时。"])
     claim_amount: Yuan
     requests: Text = Field(examples=["要求医方赔偿医疗费、误工费等共计人民币十二万元。"])
     oral_record: str | None = Field(default=None, max_length=20000, description="口头申请笔录, for oral")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bare_consent_flag(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "both_consented" in data:
+            raise ValueError("both_consented is no longer accepted: record each side's consent with who, when and "
+                             "how (consents, or record-consent after registration)")
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> CaseCreate:
+        if self.consents and self.application_type != "committee_initiated":
+            raise ValueError("consents: only a committee-initiated case records the parties' consents at "
+                             "registration; a one-sided application asks the other side (request-consent)")
+        if len({c.side for c in self.consents}) != len(self.consents):
+            raise ValueError("consents: one consent per side")
         if self.application_type in ("one_side", "oral") and self.applicant_side is None:
             raise ValueError("applicant_side is required for a one-sided or oral application")
         if self.application_type == "oral" and not (self.oral_record or "").strip():
@@ -183,14 +250,20 @@ class RequestConsent(Note):
 
 
 class RecordConsent(Note):
+    """The other side consented (Reg 31¶1); for a committee-initiated case, one side's consent (name it)."""
+
+    side: Side | None = Field(default=None, description="whose consent: required for a committee-initiated case; "
+                              "otherwise the side that did not apply")
     consented_by: Name = Field(examples=["李院长"])
     method: Literal["written", "oral"] = Field(examples=["written"])
-    consented_at: PastTime | None = None
+    consented_at: PastTime | None = Field(default=None, description="when it was given; now if not given")
 
 
 class RecordRefusal(Note):
     refused_by: Name
-    method: Literal["written", "oral", "silence"] = "written"
+    method: Literal["written", "oral", "silence"] = Field(
+        default="written", description="silence counts only once the consent deadline has passed (PML 17); the "
+        "case is then rejected by itself")
 
 
 class SubmitForReview(Note):
@@ -296,10 +369,30 @@ class Sign(Strict):
     signed_at: PastTime | None = None
 
 
+class RecordPayment(Note):
+    """One payment, or one act of performance, against one term of the effective agreement (PML 31)."""
+
+    term: int = Field(ge=1, le=50, examples=[1], description="the term's number in the agreement (1, 2, ...)")
+    amount: Yuan | None = Field(default=None, examples=["86500.50"],
+                                description="for a monetary term: at most its balance; none for another term")
+    paid_on: PastDay = Field(examples=["2026-12-10"], description="the day it was paid or performed")
+    payer: Name = Field(examples=["某财产保险股份有限公司上海分公司"], description="who paid: may be an insurer")
+    proof: str = Field(min_length=1, max_length=300, examples=["银行转账回单 No. 2026121000001"])
+
+
+class PatientAcceptance(Strict):
+    """The patient side accepts in writing a performance less than agreed (its text and date)."""
+
+    text: Text = Field(examples=["患方确认已收到赔偿款人民币八万元，同意放弃其余款项，本纠纷就此了结。"])
+    accepted_by: Name = Field(examples=["王大明"])
+    accepted_on: PastDay = Field(examples=["2026-12-20"])
+
+
 class ConfirmPerformance(Note):
-    paid_amount: Yuan
-    paid_at: PastTime | None = Field(default=None, description="when it was paid; now if not given")
-    proof: str = Field(min_length=1, max_length=300, examples=["银行转账回单 No. 2026112300001"])
+    """PML 31: the agreement is performed. Every term must be performed in full (record-payment), unless the
+    patient side's written acceptance of less is given here."""
+
+    patient_acceptance: PatientAcceptance | None = None
 
 
 class RecordNonperformance(Note):
@@ -325,6 +418,30 @@ class FeesAdvanced(Strict):
 
     patient: Yuan = Field(default=Decimal("0.00"), examples=["3000.00"])
     institution: Yuan = Field(default=Decimal("0.00"), examples=["3000.00"])
+
+
+AbandonReason = Literal[tuple(ABANDON_REASONS)]  # type: ignore[valid-type]
+
+
+class AbandonAppraisal(Note):
+    """The appraisal will not report (rev 2): the mediation clock runs again from the next day."""
+
+    reason: AbandonReason = Field(examples=["fee_not_advanced"],
+                                  description="; ".join(f"{k} {v}" for k, v in ABANDON_REASONS.items()))
+    reason_text: str = Field(default="", max_length=2000, examples=["患方未在指定期限内预交鉴定费"])
+
+    @model_validator(mode="after")
+    def _other_needs_words(self) -> AbandonAppraisal:
+        if self.reason == "other" and not self.reason_text.strip():
+            raise ValueError("reason_text is required when the reason is other")
+        return self
+
+
+class LinkRespondent(Strict):
+    """Link the respondent to the expert pool's institution registry (Reg 37: recusal by id, never by name)."""
+
+    institution_id: str = Field(min_length=1, max_length=64, examples=["inst-sh-001"],
+                                description="GET /pool/institutions")
 
 
 class StartAppraisal(Note):
@@ -380,10 +497,6 @@ class RequestConsultation(Note):
     )
     question: str = Field(min_length=1, max_length=5000, examples=["医方在产后出血处置中有无过错，与损害后果有无因果关系"
                                                                   "及责任程度"])
-    institution_id: str | None = Field(
-        default=None, max_length=64, description="the respondent in the pool's institution registry, if its name "
-        "there differs from the application; its group's sites are in conflict too (Reg 37)",
-    )
 
 
 class RecordJudicialConfirmation(Note):
@@ -433,10 +546,12 @@ ACTION_SCHEMAS: dict[str, type[BaseModel]] = {
     "record_minutes": RecordMinutes,
     "start_appraisal": StartAppraisal,
     "finish_appraisal": FinishAppraisal,
+    "abandon_appraisal": AbandonAppraisal,
     "extend_deadline": ExtendDeadline,
     "draft_agreement": DraftAgreement,
     "revise_agreement": ReviseAgreement,
     "sign": Sign,
+    "record_payment": RecordPayment,
     "confirm_performance": ConfirmPerformance,
     "record_nonperformance": RecordNonperformance,
     "declare_failed": DeclareFailed,
@@ -461,6 +576,12 @@ class ClockPolicyIn(Strict):
     review_reminder_wd: int = Field(default=3, ge=1, le=60, description="acceptance review: remind the director")
     review_escalation_wd: int = Field(default=2, ge=1, le=60, description="then escalate after this many more")
     mediation_wd: int = Field(default=30, ge=1, le=120, description="Reg 38: the mediation period")
+    signing_grace_wd: int = Field(
+        default=1, ge=0, le=10, description="Reg 38, 39: when the period ends while signatures are collected, the "
+        "case waits this many working days before it fails; signatures dated by the due date can still be recorded")
+    appraisal_reminder_wd: int = Field(default=20, ge=1, le=120,
+                                       description="an open appraisal: remind the mediator this often to record "
+                                       "its status (working days)")
     warn_before_wd: list[Annotated[int, Field(ge=1, le=60)]] = Field(default=[5, 1], max_length=5)
     judicial_confirmation_days: int = Field(default=30, ge=1, le=60, description="PML 33: calendar days")
     judicial_reminder_days: int = Field(default=5, ge=0, le=30)
@@ -489,7 +610,8 @@ class DeadlinePublic(BaseModel):
     label: str = Field(examples=["调解期限届满"])
     at: LocalTime = Field(description="when the timer fires: 24:00 Asia/Shanghai of the last day, or the start of a day")
     due_on: date = Field(description="the day the deadline names")
-    provisional: bool = Field(description="counted Monday to Friday through a year the working-day calendar does not know")
+    provisional: bool = Field(description="counted through a year the working-day calendar does not know (its "
+                              "statutory holidays skipped, its bridging and make-up days unknown)")
     recipient_role: str
     message: str
 
@@ -523,6 +645,51 @@ class MediationClockPublic(BaseModel):
     extensions: list[ExtensionPublic]
 
 
+class ConsentPublic(BaseModel):
+    """One side's consent on file (Reg 31¶1): who, how, when, and the transition that recorded it."""
+
+    side: str
+    consented_by: str
+    method: str
+    consented_at: LocalTime | None = None
+    seq: int
+
+
+class TermBalancePublic(BaseModel):
+    """A term of the effective agreement and what is left of it (PML 31)."""
+
+    term: int
+    text: str
+    amount: Decimal | None = Field(description="none: not a monetary term")
+    paid: Decimal
+    balance: Decimal | None
+    performed: bool
+
+
+class PaymentPublic(BaseModel):
+    term: int
+    amount: Decimal | None = None
+    paid_on: date
+    payer: str
+    proof: str
+    note: str | None = None
+    seq: int
+
+
+class DuplicatePublic(BaseModel):
+    """An earlier case of the same patient, institution and treatment (reject reason 7). A case of another
+    committee is named by its number only: its content is not yours to read (Reg 42)."""
+
+    id: str | None = Field(description="none for another committee's case")
+    number: str
+    committee_id: str
+    status: str
+    status_label: str
+    registered_at: LocalTime
+    patient_name: str | None = None
+    institution_name: str | None = None
+
+
 class CasePublic(Out):
     id: str
     number: str
@@ -542,7 +709,17 @@ class CasePublic(Out):
     agreement_version: int
     signatures: dict[str, Any]
     outcome: dict[str, Any] | None
-    version: int
+    version: int = Field(description="the case's version (its last transition's number): send it as If-Match to "
+                         "act on exactly this version; also the ETag of GET /cases/{id}")
+    consents: list[ConsentPublic] = Field(default_factory=list, description="each side's consent on file")
+    respondent_institution_id: str | None = Field(
+        default=None, description="the respondent in the expert pool's registry (Reg 37); a consultation needs it")
+    payments: list[PaymentPublic] = Field(default_factory=list, description="PML 31: performance recorded")
+    balances: list[TermBalancePublic] = Field(default_factory=list, description="each term of the agreement and "
+                                              "what is left of it")
+    possible_duplicates: list[DuplicatePublic] = Field(
+        default_factory=list, description="earlier cases of the same patient, institution and treatment: tick "
+        "reason 7 on rejection if it is one")
     registered_at: LocalTime
     updated_at: LocalTime
     accepted_at: LocalTime | None
@@ -636,6 +813,9 @@ class ActionOutcome(BaseModel):
     document_ids: list[str]
     session_id: str | None = None
     panel_id: str | None = Field(default=None, description="request_consultation: the expert panel it opened")
+    version: int = Field(description="the case's version after the action (If-Match for the next one)")
+    repeated: bool = Field(default=False, description="the answer given to the same request before: nothing "
+                           "changed this time (Idempotency-Key, or the same self-loop action sent twice at once)")
 
 
 # ---------------------------------------------------------------- working-day calendar --------------
@@ -657,9 +837,9 @@ class YearTableIn(Strict):
 
 class CalendarYearPublic(BaseModel):
     year: int
-    layer: Literal["table", "chinesecalendar", "weekdays"] = Field(
-        description="who answers for the year: a loaded table, the chinesecalendar package, or Monday to Friday "
-        "(provisional)"
+    layer: Literal["table", "chinesecalendar", "provisional"] = Field(
+        description="who answers for the year: a loaded table, the chinesecalendar package, or (provisional) "
+        "Monday to Friday without the public holidays the law fixes by date"
     )
     provisional: bool
     loaded_at: LocalTime | None = None
@@ -682,8 +862,9 @@ class CalendarLoadReport(BaseModel):
 class WorkingDayPublic(BaseModel):
     day: date
     working: bool = Field(description="a working day (工作日), make-up days included, public holidays excluded")
-    provisional: bool = Field(description="the year is unknown to the calendar: answered Monday to Friday")
-    layer: Literal["table", "chinesecalendar", "weekdays"]
+    provisional: bool = Field(description="the year is unknown to the calendar: answered Monday to Friday without "
+                              "the statutory holidays")
+    layer: Literal["table", "chinesecalendar", "provisional"]
     name: str | None = None
 
 

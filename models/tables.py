@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -95,9 +95,17 @@ class Case(SQLModel, table=True):
     status: str = Field(index=True, max_length=32)
     application_type: str = Field(max_length=32)
     applicant_side: str | None = Field(default=None, max_length=32)
-    both_consented: bool = False
+    # Each side's consent on file (Reg 31¶1): side, who, how, when, and the transition that recorded it.
+    consents: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     patient_name: str = Field(max_length=200)
     institution_name: str = Field(max_length=200)
+    # Reg 37 (rev 2): the respondent in the expert pool's institution registry; recusal uses this id only.
+    respondent_institution_id: str | None = Field(default=None, max_length=64)
+    # What tells a re-filed dispute (rev 2, models/duplicates.py): hashes of the patient's identity number and of
+    # name plus birth date (never the numbers themselves), and the institution's name as compared.
+    patient_id_key: str | None = Field(default=None, index=True, max_length=64)
+    patient_nb_key: str | None = Field(default=None, index=True, max_length=64)
+    institution_key: str = Field(default="", max_length=200)
     facts: str = Field(sa_column=Column(Text, nullable=False))
     claim_amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     requests: str = Field(sa_column=Column(Text, nullable=False))
@@ -117,6 +125,8 @@ class Case(SQLModel, table=True):
     deadlines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     payment_overdue: bool = Field(default=False, index=True)
     effective_on: date | None = None  # the agreement took effect (Reg 39)
+    # PML 31 (rev 2): every payment or act of performance recorded against a term of the agreement.
+    payments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0  # sequence number of the last transition
     registered_at: datetime = _ts(nullable=False, index=True)
     updated_at: datetime = _ts(nullable=False)
@@ -138,7 +148,10 @@ class Transition(SQLModel, table=True):
     """One row per lifecycle event: who did what, when, from which state to which, with what data."""
 
     __tablename__ = "transitions"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_transition_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_transition_case_seq"),
+        Index("ix_transitions_case_idempotency_key", "case_id", "idempotency_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
@@ -152,6 +165,9 @@ class Transition(SQLModel, table=True):
     at: datetime = _ts(nullable=False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     request_id: str = Field(default="", max_length=100)
+    # The Idempotency-Key the staff action carried (rev 2): a repeat with the same key changes nothing.
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_digest: str | None = Field(default=None, max_length=64)  # of the request that carried the key
 
 
 class MediationSession(SQLModel, table=True):

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import copy
+import secrets
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from api.routes.cases import REGISTRATION_EXAMPLE
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # The registration the OpenAPI docs show, with the institution's agent added.
 REGISTRATION: dict[str, Any] = copy.deepcopy(REGISTRATION_EXAMPLE)
@@ -29,8 +34,15 @@ AGREEMENT: dict[str, Any] = {
 }
 
 
+def new_patient_id() -> str:
+    """A patient of one's own (310101********1234 once masked, like the example): two registrations of the same
+    patient and institution are a possible duplicate (rev 2), so each test's case names another patient."""
+    return f"310101{secrets.randbelow(10**8):08d}1234"
+
+
 def registration(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(REGISTRATION)
+    data["patient"]["id_number"] = new_patient_id()
     data.update(changes)
     return data
 
@@ -67,3 +79,19 @@ EXTENSION = {"extra_days": 15, "patient_consent": True, "institution_consent": T
              "reason": "双方同意延长调解期限，以便补充提交病历资料"}
 FOLLOWUP = {"visitor": "周调解员", "visited_at": "2026-11-20T10:00:00+08:00", "method": "phone",
             "visited": "王大明（患者之子）", "performance": "performed", "satisfaction": "satisfied"}
+
+
+def payment(**changes: Any) -> dict[str, Any]:
+    """PML 31: the whole of the agreement's one monetary term, paid today (as record-payment takes it)."""
+    term = AGREEMENT["terms"][0]
+    data = {"term": 1, "amount": term["amount"], "paid_on": datetime.now(SHANGHAI).date().isoformat(),
+            "payer": term["payer"], "proof": "银行转账回单 No. 2026121000001"}
+    data.update(changes)
+    return data
+
+
+def linked_to(institution_id: str, **changes: Any) -> dict[str, Any]:
+    """A registration whose respondent is linked to the pool's registry (Reg 37: recusal by id)."""
+    data = registration(**changes)
+    data["institution"] = {**data["institution"], "pool_institution_id": institution_id}
+    return data

@@ -1,6 +1,8 @@
 """An independent oracle for the tests of the clocks: it walks the days one by one, with chinesecalendar for the
-years it knows, an admin's year table where one is given, and Monday to Friday otherwise. It shares no code
-with models/clock.py, so a test that compares the two checks the product against the rule, not against itself.
+years it knows, an admin's year table where one is given, and otherwise Monday to Friday without the statutory
+holidays (rev 2). It shares no code with models/clock.py or models/holidays.py: the lunar dates come from another
+library (lunardate) and Qingming from the classical solar-term formula, so a test that compares the two checks
+the product against the rule, not against itself.
 """
 
 from __future__ import annotations
@@ -10,9 +12,27 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from lunardate import LunarDate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Tables = dict[int, dict[str, Any]]  # year -> {"holidays": [ISO dates], "workdays": [ISO dates]}
+
+
+def qingming(year: int) -> date:
+    """The day of the solar term 清明 in 2001–2099: [Y×0.2422 + 4.81] − [Y/4] of April, Y the year's last two
+    digits (the 寿星 formula)."""
+    y = year % 100
+    return date(year, 4, int(y * 0.2422 + 4.81) - y // 4)
+
+
+def statutory_holidays(year: int) -> set[date]:
+    """《全国年节及纪念日放假办法》 art 2 (2024): the days off the law fixes by date."""
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    days = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2), date(year, 10, 1), date(year, 10, 2),
+            date(year, 10, 3), qingming(year), LunarDate(year, 5, 5).to_solar_date(),
+            LunarDate(year, 8, 15).to_solar_date()}
+    days |= {new_year + timedelta(days=n) for n in (-1, 0, 1, 2)}  # 除夕 and 初一 to 初三
+    return days
 
 
 def is_working_day(d: date, tables: Tables | None = None) -> bool:
@@ -22,8 +42,8 @@ def is_working_day(d: date, tables: Tables | None = None) -> bool:
         return day in table["workdays"] or (d.weekday() < 5 and day not in table["holidays"])
     try:
         return chinese_calendar.is_workday(d)
-    except NotImplementedError:  # a year the package does not know: Monday to Friday
-        return d.weekday() < 5
+    except NotImplementedError:  # a year the package does not know: Monday to Friday, statutory holidays off
+        return d.weekday() < 5 and d not in statutory_holidays(d.year)
 
 
 def package_knows(year: int) -> bool:

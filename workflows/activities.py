@@ -49,7 +49,7 @@ def _warn_if_newly_provisional(case_id: str, was_provisional: bool, clock: dict 
     if clock and clock.get("provisional") and not was_provisional:
         years = sorted({d["due_on"][:4] for d in clock.get("deadlines", []) if d.get("provisional")})
         calendar_log.warning("case %s: provisional deadline (working-day calendar unknown for %s), counted "
-                             "Monday to Friday until the year's table is loaded", case_id, ", ".join(years))
+                             "Monday to Friday without the statutory holidays until the year's table is loaded", case_id, ", ".join(years))
 
 
 class Channel(Protocol):
@@ -116,6 +116,8 @@ class DisputeActivities:
                 payload=record.payload,
                 request_id=record.request_id,
                 clock=record.clock,
+                idempotency_key=record.idempotency_key,
+                request_digest=record.request_digest,
             )
         if written:
             _warn_if_newly_provisional(record.case_id, was_provisional, record.clock)

@@ -6,6 +6,8 @@ Payloads are JSON-ready dicts (amounts as strings, times as ISO 8601), validated
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,14 +44,32 @@ class OpenDispute:
     calendar: dict[str, Any] = field(default_factory=dict)  # the loaded year tables (WorkingDayCalendar)
 
 
+def action_digest(event: str, payload: dict[str, Any]) -> str:
+    """What identifies a request's content: the same event with the same payload gives the same digest."""
+    canonical = json.dumps([event, payload], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 @dataclass
 class StaffAction:
-    """One lifecycle event asked for by a member of staff (the argument of the `apply_event` Update)."""
+    """One lifecycle event asked for by a member of staff (the argument of the `apply_event` Update).
+
+    rev 2, every action safe to repeat and to race:
+    - `idempotency_key`: the client's Idempotency-Key; the same key returns the first answer and changes nothing,
+      the same key with another request (`digest`) is refused;
+    - `expected_version`: the client's If-Match; the action applies only to that version of the case;
+    - `seen_version`: the version the API read when it pre-checked; an action of the same kind (a self-loop)
+      recorded since then makes this one a repeat (same digest: the first answer) or a conflict (409).
+    """
 
     event: str
     payload: dict[str, Any]
     actor: Actor
     request_id: str = ""
+    idempotency_key: str = ""
+    digest: str = ""  # action_digest of what the client sent; computed from event and payload when empty
+    expected_version: int | None = None
+    seen_version: int | None = None
 
 
 @dataclass
@@ -64,6 +84,7 @@ class ActionResult:
     document_ids: list[str] = field(default_factory=list)
     session_id: str | None = None
     panel_id: str | None = None
+    repeated: bool = False  # the answer to an earlier, identical request (nothing changed this time)
 
 
 @dataclass
@@ -102,6 +123,8 @@ class TransitionRecord:
     payload: dict[str, Any]
     request_id: str = ""
     clock: dict[str, Any] | None = None  # the clocks after the event (see ClockProjection)
+    idempotency_key: str | None = None
+    request_digest: str | None = None
 
 
 @dataclass

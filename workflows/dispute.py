@@ -10,9 +10,14 @@ loaded calendar year changes them. A timer raises a system event (consent_expire
 the same path as staff actions, or writes a notification to the outbox. Whatever the case's deadlines are
 now is written to the projection, so that staff read them from the database.
 
+Every staff action is safe to repeat and to race (rev 2): the workflow keeps the answer given to each
+Idempotency-Key and to each self-loop action, so a repeat gets the first answer and changes nothing, and checks
+the case version the action was decided on (If-Match), all under the same lock that orders the actions.
+
 Deterministic: no I/O here, times from workflow.now(), ids from workflow.uuid4(), policies and calendar
 tables from the input and from signals. Cases started before the clocks existed replay as they ran (the
-"legal-clocks" and "notices" patches) and keep running without timers.
+"legal-clocks" and "notices" patches) and keep running without timers; cases started before revision 2 of the
+rule book (the "rev-2" patch) keep its first rules: no holds, no signing grace, no appraisal reminders.
 """
 
 from __future__ import annotations
@@ -24,14 +29,23 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
     from models import lifecycle
-    from models.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, legal_date
-    from models.deadlines import SYSTEM_EVENTS, CaseClocks, PaymentTerm, Timer, timers
+    from models.clock import (
+        SHANGHAI,
+        ClockError,
+        MediationClock,
+        WorkingDayCalendar,
+        YearTable,
+        end_of_day,
+        legal_date,
+    )
+    from models.deadlines import CaseClocks, PaymentTerm, Timer, after_firing, consent_due, timers
+    from models.performance import term_balances
     from models.policy import ClockPolicy
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
@@ -49,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         RenderRequest,
         StaffAction,
         TransitionRecord,
+        action_digest,
         panel_workflow_id,
     )
 
@@ -83,13 +98,28 @@ class DisputeWorkflow:
         self._seq = 0
         self._ready = False
         self._lock = asyncio.Lock()
-        self._application_type = inp.registration["application_type"]
-        self._both_consented = bool(inp.registration.get("both_consented"))
+        self._rev2 = workflow.patched("rev-2")  # the rules of revision 2 (see the module docstring)
+        registration = inp.registration
+        self._application_type = registration["application_type"]
+        self._applicant_side: str | None = registration.get("applicant_side")
+        self._consents: set[str] = {c["side"] for c in registration.get("consents", [])}
+        if registration.get("both_consented"):  # registered before rev 2 with the bare flag
+            self._consents |= set(lifecycle.SIDES)
+        self._respondent: str | None = registration["institution"].get("pool_institution_id")
         self._signed: dict[str, dict[str, Any]] = {}
         self._open_sessions: list[str] = []
         self._agreement: DocumentRef | None = None
         self._terms: tuple[PaymentTerm, ...] = ()
+        self._agreement_terms: list[dict[str, Any]] = []
+        self._drafted_on: date | None = None
+        self._payments: list[dict[str, Any]] = []
+        # rev 2: the answer given to each Idempotency-Key (with the request's digest), and the last self-loop
+        # action of each kind (its sequence number and digest), for repeats and races
+        self._answers: dict[str, tuple[str, ActionResult]] = {}
+        self._last_of_kind: dict[str, tuple[int, str, ActionResult]] = {}
         self._policy = ClockPolicy.from_dict(inp.policy)
+        if not self._rev2:  # cases started before rev 2 keep the timers they had
+            self._policy = replace(self._policy, signing_grace_wd=0, appraisal_reminder_wd=0)
         self._calendar = WorkingDayCalendar.from_dict(inp.calendar)
         self._clocks = CaseClocks(status="new", entered_on=date.min, mediation=MediationClock(self._policy.mediation_wd))
         self._fired: set[str] = set()
@@ -124,7 +154,13 @@ class DisputeWorkflow:
     async def apply_event(self, action: StaffAction) -> ActionResult:
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
-            return await self._transition(action)
+            repeated = self._repeat_of(action)
+            if repeated is not None:
+                return replace(repeated, repeated=True)
+            self._check_race(action)
+            result = await self._transition(action)
+            self._remember_answer(action, result)
+            return result
 
     @apply_event.validator
     def _validate(self, action: StaffAction) -> None:
@@ -132,12 +168,65 @@ class DisputeWorkflow:
             raise ApplicationError(
                 f"'{action.event}' is raised by the case itself (its clock, its expert panel), not by staff",
                 {"state": self._status, "event": action.event,
-                 "allowed_events": lifecycle.allowed_events(self._status)},
+                 "allowed_events": self._allowed(self._status) if self._ready else []},
                 type="IllegalTransition",
                 non_retryable=True,
             )
+        if self._repeat_of(action) is not None:  # answered before: the handler gives that answer again
+            return
+        self._check_race(action)
         # Before the registration is written the case is, for the law, already registered.
         self._check(action, self._status if self._ready else "registered")
+
+    # ------------------------------------------------------------------ repeats and races (rev 2) -----
+    def _digest(self, action: StaffAction) -> str:
+        return action.digest or action_digest(action.event, action.payload)
+
+    def _repeat_of(self, action: StaffAction) -> ActionResult | None:
+        """The first answer, when this request was answered before: by its Idempotency-Key, or (without If-Match)
+        as an identical self-loop action recorded since the version the client saw."""
+        digest = self._digest(action)
+        if action.idempotency_key and action.idempotency_key in self._answers:
+            first_digest, answer = self._answers[action.idempotency_key]
+            if first_digest != digest:
+                raise ApplicationError(
+                    "this Idempotency-Key was used for another request (another action or another body); use a "
+                    "new key for a new request", {"idempotency_key": action.idempotency_key},
+                    type="IdempotencyKeyReused", non_retryable=True)
+            return answer
+        key = lifecycle.concurrency_key(action.event, action.payload)
+        if key is None or action.seen_version is None or action.expected_version is not None:
+            return None
+        last = self._last_of_kind.get(key)
+        if last is not None and last[0] > action.seen_version and last[1] == digest:
+            return last[2]
+        return None
+
+    def _check_race(self, action: StaffAction) -> None:
+        """If-Match names the version the action was decided on; without it, a different self-loop action of
+        the same kind recorded since the version the client saw is a conflict (rev 2)."""
+        if action.expected_version is not None and action.expected_version != self._seq:
+            raise self._stale(f"the case is at version {self._seq}, not {action.expected_version} (If-Match): "
+                              "read it again and decide on what it says now")
+        key = lifecycle.concurrency_key(action.event, action.payload)
+        if key is None or action.seen_version is None:
+            return
+        last = self._last_of_kind.get(key)
+        if last is not None and last[0] > action.seen_version:
+            raise self._stale(f"another '{action.event}' was recorded (version {last[0]}) after the version you "
+                              f"read ({action.seen_version}): read the case again before repeating it")
+
+    def _stale(self, message: str) -> ApplicationError:
+        return ApplicationError(message, {"current_version": self._seq, "state": self._status},
+                                type="StaleVersion", non_retryable=True)
+
+    def _remember_answer(self, action: StaffAction, result: ActionResult) -> None:
+        digest = self._digest(action)
+        if action.idempotency_key:
+            self._answers[action.idempotency_key] = (digest, result)
+        key = lifecycle.concurrency_key(action.event, action.payload)
+        if key is not None:
+            self._last_of_kind[key] = (result.seq, digest, result)
 
     @workflow.update
     async def snapshot(self) -> CaseSnapshot:
@@ -171,9 +260,11 @@ class DisputeWorkflow:
         return self._snapshot()
 
     # ------------------------------------------------------------------ timers ----------------------
+    def _timers(self, clocks: CaseClocks) -> list[Timer]:
+        return timers(clocks, calendar=self._calendar, policy=self._policy, hold_provisional=self._rev2)
+
     def _pending(self) -> list[Timer]:
-        every = timers(self._clocks, calendar=self._calendar, policy=self._policy)
-        return [t for t in every if t.key not in self._fired]
+        return [t for t in self._timers(self._clocks) if t.key not in self._fired]
 
     async def _wait_for_next_timer(self) -> None:
         """Fire the earliest pending timer when it is due, or return early when something changed."""
@@ -200,7 +291,7 @@ class DisputeWorkflow:
             if timer.key not in {t.key for t in self._pending()}:  # an event moved it while we waited
                 return
             self._fired.add(timer.key)
-            if timer.kind in SYSTEM_EVENTS:  # the case moves on its own (PML 17, Reg 38); staff are told
+            if timer.raises_event:  # the case moves on its own (PML 17, Reg 38); staff are told
                 action = StaffAction(event=timer.kind, payload=self._system_payload(timer), actor=SYSTEM)
                 try:
                     await self._transition(action)
@@ -209,30 +300,37 @@ class DisputeWorkflow:
                     return
             elif timer.kind == "payment_overdue":
                 self._payment_overdue = True
-            await workflow.execute_activity_method(
-                DisputeActivities.notify,
-                NotificationRecord(
-                    id=f"{self._case_id}:{timer.key}",
-                    case_id=self._case_id,
-                    kind=timer.kind,
-                    recipient_role=timer.recipient_role,
-                    recipients=self._recipients(timer.recipient_role),
-                    message=timer.message + ("（期限为暂定：该年度工作日历尚未公布）" if timer.provisional else ""),
-                    at=workflow.now(),
-                    due_on=timer.due_on.isoformat(),
-                ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            # A provisional deadline holds the case (rev 2); repeating reminders remember their day.
+            self._clocks = after_firing(self._clocks, timer)
+            for role in (timer.recipient_role, *timer.also_to):
+                await workflow.execute_activity_method(
+                    DisputeActivities.notify,
+                    NotificationRecord(
+                        id=f"{self._case_id}:{timer.key}" + ("" if role == timer.recipient_role else f":{role}"),
+                        case_id=self._case_id,
+                        kind="calendar_needed" if timer.holds else timer.kind,
+                        recipient_role=role,
+                        recipients=self._recipients(role),
+                        message=timer.message,
+                        at=workflow.now(),
+                        due_on=timer.due_on.isoformat(),
+                    ),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=ACTIVITY_RETRY,
+                )
 
     def _recipients(self, role: str) -> list[str]:
         return list(self._mediators) if role == "mediator" else []
 
     def _system_payload(self, timer: Timer) -> dict[str, Any]:
+        """What the case records when its clock runs out: the deadline, and the moment it ran out (a deadline
+        found passed only when its year was loaded is dated at that deadline, not at the day it was found)."""
+        dated = {"due_date": timer.due_on.isoformat(), "provisional": timer.provisional}
+        if self._rev2:
+            dated["deemed_at"] = end_of_day(timer.due_on).isoformat()
         if timer.kind == "consent_expired":  # PML 17: silence counts as refusal → reason 1
-            return {"reasons": [lifecycle.REFUSAL_REASON], "reason_text": timer.message,
-                    "due_date": timer.due_on.isoformat(), "provisional": timer.provisional}
-        return {"reason": timer.message, "due_date": timer.due_on.isoformat(), "provisional": timer.provisional}
+            return {"reasons": [lifecycle.REFUSAL_REASON], "reason_text": timer.message, **dated}
+        return {"reason": timer.message, **dated}
 
     # ------------------------------------------------------------------ transitions -----------------
     async def _transition(self, action: StaffAction) -> ActionResult:
@@ -260,6 +358,8 @@ class DisputeWorkflow:
                 payload=payload,
                 request_id=action.request_id,
                 clock=projection,
+                idempotency_key=action.idempotency_key or None,
+                request_digest=self._digest(action) if action.idempotency_key else None,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
@@ -281,7 +381,7 @@ class DisputeWorkflow:
             status=to_status,
             seq=seq,
             at=at,
-            allowed_events=lifecycle.allowed_events(to_status),
+            allowed_events=self._allowed(to_status),
             document_ids=[doc.id for doc in documents],
             session_id=payload.get("session_id") if action.event == "schedule_session" else None,
             panel_id=payload.get("panel_id") if action.event == "request_consultation" else None,
@@ -322,7 +422,7 @@ class DisputeWorkflow:
             mediation = mediation.start(today)
         elif event == "start_appraisal":
             mediation = mediation.pause(today, f"医疗损害鉴定：{payload.get('institution', '')}")
-        elif event == "finish_appraisal":
+        elif event in ("finish_appraisal", "abandon_appraisal"):
             mediation = mediation.resume(today)
         elif event == "extend_deadline":
             mediation = mediation.extend(int(payload["extra_days"]), today)
@@ -333,8 +433,16 @@ class DisputeWorkflow:
             signed = [*self._signed.values(), payload]
             changes["effective_on"] = max(_day_of(s.get("signed_at"), today) for s in signed)
             changes["payments"] = self._terms
+        elif event == "record_payment":  # PML 31: a term paid in full has nothing left to chase
+            balances = term_balances(self._agreement_terms, [*self._payments, payload])
+            changes["performed_terms"] = frozenset(b.term - 1 for b in balances if b.performed)
         elif event == "confirm_performance":
-            changes["performed_on"] = _day_of(payload.get("paid_at"), today)
+            acts = [p["paid_on"] for p in self._payments]
+            acceptance = payload.get("patient_acceptance") or {}
+            acts += [acceptance["accepted_on"]] if acceptance.get("accepted_on") else []
+            # the follow-up counts from the last act of performance; confirmations of old payloads used paid_at
+            changes["performed_on"] = max((date.fromisoformat(d) for d in acts),
+                                          default=_day_of(payload.get("paid_at"), today))
         elif event == "record_judicial_confirmation":
             changes["judicial_applied"] = bool(payload.get("applied"))
         elif event == "record_followup":
@@ -345,11 +453,7 @@ class DisputeWorkflow:
         """What the case row shows of the clocks: the ledger, the due date, and every pending deadline."""
         due = clocks.mediation.due_date(self._calendar)
         fired = self._fired
-        deadlines = [
-            t.to_dict()
-            for t in timers(clocks, calendar=self._calendar, policy=self._policy)
-            if t.key not in fired
-        ]
+        deadlines = [t.to_dict() for t in self._timers(clocks) if t.key not in fired]
         return {
             "ledger": clocks.mediation.to_dict(),
             "due_date": due.date.isoformat() if due else None,
@@ -380,17 +484,49 @@ class DisputeWorkflow:
             case_id=self._case_id,
             status=self._status,
             seq=self._seq,
-            allowed_events=lifecycle.allowed_events(self._status) if self._status != "new" else [],
+            allowed_events=self._allowed(self._status) if self._status != "new" else [],
         )
 
-    def _facts(self, action: StaffAction) -> dict[str, Any]:
-        return {
-            **action.payload,
+    def _allowed(self, status: str) -> list[str]:
+        return lifecycle.allowed_events(status, self._case_facts())
+
+    def _case_facts(self) -> dict[str, Any]:
+        """The facts of the case its guards read (lifecycle.CASE_FACTS), from the workflow's own state."""
+        today = legal_date(workflow.now())
+        facts: dict[str, Any] = {
             "application_type": self._application_type,
-            "both_consented": self._both_consented,
+            "applicant_side": self._applicant_side,
+            "consents": sorted(self._consents),
+            "consent_due_passed": self._consent_due_passed(today),
+            "respondent_institution_id": self._respondent,
             "signed": sorted(self._signed),
             "scheduled_sessions": list(self._open_sessions),
+            "drafted_on": self._drafted_on,
+            "mediation_due": self._exact_mediation_due(),
+            "today": today,
+            "balances": term_balances(self._agreement_terms, self._payments),
+            "effective_on": self._clocks.effective_on,
         }
+        if not self._rev2:  # the first rule book: no recusal link, no silence rule, no signature dating
+            facts.update(respondent_institution_id="(before rev 2)", consent_due_passed=True, mediation_due=None,
+                         drafted_on=None, balances=())
+        return facts
+
+    def _consent_due_passed(self, today: date) -> bool:
+        """PML 17: the consent deadline has passed on an exact date (a provisional one holds the case)."""
+        if self._status != "awaiting_consent":
+            return False
+        due = consent_due(self._clocks, calendar=self._calendar, policy=self._policy)
+        return not due.provisional and due.date < today
+
+    def _exact_mediation_due(self) -> date | None:
+        if self._status not in ("in_mediation", "signing"):
+            return None
+        due = self._clocks.mediation.due_date(self._calendar)
+        return due.date if due is not None and not due.provisional else None
+
+    def _facts(self, action: StaffAction) -> dict[str, Any]:
+        return {**action.payload, **self._case_facts()}
 
     def _check(self, action: StaffAction, status: str) -> str:
         if action.event == "register":
@@ -403,12 +539,19 @@ class DisputeWorkflow:
     def _enrich(self, action: StaffAction) -> dict[str, Any]:
         """Facts the workflow adds to what staff sent: generated ids, and what a signature refers to."""
         payload = dict(action.payload)
+        now = workflow.now().astimezone(SHANGHAI).isoformat()  # every time recorded is Asia/Shanghai
         if action.event == "schedule_session":
             payload["session_id"] = str(workflow.uuid4())
         elif action.event == "request_consultation":
             payload["panel_id"] = f"{self._case_id}-p{self._seq + 1}"
+        elif action.event == "record_consent":
+            payload["consented_at"] = payload.get("consented_at") or now
+            if not payload.get("side") and self._status == "awaiting_consent":  # the side that did not apply
+                payload["side"] = "institution" if self._applicant_side == "patient" else "patient"
+        elif action.event == "draft_agreement" and self._rev2:
+            payload["drafted_at"] = now
         elif action.event == "sign":
-            payload["signed_at"] = payload.get("signed_at") or workflow.now().isoformat()
+            payload["signed_at"] = payload.get("signed_at") or (now if self._rev2 else workflow.now().isoformat())
             if self._agreement is not None:
                 payload["document_id"] = self._agreement.id
                 payload["document_sha256"] = self._agreement.sha256
@@ -420,7 +563,16 @@ class DisputeWorkflow:
         elif event in ("draft_agreement", "revise_agreement"):
             self._signed = {}
             if event == "draft_agreement":
-                self._terms = tuple(PaymentTerm.from_term(i, t) for i, t in enumerate(payload.get("terms", [])))
+                self._agreement_terms = list(payload.get("terms", []))
+                self._terms = tuple(PaymentTerm.from_term(i, t) for i, t in enumerate(self._agreement_terms))
+                self._drafted_on = legal_date(workflow.now())
+                self._payments = []
+        elif event == "record_consent" and payload.get("side"):
+            self._consents.add(payload["side"])
+        elif event == "link_respondent":
+            self._respondent = payload["institution_id"]
+        elif event == "record_payment":
+            self._payments.append(payload)
         elif event == "schedule_session":
             self._open_sessions.append(payload["session_id"])
         elif event == "record_minutes":

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from core.db import SessionFactory
 from core.logging import CONTEXT_SOURCES
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from documents.seal import Sealer
 
 WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow]
+# The lunar calendar library that derives an unknown year's statutory holidays (models/holidays.py) imports its
+# parts lazily, inside its functions: it is pure and deterministic, so the sandbox passes it through as it is.
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("lunar_python")
+RUNNER = SandboxedWorkflowRunner(restrictions=RESTRICTIONS)
 
 
 def case_of_activity() -> dict[str, str]:
@@ -59,6 +64,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=RUNNER,
         activities=activities,
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows=max_cached_workflows,

@@ -1,8 +1,13 @@
-"""One typed endpoint per staff action: POST /cases/{id}/<event>. Each is a lifecycle event (an Update)."""
+"""One typed endpoint per staff action: POST /cases/{id}/<event>. Each is a lifecycle event (an Update).
+
+Every action takes two headers (rev 2): `Idempotency-Key` (repeat it safely: the same key returns the first
+answer and changes nothing) and `If-Match` (the case version it was decided on, the ETag of GET /cases/{id}: a
+stale one answers 409 with the current version). The answer carries the new version as its ETag.
+"""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body, Header, Response
 from pydantic import BaseModel
 
 from api.access import allow
@@ -10,7 +15,7 @@ from api.deps import CaseId, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
-from models.schemas import ACTION_SCHEMAS, ActionOutcome
+from models.schemas import ACTION_SCHEMAS, ActionOutcome, LinkRespondent
 
 router = APIRouter(prefix="/cases", tags=["actions"], responses=ERROR_RESPONSES)
 
@@ -25,11 +30,15 @@ SUMMARIES = {
     "record_minutes": "Record a session's minutes (调解笔录)",
     "start_appraisal": "A medical-damage appraisal is commissioned (医疗损害鉴定, Reg 34): the clock pauses",
     "finish_appraisal": "The appraisal opinion arrived (Reg 36): the clock runs again",
+    "abandon_appraisal": "The appraisal will not report (declined, returned, fee not advanced, withdrawn): the clock "
+    "runs again",
+    "record_payment": "Record a payment or act of performance against one term of the agreement (PML 31)",
     "extend_deadline": "Extend the mediation period by agreement (延长调解期限, Reg 38)",
     "draft_agreement": "Draft the agreement (人民调解协议书, PML 29)",
     "revise_agreement": "A party refuses to sign: back to mediation, the draft is superseded",
     "sign": "Record a signature or the committee seal (Reg 39)",
-    "confirm_performance": "Record performance with proof (PML 31)",
+    "confirm_performance": "Confirm the agreement performed: every term in full, or the patient side's written "
+    "acceptance of less (PML 31)",
     "record_nonperformance": "Record nonperformance, parties referred to court (PML 32)",
     "declare_failed": "Declare mediation failed (调解不成, PML 26)",
     "terminate": "Terminate mediation on a legal ground (终止调解)",
@@ -42,6 +51,20 @@ SUMMARIES = {
 }
 
 
+IdempotencyKey = Annotated[str | None, Header(
+    min_length=1, max_length=200, description="repeat this action safely: the same key returns the first answer and "
+    "changes nothing; the same key with another request is 422")]
+IfMatch = Annotated[str | None, Header(
+    max_length=40, description="the case version this action was decided on (the ETag of GET /cases/{id}, e.g. "
+    "\"12\"): a stale version answers 409 with the current one")]
+RequestId = Annotated[str | None, Header(max_length=100)]
+
+
+def answered(response: Response, outcome: ActionOutcome) -> ActionOutcome:
+    response.headers["ETag"] = f'"{outcome.version}"'
+    return outcome
+
+
 def _add_action(event: str, schema: type[BaseModel]) -> None:
     async def action(
         case_id: CaseId,
@@ -50,9 +73,12 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
         client: TemporalDep,
         caller: Annotated[Caller, allow(f"event.{event}")],
         settings: SettingsDep,
-        x_request_id: Annotated[str | None, Header(max_length=100)] = None,
+        response: Response,
+        x_request_id: RequestId = None,
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
     ) -> ActionOutcome:
-        return await cases.act(
+        return answered(response, await cases.act(
             session=session,
             client=client,
             case_id=case_id,
@@ -61,7 +87,9 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
             caller=caller,
             timeout=settings.action_timeout_seconds,
             request_id=x_request_id or "",
-        )
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+        ))
 
     action.__name__ = event
     router.add_api_route(
@@ -76,3 +104,24 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
 
 for _event, _schema in ACTION_SCHEMAS.items():
     _add_action(_event, _schema)
+
+
+@router.put("/{case_id}/respondent-institution", operation_id="link_respondent", response_model=ActionOutcome,
+            summary="Link the respondent to the expert pool's institution registry (Reg 37: recusal by id)")
+async def link_respondent(
+    case_id: CaseId,
+    body: LinkRespondent,
+    session: SessionDep,
+    client: TemporalDep,
+    caller: Annotated[Caller, allow("event.link_respondent")],
+    settings: SettingsDep,
+    response: Response,
+    x_request_id: RequestId = None,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> ActionOutcome:
+    return answered(response, await cases.link_respondent(
+        session=session, institution_id=body.institution_id, client=client, case_id=case_id, body=body,
+        caller=caller, timeout=settings.action_timeout_seconds, request_id=x_request_id or "",
+        idempotency_key=idempotency_key, if_match=if_match,
+    ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body, Header, Query, Response
 
 from api.access import allow, case_scope
 from api.deps import CaseId, SessionDep, SettingsDep, TemporalDep
@@ -85,9 +85,12 @@ def search(
 ReadingCaller = Annotated[Caller, allow("cases.read")]
 
 
-@router.get("/{case_id}", summary="A case (identity and phone numbers in full for the committee's staff only)")
-def get_case(case_id: CaseId, session: SessionDep, caller: ReadingCaller) -> CasePublic:
-    return cases.get(session=session, case_id=case_id, caller=caller)
+@router.get("/{case_id}", summary="A case (identity and phone numbers in full for the committee's staff only); "
+            "its ETag is its version, for If-Match")
+def get_case(case_id: CaseId, session: SessionDep, caller: ReadingCaller, response: Response) -> CasePublic:
+    case = cases.get(session=session, case_id=case_id, caller=caller)
+    response.headers["ETag"] = f'"{case.version}"'
+    return case
 
 
 @router.get("/{case_id}/history", summary="The case's transitions, oldest first")

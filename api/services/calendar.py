@@ -71,7 +71,7 @@ def year_public(calendar: WorkingDayCalendar, year: int, row: CalendarYear | Non
     return CalendarYearPublic(
         year=year,
         layer=layer,
-        provisional=layer == "weekdays",
+        provisional=layer == "provisional",
         loaded_at=row.loaded_at if row else None,
         loaded_by=row.loaded_by if row else None,
         holidays=sorted(table.holidays) if table else [],
@@ -84,10 +84,9 @@ def day(*, session: Session, on: date) -> WorkingDayPublic:
     _check_year(on.year)
     calendar = repo.working_day_calendar(session=session)
     answer = calendar.is_working_day(on)
-    table = calendar.tables.get(on.year)
     return WorkingDayPublic(
         day=on, working=answer.working, provisional=answer.provisional, layer=calendar.layer(on.year),
-        name=table.name_of(on) if table else None,
+        name=calendar.name_of(on),
     )
 
 
@@ -123,7 +122,7 @@ def year(*, session: Session, year: int) -> CalendarYearPublic:
 def unknown_years_reached(*, session: Session, calendar: WorkingDayCalendar) -> list[int]:
     rows, _ = repo.provisional_cases(session=session, limit=10_000)
     reached = {int(d["due_on"][:4]) for case in rows for d in case.deadlines if d.get("provisional")}
-    return sorted(y for y in reached if calendar.layer(y) == "weekdays")
+    return sorted(y for y in reached if calendar.layer(y) == "provisional")
 
 
 def provisional(*, session: Session, limit: int, offset: int) -> ProvisionalCasesPublic:

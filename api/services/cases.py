@@ -1,4 +1,10 @@
-"""What the case routes ask for: a pre-check against the projection, then an Update; or a read."""
+"""What the case routes ask for: a pre-check against the projection, then an Update; or a read.
+
+Every staff action may carry an Idempotency-Key (the same key returns the first answer and changes nothing; the
+same key with another request is 422) and an If-Match with the case version it was decided on (a stale version is
+409 with the current one). Both are settled by the case's workflow, under the lock that orders its actions; the
+pre-check here only answers early what the workflow would answer anyway.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +29,16 @@ from api.services.auth import actor_of_caller
 from core.errors import (
     DomainError,
     Forbidden,
+    IdempotencyKeyReused,
     IllegalTransition,
     InvalidField,
     NotFound,
+    PossibleDuplicate,
     RuleViolated,
+    StaleVersion,
     Unavailable,
 )
-from models import access, lifecycle, repo, repo_users
+from models import access, lifecycle, repo, repo_pool, repo_users
 from models.access import Caller, CaseScope
 from models.clock import SHANGHAI, MediationClock, end_of_day
 from models.policy import ClockPolicy
@@ -40,30 +49,60 @@ from models.schemas import (
     CasePublic,
     CasesPublic,
     CaseSummary,
+    DuplicatePublic,
     ExtensionPublic,
     MediationClockPublic,
     PausePublic,
     SessionPublic,
+    TermBalancePublic,
     TransitionPublic,
 )
-from models.tables import Case
-from workflows.contracts import OpenDispute, StaffAction, workflow_id
+from models.tables import Case, Transition
+from workflows.contracts import ActionResult, OpenDispute, StaffAction, action_digest, workflow_id
 from workflows.dispute import DisputeWorkflow
 
 log = logging.getLogger("mediation.api")
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
 
 
-def case_public(*, session: Session, case: Case, today: date | None = None) -> CasePublic:
+def case_public(*, session: Session, case: Case, caller: Caller | None = None, today: date | None = None) -> CasePublic:
+    facts = repo.guard_facts(session=session, case=case, today=today)
     return CasePublic.model_validate(
         {
             **case.model_dump(),
             "status_label": lifecycle.STATE_LABELS[case.status],
-            "allowed_events": lifecycle.allowed_events(case.status),
+            "allowed_events": lifecycle.allowed_events(case.status, facts),
             "mediation_clock": _mediation_clock(session=session, case=case, today=today),
             "provisional": case.due_provisional,
+            "balances": [
+                TermBalancePublic(term=b.term, text=b.text, amount=b.amount, paid=b.paid, balance=b.balance,
+                                  performed=b.performed)
+                for b in facts["balances"]
+            ],
+            "possible_duplicates": duplicates(session=session, registration=case.registration, caller=caller,
+                                              exclude_case_id=case.id),
         }
     )
+
+
+def duplicates(
+    *, session: Session, registration: dict[str, Any], caller: Caller | None, exclude_case_id: str | None = None
+) -> list[DuplicatePublic]:
+    """Earlier cases of the same patient, institution and treatment; one the caller does not reach is named by
+    its committee and number only (Reg 42)."""
+    found = []
+    for case in repo.possible_duplicates(session=session, registration=registration, exclude_case_id=exclude_case_id):
+        committee = repo.find_committee(session=session, committee_id=case.committee_id)
+        seen = caller is None or access.reaches(
+            caller, committee_id=case.committee_id, committee_city=committee.city if committee else "",
+            mediator_ids=repo.assigned_mediators(session=session, case_id=case.id))
+        found.append(DuplicatePublic(
+            id=case.id if seen else None, number=case.number, committee_id=case.committee_id, status=case.status,
+            status_label=lifecycle.STATE_LABELS[case.status], registered_at=case.registered_at,
+            patient_name=case.patient_name if seen else None,
+            institution_name=case.institution_name if seen else None,
+        ))
+    return found
 
 
 def _mediation_clock(*, session: Session, case: Case, today: date | None) -> MediationClockPublic | None:
@@ -106,6 +145,10 @@ def workflow_error(err: Exception) -> DomainError:
     if isinstance(err, WorkflowUpdateFailedError) and isinstance(err.cause, ApplicationError):
         cause = err.cause
         extra: dict[str, Any] = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        if cause.type == "StaleVersion":
+            return StaleVersion(cause.message, **extra)
+        if cause.type == "IdempotencyKeyReused":
+            return IdempotencyKeyReused(cause.message, **extra)
         if cause.type == "IllegalTransition":
             return IllegalTransition(
                 cause.message,
@@ -145,12 +188,20 @@ async def register(
         committee = repo.get_committee(session=session, committee_id=body.committee_id)
     except NotFound:
         raise InvalidField("committee_id", f"unknown committee {body.committee_id!r}") from None
+    registration = body.model_dump(mode="json")
     case_id = (
         uuid.uuid5(_IDEMPOTENCY_NAMESPACE, idempotency_key).hex if idempotency_key else uuid.uuid4().hex
     )
+    earlier = session.get(Case, case_id) if idempotency_key else None
+    if earlier is not None:  # a repeat: the first answer, if it is the same registration
+        if earlier.registration != registration:
+            raise IdempotencyKeyReused("this Idempotency-Key registered another application; use a new key for a "
+                                       "new registration", idempotency_key=idempotency_key)
+        return case_public(session=session, case=earlier, caller=caller)
+    _check_new_registration(session=session, body=body, registration=registration, caller=caller)
     opening = OpenDispute(
         case_id=case_id,
-        registration=body.model_dump(mode="json"),
+        registration=registration,
         actor=actor_of_caller(caller),
         policy=ClockPolicy.from_dict(committee.policy).to_dict(),
         calendar=repo.working_day_calendar(session=session).to_dict(),
@@ -171,7 +222,49 @@ async def register(
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise timed_out(timeout, case_id) from None
     session.expire_all()
-    return case_public(session=session, case=repo.get_case(session=session, case_id=case_id))
+    return case_public(session=session, case=repo.get_case(session=session, case_id=case_id), caller=caller)
+
+
+def _check_new_registration(*, session: Session, body: CaseCreate, registration: dict[str, Any],
+                            caller: Caller) -> None:
+    """The respondent's registry id names an institution of the pool; a re-filed dispute is caught (rev 2)."""
+    linked = body.institution.pool_institution_id
+    if linked is not None:
+        _require_institution(session=session, institution_id=linked, field="institution.pool_institution_id")
+    if body.confirm_new_dispute is not None:
+        return
+    matches = duplicates(session=session, registration=registration, caller=caller)
+    if matches:
+        numbers = "、".join(m.number for m in matches)
+        raise PossibleDuplicate(
+            f"possible duplicate: the same patient, institution and treatment were registered before ({numbers}); "
+            "if this is a new dispute, register it with confirm_new_dispute and say why",
+            matches=[m.model_dump(mode="json") for m in matches],
+        )
+
+
+def _require_institution(*, session: Session, institution_id: str, field: str) -> None:
+    try:
+        repo_pool.get_institution(session=session, institution_id=institution_id)
+    except NotFound:
+        raise InvalidField(field, f"unknown institution {institution_id!r}: not in the expert pool's registry "
+                                  "(GET /pool/institutions)") from None
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """If-Match carries the case version as its ETag: "12", W/"12" or 12; "*" matches any version."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 12:
+        raise InvalidField("If-Match", f"give the case's version (its ETag, e.g. \"12\"), not {value!r}")
+    return int(text)
+
+
+async def link_respondent(*, session: Session, institution_id: str, **action: Any) -> ActionOutcome:
+    """Reg 37 (rev 2): the respondent is linked to the pool's registry by id; recusal never matches names."""
+    _require_institution(session=session, institution_id=institution_id, field="institution_id")
+    return await act(session=session, event="link_respondent", **action)
 
 
 async def act(
@@ -184,28 +277,45 @@ async def act(
     caller: Caller,
     timeout: float,
     request_id: str = "",
+    idempotency_key: str | None = None,
+    if_match: str | None = None,
 ) -> ActionOutcome:
     case = repo.get_case(session=session, case_id=case_id)
     payload = body.model_dump(mode="json", exclude_none=True)
+    digest = action_digest(event, payload)  # of what the client sent
     access.require_event(caller, event, payload)
+    expected = parse_if_match(if_match)
     if event == "accept" and caller.checks_reach and not caller.is_dev and not payload.get("mediator_ids"):
         raise InvalidField("mediator_ids", "name the mediators' accounts (usernames): only assigned mediators "
                                            "reach the case")
     if event == "accept" and payload.get("mediator_ids"):
         payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
-    # Quick answer from the projection; the workflow's validator decides for good.
-    lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
+    if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
+        if expected is not None and expected != case.version:
+            raise StaleVersion(f"the case is at version {case.version}, not {expected} (If-Match): read it again "
+                               "and decide on what it says now", current_version=case.version, state=case.status)
+        # Quick answer from the projection; the workflow's validator decides for good.
+        lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
     log.info("%s on case %s asked by %s (%s)", event, case_id, caller.user_id, caller.role)
+    action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id,
+                         idempotency_key=idempotency_key or "", digest=digest, expected_version=expected,
+                         seen_version=case.version)
     handle = client.get_workflow_handle(workflow_id(case_id))
-    action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id)
     try:
         result = await handle.execute_update(
             DisputeWorkflow.apply_event, action, rpc_timeout=timedelta(seconds=timeout)
         )
     except (WorkflowUpdateFailedError, RPCError) as err:
+        recorded = _recorded_answer(session=session, case_id=case_id, key=idempotency_key, digest=digest)
+        if recorded is not None and isinstance(err, RPCError):  # the case's workflow has ended since
+            return recorded
         raise workflow_error(err) from err
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise timed_out(timeout, case_id) from None
+    return outcome(result)
+
+
+def outcome(result: ActionResult) -> ActionOutcome:
     return ActionOutcome(
         case_id=result.case_id,
         event=result.event,
@@ -213,11 +323,41 @@ async def act(
         status=result.status,
         status_label=lifecycle.STATE_LABELS[result.status],
         seq=result.seq,
+        version=result.seq,
         at=result.at,
         allowed_events=result.allowed_events,
         document_ids=result.document_ids,
         session_id=result.session_id,
         panel_id=result.panel_id,
+        repeated=result.repeated,
+    )
+
+
+def _recorded_answer(*, session: Session, case_id: str, key: str | None, digest: str) -> ActionOutcome | None:
+    """A keyed action repeated after the case's workflow ended (it was the archiving, or came before it): the
+    answer rebuilt from the recorded transition."""
+    if not key:
+        return None
+    session.expire_all()
+    row = repo.transition_by_key(session=session, case_id=case_id, key=key)
+    if row is None:
+        return None
+    if row.request_digest and row.request_digest != digest:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for another request; use a new key for a new "
+                                   "request", idempotency_key=key)
+    return _outcome_of(session=session, row=row)
+
+
+def _outcome_of(*, session: Session, row: Transition) -> ActionOutcome:
+    return ActionOutcome(
+        case_id=row.case_id, event=row.event, from_status=row.from_status, status=row.to_status,
+        status_label=lifecycle.STATE_LABELS[row.to_status], seq=row.seq, version=row.seq, at=row.at,
+        allowed_events=lifecycle.allowed_events(row.to_status),
+        document_ids=[d.id for d in repo.list_documents(session=session, case_id=row.case_id)
+                      if d.source_seq == row.seq],
+        session_id=row.payload.get("session_id") if row.event == "schedule_session" else None,
+        panel_id=row.payload.get("panel_id") if row.event == "request_consultation" else None,
+        repeated=True,
     )
 
 
@@ -242,7 +382,8 @@ def _as_seen_by(caller: Caller, row: BaseModel) -> Any:
 
 
 def get(*, session: Session, case_id: str, caller: Caller) -> CasePublic:
-    return _as_seen_by(caller, case_public(session=session, case=repo.get_case(session=session, case_id=case_id)))
+    case = repo.get_case(session=session, case_id=case_id)
+    return _as_seen_by(caller, case_public(session=session, case=case, caller=caller))
 
 
 def search(
@@ -282,7 +423,7 @@ def allowed(*, session: Session, case_id: str) -> AllowedEvents:
     return AllowedEvents(
         status=case.status,
         status_label=lifecycle.STATE_LABELS[case.status],
-        allowed_events=lifecycle.allowed_events(case.status),
+        allowed_events=lifecycle.allowed_events(case.status, repo.guard_facts(session=session, case=case)),
     )
 
 

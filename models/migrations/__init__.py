@@ -29,6 +29,15 @@ SINCE_FIRST_REVISION = {
     ("add_table", "case_mediators"),
     ("add_index", "case_mediators", "ix_case_mediators_user_id"),
     ("add_column", "documents", "manifest"),
+    # rev 2 of the rule book (7c3e2a91d5b0)
+    *(("add_column", "cases", column) for column in (
+        "consents", "payments", "respondent_institution_id", "patient_id_key", "patient_nb_key", "institution_key")),
+    ("add_index", "cases", "ix_cases_patient_id_key"),
+    ("add_index", "cases", "ix_cases_patient_nb_key"),
+    ("remove_column", "cases", "both_consented"),
+    ("add_column", "transitions", "idempotency_key"),
+    ("add_column", "transitions", "request_digest"),
+    ("add_index", "transitions", "ix_transitions_case_idempotency_key"),
 }
 
 
@@ -73,8 +82,8 @@ def _what(diff: Any) -> tuple[str, ...]:
         return ("add_table", diff[1].name)
     if isinstance(diff, tuple) and diff and diff[0] == "add_index":
         return ("add_index", diff[1].table.name, diff[1].name)
-    if isinstance(diff, tuple) and diff and diff[0] == "add_column":
-        return ("add_column", diff[2], diff[3].name)
+    if isinstance(diff, tuple) and diff and diff[0] in ("add_column", "remove_column"):
+        return (diff[0], diff[2], diff[3].name)
     return ("other", repr(diff))
 
 

@@ -25,7 +25,7 @@ import pytest
 from core.db import SessionFactory, transaction
 from models.tables import CalendarYear
 from tests.factories import registration
-from tests.oracle import midnight_after, nth_working_day_after
+from tests.oracle import midnight_after, nth_working_day_after, statutory_holidays
 
 ADMIN = {"X-Actor-Id": "a1", "X-Actor-Name": quote("钱管理员"), "X-Actor-Role": "admin"}
 
@@ -123,17 +123,19 @@ class TestWorkingDays:
             answer = await get(api, f"/calendar/days/{day}")
             assert answer["provisional"] is False and answer["layer"] == "chinesecalendar", day
 
-    async def test_a_year_unknown_to_the_package_is_answered_monday_to_friday_and_provisional(
+    async def test_a_year_unknown_to_the_package_is_answered_without_its_statutory_holidays_and_provisional(
         self, api, fresh_2027
     ):
         monday = await get(api, "/calendar/days/2027-03-01")
         saturday = await get(api, "/calendar/days/2027-03-06")
         assert monday["working"] is True and saturday["working"] is False
-        # New Year's Day is surely a holiday, but nobody told the calendar: a weekday, provisional
+        # rev 2: New Year's Day is off by statute even before the State Council publishes 2027, and named
         new_year = await get(api, "/calendar/days/2027-01-01")
-        assert new_year["working"] is True
+        assert new_year["working"] is False and new_year["name"] == "元旦"
+        # the bridging days around it are not known yet: Monday 2027-01-04 is provisionally a working day
+        assert (await get(api, "/calendar/days/2027-01-04"))["working"] is True
         for answer in (monday, saturday, new_year):
-            assert answer["provisional"] is True and answer["layer"] == "weekdays"
+            assert answer["provisional"] is True and answer["layer"] == "provisional"
 
     async def test_a_day_outside_the_calendar_s_range_is_4xx(self, api):
         for path in ["/calendar/days/1989-12-31", "/calendar/days/2200-01-01", "/calendar/days/2026-02-30",
@@ -290,7 +292,7 @@ class TestBadTables:
         assert where == ["line 3", "line 4", "line 5", "line 6"]
         assert "vacation" in messages and "outside the year 2027" in messages and "both holiday" in messages
         year = await get(api, "/calendar/years/2027")
-        assert year["layer"] == "weekdays" and year["provisional"] is True and year["loaded_at"] is None
+        assert year["layer"] == "provisional" and year["provisional"] is True and year["loaded_at"] is None
         assert (await get(api, "/calendar/days/2027-01-01"))["provisional"] is True
 
     @pytest.mark.parametrize(
@@ -304,7 +306,7 @@ class TestBadTables:
                                  headers={**ADMIN, "content-type": "text/csv"})
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "invalid_payload"
-        assert (await get(api, "/calendar/years/2027"))["layer"] == "weekdays"
+        assert (await get(api, "/calendar/years/2027"))["layer"] == "provisional"
 
     async def test_a_day_name_is_limited_to_50_characters_in_csv_as_in_json(self, api, fresh_2027):
         name = "春" * 51
@@ -317,7 +319,7 @@ class TestBadTables:
     async def test_a_table_for_another_year_than_the_path_is_422(self, api, fresh_2027):
         body = await load_json(api, 2028, {"holidays": ["2027-01-01"]}, status=422)
         assert "outside the year 2028" in body["detail"]
-        assert (await get(api, "/calendar/years/2028"))["layer"] == "weekdays"
+        assert (await get(api, "/calendar/years/2028"))["layer"] == "provisional"
 
     @pytest.mark.parametrize("year", [1989, 2200, 0, 99999])
     async def test_a_year_outside_1990_to_2199_is_4xx(self, api, year):
@@ -353,11 +355,12 @@ class TestOpenCasesFollowANewYear:
         assert 2027 in listing["unknown_years"]
         assert case_id in await provisional_case_ids(api)
         years = {y["year"]: y for y in await get(api, "/calendar/years")}
-        assert years[2027]["layer"] == "weekdays" and years[2027]["provisional"] is True
+        assert years[2027]["layer"] == "provisional" and years[2027]["provisional"] is True
 
         tables = {2027: TABLE_2027}
         period = [accepted_on + timedelta(days=i) for i in range(1, (old_due - accepted_on).days + 1)]
-        weekday_holidays = [d for d in period if d.isoformat() in TABLE_2027["holidays"] and d.weekday() < 5]
+        weekday_holidays = [d for d in period if d.isoformat() in TABLE_2027["holidays"] and d.weekday() < 5
+                            and d not in statutory_holidays(2027)]  # those the provisional count skipped already
         make_up_days = [d for d in period if d.isoformat() in TABLE_2027["workdays"]]
         shift = len(weekday_holidays) - len(make_up_days)
         if shift <= 0:

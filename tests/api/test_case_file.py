@@ -14,12 +14,12 @@ import httpx
 import pypdfium2
 from pypdf import PdfReader
 
-from tests.factories import SIGNATURES, agreement, registration
+from tests.factories import SIGNATURES, agreement, payment, registration
 from tests.pdf_text import flat, xmp_pdfa
 from tests.pools import make_city
 
 AUDITOR = {"X-Actor-Id": "au-9", "X-Actor-Name": quote("孙审计"), "X-Actor-Role": "auditor"}
-PERFORMED = {"paid_amount": "86500.50", "proof": "银行转账回单"}
+
 
 
 async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict[str, Any] | None = None) -> dict:
@@ -38,7 +38,8 @@ async def archived_settlement(api: httpx.AsyncClient, committee_id: str) -> str:
     await ok(api, case_id, "draft-agreement", agreement())
     for signature in SIGNATURES:
         await ok(api, case_id, "sign", signature)
-    await ok(api, case_id, "confirm-performance", PERFORMED)
+    await ok(api, case_id, "record-payment", payment())
+    await ok(api, case_id, "confirm-performance")
     await ok(api, case_id, "archive")
     return case_id
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 from pypdf import PdfReader
 
-from tests.factories import SIGNATURES, agreement, registration
+from tests.factories import SIGNATURES, agreement, payment, registration
 
 
 def pdf_text(content: bytes) -> str:
@@ -33,7 +33,8 @@ class TestFromRegistrationToArchive:
         assert case["number"].startswith("〔") and "沪黄医调字第" in case["number"]
         assert case["claim_amount"] == "120000.00"  # a decimal string, never a float
         assert case["registered_at"].endswith("+08:00")  # Asia/Shanghai
-        assert case["allowed_events"] == ["request_consent", "submit_for_review", "terminate"]
+        # what would be accepted now, guards included (rev 2): a one-sided application asks for consent first
+        assert case["allowed_events"] == ["link_respondent", "request_consent", "terminate"]
 
         # Reg 31¶1: the other side must consent
         await post(api, f"/cases/{case_id}/request-consent", {"method": "letter"})
@@ -69,11 +70,8 @@ class TestFromRegistrationToArchive:
         effective = await post(api, f"/cases/{case_id}/sign", SIGNATURES[-1])
         assert effective["status"] == "performance"
 
-        await post(
-            api,
-            f"/cases/{case_id}/confirm-performance",
-            {"paid_amount": "86500.50", "paid_at": "2026-11-20T10:00:00+08:00", "proof": "银行转账回单"},
-        )
+        await post(api, f"/cases/{case_id}/record-payment", payment())  # PML 31, term by term
+        await post(api, f"/cases/{case_id}/confirm-performance", {})
         archived = await post(api, f"/cases/{case_id}/archive", {})
         assert archived["status"] == "archived"
         assert archived["allowed_events"] == []
@@ -81,9 +79,9 @@ class TestFromRegistrationToArchive:
         history = (await api.get(f"/cases/{case_id}/history")).json()
         assert [t["event"] for t in history] == [
             "register", "request_consent", "record_consent", "accept", "schedule_session", "record_minutes",
-            "draft_agreement", "sign", "sign", "sign", "sign", "confirm_performance", "archive",
+            "draft_agreement", "sign", "sign", "sign", "sign", "record_payment", "confirm_performance", "archive",
         ]
-        assert [t["seq"] for t in history] == list(range(1, 14))
+        assert [t["seq"] for t in history] == list(range(1, 15))
         assert history[3]["from_status"] == "under_review" and history[3]["to_status"] == "in_mediation"
         assert history[3]["actor_name"]
         # each signature refers to the stored agreement it signed, by id and hash

@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from models.clock import SHANGHAI
-from tests.factories import APPRAISAL, EXTENSION, FOLLOWUP, OPINION, SIGNATURES, agreement, registration
+from tests.factories import APPRAISAL, EXTENSION, FOLLOWUP, OPINION, SIGNATURES, agreement, payment, registration
 from tests.oracle import is_working_day, midnight_after, nth_working_day_after, start_of
 
 
@@ -151,7 +151,10 @@ class TestMediationClock:  # Reg 38
         assert kinds(case) == ["deadline_warning", "deadline_warning", "deadline_expired"]  # earliest first
         expiry = deadline(case, "deadline_expired")
         assert expiry["due_on"] == due.isoformat() and expiry["at"] == case["mediation_clock"]["deadline_at"]
-        assert expiry["label"] == "调解期限届满" and expiry["recipient_role"] == "mediator"
+        # exact, it fails the case (the mediator is told); provisional, it holds the case and asks the director
+        # and admins for the calendar (rev 2)
+        assert expiry["label"] == "调解期限届满"
+        assert expiry["recipient_role"] == ("director" if expiry["provisional"] else "mediator")
         assert "第三十八条" in expiry["message"]
         warnings = [d for d in case["deadlines"] if d["kind"] == "deadline_warning"]
         assert [datetime.fromisoformat(w["at"]) for w in warnings] == [
@@ -180,7 +183,8 @@ class TestAppraisal:  # Reg 34, 36, 38
         case_id = await case_in_mediation(api)
         started = await ok(api, case_id, "start-appraisal", APPRAISAL)
         assert started["status"] == "appraisal"
-        assert started["allowed_events"] == ["finish_appraisal", "record_expert_opinion", "terminate"]
+        assert started["allowed_events"] == ["abandon_appraisal", "finish_appraisal", "link_respondent",
+                                             "record_expert_opinion", "terminate"]
         case = await case_of(api, case_id)
         clock = case["mediation_clock"]
         assert clock["paused"] is True
@@ -190,7 +194,8 @@ class TestAppraisal:  # Reg 34, 36, 38
              "ended_on": None, "reason": clock["pauses"][0]["reason"]}
         ]
         assert "上海市某司法鉴定中心" in clock["pauses"][0]["reason"]
-        assert case["deadlines"] == []  # appraisal time does not count: no expiry, no warning
+        # appraisal time does not count: no expiry, no warning; only the reminder to record its status (rev 2)
+        assert [d["kind"] for d in case["deadlines"]] == ["appraisal_reminder"]
 
     async def test_the_committee_commissions_only_with_both_consents(self, api):  # Reg 34
         case_id = await case_in_mediation(api)
@@ -237,7 +242,7 @@ class TestAppraisal:  # Reg 34, 36, 38
         body = await refused(api, case_id, "start-appraisal", APPRAISAL, 409)
         assert body["code"] == "illegal_transition"
         assert body["state"] == "registered"
-        assert body["allowed_events"] == ["request_consent", "submit_for_review", "terminate"]
+        assert body["allowed_events"] == ["link_respondent", "submit_for_review", "terminate"]  # a joint one
 
     async def test_finishing_an_appraisal_that_never_started_is_409(self, api):
         case_id = await case_in_mediation(api)
@@ -312,7 +317,8 @@ class TestExtension:  # Reg 38
         body = await refused(api, case_id, "extend-deadline", EXTENSION, 409)
         assert body["code"] == "illegal_transition"
         assert body["state"] == "appraisal"
-        assert body["allowed_events"] == ["finish_appraisal", "record_expert_opinion", "terminate"]
+        assert body["allowed_events"] == ["abandon_appraisal", "finish_appraisal", "link_respondent",
+                                          "record_expert_opinion", "terminate"]
 
     @pytest.mark.parametrize("extra_days", [0, -5, 121, 1.5, None])
     async def test_the_added_length_is_a_whole_positive_number_of_working_days(self, api, extra_days):
@@ -338,16 +344,16 @@ class TestAllowedEvents:
         await ok(api, case_id, "accept", {"mediators": ["陈调解员"]})
         assert clock_actions & set(await allowed()) == {"start_appraisal", "extend_deadline"}
         await ok(api, case_id, "start-appraisal", APPRAISAL)
-        assert await allowed() == ["finish_appraisal", "record_expert_opinion", "terminate"]
+        assert await allowed() == ["abandon_appraisal", "finish_appraisal", "link_respondent",
+                                   "record_expert_opinion", "terminate"]
         await ok(api, case_id, "finish-appraisal", OPINION)
         await ok(api, case_id, "draft-agreement", agreement())
-        assert not clock_actions & set(await allowed())  # signing
+        assert clock_actions & set(await allowed()) == {"extend_deadline"}  # signing (Reg 38, rev 2)
         for signature in SIGNATURES:
             await ok(api, case_id, "sign", signature)
         assert clock_actions & set(await allowed()) == {"record_judicial_confirmation"}  # performance
-        await ok(api, case_id, "confirm-performance",
-                 {"paid_amount": "86500.50", "paid_at": datetime.now(SHANGHAI).isoformat(),
-                  "proof": "银行转账回单"})
+        await ok(api, case_id, "record-payment", payment())
+        await ok(api, case_id, "confirm-performance")
         assert clock_actions & set(await allowed()) == {"record_judicial_confirmation", "record_followup"}
 
     async def test_a_followup_before_performance_is_409(self, api):
@@ -427,8 +433,8 @@ class TestAgreementClocks:  # Reg 39, PML 31, 33
                  {"applied": True, "court": "上海市黄浦区人民法院", "result": "confirmed",
                   "ruled_on": datetime.now(SHANGHAI).date().isoformat()})
         paid_at = datetime.now(SHANGHAI).replace(microsecond=0)
-        settled = await ok(api, case_id, "confirm-performance",
-                           {"paid_amount": "86500.50", "paid_at": paid_at.isoformat(), "proof": "银行转账回单"})
+        await ok(api, case_id, "record-payment", payment(paid_on=paid_at.date().isoformat()))
+        settled = await ok(api, case_id, "confirm-performance")
         assert settled["status"] == "settled"
         case = await case_of(api, case_id)
         assert kinds(case) == ["followup_due"]  # 30 days after performance

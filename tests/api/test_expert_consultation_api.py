@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.factories import registration
+from tests.factories import linked_to, registration
 from tests.pools import City, add_expert, make_city
 
 MEDIATOR = {"X-Actor-Id": "m1", "X-Actor-Name": quote("陈调解员"), "X-Actor-Role": "mediator"}
@@ -36,8 +36,9 @@ async def eventually(check: Callable[[], Any], what: str, seconds: float = 20) -
 
 async def case_in_mediation(api: httpx.AsyncClient, city: City) -> dict[str, Any]:
     facts = f"患者{PATIENT_NAME}（身份证号{PATIENT_ID}，电话{PATIENT_PHONE}）术后切口感染，其兄王大明陪同就诊。"
-    case = (await api.post("/cases", json=registration(
-        committee_id=city.committee_id, application_type="joint", applicant_side=None, facts=facts))).json()
+    case = (await api.post("/cases", json=linked_to(
+        city.respondent, committee_id=city.committee_id, application_type="joint", applicant_side=None,
+        facts=facts))).json()
     for path, body in [("submit-for-review", {}), ("accept", {"mediators": ["陈调解员"]})]:
         response = await api.post(f"/cases/{case['id']}/{path}", json=body, headers=DIRECTOR)
         assert response.status_code == 200, response.text

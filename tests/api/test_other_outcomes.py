@@ -83,10 +83,20 @@ class TestKindsOfApplication:
         assert case.status_code == 201
         assert "request_consent" in case.json()["allowed_events"]
 
-    async def test_committee_initiated_with_both_consents_goes_to_review(self, api):
-        body = registration(application_type="committee_initiated", applicant_side=None, both_consented=True)
+    async def test_committee_initiated_with_both_consents_given_at_registration_goes_to_review(self, api):
+        # Reg 31¶1, rev 2: who consented, when and how, for each side
+        consents = [{"side": side, "consented_by": who, "method": "written", "consented_at": "2026-11-20T10:00:00+08:00"}
+                    for side, who in (("patient", "王大明"), ("institution", "李院长"))]
+        body = registration(application_type="committee_initiated", applicant_side=None, consents=consents)
         case = (await api.post("/cases", json=body)).json()
+        assert [(c["side"], c["consented_by"]) for c in case["consents"]] == [("patient", "王大明"),
+                                                                            ("institution", "李院长")]
         assert (await ok(api, case["id"], "submit-for-review"))["status"] == "under_review"
+
+    async def test_the_bare_both_consented_flag_is_refused_naming_what_to_send(self, api):  # rev 2
+        body = registration(application_type="committee_initiated", applicant_side=None, both_consented=True)
+        response = await api.post("/cases", json=body)
+        assert response.status_code == 422 and "who, when and how" in response.json()["detail"]
 
     async def test_a_deceased_patients_relatives_apply_through_representatives(self, api):
         body = registration(patient_representatives=[])
@@ -110,10 +120,19 @@ class TestKindsOfApplication:
 class TestIdempotentRegistration:
     async def test_the_same_idempotency_key_registers_one_case(self, api):
         key = {"Idempotency-Key": uuid.uuid4().hex}
-        first = await api.post("/cases", json=registration(), headers=key)
-        second = await api.post("/cases", json=registration(), headers=key)
+        body = registration()
+        first = await api.post("/cases", json=body, headers=key)
+        second = await api.post("/cases", json=body, headers=key)
         assert first.status_code == second.status_code == 201
         assert first.json()["id"] == second.json()["id"]
         assert first.json()["number"] == second.json()["number"]
         history = (await api.get(f"/cases/{first.json()['id']}/history")).json()
         assert [t["event"] for t in history] == ["register"]
+
+    async def test_the_same_key_with_another_application_is_422_and_registers_nothing(self, api):  # rev 2
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        first = await api.post("/cases", json=registration(), headers=key)
+        other = await api.post("/cases", json=registration(claim_amount="1.00"), headers=key)
+        assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+        case = (await api.get(f"/cases/{first.json()['id']}")).json()
+        assert case["claim_amount"] == "120000.00" and case["version"] == 1

@@ -24,7 +24,17 @@ from core.settings import Settings
 from models import repo_users
 from models.clock import SHANGHAI
 from tests.api.test_expert_consultation_api import QUESTION, eventually
-from tests.factories import APPRAISAL, EXTENSION, FOLLOWUP, OPINION, SIGNATURES, agreement, registration
+from tests.factories import (
+    APPRAISAL,
+    EXTENSION,
+    FOLLOWUP,
+    OPINION,
+    SIGNATURES,
+    agreement,
+    linked_to,
+    payment,
+    registration,
+)
 from tests.pools import City, add_expert, make_city
 
 SECRET = "role-matrix-secret-of-at-least-thirty-two-characters"
@@ -58,6 +68,7 @@ class World:
     usernames: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # the shared things GETs read
     invitations: list[str] = field(default_factory=list)  # the expert's, for the portal's POSTs
+    registered: dict[str, dict[str, Any]] = field(default_factory=dict)  # each case's registration, by case id
 
     def as_(self, role: str) -> dict[str, str]:
         return self.headers[role]
@@ -70,10 +81,11 @@ class World:
 
     async def case(self, changes: dict[str, Any], steps: list[tuple[str, dict[str, Any]]]) -> str:
         """A new case of the committee, brought through `steps` by the role each event belongs to."""
-        response = await self.api.post("/cases", json=registration(committee_id=self.city.committee_id, **changes),
-                                       headers=self.as_("intake"))
+        body = linked_to(self.city.respondent, committee_id=self.city.committee_id, **changes)
+        response = await self.api.post("/cases", json=body, headers=self.as_("intake"))
         assert response.status_code == 201, response.text
         case_id = response.json()["id"]
+        self.registered[case_id] = body
         for event, body in steps:
             if event == "accept" and not body:
                 body = accept_with(self)
@@ -104,12 +116,14 @@ ACCEPT = ("accept", {})  # filled in with the mediator's account by World.case
 APPRAISAL_STEP = ("start_appraisal", APPRAISAL)
 DRAFT = ("draft_agreement", agreement())
 SIGNED = [("sign", s) for s in SIGNATURES]
-PERFORMED = ("confirm_performance", {"paid_amount": "86500.50", "proof": "银行转账回单"})
+PAID = ("record_payment", payment())
+PERFORMED = [PAID, ("confirm_performance", {})]
 REJECTED = ("reject", {"reasons": [2]})
 IN_MEDIATION = [REVIEW, ACCEPT]
 BY = {
     "request_consent": "intake", "submit_for_review": "intake", "accept": "director", "reject": "director",
     "start_appraisal": "mediator", "draft_agreement": "mediator", "confirm_performance": "mediator",
+    "record_payment": "mediator",
     "schedule_session": "mediator", "archive": "intake", "terminate": "director",
     # each signature by whoever records it: the seal by the director (Reg 39)
     "sign": "director",
@@ -140,16 +154,18 @@ EVENTS: dict[str, tuple[set[str], dict[str, Any], list[tuple[str, dict[str, Any]
     "record_minutes": (MEDIATOR, JOINT, IN_MEDIATION, "minutes"),
     "start_appraisal": (MEDIATOR, JOINT, IN_MEDIATION, APPRAISAL),
     "finish_appraisal": (MEDIATOR, JOINT, [*IN_MEDIATION, APPRAISAL_STEP], OPINION),
+    "abandon_appraisal": (MEDIATOR, JOINT, [*IN_MEDIATION, APPRAISAL_STEP], {"reason": "fee_not_advanced"}),
     "extend_deadline": (DIRECTOR, JOINT, IN_MEDIATION, EXTENSION),
     "request_consultation": (MEDIATOR, JOINT, IN_MEDIATION, {"specialties": ["law"], "question": QUESTION}),
     "draft_agreement": (MEDIATOR, JOINT, IN_MEDIATION, agreement()),
     "revise_agreement": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT], {"reason": "医方对数额有异议",
                                                                    "refused_by": "institution"}),
     "sign": (STAFF, JOINT, [*IN_MEDIATION, DRAFT], "sign"),
-    "confirm_performance": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED], PERFORMED[1]),
+    "record_payment": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED], payment(amount="1000.00")),
+    "confirm_performance": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED, PAID], {}),
     "record_nonperformance": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED], {"reason": "医方逾期未付款"}),
     "record_judicial_confirmation": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED], "judicial"),
-    "record_followup": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED, PERFORMED], FOLLOWUP),
+    "record_followup": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED, *PERFORMED], FOLLOWUP),
     "declare_failed": (MEDIATOR, JOINT, IN_MEDIATION, {"reason": "双方对赔偿数额分歧过大"}),
     "terminate": (STAFF, JOINT, IN_MEDIATION, {"ground": "party_withdrew"}),
     "archive": (INTAKE, JOINT, [REVIEW, REJECTED], {}),
@@ -179,6 +195,11 @@ async def revoke_api_key(world: World, role: str) -> Request:
 
 async def register(world: World, role: str) -> Request:
     return "POST", "/cases", {"json": registration(committee_id=world.city.committee_id)}
+
+
+async def link_respondent(world: World, role: str) -> Request:
+    case_id = await world.case(JOINT, IN_MEDIATION)  # a mediator reaches the cases assigned at acceptance
+    return "PUT", f"/cases/{case_id}/respondent-institution", {"json": {"institution_id": world.city.branch}}
 
 
 async def new_expert(world: World, role: str) -> Request:
@@ -262,6 +283,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/cases/{case_id}/sessions"): (CASE_READERS, fixed("GET", "/cases/{case_id}/sessions")),
     **{("POST", f"/cases/{{case_id}}/{name.replace('_', '-')}"): (roles, event(name))
        for name, (roles, *_rest) in EVENTS.items()},
+    ("PUT", "/cases/{case_id}/respondent-institution"): (STAFF, link_respondent),
     ("GET", "/cases/{case_id}/documents"): (CASE_READERS, fixed("GET", "/cases/{case_id}/documents")),
     ("GET", "/cases/{case_id}/case-file"): (CASE_READERS, fixed("GET", "/cases/{archived_case}/case-file")),
     ("GET", "/cases/{case_id}/case-file/manifest"): (CASE_READERS,
@@ -559,20 +581,22 @@ class TestPersonalInformation:
     async def test_staff_see_the_numbers_and_auditors_see_them_masked(self, production_api, sessions):
         world = await build_world(production_api, sessions, portal=False)
         case_id = world.ids["case_id"]
+        registered = world.registered[case_id]["patient"]["id_number"]
         for role in ("intake", "mediator", "director"):
             patient = (await production_api.get(f"/cases/{case_id}", headers=world.as_(role))).json()[
                 "registration"]["patient"]
-            assert (patient["id_number"], patient["phone"]) == ("310101198001011234", "13800138000")
+            assert (patient["id_number"], patient["phone"]) == (registered, "13800138000")
         audited = await production_api.get(f"/cases/{case_id}", headers=world.as_("auditor"))
         patient = audited.json()["registration"]["patient"]
         assert (patient["id_number"], patient["phone"]) == ("310101********1234", "138****8000")
-        assert "310101198001011234" not in audited.text and "13800138000" not in audited.text
+        assert registered not in audited.text and "13800138000" not in audited.text
         history = await production_api.get(f"/cases/{case_id}/history", headers=world.as_("auditor"))
-        assert history.status_code == 200 and "310101198001011234" not in history.text
+        assert history.status_code == 200 and registered not in history.text
         assert "13800138000" not in history.text
 
     async def test_lists_carry_no_identity_or_phone_numbers(self, production_api, sessions):
         world = await build_world(production_api, sessions, portal=False)
         listed = await production_api.get("/cases", headers=world.as_("director"))
         assert listed.status_code == 200 and listed.json()["items"]
-        assert "310101198001011234" not in listed.text and "13800138000" not in listed.text
+        numbers = [r["patient"]["id_number"] for r in world.registered.values()]
+        assert numbers and not any(n in listed.text for n in numbers) and "13800138000" not in listed.text

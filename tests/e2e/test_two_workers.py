@@ -25,7 +25,7 @@ from api.main import create_app
 from core.settings import Settings
 from models.tables import AuditEntry, Document, Notification, Transition
 from tests.e2e.conftest import MEDIATION, free_port
-from tests.factories import SIGNATURES, agreement, registration
+from tests.factories import SIGNATURES, agreement, payment, registration
 
 CASES = 6
 EXPECTED_DOCUMENTS = Counter({("acceptance_notice", "zh"): 1, ("acceptance_notice", "en"): 1,
@@ -114,7 +114,7 @@ class Desk:
 
     async def through_to_the_case_file(self, case_id: str) -> None:
         steps = [("draft-agreement", agreement()), *[("sign", s) for s in SIGNATURES],
-                 ("confirm-performance", {"paid_amount": "86500.50", "proof": "银行转账回单"}), ("archive", {})]
+                 ("record-payment", payment()), ("confirm-performance", {}), ("archive", {})]
         for action, body in steps:
             await self.post(f"/cases/{case_id}/{action}", body)
 

@@ -31,6 +31,8 @@ from models.clock import (
     legal_date,
     parse_year_table,
 )
+from models.holidays import statutory_holidays
+from tests.oracle import statutory_holidays as oracle_holidays
 
 D = date
 CAL = WorkingDayCalendar()
@@ -154,21 +156,45 @@ class TestOfficialCalendar:
 
 
 class TestUnknownYear:
-    def test_2027_is_counted_monday_to_friday_and_provisional(self) -> None:
-        assert CAL.is_working_day(D(2027, 1, 1)) == DayAnswer(working=True, provisional=True)  # a Friday
+    def test_2027_is_counted_monday_to_friday_without_its_statutory_holidays_and_provisional(self) -> None:
+        # rev 2, 《全国年节及纪念日放假办法》 art 2: New Year's Day (a Friday in 2027) is off even before the
+        # State Council publishes 2027; an ordinary Friday works and a Saturday does not.
+        assert CAL.is_working_day(D(2027, 1, 1)) == DayAnswer(working=False, provisional=True)
+        assert CAL.is_working_day(D(2027, 1, 8)) == DayAnswer(working=True, provisional=True)
         assert CAL.is_working_day(D(2027, 1, 2)) == DayAnswer(working=False, provisional=True)  # a Saturday
-        assert CAL.layer(2027) == "weekdays"
+        assert CAL.layer(2027) == "provisional"
         assert CAL.provisional_years_in(D(2026, 12, 1), D(2028, 1, 31)) == [2027, 2028]
 
+    @pytest.mark.parametrize("year", [2025, 2026])
+    def test_every_statutory_holiday_is_a_day_off_in_the_years_the_official_calendar_knows(self, year: int) -> None:
+        # 《全国年节及纪念日放假办法》 art 2 (2024 revision, in force 2025): what the rule derives for an unknown year
+        # is, for every year it has been in force and published, a day off of the State Council's schedule
+        days = statutory_holidays(year)
+        assert len(days) == 13  # 1 + 4 + 1 + 2 + 1 + 1 + 3 (Mid-Autumn may share a day with National Day)
+        for day, name in days:
+            assert chinese_calendar.is_holiday(day) and not chinese_calendar.is_workday(day), (day, name)
+
+    def test_the_statutory_holidays_of_2027_come_from_the_lunar_calendar(self) -> None:
+        # Spring Festival 2027: Eve 02-05, days 1–3 02-06..08; Qingming 04-05; Dragon Boat 06-09; Mid-Autumn 09-15
+        assert {d for d, _ in statutory_holidays(2027)} == oracle_holidays(2027) == {
+            D(2027, 1, 1), D(2027, 2, 5), D(2027, 2, 6), D(2027, 2, 7), D(2027, 2, 8), D(2027, 4, 5),
+            D(2027, 5, 1), D(2027, 5, 2), D(2027, 6, 9), D(2027, 9, 15), D(2027, 10, 1), D(2027, 10, 2),
+            D(2027, 10, 3)}
+        assert CAL.name_of(D(2027, 2, 6)) == "春节" and CAL.name_of(D(2027, 2, 9)) is None
+
+    @pytest.mark.parametrize("year", range(2027, 2060))
+    def test_the_rule_agrees_with_an_independent_derivation(self, year: int) -> None:
+        assert {d for d, _ in statutory_holidays(year)} == oracle_holidays(year)
+
     def test_a_case_accepted_in_december_2026_that_reaches_2027_is_provisional(self) -> None:
-        # Reg 38, DOMAIN.md. Accepted 2026-12-15: 12 WD in (12-15, 12-31], then 18 in 2027. Monday to
-        # Friday: 01-01 (1), 01-04..08 (6), 01-11..15 (11), 01-18..22 (16), 01-25 (17), 01-26 (18).
+        # Reg 38, DOMAIN.md rev 2. Accepted 2026-12-15: 12 WD in (12-15, 12-31], then 18 in 2027, New Year's
+        # Day skipped: 01-04..08 (5), 01-11..15 (10), 01-18..22 (15), 01-25..27 (18).
         clock = MediationClock().start(D(2026, 12, 15))
         assert CAL.working_days_after(D(2026, 12, 15), D(2026, 12, 31)) == CountAnswer(12, False)
-        assert clock.due_date(CAL) == DateAnswer(D(2027, 1, 26), provisional=True)
+        assert clock.due_date(CAL) == DateAnswer(D(2027, 1, 27), provisional=True)
 
     def test_loading_the_2027_table_makes_the_same_deadline_final_and_exact(self) -> None:
-        # Reg 38. With the table, 2027-01-01 is a holiday, so the 18th WD of 2027 is one day later.
+        # Reg 38. The table has New Year's Day off too: the same day, now exact.
         clock = MediationClock().start(D(2026, 12, 15))
         assert clock.due_date(CAL_2027) == DateAnswer(D(2027, 1, 27), provisional=False)
         assert CAL_2027.layer(2027) == "table"
@@ -178,8 +204,8 @@ class TestUnknownYear:
         # 调休 in the loaded table: Saturday 2027-02-20
         assert CAL.add_working_days(D(2027, 2, 19), 1) == DateAnswer(D(2027, 2, 22), provisional=True)
         assert CAL_2027.add_working_days(D(2027, 2, 19), 1) == DateAnswer(D(2027, 2, 20), provisional=False)
-        # Spring Festival 2027 in the table: 02-08..12 are off
-        assert due(D(2027, 2, 5), 1, CAL) == D(2027, 2, 8)
+        # Spring Festival 2027: provisionally Eve (02-05) and days 1–3 (02-06..08) only; the table adds 02-09..12
+        assert due(D(2027, 2, 4), 1, CAL) == D(2027, 2, 9)
         assert due(D(2027, 2, 5), 1, CAL_2027) == D(2027, 2, 15)
 
     def test_a_period_entirely_in_a_known_year_is_not_provisional(self) -> None:
@@ -195,7 +221,7 @@ class TestUnknownYear:
         assert corrected.is_working_day(D(2026, 2, 16)) == DayAnswer(working=True, provisional=False)
 
     def test_the_calendar_is_immutable(self) -> None:
-        assert CAL.layer(2027) == "weekdays"  # CAL_2027 was made from CAL
+        assert CAL.layer(2027) == "provisional"  # CAL_2027 was made from CAL
         assert CAL.known_years() == tuple(range(2004, 2027))
         assert CAL_2027.known_years() == tuple(range(2004, 2028))
         with pytest.raises(ValueError):
@@ -445,10 +471,10 @@ class TestMediationClock:
         assert clock.warning_date(CAL, 30) is None
 
     def test_a_provisional_year_makes_the_clock_provisional_until_its_table_is_loaded(self) -> None:
-        # Reg 38: accepted 2026-12-15, paused on Friday 2027-01-08: used 12 + 6 (Mon–Fri) = 18, provisional;
-        # with the table 2027-01-01 is off: 17, final.
+        # Reg 38: accepted 2026-12-15, paused on Friday 2027-01-08: used 12 + 5 (Mon–Fri, New Year's Day off by
+        # statute) = 17, provisional; with the table, the same 17, final.
         clock = accepted(D(2026, 12, 15)).pause(D(2027, 1, 8), "鉴定")
-        assert clock.used(CAL, D(2027, 1, 8)) == CountAnswer(18, provisional=True)
+        assert clock.used(CAL, D(2027, 1, 8)) == CountAnswer(17, provisional=True)
         assert clock.used(CAL_2027, D(2027, 1, 8)) == CountAnswer(17, provisional=False)
         assert clock.used(CAL, D(2026, 12, 31)) == CountAnswer(12, provisional=False)
 

@@ -2,8 +2,8 @@
 
 `timers(case, calendar=..., policy=...)` is a pure function, so each test builds the case's clocks by hand and
 reads the timers back. Expected dates are counted independently of models/clock.py: by walking the days with
-`chinese_calendar.is_workday` for 2004–2026, and with a plain Monday-to-Friday rule (minus a given table) for
-2027, which chinesecalendar 1.11 does not know. Counting follows the Civil Code: the start day does not count
+`chinese_calendar.is_workday` for 2004–2026, and for 2027, which chinesecalendar 1.11 does not know, Monday to
+Friday without the statutory holidays as tests/oracle.py derives them (rev 2), or minus a given table. Counting follows the Civil Code: the start day does not count
 (art 201), a period ends at 24:00 of its last day (art 203).
 """
 
@@ -24,10 +24,12 @@ from models.deadlines import (
     CaseClocks,
     PaymentTerm,
     Timer,
+    after_firing,
     start_of_day,
     timers,
 )
 from models.policy import ClockPolicy
+from tests.oracle import statutory_holidays
 
 D = date
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the real zone, independent of the fixed offset models/clock.py uses
@@ -54,9 +56,9 @@ def weekday_or_table_2027(d: date) -> bool:
     return d.weekday() < 5 and d not in TABLE_2027.holidays
 
 
-def weekday_2027(d: date) -> bool:
-    """2026 from chinesecalendar; 2027 Monday to Friday (the provisional rule)."""
-    return official_working_day(d) if d.year <= 2026 else d.weekday() < 5
+def provisional_2027(d: date) -> bool:
+    """2026 from chinesecalendar; 2027 Monday to Friday without its statutory holidays (the provisional rule)."""
+    return official_working_day(d) if d.year <= 2026 else d.weekday() < 5 and d not in statutory_holidays(2027)
 
 
 def nth_working_day_after(
@@ -239,13 +241,34 @@ class TestMediationClock:
         clock = running(D(2026, 1, 20))
         in_mediation = timers_of(case("in_mediation", mediation=clock))
         signing = timers_of(case("signing", entered_on=D(2026, 3, 4), mediation=clock))
-        assert signing == in_mediation
-        assert only(signing, "deadline_expired").due_on == D(2026, 3, 9)
+        assert of_kind(signing, "deadline_warning") == of_kind(in_mediation, "deadline_warning")
+        assert only(signing, "deadline_expired").due_on == only(in_mediation, "deadline_expired").due_on == D(
+            2026, 3, 9)
 
-    def test_a_case_in_appraisal_has_no_timers(self) -> None:
-        # Reg 38: appraisal time does not count, so no mediation deadline can fall while it lasts
+    def test_while_signatures_are_collected_the_case_fails_one_working_day_later(self) -> None:
+        # Reg 38, 39 (rev 2): due Monday 2026-03-09; in signing the case waits signing_grace_wd (1) more working
+        # day, for signatures made by the due date and recorded the next morning. The key is the same occasion.
+        clock = running(D(2026, 1, 20))
+        in_mediation = only(timers_of(case("in_mediation", mediation=clock)), "deadline_expired")
+        signing = only(timers_of(case("signing", entered_on=D(2026, 3, 4), mediation=clock)), "deadline_expired")
+        assert in_mediation.at == end_of_day(D(2026, 3, 9))
+        assert signing.at == end_of_day(D(2026, 3, 10)) and signing.due_on == D(2026, 3, 9)
+        assert signing.key == in_mediation.key
+        # a grace over a weekend: due Friday 2026-03-06 → waits until the end of Monday 2026-03-09
+        friday = running(D(2026, 1, 19))
+        assert only(timers_of(case("signing", mediation=friday)), "deadline_expired").at == end_of_day(D(2026, 3, 9))
+        no_grace = ClockPolicy(signing_grace_wd=0)
+        assert only(timers_of(case("signing", mediation=clock), policy=no_grace), "deadline_expired").at == (
+            in_mediation.at)
+
+    def test_a_case_in_appraisal_has_no_mediation_timer_only_a_reminder_of_the_open_appraisal(self) -> None:
+        # Reg 38: appraisal time does not count, so no mediation deadline can fall while it lasts; rev 2: every
+        # 20 WD the mediator is asked to record the appraisal's status
         clock = running(D(2026, 1, 20)).pause(D(2026, 2, 2), "医疗损害鉴定")
-        assert timers_of(case("appraisal", entered_on=D(2026, 2, 2), mediation=clock)) == []
+        [reminder] = timers_of(case("appraisal", entered_on=D(2026, 2, 2), mediation=clock))
+        assert reminder.kind == "appraisal_reminder" and reminder.recipient_role == "mediator"
+        assert reminder.due_on == nth_working_day_after(D(2026, 2, 2), 20)
+        assert "abandon_appraisal" in reminder.message and "finish_appraisal" in reminder.message
 
     def test_a_paused_clock_arms_no_mediation_timer_whatever_the_status(self) -> None:
         # Reg 38: a paused clock has no due date
@@ -480,23 +503,24 @@ class TestFollowUpVisit:
 
 
 class TestProvisionalDeadlines:
-    """A deadline through a year the calendar does not know: counted Monday to Friday, marked provisional."""
+    """A deadline through a year the calendar does not know: counted Monday to Friday without the statutory
+    holidays (rev 2), marked provisional."""
 
     ACCEPTED = D(2026, 12, 1)  # 30 WD later is in January 2027
 
     def mediation(self, calendar: WorkingDayCalendar) -> list[Timer]:
         return timers_of(case("in_mediation", mediation=running(self.ACCEPTED)), calendar)
 
-    def test_a_mediation_deadline_in_2027_is_provisional(self) -> None:
-        # Reg 38: 22 WD in December 2026, then 8 weekdays in January 2027 → Tuesday 2027-01-12
+    def test_a_mediation_deadline_in_2027_is_provisional_and_skips_new_years_day(self) -> None:
+        # Reg 38, rev 2: 22 WD in December 2026, then 8 in January 2027, New Year's Day (a Friday) skipped by
+        # statute → Wednesday 2027-01-13, never New Year's Day itself
         assert 2027 not in WorkingDayCalendar().known_years()
         ts = self.mediation(CAL)
         expired = only(ts, "deadline_expired")
-        assert expired.due_on == D(2027, 1, 12) == nth_working_day_after(self.ACCEPTED, 30, weekday_2027)
+        assert expired.due_on == D(2027, 1, 13) == nth_working_day_after(self.ACCEPTED, 30, provisional_2027)
         assert all(t.provisional for t in ts)
 
-    def test_a_loaded_2027_table_makes_it_final_and_later(self) -> None:
-        # the table makes Friday 2027-01-01 a holiday inside the period, so the due date moves one working day
+    def test_a_loaded_2027_table_makes_it_final(self) -> None:
         ts = self.mediation(CAL_2027)
         expired = only(ts, "deadline_expired")
         assert expired.due_on == D(2027, 1, 13)
@@ -504,43 +528,134 @@ class TestProvisionalDeadlines:
         assert not any(t.provisional for t in ts)
         assert expired.key != only(self.mediation(CAL), "deadline_expired").key  # a new occasion
 
+    @pytest.mark.parametrize("accepted", [D(2026, 11, 20), D(2026, 11, 21), D(2026, 11, 22)])
+    def test_no_case_is_given_new_years_day_as_its_due_date(self, accepted: date) -> None:
+        # rev 2, the defect as found: accepted 2026-11-20..22 got 2027-01-01 itself as its due date
+        expired = only(timers_of(case("in_mediation", mediation=running(accepted))), "deadline_expired")
+        assert expired.due_on == D(2027, 1, 4) == nth_working_day_after(accepted, 30, provisional_2027)
+
     def test_a_warning_in_2026_is_provisional_when_the_deadline_it_names_is(self) -> None:
-        # Reg 38: accepted 2026-11-20 → 30th weekday Friday 2027-01-01; the 5-WD warning falls on 2026-12-25,
-        # a known day, but the deadline it announces is not
+        # Reg 38: accepted 2026-11-20 → 30th working day Monday 2027-01-04 (New Year's Day off by statute); the
+        # 5-WD warning falls on 2026-12-25, a known day, but the deadline it announces is provisional
         accepted = D(2026, 11, 20)
         ts = timers_of(case("in_mediation", mediation=running(accepted)))
         five = warning(ts, 5)
         assert five.at == end_of_day(D(2026, 12, 25)) == end_of_day(nth_working_day_after(accepted, 25))
-        assert (five.due_on, five.provisional) == (D(2027, 1, 1), True)
-        # with the table, New Year's Day is off: the deadline is final and moves to Monday 2027-01-04
+        assert (five.due_on, five.provisional) == (D(2027, 1, 4), True)
+        assert "2027-01-04（暂定）" in five.message  # rev 2: （暂定） beside any provisional date
         final = warning(timers_of(case("in_mediation", mediation=running(accepted)), CAL_2027), 5)
         assert (final.due_on, final.provisional) == (D(2027, 1, 4), False)
-        assert final.at == five.at and final.key != five.key
+        # the same occasion: a warning sent while the date was provisional is not sent again once it is exact
+        assert final.at == five.at and final.key == five.key and "（暂定）" not in final.message
 
     def test_a_consent_period_reaching_2027(self) -> None:
-        # requested Monday 2026-12-28 → 29, 30, 31 Dec, then 1, 4 Jan 2027 on the Monday-to-Friday rule
+        # requested Monday 2026-12-28 → 29, 30, 31 Dec, then (New Year's Day off) 4, 5 Jan 2027
         [provisional] = timers_of(case("awaiting_consent", entered_on=D(2026, 12, 28)))
-        assert (provisional.due_on, provisional.provisional) == (D(2027, 1, 4), True)
+        assert (provisional.due_on, provisional.provisional) == (D(2027, 1, 5), True)
         [final] = timers_of(case("awaiting_consent", entered_on=D(2026, 12, 28)), CAL_2027)
         assert (final.due_on, final.provisional) == (D(2027, 1, 5), False)
 
     def test_a_judicial_window_closing_in_2027(self) -> None:
-        # PML 33: effective 2026-12-02 → 30th day Friday 2027-01-01: a weekday, provisionally a working day;
-        # with the table it is New Year's Day and the window moves to Monday 2027-01-04 (Civil Code 203)
+        # PML 33: effective 2026-12-02 → the 30th day is New Year's Day 2027, a holiday by statute, so the
+        # window closes on Monday 2027-01-04 (Civil Code 203), provisionally; the table confirms it
         clocks = case("performance", effective_on=D(2026, 12, 2))
         provisional = only(timers_of(clocks), "judicial_window_closed")
-        assert (provisional.due_on, provisional.provisional) == (D(2027, 1, 1), True)
+        assert (provisional.due_on, provisional.provisional) == (D(2027, 1, 4), True)
         final = only(timers_of(clocks, CAL_2027), "judicial_window_closed")
         assert (final.due_on, final.provisional) == (D(2027, 1, 4), False)
 
     def test_a_payment_term_counted_into_2027(self) -> None:
-        # "协议生效之日起10个工作日内", effective 2026-12-24 → 25, 28, 29, 30, 31 Dec, 1, 4, 5, 6, 7 Jan 2027
+        # "协议生效之日起10个工作日内", effective 2026-12-24 → 25, 28, 29, 30, 31 Dec, 4, 5, 6, 7, 8 Jan 2027
         term = PaymentTerm(0, "赔偿款", working_days=10)
         clocks = case("performance", effective_on=D(2026, 12, 24), payments=(term,))
         due = only(timers_of(clocks), "payment_due")
-        assert (due.due_on, due.provisional) == (D(2027, 1, 7), True)
+        assert (due.due_on, due.provisional) == (D(2027, 1, 8), True)
         due = only(timers_of(clocks, CAL_2027), "payment_due")
         assert (due.due_on, due.provisional) == (D(2027, 1, 8), False)
+
+
+class TestAProvisionalDeadlineNeverFailsACase:
+    """rev 2 (DOMAIN.md "Unknown years"): at a provisional deadline the case stays, the director and the admins
+    are asked for the calendar every working day; the loaded year makes the deadline exact."""
+
+    ACCEPTED = D(2026, 11, 26)  # the defect as found: failed at 24:00 of a provisional 2027-01-07
+
+    def test_the_provisional_deadline_holds_the_case_and_asks_director_and_admins_for_the_calendar(self) -> None:
+        # Reg 38
+        expired = only(timers_of(case("in_mediation", mediation=running(self.ACCEPTED))), "deadline_expired")
+        assert expired.due_on == nth_working_day_after(self.ACCEPTED, 30, provisional_2027) == D(2027, 1, 8)
+        assert expired.holds and not expired.raises_event
+        assert (expired.recipient_role, expired.also_to) == ("director", ("admin",))
+        assert "2027年工作日历尚未载入" in expired.message and "不产生法律后果" in expired.message
+
+    def test_the_reminder_repeats_every_working_day_until_the_year_is_loaded(self) -> None:
+        held = case("in_mediation", mediation=running(self.ACCEPTED))
+        expired = only(timers_of(held), "deadline_expired")
+        held = after_firing(held, expired)
+        reminders = []
+        for _ in range(3):
+            [reminder] = of_kind(timers_of(held), "calendar_needed")
+            reminders.append(reminder)
+            held = after_firing(held, reminder)
+        # Friday 01-08 held; Monday 01-11, Tuesday 01-12, Wednesday 01-13 asked again, at 24:00 of each
+        assert [r.day for r in reminders] == [D(2027, 1, 11), D(2027, 1, 12), D(2027, 1, 13)]
+        assert [r.at for r in reminders] == [end_of_day(r.day) for r in reminders if r.day]
+        assert all(r.due_on == D(2027, 1, 8) and not r.raises_event and r.also_to == ("admin",) for r in reminders)
+        assert len({r.key for r in reminders}) == 3
+
+    def test_once_the_year_is_loaded_the_exact_deadline_raises_the_event(self) -> None:
+        held = after_firing(case("in_mediation", mediation=running(self.ACCEPTED)),
+                            only(timers_of(case("in_mediation", mediation=running(self.ACCEPTED))), "deadline_expired"))
+        ts = timers_of(held, CAL_2027)
+        exact = only(ts, "deadline_expired")
+        assert exact.raises_event and not exact.provisional and exact.due_on == D(2027, 1, 8)
+        assert of_kind(ts, "calendar_needed") == []
+        assert exact.key == "deadline_expired:2027-01-08"  # not the provisional occasion, which has fired
+
+    def test_a_provisional_consent_deadline_holds_too(self) -> None:  # PML 17
+        [expired] = timers_of(case("awaiting_consent", entered_on=D(2026, 12, 28)))
+        assert expired.kind == "consent_expired" and expired.holds
+
+    def test_the_first_rule_book_raised_the_event_on_a_provisional_date(self) -> None:
+        # cases started before rev 2 replay as they ran
+        [expired] = timers(case("awaiting_consent", entered_on=D(2026, 12, 28)), calendar=CAL, policy=POLICY,
+                           hold_provisional=False)
+        assert expired.raises_event and expired.provisional
+
+
+class TestAnOpenAppraisal:
+    # rev 2: an appraisal that never reports must not keep a case open unnoticed
+    def test_the_mediator_is_reminded_every_twenty_working_days(self) -> None:
+        clock = running(D(2026, 1, 20)).pause(D(2026, 2, 2), "医疗损害鉴定：上海市某司法鉴定中心")
+        open_appraisal = case("appraisal", entered_on=D(2026, 2, 2), mediation=clock)
+        days = []
+        for _ in range(3):
+            [reminder] = timers_of(open_appraisal)
+            days.append(reminder.day)
+            open_appraisal = after_firing(open_appraisal, reminder)
+        first = nth_working_day_after(D(2026, 2, 2), 20)
+        assert days == [first, nth_working_day_after(first, 20), nth_working_day_after(first, 40)]
+        assert days[0] == D(2026, 3, 6)  # Spring Festival 2026 skipped, its make-up Saturdays counted
+
+    def test_the_interval_is_a_policy(self) -> None:
+        clock = running(D(2026, 3, 2)).pause(D(2026, 3, 10), "医疗损害鉴定")
+        [reminder] = timers_of(case("appraisal", mediation=clock), policy=ClockPolicy(appraisal_reminder_wd=5))
+        assert reminder.day == nth_working_day_after(D(2026, 3, 10), 5)
+
+    def test_a_second_appraisal_counts_from_its_own_start(self) -> None:
+        clock = (running(D(2026, 3, 2)).pause(D(2026, 3, 10), "第一次鉴定").resume(D(2026, 4, 20))
+                 .pause(D(2026, 5, 6), "第二次鉴定"))
+        reminded = case("appraisal", mediation=clock, appraisal_reminded_on=D(2026, 4, 8))  # of the first
+        [reminder] = timers_of(reminded)
+        assert reminder.day == nth_working_day_after(D(2026, 5, 6), 20)
+
+
+class TestTermsPerformedInFull:
+    def test_a_term_paid_in_full_is_not_chased(self) -> None:  # PML 31, rev 2
+        terms = (PaymentTerm(0, "赔偿款", working_days=10), PaymentTerm(1, "护理费", working_days=20))
+        clocks = case("performance", effective_on=D(2026, 3, 2), payments=terms, performed_terms=frozenset({0}))
+        chased = {t.key.split(":")[1] for t in timers_of(clocks) if t.kind.startswith("payment")}
+        assert chased == {"1"}
 
     def test_a_deadline_within_2026_is_never_provisional(self) -> None:
         ts = timers_of(case("in_mediation", mediation=running(D(2026, 9, 15))))
@@ -572,10 +687,13 @@ class TestTimerToDict:
 
     def test_every_kind_of_timer_has_a_label(self) -> None:
         term = PaymentTerm(0, "赔偿款", working_days=10)
+        held = case("in_mediation", mediation=running(D(2026, 12, 1)), calendar_reminded_on=D(2027, 1, 13))
         cases = [
             case("awaiting_consent"),
             case("under_review"),
             case("in_mediation", mediation=running(D(2026, 1, 20))),
+            case("appraisal", mediation=running(D(2026, 1, 20)).pause(D(2026, 2, 2), "鉴定")),
+            held,
             case("performance", effective_on=D(2026, 3, 2), payments=(term,)),
             case("settled", effective_on=D(2026, 3, 2), performed_on=D(2026, 3, 10)),
         ]

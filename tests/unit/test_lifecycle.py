@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import date
+from decimal import Decimal
+
 from core.errors import IllegalTransition, RuleViolated
-from models.lifecycle import EVENTS, REJECT_REASONS, STATES, TERMINATION_GROUNDS, allowed_events, next_status
+from models.lifecycle import (
+    EVENTS,
+    REJECT_REASONS,
+    STATES,
+    TERMINATION_GROUNDS,
+    allowed_events,
+    concurrency_key,
+    next_status,
+)
+from models.performance import TermBalance
 
 AGREEMENT = {
     "facts": "术后切口感染",
@@ -14,9 +26,14 @@ AGREEMENT = {
     "terms": [{"text": "医方支付赔偿款", "amount": "80000.00", "manner": "银行转账", "deadline": "2026-12-31"}],
 }
 # Facts that satisfy every guard of the event, so that the table below checks the structure of the law.
+OPEN_TERMS = (TermBalance(1, "医方支付赔偿款", Decimal("80000.00")), TermBalance(2, "医方书面致歉", None))
 PASSING_FACTS: dict[str, dict] = {
     "request_consent": {"application_type": "one_side"},
     "submit_for_review": {"application_type": "joint"},
+    "record_consent": {"application_type": "committee_initiated", "consents": ["patient"], "side": "institution"},
+    "record_refusal": {"application_type": "committee_initiated", "refused_by": "李院长", "method": "written"},
+    "abandon_appraisal": {"reason": "fee_not_advanced"},
+    "record_payment": {"term": 1, "amount": "1000.00", "balances": OPEN_TERMS},
     "accept": {"mediators": ["陈调解员"]},
     "reject": {"reasons": [2]},
     "start_appraisal": {"commissioned_by": "both_parties"},
@@ -25,7 +42,7 @@ PASSING_FACTS: dict[str, dict] = {
     "draft_agreement": AGREEMENT,
     "sign": {"signer": "patient", "signed": []},
     "terminate": {"ground": "party_withdrew"},
-    "request_consultation": {"specialties": ["obstetrics", "obstetrics", "law"]},
+    "request_consultation": {"specialties": ["obstetrics", "obstetrics", "law"], "respondent_institution_id": "i1"},
 }
 
 # The full table of legal (state, event) -> next state.
@@ -33,7 +50,11 @@ LEGAL: dict[tuple[str, str], str] = {
     ("new", "register"): "registered",  # Reg 31¶2–3, PML 17
     ("registered", "request_consent"): "awaiting_consent",  # Reg 31¶1
     ("registered", "submit_for_review"): "under_review",
+    ("registered", "record_consent"): "registered",  # rev 2: a committee-initiated case, one side at a time
+    ("registered", "record_refusal"): "rejected",  # PML 17: a committee-initiated case one side refuses
     ("registered", "terminate"): "terminated",
+    **{(state, "link_respondent"): state for state in (  # Reg 37 (rev 2): linked by registry id
+        "registered", "awaiting_consent", "under_review", "in_mediation", "appraisal", "signing")},
     ("awaiting_consent", "record_consent"): "under_review",
     ("awaiting_consent", "record_refusal"): "rejected",  # PML 17
     ("awaiting_consent", "consent_expired"): "rejected",  # PML 17: silence counts as refusal
@@ -54,6 +75,9 @@ LEGAL: dict[tuple[str, str], str] = {
     ("in_mediation", "deadline_expired"): "failed",  # Reg 38
     ("in_mediation", "terminate"): "terminated",  # PML 23, 25; Reg 31¶4
     ("appraisal", "finish_appraisal"): "in_mediation",  # Reg 36
+    ("appraisal", "abandon_appraisal"): "in_mediation",  # rev 2: the appraisal will not report
+    ("signing", "extend_deadline"): "signing",  # Reg 38 (rev 2): also while signatures are collected
+    ("performance", "record_payment"): "performance",  # PML 31 (rev 2)
     ("appraisal", "terminate"): "terminated",
     ("signing", "sign"): "signing",  # Reg 39: not yet all four
     ("signing", "revise_agreement"): "in_mediation",
@@ -85,6 +109,7 @@ class TestTheTable:
             "confirm_performance", "record_nonperformance", "declare_failed", "deadline_expired", "terminate",
             "request_consultation", "record_expert_opinion",
             "archive", "record_judicial_confirmation", "record_followup",
+            "abandon_appraisal", "record_payment", "link_respondent",
         }
 
     @pytest.mark.parametrize(("state", "event"), sorted(LEGAL))
@@ -121,22 +146,42 @@ class TestConsent:
         with pytest.raises(RuleViolated):
             next_status("registered", "request_consent", {"application_type": "joint"})
 
-    def test_committee_initiated_goes_to_review_only_with_both_sides_consent(self):
-        with pytest.raises(RuleViolated):
-            next_status("registered", "submit_for_review", {"application_type": "committee_initiated"})
-        assert (
-            next_status("registered", "submit_for_review", {"application_type": "committee_initiated",
-                                                              "both_consented": True})
-            == "under_review"
-        )
+    def test_committee_initiated_goes_to_review_only_with_each_sides_consent_on_file(self):  # Reg 31¶1, rev 2
+        for on_file in ([], ["patient"], ["institution"]):
+            with pytest.raises(RuleViolated, match="each side's consent"):
+                next_status("registered", "submit_for_review",
+                            {"application_type": "committee_initiated", "consents": on_file})
+        assert next_status("registered", "submit_for_review", {
+            "application_type": "committee_initiated", "consents": ["institution", "patient"]}) == "under_review"
 
-    def test_committee_initiated_without_consent_asks_for_it(self):
-        assert next_status("registered", "request_consent", {"application_type": "committee_initiated"}) == (
-            "awaiting_consent"
-        )
-        with pytest.raises(RuleViolated):
-            next_status("registered", "request_consent", {"application_type": "committee_initiated",
-                                                            "both_consented": True})
+    def test_committee_initiated_records_one_consent_per_side_and_stays_registered(self):  # Reg 31¶1, rev 2
+        facts = {"application_type": "committee_initiated", "consents": ["patient"]}
+        assert next_status("registered", "record_consent", {**facts, "side": "institution"}) == "registered"
+        with pytest.raises(RuleViolated, match="one consent per side"):
+            next_status("registered", "record_consent", {**facts, "side": "patient"})
+        with pytest.raises(RuleViolated, match="one consent per side"):
+            next_status("registered", "record_consent", {**facts, "side": ""})
+
+    def test_committee_initiated_does_not_ask_one_side_for_consent(self):  # Reg 31¶1, rev 2
+        with pytest.raises(RuleViolated, match="record_consent"):
+            next_status("registered", "request_consent", {"application_type": "committee_initiated"})
+
+    def test_a_one_sided_case_records_no_consent_before_asking(self):
+        with pytest.raises(RuleViolated, match="committee-initiated"):
+            next_status("registered", "record_consent", {"application_type": "one_side", "side": "institution"})
+
+    def test_the_consent_awaited_is_the_other_sides(self):  # Reg 31¶1
+        facts = {"application_type": "one_side", "applicant_side": "patient"}
+        assert next_status("awaiting_consent", "record_consent", {**facts, "side": "institution"}) == "under_review"
+        with pytest.raises(RuleViolated, match="other side"):
+            next_status("awaiting_consent", "record_consent", {**facts, "side": "patient"})
+
+    def test_silence_counts_as_refusal_only_once_the_consent_deadline_has_passed(self):  # PML 17, rev 2
+        with pytest.raises(RuleViolated, match="silence"):
+            next_status("awaiting_consent", "record_refusal", {"method": "silence", "consent_due_passed": False})
+        assert next_status("awaiting_consent", "record_refusal",
+                           {"method": "silence", "consent_due_passed": True}) == "rejected"
+        assert next_status("awaiting_consent", "record_refusal", {"method": "written"}) == "rejected"
 
     def test_oral_application_from_one_side_waits_for_consent(self):
         assert next_status("registered", "request_consent", {"application_type": "oral"}) == "awaiting_consent"
@@ -197,6 +242,27 @@ class TestAgreement:
         with pytest.raises(RuleViolated, match="Reg 39"):
             next_status("signing", "sign", {"signer": "patient", "signed": ["patient"]})
 
+    def test_a_signature_is_not_dated_before_the_draft_it_signs(self):  # Reg 39, rev 2
+        facts = {"signer": "patient", "signed": [], "drafted_on": date(2026, 11, 20), "today": date(2026, 11, 25)}
+        with pytest.raises(RuleViolated, match="before the draft"):
+            next_status("signing", "sign", {**facts, "signed_at": "2025-01-02T10:00:00+08:00"})
+        with pytest.raises(RuleViolated, match="before the draft"):
+            next_status("signing", "sign", {**facts, "signed_at": "2026-11-19T23:59:00+08:00"})
+        assert next_status("signing", "sign", {**facts, "signed_at": "2026-11-20T08:00:00+08:00"}) == "signing"
+
+    def test_after_the_due_date_only_signatures_dated_by_it_are_recorded(self):  # Reg 38, 39, rev 2
+        facts = {"signer": "committee_seal", "signed": ["patient", "institution", "mediator"],
+                 "mediation_due": date(2026, 12, 31), "today": date(2027, 1, 4)}
+        assert next_status("signing", "sign", {**facts, "signed_at": "2026-12-31T17:00:00+08:00"}) == "performance"
+        with pytest.raises(RuleViolated, match="dated on or before"):
+            next_status("signing", "sign", {**facts, "signed_at": "2027-01-04T09:00:00+08:00"})
+        with pytest.raises(RuleViolated, match="dated on or before"):  # recorded now, so dated now
+            next_status("signing", "sign", facts)
+
+    def test_before_the_due_date_a_signature_may_be_dated_today(self):  # Reg 39
+        facts = {"signer": "patient", "signed": [], "mediation_due": date(2026, 12, 31), "today": date(2026, 12, 1)}
+        assert next_status("signing", "sign", facts) == "signing"
+
 
 class TestTerminate:
     @pytest.mark.parametrize("ground", sorted(TERMINATION_GROUNDS))
@@ -242,6 +308,19 @@ class TestExtension:
             next_status("appraisal", "extend_deadline",
                         {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 5})
 
+    def test_also_while_signatures_are_collected(self):  # Reg 38, rev 2
+        agreed = {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 5}
+        assert next_status("signing", "extend_deadline", agreed) == "signing"
+
+    def test_not_once_the_period_has_run_out(self):  # Reg 38: a period that ended cannot be extended
+        agreed = {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 5}
+        over = {"mediation_due": date(2026, 12, 31), "today": date(2027, 1, 4)}
+        for state in ("in_mediation", "signing"):
+            with pytest.raises(RuleViolated, match="no longer be extended"):
+                next_status(state, "extend_deadline", {**agreed, **over})
+        assert next_status("signing", "extend_deadline", {**agreed, "mediation_due": date(2026, 12, 31),
+                                                          "today": date(2026, 12, 31)}) == "signing"
+
 
 class TestAppraisal:
     # Reg 34: both sides commission the appraisal, or both consent to the committee commissioning it
@@ -260,6 +339,19 @@ class TestAppraisal:
         with pytest.raises(RuleViolated, match="Reg 34"):
             next_status("in_mediation", "start_appraisal", {"commissioned_by": "patient"})
 
+    @pytest.mark.parametrize("reason", ["institution_declined", "institution_returned", "fee_not_advanced",
+                                        "request_withdrawn"])
+    def test_an_appraisal_that_will_not_report_is_abandoned_and_mediation_resumes(self, reason: str):  # rev 2
+        assert next_status("appraisal", "abandon_appraisal", {"reason": reason}) == "in_mediation"
+
+    def test_abandoning_for_another_reason_needs_words(self):  # rev 2
+        with pytest.raises(RuleViolated, match="reason_text"):
+            next_status("appraisal", "abandon_appraisal", {"reason": "other"})
+        with pytest.raises(RuleViolated):
+            next_status("appraisal", "abandon_appraisal", {"reason": "bored"})
+        assert next_status("appraisal", "abandon_appraisal", {"reason": "other", "reason_text": "患者失联"}) == (
+            "in_mediation")
+
 
 class TestAfterTheAgreement:
     def test_judicial_confirmation_is_recorded_during_and_after_performance(self):  # PML 33
@@ -272,16 +364,103 @@ class TestAfterTheAgreement:
             next_status("performance", "record_followup")
 
 
+class TestPerformance:
+    # PML 31, rev 2: performance is recorded term by term, and confirmed only when complete
+    def test_a_payment_is_recorded_against_a_term_up_to_its_balance(self):
+        facts = {"balances": OPEN_TERMS}
+        assert next_status("performance", "record_payment", {**facts, "term": 1, "amount": "80000.00"}) == (
+            "performance")
+        for wrong in ({"term": 1, "amount": "80000.01"}, {"term": 1, "amount": "0"}, {"term": 1},
+                      {"term": 3, "amount": "1.00"}, {"term": 2, "amount": "1.00"}):
+            with pytest.raises(RuleViolated, match="balance"):
+                next_status("performance", "record_payment", {**facts, **wrong})
+        assert next_status("performance", "record_payment", {**facts, "term": 2}) == "performance"  # the apology
+
+    def test_a_payment_is_not_dated_before_the_agreement_took_effect(self):
+        facts = {"balances": OPEN_TERMS, "term": 1, "amount": "10.00", "effective_on": date(2026, 12, 1)}
+        with pytest.raises(RuleViolated, match="took effect"):
+            next_status("performance", "record_payment", {**facts, "paid_on": "2026-11-30"})
+        assert next_status("performance", "record_payment", {**facts, "paid_on": "2026-12-01"}) == "performance"
+
+    def test_performance_is_confirmed_only_when_every_term_is_performed_in_full(self):
+        partly = (TermBalance(1, "医方支付赔偿款", Decimal("86500.50"), Decimal("1.00"), 1),
+                  TermBalance(2, "医方书面致歉", None, Decimal("0.00"), 1))
+        with pytest.raises(RuleViolated) as refused:
+            next_status("performance", "confirm_performance", {"balances": partly})
+        assert "第1项" in refused.value.detail and "余额¥86,499.50" in refused.value.detail  # each term's balance
+        assert "第2项" not in refused.value.detail  # performed
+        full = (TermBalance(1, "医方支付赔偿款", Decimal("86500.50"), Decimal("86500.50"), 2),)
+        assert next_status("performance", "confirm_performance", {"balances": full}) == "settled"
+
+    def test_or_with_the_patient_sides_written_acceptance_of_less(self):
+        partly = (TermBalance(1, "医方支付赔偿款", Decimal("380000.07"), Decimal("280000.00"), 1),)
+        accepted = {"text": "患方同意以二十八万元了结", "accepted_by": "王大明", "accepted_on": "2026-12-20"}
+        assert next_status("performance", "confirm_performance",
+                           {"balances": partly, "patient_acceptance": accepted}) == "settled"
+        with pytest.raises(RuleViolated, match="written acceptance"):
+            next_status("performance", "confirm_performance",
+                        {"balances": partly, "patient_acceptance": {"text": "", "accepted_on": "2026-12-20"}})
+
+
+class TestAllowedEventsAreWhatWouldBeAccepted:
+    # rev 2: the case's allowed events are exactly those some payload would get accepted, guards included
+    def test_a_joint_application_is_not_offered_a_consent_request(self):
+        assert "request_consent" not in allowed_events("registered", {"application_type": "joint"})
+        assert "submit_for_review" in allowed_events("registered", {"application_type": "joint"})
+
+    def test_a_one_sided_application_is_offered_the_consent_request_not_the_review(self):
+        offered = allowed_events("registered", {"application_type": "one_side"})
+        assert "request_consent" in offered and "submit_for_review" not in offered and "record_consent" not in offered
+
+    def test_a_committee_initiated_case_is_offered_consents_until_both_are_on_file(self):
+        assert "submit_for_review" not in allowed_events("registered", {"application_type": "committee_initiated",
+                                                                        "consents": ["patient"]})
+        both = allowed_events("registered", {"application_type": "committee_initiated",
+                                             "consents": ["institution", "patient"]})
+        assert "submit_for_review" in both and "record_consent" not in both
+
+    def test_minutes_only_for_a_scheduled_session_and_consultation_only_once_linked(self):
+        offered = allowed_events("in_mediation", {"scheduled_sessions": []})
+        assert "record_minutes" not in offered and "request_consultation" not in offered
+        offered = allowed_events("in_mediation", {"scheduled_sessions": ["s1"], "respondent_institution_id": "i1"})
+        assert "record_minutes" in offered and "request_consultation" in offered
+
+    def test_no_extension_once_the_period_ran_out_and_no_payment_once_all_is_paid(self):
+        over = {"mediation_due": date(2026, 12, 31), "today": date(2027, 1, 4)}
+        assert "extend_deadline" not in allowed_events("signing", over)
+        paid = (TermBalance(1, "医方支付赔偿款", Decimal("10.00"), Decimal("10.00"), 1),)
+        assert "record_payment" not in allowed_events("performance", {"balances": paid})
+        assert "record_payment" in allowed_events("performance", {"balances": OPEN_TERMS})
+
+    def test_without_facts_it_is_the_table(self):
+        assert "request_consent" in allowed_events("registered")
+
+
+class TestRaces:
+    # rev 2: two self-loop actions of the same kind decided on the same version are one action or a conflict
+    def test_what_tells_two_self_loop_actions_apart(self):
+        assert concurrency_key("extend_deadline", {"extra_days": 15}) == "extend_deadline"
+        assert concurrency_key("sign", {"signer": "patient"}) != concurrency_key("sign", {"signer": "mediator"})
+        assert concurrency_key("record_minutes", {"session_id": "a"}) == "record_minutes:a"
+        assert concurrency_key("accept", {"mediators": ["甲"]}) is None  # the state settles a moving event
+
+
 class TestConsultation:
     # Reg 33: a mediator consults experts while mediating; the clock is not paused (the state stays)
     def test_a_panel_of_known_specialties_is_requested_in_mediation(self):
         assert next_status("in_mediation", "request_consultation",
-                           {"specialties": ["obstetrics", "obstetrics", "law"]}) == "in_mediation"
+                           {"specialties": ["obstetrics", "obstetrics", "law"],
+                            "respondent_institution_id": "inst-1"}) == "in_mediation"
+
+    def test_not_until_the_respondent_is_linked_to_the_pools_registry(self):  # Reg 37, rev 2: never by name
+        with pytest.raises(RuleViolated, match="respondent-institution"):
+            next_status("in_mediation", "request_consultation", {"specialties": ["law"]})
 
     def test_a_panel_names_one_to_seven_specialties_of_the_pools_vocabulary(self):  # Reg 33, 35
         for specialties in ([], ["astrology"], ["law"] * 8):
             with pytest.raises(RuleViolated, match="Reg 33"):
-                next_status("in_mediation", "request_consultation", {"specialties": specialties})
+                next_status("in_mediation", "request_consultation",
+                            {"specialties": specialties, "respondent_institution_id": "inst-1"})
 
     def test_no_consultation_before_acceptance_or_during_an_appraisal(self):
         for state in ("registered", "under_review", "appraisal", "signing"):

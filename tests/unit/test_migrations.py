@@ -73,20 +73,31 @@ def test_one_made_before_the_accounts_and_case_files_is_upgraded_keeping_its_cas
     with empty.begin() as connection:
         connection.execute(text("DROP TABLE case_mediators"))
         connection.execute(text("ALTER TABLE documents DROP COLUMN manifest"))
+        for index in ("ix_cases_patient_id_key", "ix_cases_patient_nb_key", "ix_transitions_case_idempotency_key"):
+            connection.execute(text(f"DROP INDEX {index}"))
+        for column in ("consents", "payments", "respondent_institution_id", "patient_id_key", "patient_nb_key",
+                       "institution_key"):
+            connection.execute(text(f"ALTER TABLE cases DROP COLUMN {column}"))
+        connection.execute(text("ALTER TABLE cases ADD COLUMN both_consented BOOLEAN NOT NULL DEFAULT false"))
+        connection.execute(text("ALTER TABLE transitions DROP COLUMN idempotency_key"))
+        connection.execute(text("ALTER TABLE transitions DROP COLUMN request_digest"))
         connection.execute(text("INSERT INTO committees (id, name, short_name, city, case_number_pattern, "
                                 "number_patterns, policy) VALUES ('c1', '某委员会', '某', '上海市', 'x', '{}', '{}')"))
         connection.execute(text(
             "INSERT INTO cases (id, number, committee_id, status, application_type, both_consented, patient_name, "
             "institution_name, facts, claim_amount, requests, registration, mediators, signatures, search_text, "
             "due_provisional, clock_paused, deadlines, payment_overdue, version, agreement_version, "
-            "registered_at, updated_at) VALUES ('k1', 'N1', 'c1', 'registered', 'joint', false, '王小明', '某医院', "
-            "'事实', 100, '请求', '{}', '[]', '{}', '', false, false, '[]', false, 1, 0, "
+            "registered_at, updated_at) VALUES ('k1', 'N1', 'c1', 'registered', 'committee_initiated', true, "
+            "'王小明', '某医院', '事实', 100, '请求', '{}', '[]', '{}', '', false, false, '[]', false, 1, 0, "
             "'2026-11-20 01:00:00', '2026-11-20 01:00:00')"))
     upgrade(empty)
     assert current(empty) == HEAD
     with empty.connect() as connection:
         assert differences(connection) == []
         assert connection.execute(text("SELECT number FROM cases WHERE id = 'k1'")).scalar() == "N1"
+        # rev 2: the old bare flag becomes one consent per side, marked as not recorded in detail
+        consents = connection.execute(text("SELECT consents FROM cases WHERE id = 'k1'")).scalar()
+        assert '"patient"' in consents and '"institution"' in consents and "unrecorded" in consents
 
 
 def test_one_that_differs_otherwise_is_refused_and_left_as_it_was(empty: Engine):

@@ -73,7 +73,7 @@ ACCEPTANCE_PROVISIONAL = replace(
     ACCEPTANCE,
     **head("〔2026〕沪黄医调受字第98号", datetime(2026, 12, 15, 10, 0, tzinfo=SHANGHAI)),
     accepted_on=date(2026, 12, 15),
-    deadline=date(2027, 1, 26),
+    deadline=date(2027, 1, 27),
     deadline_provisional=True,
 )
 
@@ -300,14 +300,14 @@ class TestAcceptanceNotice:
         assert "Mondays to Fridays" not in documents.en("acceptance")
 
     def test_a_due_date_in_an_unknown_year_is_marked_provisional(self, documents: Documents) -> None:
-        # DOMAIN.md "Time": computed Monday to Friday, marked provisional and shown as such
+        # DOMAIN.md "Unknown years" (rev 2): "（暂定）" beside the date, and why it is provisional
         assert (
-            "调解期限届满日2027年1月26日（该期限按周一至周五推算，待国务院公布该年度节假日安排后重新核定）"
-            in documents.zh("acceptance_provisional")
+            "调解期限届满日2027年1月27日（暂定）（该年度节假日安排尚未公布：期限已扣除法定节假日，调休安排待国务院公布后"
+            "重新核定；暂定期限届满不视为调解不成）" in documents.zh("acceptance_provisional")
         )
+        assert "（暂定）" not in documents.zh("acceptance")
         assert (
-            "Mediation period ends on 2027-01-26 (This date was counted on Mondays to Fridays; it will be "
-            "recalculated once the State Council publishes that year's public holidays.)"
+            "Mediation period ends on 2027-01-27 (provisional) (That year's holiday schedule is not published yet"
         ) in documents.en("acceptance_provisional")
 
     def test_the_english_version_has_the_same_content(self, documents: Documents) -> None:

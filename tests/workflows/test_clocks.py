@@ -3,7 +3,11 @@ shared/DOMAIN.md ("Time: the clocks") fires when the law says, moves when a paus
 loaded calendar year moves it, and does what it must (a system event, or a notification in the outbox).
 
 Expected dates come from an oracle written here, independent of models/clock.py: it walks the days one by one
-(chinesecalendar for the years it knows, a loaded table or Monday to Friday otherwise).
+(chinesecalendar for the years it knows, a loaded table, or Monday to Friday without the statutory holidays).
+
+The test server starts at today's date, so every mediation period reaches 2027, which chinesecalendar does not
+know. Most cases here are opened with a 2027 table loaded (their dates are exact); the tests of unknown years open
+them without it (rev 2: a provisional deadline never fails a case).
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
 from models.clock import SHANGHAI, end_of_day
 from models.tables import Case, Document, Notification, Transition
-from tests.factories import SIGNATURES, agreement, registration
-from tests.oracle import is_working_day, mediation_due, nth_working_day_after, package_knows
+from tests import oracle
+from tests.factories import APPRAISAL, SIGNATURES, agreement, registration
 from workflows.contracts import Actor, NotificationRecord, OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
 from workflows.worker import build_worker
@@ -40,6 +44,20 @@ ONE_MINUTE = timedelta(minutes=1)
 # A table for 2027 used by the tests (the State Council's schedule for 2027 is not assumed here): New Year's Day
 # and two days after it off, one make-up Saturday.
 TABLE_2027 = {"year": 2027, "holidays": ["2027-01-01", "2027-01-04", "2027-01-05"], "workdays": ["2027-01-09"]}
+KNOWN = {2027: TABLE_2027}
+WITH_2027 = {"tables": [TABLE_2027]}
+
+
+def is_working_day(d: date) -> bool:
+    return oracle.is_working_day(d, KNOWN)
+
+
+def nth_working_day_after(start: date, n: int) -> date:
+    return oracle.nth_working_day_after(start, n, KNOWN)
+
+
+def mediation_due(accepted: date, pauses: list[tuple[date, date]], budget: int) -> date:
+    return oracle.mediation_due(accepted, pauses, budget, KNOWN)
 
 
 # ------------------------------------------------------------------ the harness --------------------------
@@ -68,11 +86,12 @@ class Clocks:
 
     async def open(self, calendar: dict[str, Any] | None = None, policy: dict[str, Any] | None = None,
                    **changes: Any) -> WorkflowHandle:
+        """A case registered now; with the 2027 table loaded unless another calendar is given ({}: none)."""
         case_id = uuid.uuid4().hex
         handle = await self.env.client.start_workflow(
             DisputeWorkflow.run,
             OpenDispute(case_id=case_id, registration=registration(**changes), actor=STAFF,
-                        policy=policy or {}, calendar=calendar or {}),
+                        policy=policy or {}, calendar=WITH_2027 if calendar is None else calendar),
             id=workflow_id(case_id),
             task_queue=self.task_queue,
         )
@@ -226,13 +245,14 @@ class TestMediationClock:
         assert clocks.case(handle).status == "in_mediation"
 
     async def test_an_agreement_signed_by_one_party_at_expiry_ends_in_failed(self, clocks: Clocks):
-        # Reg 38, Reg 39: only the four signatures make it effective; at expiry it is deemed failed
+        # Reg 38, Reg 39: only the four signatures make it effective; at expiry (and the working day of grace for
+        # signatures made by then, rev 2) it is deemed failed
         handle = await clocks.accepted()
         due = mediation_due(await clocks.today(), [], budget=30)
         await clocks.act(handle, "draft_agreement", **agreement())
         await clocks.act(handle, "sign", **SIGNATURES[0])
         assert clocks.case(handle).status == "signing"
-        await clocks.sleep_until(end_of_day(due) + ONE_MINUTE)
+        await clocks.sleep_until(end_of_day(nth_working_day_after(due, 1)) + ONE_MINUTE)
         await clocks.eventually(lambda: clocks.case(handle).status == "failed", "failed at expiry")
         assert [t.from_status for t in clocks.rows(Transition, handle) if t.event == "deadline_expired"] == ["signing"]
 
@@ -330,8 +350,9 @@ class TestAfterTheAgreement:
     async def test_a_follow_up_visit_thirty_days_after_performance(self, clocks: Clocks):
         handle = await clocks.effective()
         paid = await clocks.now()
-        await clocks.act(handle, "confirm_performance", paid_amount="86500.50", paid_at=paid.isoformat(),
-                         proof="银行转账回单")
+        await clocks.act(handle, "record_payment", term=1, amount="86500.50", paid_on=paid.date().isoformat(),
+                         payer="上海市某区人民医院", proof="银行转账回单")
+        await clocks.act(handle, "confirm_performance")
         visit_due = paid.date() + timedelta(days=30)
         assert deadline_of(clocks.case(handle), "followup_due")["due_on"] == visit_due.isoformat()
         await clocks.sleep_until(datetime.combine(visit_due, datetime.min.time(), SHANGHAI) + ONE_MINUTE)
@@ -344,36 +365,172 @@ class TestAfterTheAgreement:
 
 
 # ------------------------------------------------------------------ the calendar -------------------------
-class TestUnknownYears:
-    async def test_a_deadline_in_an_unknown_year_is_provisional_then_firm_once_the_year_is_loaded(
+def provisional_due(accepted: date, budget: int = 30) -> date:
+    """Reg 38 through an unknown 2027: Monday to Friday without the statutory holidays (tests/oracle.py)."""
+    return oracle.mediation_due(accepted, [], budget)
+
+
+class TestAProvisionalDeadlineNeverFailsACase:
+    """rev 2 (DOMAIN.md "Unknown years"): the defect as found: a case accepted on 2026-11-26 failed at 24:00 of
+    a provisional 2027-01-07."""
+
+    async def accepted_in_late_2026(self, clocks: Clocks, **open_args: Any) -> tuple[WorkflowHandle, date]:
+        if oracle.package_knows(2027):
+            pytest.skip("needs a mediation period that reaches a year the calendar does not know")
+        today = await clocks.today()
+        if today < date(2026, 11, 26):  # the day of the defect as found
+            await clocks.sleep_until(datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI))
+        handle = await clocks.accepted(calendar={}, **open_args)
+        return handle, await clocks.today()
+
+    async def test_at_the_provisional_due_date_the_case_stays_and_the_calendar_is_asked_for_every_working_day(
         self, clocks: Clocks, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-    ):
+    ):  # Reg 38
         # a logging configuration loaded by another test (dictConfig disables the loggers it does not name)
         monkeypatch.setattr(logging.getLogger("mediation.calendar"), "disabled", False)
         caplog.set_level(logging.WARNING, logger="mediation.calendar")
-        handle = await clocks.accepted()
-        accepted = await clocks.today()
-        weekdays_due = mediation_due(accepted, [], budget=30)
-        if weekdays_due.year < 2027 or not not package_knows(2027):
-            pytest.skip("needs a mediation period that reaches a year the package does not know")
+        handle, accepted = await self.accepted_in_late_2026(clocks)
+        due = provisional_due(accepted)
+        assert due.year == 2027 and due != date(2027, 1, 1)  # never New Year's Day itself
         case = clocks.case(handle)
-        assert (case.due_date, case.due_provisional) == (weekdays_due, True)
+        assert (case.due_date, case.due_provisional) == (due, True)
         warned = [r for r in caplog.records if case_id(handle) in r.getMessage()]
         assert len(warned) == 1 and "2027" in warned[0].getMessage()  # the admins are told, once
 
+        await clocks.sleep_until(end_of_day(due) + ONE_MINUTE)
+        await clocks.eventually(lambda: len(clocks.notifications(handle, "calendar_needed")) == 2, "asked")
+        await clocks.stays(lambda: clocks.case(handle).status == "in_mediation", "no failure on a provisional date")
+        asked = clocks.notifications(handle, "calendar_needed")
+        assert {n.recipient_role for n in asked} == {"director", "admin"}
+        assert all(n.due_on == due and "2027年工作日历尚未载入" in n.message for n in asked)
+        assert not [t for t in clocks.rows(Transition, handle) if t.event == "deadline_expired"]
+        assert not clocks.notifications(handle, "deadline_expired")
+
+        next_day = oracle.nth_working_day_after(due, 1)  # and again at the end of every working day
+        await clocks.sleep_until(end_of_day(next_day) + ONE_MINUTE)
+        await clocks.eventually(lambda: len(clocks.notifications(handle, "calendar_needed")) == 4, "asked again")
+        assert clocks.case(handle).status == "in_mediation"
+
+    async def test_once_the_year_is_loaded_the_case_fails_dated_at_the_exact_deadline(self, clocks: Clocks):
+        # Reg 38: the loaded table makes the deadline exact; it has passed, so the case fails now, as of it
+        handle, accepted = await self.accepted_in_late_2026(clocks)
+        due = provisional_due(accepted)
+        table = {"year": 2027, "holidays": [], "workdays": ["2027-01-09"]}  # a make-up Saturday: one day earlier
+        exact = oracle.mediation_due(accepted, [], 30, {2027: table})
+        assert exact < due
+        await clocks.sleep_until(end_of_day(oracle.nth_working_day_after(due, 1)) + ONE_MINUTE)
+        await clocks.stays(lambda: clocks.case(handle).status == "in_mediation", "held")
+
+        await handle.signal(DisputeWorkflow.calendar_loaded, table)
+        await clocks.eventually(lambda: clocks.case(handle).status == "failed", "fails once the year is known")
+        [expired] = [t for t in clocks.rows(Transition, handle) if t.event == "deadline_expired"]
+        assert expired.payload["due_date"] == exact.isoformat() and expired.payload["provisional"] is False
+        assert expired.payload["deemed_at"] == end_of_day(exact).isoformat()
+        case = clocks.case(handle)
+        assert case.closed_at == end_of_day(exact)  # dated at the exact deadline, not the day it was found
+        await clocks.eventually(lambda: "failure_notice" in {d.kind for d in clocks.rows(Document, handle)},
+                                "the 调解不成告知书 issued")
+        await clocks.eventually(lambda: clocks.notifications(handle, "deadline_expired"), "the mediator told")
+        assert [n.due_on for n in clocks.notifications(handle, "deadline_expired")] == [exact]
+
+    async def test_a_table_that_moves_the_deadline_later_keeps_the_case_until_then(self, clocks: Clocks):
+        handle, accepted = await self.accepted_in_late_2026(clocks)
+        firm_due = mediation_due(accepted, [], budget=30)  # TABLE_2027 adds two holidays, one make-up day
+        assert firm_due > provisional_due(accepted)
         await handle.signal(DisputeWorkflow.calendar_loaded, TABLE_2027)
-        tables = {2027: TABLE_2027}
-        firm_due = mediation_due(accepted, [], budget=30, tables=tables)
         await clocks.eventually(lambda: clocks.case(handle).due_date == firm_due, "recomputed with the table")
         case = clocks.case(handle)
         assert not case.due_provisional
         assert deadline_of(case, "deadline_expired")["at"] == end_of_day(firm_due).isoformat()
-
-        if firm_due > weekdays_due:  # the timer moved with the date: nothing happens at the old end
-            await clocks.sleep_until(end_of_day(weekdays_due) + ONE_MINUTE)
-            await clocks.stays(lambda: clocks.case(handle).status == "in_mediation", "old deadline is void")
+        await clocks.sleep_until(end_of_day(provisional_due(accepted)) + ONE_MINUTE)
+        await clocks.stays(lambda: clocks.case(handle).status == "in_mediation", "the old date is void")
         await clocks.sleep_until(end_of_day(firm_due) + ONE_MINUTE)
         await clocks.eventually(lambda: clocks.case(handle).status == "failed", "fails at the firm deadline")
+
+    async def test_a_provisional_consent_deadline_does_not_reject_the_application(self, clocks: Clocks):
+        # PML 17, rev 2: silence counts only once the consent deadline has passed, on an exact date
+        handle = await clocks.open(calendar={}, policy={"consent_wd": 40})
+        await clocks.act(handle, "request_consent", method="letter")
+        due = oracle.nth_working_day_after(await clocks.today(), 40)
+        assert due.year >= 2027 and deadline_of(clocks.case(handle), "consent_expired")["provisional"]
+        await clocks.sleep_until(end_of_day(due) + ONE_MINUTE)
+        await clocks.eventually(lambda: clocks.notifications(handle, "calendar_needed"), "asked for the calendar")
+        await clocks.stays(lambda: clocks.case(handle).status == "awaiting_consent", "not rejected")
+
+
+class TestSignaturesRecordedAfterTheFact:
+    """Reg 38, 39 (rev 2): the deadline arrives while signatures are collected; the case waits one working day
+    (policy signing_grace_wd), for signatures dated on or before the due date."""
+
+    async def signing_at_the_due_date(self, clocks: Clocks) -> tuple[WorkflowHandle, date]:
+        handle = await clocks.accepted()
+        due = mediation_due(await clocks.today(), [], budget=30)
+        await clocks.act(handle, "draft_agreement", **agreement())
+        for signature in SIGNATURES[:3]:
+            await clocks.act(handle, "sign", **signature)
+        await clocks.sleep_until(end_of_day(due) + ONE_MINUTE)
+        await clocks.stays(lambda: clocks.case(handle).status == "signing", "waits one more working day")
+        return handle, due
+
+    async def test_the_seal_applied_on_the_due_date_and_recorded_the_next_morning_makes_it_effective(
+        self, clocks: Clocks
+    ):
+        handle, due = await self.signing_at_the_due_date(clocks)
+        seal = {**SIGNATURES[3], "signed_at": datetime(due.year, due.month, due.day, 17, 30, tzinfo=SHANGHAI)
+                .isoformat()}
+        result = await clocks.act(handle, "sign", **seal)
+        assert result.status == "performance"
+        assert clocks.case(handle).effective_on == due  # the date of the fourth act, not of its recording
+        grace_end = nth_working_day_after(due, 1)
+        await clocks.sleep_until(end_of_day(grace_end) + ONE_MINUTE)
+        await clocks.stays(lambda: clocks.case(handle).status == "performance", "effective: no expiry")
+
+    async def test_a_signature_dated_after_the_due_date_is_refused_and_the_case_fails_after_the_grace_day(
+        self, clocks: Clocks
+    ):
+        handle, due = await self.signing_at_the_due_date(clocks)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await clocks.act(handle, "sign", **SIGNATURES[3])  # dated now, the day after the due date
+        assert refused.value.cause.type == "RuleViolated" and "dated on or before" in refused.value.cause.message
+        with pytest.raises(WorkflowUpdateFailedError):  # a period that ran out is not extended either
+            await clocks.act(handle, "extend_deadline", extra_days=5, patient_consent=True, institution_consent=True,
+                             approved_by="赵主任")
+        grace_end = nth_working_day_after(due, 1)
+        await clocks.sleep_until(end_of_day(grace_end) + ONE_MINUTE)
+        await clocks.eventually(lambda: clocks.case(handle).status == "failed", "failed after the grace day")
+        [expired] = [t for t in clocks.rows(Transition, handle) if t.event == "deadline_expired"]
+        assert expired.from_status == "signing" and expired.payload["due_date"] == due.isoformat()
+
+    async def test_an_extension_agreed_while_signing_moves_the_deadline(self, clocks: Clocks):  # Reg 38, rev 2
+        handle = await clocks.accepted()
+        accepted = await clocks.today()
+        await clocks.act(handle, "draft_agreement", **agreement())
+        await clocks.act(handle, "extend_deadline", extra_days=10, patient_consent=True, institution_consent=True,
+                         approved_by="赵主任")
+        case = clocks.case(handle)
+        assert case.status == "signing" and case.due_date == mediation_due(accepted, [], budget=40)
+
+
+class TestAnAppraisalThatNeverReports:
+    async def test_the_mediator_is_reminded_every_twenty_working_days_and_abandoning_it_resumes_the_clock(
+        self, clocks: Clocks
+    ):  # Reg 38, rev 2
+        handle = await clocks.accepted()
+        accepted = await clocks.today()
+        await clocks.act(handle, "start_appraisal", **APPRAISAL)
+        started = await clocks.today()
+        first = nth_working_day_after(started, 20)
+        await clocks.sleep_until(end_of_day(first) + ONE_MINUTE)
+        await clocks.eventually(lambda: clocks.notifications(handle, "appraisal_reminder"), "reminded")
+        [reminder] = clocks.notifications(handle, "appraisal_reminder")
+        assert reminder.recipient_role == "mediator" and reminder.recipients == ["陈调解员"]
+        assert clocks.case(handle).status == "appraisal"
+        await clocks.act(handle, "abandon_appraisal", reason="fee_not_advanced", reason_text="患方未预交鉴定费")
+        resumed = await clocks.today()
+        case = clocks.case(handle)
+        assert case.status == "in_mediation" and not case.clock_paused
+        assert case.clock["pauses"][-1]["ended_on"] == resumed.isoformat()
+        assert case.due_date == mediation_due(accepted, [(started, resumed)], budget=30)
 
 
 class TestTheOutbox:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.worker import Replayer
-from temporalio.client import WorkflowHistory
 
 from models.tables import Case, Transition
 from tests.factories import SIGNATURES, agreement, registration
@@ -22,6 +21,7 @@ from workflows.activities import DisputeActivities
 from workflows.contracts import Actor, OpenDispute, StaffAction, TransitionRecord, workflow_id
 from workflows.dispute import DisputeWorkflow
 from workflows.panel import ExpertPanelWorkflow
+from workflows.worker import RUNNER
 
 HISTORIES = Path(__file__).parent / "histories"
 STAFF = Actor(id="u1", name="陈调解员", role="mediator")
@@ -57,7 +57,8 @@ class TestUpdates:
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(DisputeWorkflow.apply_event, act("accept", mediators=["陈调解员"]))
         assert refused.value.cause.type == "IllegalTransition"
-        assert refused.value.cause.details[0]["allowed_events"] == ["request_consent", "submit_for_review", "terminate"]
+        # a one-sided application: what would be accepted now, guards included (rev 2)
+        assert refused.value.cause.details[0]["allowed_events"] == ["link_respondent", "request_consent", "terminate"]
         history = await handle.fetch_history()
         accepted = [
             e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
@@ -124,7 +125,7 @@ class TestReplay:
     async def test_a_full_case_history_replays_deterministically(self, client, worker):
         case_id = await run_full_case(client, worker)
         history = await client.get_workflow_handle(workflow_id(case_id)).fetch_history()
-        await Replayer(workflows=[DisputeWorkflow]).replay_workflow(history)
+        await Replayer(workflows=[DisputeWorkflow], workflow_runner=RUNNER).replay_workflow(history)
         # After a deliberate change of the workflow, record a new history (RECORD_HISTORY=<name>) and keep the
         # old ones: cases started under earlier code must still replay (workflow.patched gates the change).
         if name := os.environ.get("RECORD_HISTORY"):
@@ -133,4 +134,4 @@ class TestReplay:
     @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
     async def test_recorded_histories_still_replay(self, path: Path):
         history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-        await Replayer(workflows=[DisputeWorkflow, ExpertPanelWorkflow]).replay_workflow(history)
+        await Replayer(workflows=[DisputeWorkflow, ExpertPanelWorkflow], workflow_runner=RUNNER).replay_workflow(history)

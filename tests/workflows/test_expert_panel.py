@@ -32,9 +32,9 @@ from models.tables import (
     Notification,
     Panel,
 )
-from tests.factories import registration
-from tests.pools import City, add_expert, make_city
+from tests.factories import REGISTRATION, registration
 from tests.oracle import nth_working_day_after
+from tests.pools import City, add_expert, make_city
 from workflows.contracts import (
     Actor,
     ExpertReply,
@@ -46,7 +46,7 @@ from workflows.contracts import (
 )
 from workflows.dispute import DisputeWorkflow
 from workflows.panel import ExpertPanelWorkflow
-from workflows.worker import build_worker
+from workflows.worker import RUNNER, build_worker
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 HISTORIES = Path(__file__).parent / "histories"
@@ -60,13 +60,19 @@ class Consultation:
     task_queue: str
     sessions: SessionFactory
 
-    async def case_in_mediation(self, city: City, policy: dict[str, Any] | None = None) -> WorkflowHandle:
+    async def case_in_mediation(self, city: City, policy: dict[str, Any] | None = None,
+                                linked_to: str | None = "respondent") -> WorkflowHandle:
+        """A case whose respondent is linked to the registry (Reg 37, rev 2): to `city.respondent` by default,
+        to the institution of another attribute of `city`, or to none."""
         case_id = uuid.uuid4().hex
+        institution = {**REGISTRATION["institution"]}
+        if linked_to is not None:
+            institution["pool_institution_id"] = getattr(city, linked_to)
         handle = await self.env.client.start_workflow(
             DisputeWorkflow.run,
             OpenDispute(case_id=case_id, actor=MEDIATOR, policy=policy or {},
                         registration=registration(committee_id=city.committee_id, application_type="joint",
-                                                  applicant_side=None)),
+                                                  applicant_side=None, institution=institution)),
             id=workflow_id(case_id),
             task_queue=self.task_queue,
         )
@@ -176,6 +182,29 @@ class TestTheDraw:
         assert recorded.snapshot == [city.experts["free"].id]
         assert {e["expert_id"]: e["reason"] for e in recorded.exclusions} == {city.experts["east"].id: "affiliated"}
         assert set(recorded.facts["institution_ids"]) == {city.respondent, city.branch}
+
+    async def test_recusal_follows_the_registry_link_never_the_name(self, consult, sessions):
+        # Reg 37, rev 2: the respondent as registered is named like the registry's main site, but the case is
+        # linked to the unrelated hospital: its staff are excluded, the main site's are not (no name match)
+        city = make_city(sessions)
+        add_expert(sessions, city, "main", ["obstetrics"], worked_at=[(city.respondent, date(2010, 1, 1), None)])
+        add_expert(sessions, city, "other", ["obstetrics"], worked_at=[(city.elsewhere, date(2010, 1, 1), None)])
+        case = await consult.case_in_mediation(city, linked_to="elsewhere")
+        panel = await consult.request(case, ["obstetrics"])
+        [recorded] = consult.rows(Draw, panel)
+        assert recorded.snapshot == [city.experts["main"].id]
+        assert {e["expert_id"]: e["reason"] for e in recorded.exclusions} == {city.experts["other"].id: "affiliated"}
+        assert recorded.facts["institution_ids"] == [city.elsewhere] and recorded.facts["warnings"] == []
+
+    async def test_no_consultation_until_the_respondent_is_linked(self, consult, sessions):  # Reg 37, rev 2
+        city = make_city(sessions)
+        case = await consult.case_in_mediation(city, linked_to=None)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await consult.act(case, "request_consultation", specialties=["law"], question="责任程度")
+        assert refused.value.cause.type == "RuleViolated" and "respondent-institution" in refused.value.cause.message
+        await consult.act(case, "link_respondent", institution_id=city.respondent)
+        panel = await consult.request(case, ["law"])
+        assert consult.panel(panel).institution_id == city.respondent
 
     async def test_an_affiliation_that_ended_two_years_ago_excludes_and_one_that_ended_four_years_ago_does_not(
         self, consult, sessions
@@ -313,7 +342,8 @@ class TestOpinion:
         # both workflows replay deterministically; RECORD_HISTORY=<name> keeps them for later versions of the code
         for handle in (case, panel):
             history = await handle.fetch_history()
-            await Replayer(workflows=[DisputeWorkflow, ExpertPanelWorkflow]).replay_workflow(history)
+            replayer = Replayer(workflows=[DisputeWorkflow, ExpertPanelWorkflow], workflow_runner=RUNNER)
+            await replayer.replay_workflow(history)
             if name := os.environ.get("RECORD_HISTORY"):
                 kind = "case" if handle is case else "panel"
                 (HISTORIES / f"{name}_{kind}.json").write_text(history.to_json())
