@@ -52,10 +52,17 @@ def _check_case(request: Request, caller: Caller, event: str) -> None:
             if case is None:
                 return  # the service answers 404 in its own words
             _require_reach(session, caller, case, kind=kind, ident=params[param])
-            if case.status == "archived" and request.method not in READ_METHODS:
+            if case.status == "archived" and request.method not in READ_METHODS and not _repeat(request, session, case):
                 raise IllegalTransition(f"case {case.id!r} is archived: its file is bound and nothing in it "
                                         "changes (PML 27)", state="archived", event=event, allowed=[])
             return
+
+
+def _repeat(request: Request, session: Session, case: Case) -> bool:
+    """A staff action repeated with the Idempotency-Key of one the case recorded: its first answer is given again,
+    archived or not (nothing changes)."""
+    key = request.headers.get("idempotency-key")
+    return bool(key) and repo.transition_by_key(session=session, case_id=case.id, key=key) is not None
 
 
 def require_case_reach(session: Session, caller: Caller, case_id: str) -> None:

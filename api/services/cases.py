@@ -300,6 +300,7 @@ async def act(
     action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id,
                          idempotency_key=idempotency_key or "", digest=digest, expected_version=expected,
                          seen_version=case.version)
+    session.rollback()  # only reads so far: the connection goes back to the pool while the workflow decides
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
         result = await handle.execute_update(

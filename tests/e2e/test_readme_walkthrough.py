@@ -27,7 +27,8 @@ def test_the_readme_walkthrough_runs_from_registration_to_the_archived_file(runn
     assert [line for line in lines if line in ("signing", "performance")] == [
         "signing", "signing", "signing", "performance"
     ]
-    assert lines[-1].split("\t") == ["11", "archive", "settled", "archived"]
+    assert lines[-1].split("\t") == ["12", "archive", "settled", "archived"]
+    assert '"performance"' in lines  # record-payment: one term paid in full, the case still in performance
     pdf = (tmp_path / "agreement.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     assert hashlib.sha256(pdf).hexdigest() in result.stdout  # sha256sum matches the documented hash
