@@ -58,11 +58,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
           "may)"},
     404: {"model": ErrorBody, "description": "Unknown case or document, or one outside the caller's committee"},
     409: {
-        "model": IllegalTransitionBody | RuleViolatedBody | StaleVersionBody,
+        "model": IllegalTransitionBody | RuleViolatedBody | StaleVersionBody | DuplicateBody,
         "description": "Not allowed in the case's current state (`illegal_transition`, with the allowed "
         "events), allowed but the data breaks a legal rule (`rule_violated`, naming the rules), or decided on a "
         "version of the case that is no longer current (`stale_version`, with `current_version`: If-Match, or "
-        "another action of the same kind recorded meanwhile)",
+        "another action of the same kind recorded meanwhile), or a registration that matches earlier cases "
+        "(`possible_duplicate`, with `matches`)",
     },
     422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields. "
           "`idempotency_key_reused`: the Idempotency-Key was used for another request"},

@@ -88,11 +88,6 @@ class PossibleDuplicate(Conflict):
     code = "possible_duplicate"
 
 
-class IdempotencyKeyReused(DomainError):
-    status_code = 422
-    code = "idempotency_key_reused"
-
-
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"
@@ -106,3 +101,12 @@ class InvalidField(DomainError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"invalid request: {field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class IdempotencyKeyReused(InvalidField):
+    """rev 2: the Idempotency-Key of an earlier request came with another request."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self, message: str, **_: object) -> None:
+        super().__init__("Idempotency-Key", message)

@@ -529,15 +529,17 @@ def concurrency_key(event: str, payload: Mapping[str, Any]) -> str | None:
 
 
 def allowed_events(status: str, facts: Facts | None = None) -> list[str]:
-    """The events allowed from `status`. Given the case's facts, exactly those some payload would get accepted:
-    the guards that read only the case (`CASE_GUARDS`) are evaluated too."""
+    """The events the law allows from `status`. Given the case's facts, what staff can do now: exactly the events
+    some payload would get accepted — the guards that read only the case (`CASE_GUARDS`) evaluated, and the events
+    the case raises itself (`SYSTEM_EVENTS`) left out."""
     if status not in _ALLOWED:
         raise ValueError(f"unknown state {status!r}")
     if facts is None:
         return list(_ALLOWED[status])
     return [
         event for event in _ALLOWED[status]
-        if any(all(getattr(_GUARDS, g)(**facts) for g in guards) for guards in _CASE_GUARDS_OF.get((status, event), [[]]))
+        if event not in SYSTEM_EVENTS
+        and any(all(getattr(_GUARDS, g)(**facts) for g in guards) for guards in _CASE_GUARDS_OF.get((status, event), [[]]))
     ]
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -220,16 +220,19 @@ def search_cases(
 
 
 def possible_duplicates(
-    *, session: Session, registration: dict[str, Any], exclude_case_id: str | None = None
+    *, session: Session, registration: dict[str, Any], registered_before: datetime | None = None
 ) -> list[Case]:
-    """Earlier cases of the same patient, institution and treatment (models/duplicates.py), oldest first."""
+    """Earlier cases of the same patient, institution and treatment (models/duplicates.py), oldest first: all of
+    them for a new registration, those registered before it for a registered case."""
     id_key, nb_key = patient_keys(registration["patient"])
     keys = [col(Case.patient_id_key) == id_key] if id_key else []
     keys += [col(Case.patient_nb_key) == nb_key] if nb_key else []
     if not keys:
         return []
+    if registered_before is not None:
+        keys = [and_(key, col(Case.registered_at) < registered_before) for key in keys]
     rows = session.exec(select(Case).where(or_(*keys)).order_by(col(Case.registered_at), col(Case.id))).all()
-    return [c for c in rows if c.id != exclude_case_id and is_possible_duplicate(registration, c.registration)]
+    return [c for c in rows if is_possible_duplicate(registration, c.registration)]
 
 
 def assigned_mediators(*, session: Session, case_id: str) -> list[str]:
@@ -254,7 +257,8 @@ def guard_facts(*, session: Session, case: Case, today: date | None = None) -> d
     """The facts of a case that the lifecycle's guards read besides the event's payload (lifecycle.CASE_FACTS),
     from the projection; the workflow derives the same from its own state."""
     today = today or datetime.now(SHANGHAI).date()
-    terms = (case.agreement or {}).get("terms", []) if case.status in ("signing", "performance") else []
+    # the balance of each term is kept once the agreement took effect, settled and archived cases included
+    terms = (case.agreement or {}).get("terms", []) if case.effective_on is not None else []
     drafted_at = (case.agreement or {}).get("drafted_at")
     return {
         "application_type": case.application_type,

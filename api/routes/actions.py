@@ -54,9 +54,10 @@ SUMMARIES = {
 IdempotencyKey = Annotated[str | None, Header(
     min_length=1, max_length=200, description="repeat this action safely: the same key returns the first answer and "
     "changes nothing; the same key with another request is 422")]
-IfMatch = Annotated[str | None, Header(
-    max_length=40, description="the case version this action was decided on (the ETag of GET /cases/{id}, e.g. "
-    "\"12\"): a stale version answers 409 with the current one")]
+IfMatch = Annotated[str, Header(  # a string, never null: "" (the default) is no If-Match
+    max_length=40, pattern=r'^(|\*|(W/)?"?[0-9]{1,12}"?)$',
+    description="the case version this action was decided on (the ETag of GET /cases/{id}, e.g. \"12\"): a stale "
+    "version answers 409 with the current one")]
 RequestId = Annotated[str | None, Header(max_length=100)]
 
 
@@ -76,7 +77,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
         response: Response,
         x_request_id: RequestId = None,
         idempotency_key: IdempotencyKey = None,
-        if_match: IfMatch = None,
+        if_match: IfMatch = "",
     ) -> ActionOutcome:
         return answered(response, await cases.act(
             session=session,
@@ -118,7 +119,7 @@ async def link_respondent(
     response: Response,
     x_request_id: RequestId = None,
     idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    if_match: IfMatch = "",
 ) -> ActionOutcome:
     return answered(response, await cases.link_respondent(
         session=session, institution_id=body.institution_id, client=client, case_id=case_id, body=body,

@@ -80,18 +80,19 @@ def case_public(*, session: Session, case: Case, caller: Caller | None = None, t
                 for b in facts["balances"]
             ],
             "possible_duplicates": duplicates(session=session, registration=case.registration, caller=caller,
-                                              exclude_case_id=case.id),
+                                              registered_before=case.registered_at),
         }
     )
 
 
 def duplicates(
-    *, session: Session, registration: dict[str, Any], caller: Caller | None, exclude_case_id: str | None = None
+    *, session: Session, registration: dict[str, Any], caller: Caller | None, registered_before: datetime | None = None
 ) -> list[DuplicatePublic]:
     """Earlier cases of the same patient, institution and treatment; one the caller does not reach is named by
     its committee and number only (Reg 42)."""
     found = []
-    for case in repo.possible_duplicates(session=session, registration=registration, exclude_case_id=exclude_case_id):
+    for case in repo.possible_duplicates(session=session, registration=registration,
+                                         registered_before=registered_before):
         committee = repo.find_committee(session=session, committee_id=case.committee_id)
         seen = caller is None or access.reaches(
             caller, committee_id=case.committee_id, committee_city=committee.city if committee else "",
@@ -253,7 +254,7 @@ def _require_institution(*, session: Session, institution_id: str, field: str) -
 
 def parse_if_match(value: str | None) -> int | None:
     """If-Match carries the case version as its ETag: "12", W/"12" or 12; "*" matches any version."""
-    if value is None or value.strip() == "*":
+    if value is None or value.strip() in ("*", ""):
         return None
     text = value.strip().removeprefix("W/").strip('"')
     if not text.isdigit() or len(text) > 12:

@@ -184,7 +184,7 @@ class TestAppraisal:  # Reg 34, 36, 38
         started = await ok(api, case_id, "start-appraisal", APPRAISAL)
         assert started["status"] == "appraisal"
         assert started["allowed_events"] == ["abandon_appraisal", "finish_appraisal", "link_respondent",
-                                             "record_expert_opinion", "terminate"]
+                                             "terminate"]
         case = await case_of(api, case_id)
         clock = case["mediation_clock"]
         assert clock["paused"] is True
@@ -318,7 +318,7 @@ class TestExtension:  # Reg 38
         assert body["code"] == "illegal_transition"
         assert body["state"] == "appraisal"
         assert body["allowed_events"] == ["abandon_appraisal", "finish_appraisal", "link_respondent",
-                                          "record_expert_opinion", "terminate"]
+                                          "terminate"]
 
     @pytest.mark.parametrize("extra_days", [0, -5, 121, 1.5, None])
     async def test_the_added_length_is_a_whole_positive_number_of_working_days(self, api, extra_days):
@@ -345,7 +345,7 @@ class TestAllowedEvents:
         assert clock_actions & set(await allowed()) == {"start_appraisal", "extend_deadline"}
         await ok(api, case_id, "start-appraisal", APPRAISAL)
         assert await allowed() == ["abandon_appraisal", "finish_appraisal", "link_respondent",
-                                   "record_expert_opinion", "terminate"]
+                                   "terminate"]
         await ok(api, case_id, "finish-appraisal", OPINION)
         await ok(api, case_id, "draft-agreement", agreement())
         assert clock_actions & set(await allowed()) == {"extend_deadline"}  # signing (Reg 38, rev 2)

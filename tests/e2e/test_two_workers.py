@@ -25,7 +25,8 @@ from api.main import create_app
 from core.settings import Settings
 from models.tables import AuditEntry, Document, Notification, Transition
 from tests.e2e.conftest import MEDIATION, free_port
-from tests.factories import SIGNATURES, agreement, payment, registration
+from tests.factories import SIGNATURES, agreement, linked_to, payment
+from tests.pools import City, make_city
 
 CASES = 6
 EXPECTED_DOCUMENTS = Counter({("acceptance_notice", "zh"): 1, ("acceptance_notice", "en"): 1,
@@ -87,7 +88,8 @@ async def api_alone(temporal_env, database_url, workers, seal_paths) -> AsyncIte
 class Desk:
     """Staff at the API: every request with an id of its own, remembered."""
 
-    def __init__(self, api: httpx.AsyncClient) -> None:
+    def __init__(self, api: httpx.AsyncClient, city: City) -> None:
+        self.city = city
         self.api = api
         self.sent: list[str] = []
 
@@ -99,7 +101,9 @@ class Desk:
         return response.json()
 
     async def accepted(self) -> str:
-        case = await self.post("/cases", registration(application_type="joint", applicant_side=None), 201)
+        # linked to the registry's respondent (Reg 37): a consultation needs the link
+        case = await self.post("/cases", linked_to(self.city.respondent, committee_id=self.city.committee_id,
+                                                   application_type="joint", applicant_side=None), 201)
         await self.post(f"/cases/{case['id']}/submit-for-review", {})
         await self.post(f"/cases/{case['id']}/accept", {"mediators": ["陈调解员"]})
         # A consultation: its panel tells someone at once (an invitation, or staff that the seat is unfilled),
@@ -128,7 +132,7 @@ def activities_run(port: int) -> int:
 
 async def test_two_workers_share_the_cases_and_do_nothing_twice(api_alone, workers, sessions):
     _, started = workers
-    desk = Desk(api_alone)
+    desk = Desk(api_alone, make_city(sessions))
     case_ids = await asyncio.gather(*(desk.accepted() for _ in range(CASES)))
 
     # The busier worker leaves (a deploy, a scale-down); the other carries every case on from where it was.
@@ -149,7 +153,7 @@ async def test_two_workers_share_the_cases_and_do_nothing_twice(api_alone, worke
             documents = session.exec(select(Document).where(Document.case_id == case_id)).all()
             assert Counter((d.kind, d.lang) for d in documents) == EXPECTED_DOCUMENTS
             seqs = [t.seq for t in session.exec(select(Transition).where(Transition.case_id == case_id)).all()]
-            assert sorted(seqs) == list(range(1, len(seqs) + 1)) and len(seqs) == 11  # register … archive
+            assert sorted(seqs) == list(range(1, len(seqs) + 1)) and len(seqs) == 12  # register … archive
         audited = Counter(e.request_id for e in session.exec(
             select(AuditEntry).where(AuditEntry.request_id.in_(sent))).all())  # type: ignore[attr-defined]
         assert audited == Counter(sent)  # one entry per request

@@ -432,6 +432,11 @@ class TestAllowedEventsAreWhatWouldBeAccepted:
         assert "record_payment" not in allowed_events("performance", {"balances": paid})
         assert "record_payment" in allowed_events("performance", {"balances": OPEN_TERMS})
 
+    def test_the_events_the_case_raises_itself_are_not_offered_to_staff(self):
+        assert "consent_expired" not in allowed_events("awaiting_consent", {"application_type": "one_side"})
+        offered = allowed_events("in_mediation", {"respondent_institution_id": "i1"})
+        assert not {"deadline_expired", "record_expert_opinion"} & set(offered)
+
     def test_without_facts_it_is_the_table(self):
         assert "request_consent" in allowed_events("registered")
 
