@@ -61,18 +61,20 @@ class Consultation:
     sessions: SessionFactory
 
     async def case_in_mediation(self, city: City, policy: dict[str, Any] | None = None,
-                                linked_to: str | None = "respondent") -> WorkflowHandle:
+                                linked_to: str | None = "respondent", patient_id: str | None = None) -> WorkflowHandle:
         """A case whose respondent is linked to the registry (Reg 37, rev 2): to `city.respondent` by default,
         to the institution of another attribute of `city`, or to none."""
         case_id = uuid.uuid4().hex
         institution = {**REGISTRATION["institution"]}
         if linked_to is not None:
             institution["pool_institution_id"] = getattr(city, linked_to)
+        application = registration(committee_id=city.committee_id, application_type="joint", applicant_side=None,
+                                   institution=institution)
+        if patient_id is not None:
+            application["patient"]["id_number"] = patient_id
         handle = await self.env.client.start_workflow(
             DisputeWorkflow.run,
-            OpenDispute(case_id=case_id, actor=MEDIATOR, policy=policy or {},
-                        registration=registration(committee_id=city.committee_id, application_type="joint",
-                                                  applicant_side=None, institution=institution)),
+            OpenDispute(case_id=case_id, actor=MEDIATOR, policy=policy or {}, registration=application),
             id=workflow_id(case_id),
             task_queue=self.task_queue,
         )
@@ -227,7 +229,7 @@ class TestTheDraw:
         add_expert(sessions, city, "relative", ["obstetrics"],
                    relatives=[{"name": "王小明", "relation": "兄弟", "id_number": "310101198001011234"}])
         add_expert(sessions, city, "stranger", ["obstetrics"])
-        case = await consult.case_in_mediation(city)
+        case = await consult.case_in_mediation(city, patient_id="310101198001011234")
         panel = await consult.request(case, ["obstetrics"])
         [recorded] = consult.rows(Draw, panel)
         reasons = {e["expert_id"]: e["reason"] for e in recorded.exclusions}
