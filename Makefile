@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk curl jq
 
-.PHONY: run test bench system-packages clean
+.PHONY: run test bench reliability system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +44,18 @@ bench: $(STAMP) system-packages
 	$(BIN)/python -m bench.draw --with-database
 	$(BIN)/python -m bench.case_file
 
+# The load-and-fault suite in its long form (make test runs a bounded one): crash faults, a database stall, 100
+# actions at once, an unbounded body, timeouts; then every operation fuzzed with three seeds. On SQLite, and on
+# PostgreSQL too when TEST_DATABASE_URL is set. The figures: reliability.jsonl, and the table printed at the end.
+RELIABILITY_REPORT ?= reliability.jsonl
+
+reliability: $(STAMP) system-packages
+	rm -f $(RELIABILITY_REPORT)
+	RELIABILITY_SCALE=full RELIABILITY_REPORT=$(abspath $(RELIABILITY_REPORT)) $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability
+	for seed in 1 2 3; do \
+	  SCHEMATHESIS_SEED=$$seed RELIABILITY_REPORT=$(abspath $(RELIABILITY_REPORT)) $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_no_server_errors.py || exit 1; \
+	done
+	$(BIN)/python -m tests.reliability.report $(RELIABILITY_REPORT)
+
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data reliability.jsonl

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.services import pool as pool_service
 from core import logging as core_logging
-from core.db import make_engine, session_factory, transaction
+from core.db import engine_of, session_factory, transaction
 from core.settings import Settings, get_settings
 from models import pool, repo, repo_pool
 from models.clock import SHANGHAI, CalendarTableError, parse_year_table
@@ -60,7 +60,7 @@ def migrate(settings: Settings) -> str | None:
     """The database at the schema's head, and the seal key if none is configured yet: no demo data."""
     from models.migrations import current
 
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     try:
         create_schema(engine)
         revision = current(engine)
@@ -73,7 +73,7 @@ def migrate(settings: Settings) -> str | None:
 def init_db(settings: Settings) -> list[str]:
     """`migrate`, then the demo committees and expert pool (Reg 35) of the embedded stack."""
     migrate(settings)
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     try:
         with transaction(session_factory(engine)) as session:
             added = [c.id for c in seed_committees(session=session)]
@@ -94,7 +94,7 @@ def _seal_name(settings: Settings) -> str:
     demo name."""
     if settings.seal_name:
         return settings.seal_name
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     try:
         create_schema(engine)
         with session_factory(engine)() as session:
@@ -231,7 +231,7 @@ async def run_worker(settings: Settings, client: Client | None = None, sealer: S
 
     sealer = sealer or document_sealer(settings)
     client = client or await connect(settings, metrics=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
                           max_cached_workflows=settings.worker_cache_size, sealer=sealer)
     await worker.run()
@@ -285,6 +285,7 @@ async def run_stack(settings: Settings) -> None:
 # ------------------------------------------------------------------ the working-day calendar ----------
 def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> int:
     """Parse the file (every problem is reported), store the year, and tell every open case."""
+    from api.deps import Database
     from api.services import calendar as calendar_service
     from workflows.contracts import Actor
 
@@ -299,22 +300,22 @@ def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> 
     except CalendarTableError as err:
         print(f"{path}: {err}", file=sys.stderr)
         return 2
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
 
     async def store_and_tell() -> CalendarLoadReport | None:
-        with session_factory(engine)() as session:
-            try:
-                client = await connect(settings, attempts=3)
-            except Exception as err:  # noqa: BLE001 - any connection failure means the same here
+        sessions = session_factory(engine)
+        try:
+            client = await connect(settings, attempts=3)
+        except Exception as err:  # noqa: BLE001 - any connection failure means the same here
+            with transaction(sessions) as session:
                 repo.save_calendar_year(session=session, table=table, at=datetime.now(SHANGHAI), by=by)
-                session.commit()
-                print(f"year {table.year} stored, but the workflow service at {settings.temporal_address} is "
-                      f"unreachable ({err}): open cases keep their old deadlines until the year is loaded again "
-                      "with the service up", file=sys.stderr)
-                return None
-            return await calendar_service.load(session=session, client=client, table=table,
-                                               actor=Actor(id="cli", name=by, role="admin"))
+            print(f"year {table.year} stored, but the workflow service at {settings.temporal_address} is "
+                  f"unreachable ({err}): open cases keep their old deadlines until the year is loaded again "
+                  "with the service up", file=sys.stderr)
+            return None
+        return await calendar_service.load(db=Database(sessions), client=client, table=table,
+                                           actor=Actor(id="cli", name=by, role="admin"))
 
     report = asyncio.run(store_and_tell())
     if report is None:
@@ -331,7 +332,7 @@ def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> 
 def calendar_years(settings: Settings) -> int:
     from api.services import calendar as calendar_service
 
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
     with session_factory(engine)() as session:
         for year in calendar_service.years(session=session):
@@ -344,7 +345,7 @@ def calendar_years(settings: Settings) -> int:
 def calendar_provisional(settings: Settings) -> int:
     from api.services import calendar as calendar_service
 
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
     with session_factory(engine)() as session:
         report = calendar_service.provisional(session=session, limit=200, offset=0)
@@ -393,7 +394,7 @@ def experts_import(settings: Settings, path: Path, skip_invalid: bool) -> int:
     text = _read_text(path)
     if text is None:
         return 2
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
     bar = ProgressBar("experts")
     try:
@@ -416,7 +417,7 @@ def experts_import(settings: Settings, path: Path, skip_invalid: bool) -> int:
 
 
 def experts_export(settings: Settings, path: Path, city: str | None) -> int:
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
     with session_factory(engine)() as session:
         rows = repo_pool.export_experts(session=session, city=city)
@@ -440,7 +441,7 @@ def institutions_import(settings: Settings, path: Path) -> int:
         _print_row_errors(path, parsed.errors)
         print(f"{path}: {parsed.bad_rows} bad row(s): nothing imported", file=sys.stderr)
         return 2
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
     try:
         with transaction(session_factory(engine)) as session:
@@ -481,7 +482,7 @@ def _account_change(settings: Settings, prompt: str, from_stdin: bool, change: C
     password = _password(prompt, from_stdin)
     if password is None:
         return 2
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     create_schema(engine)
     try:
         with transaction(session_factory(engine)) as session:

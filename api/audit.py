@@ -2,8 +2,9 @@
 (a refused attempt is evidence too), and every read by an auditor or an expert (shared/DOMAIN.md, "Every
 access by an auditor or expert is logged").
 
-A pure ASGI middleware. It reads the request body first and hands the same bytes on to the route (for the
-payload's digest), gives every request an id (the client's X-Request-ID, or a new one that the route also sees
+A pure ASGI middleware. It hashes the request body as the route reads it, never holding it (the payload's digest;
+what the route leaves unread is hashed as it is drained at the end, up to the upload limit of api/limits.py), gives
+every request an id (the client's X-Request-ID, or a new one that the route also sees
 and the response carries back), and appends one entry in a transaction of its own once the route has answered.
 
 Who acted is what the route resolved: `api.auth.current_actor` leaves the actor it returns in the request's
@@ -20,6 +21,8 @@ When the entry cannot be written:
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -35,7 +38,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import ACTOR_STATE
 from core.db import SessionFactory
 from models import repo_audit
-from models.audit import payload_digest
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ READS_LOGGED_FOR = frozenset({"auditor", "expert"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = "anonymous"
 _CREATED_BODY_LIMIT = 64 * 1024
+DRAIN_CAP = 16 * 1024 * 1024 + 1  # the largest body the API reads (MEDIATION_MAX_UPLOAD_BYTES, default)
+DRAIN_SECONDS = 2.0
 _CONVERTOR = re.compile(r"\{(\w+):[^}]+\}")
 
 
@@ -94,9 +98,14 @@ class _Exchange:
         self.scope = scope
         self.at = datetime.now(UTC)
         self.request_id = request_id
-        self.payload_sha256 = payload_digest(b"")
+        self.body_hash = hashlib.sha256()
+        self.body_read = False  # the last chunk of the body went through
         self.status_code: int | None = None
         self.created_body = b""
+
+    @property
+    def payload_sha256(self) -> str:
+        return self.body_hash.hexdigest()
 
     @property
     def method(self) -> str:
@@ -173,7 +182,7 @@ class AuditMiddleware:
             scope["headers"] = [*scope.get("headers", ()), (b"x-request-id", request_id.encode("ascii"))]
         scope.setdefault("state", {})  # request.state, where the actor dependency leaves the actor
         exchange = _Exchange(scope, request_id)
-        receive = await self._buffer_body(receive, exchange)
+        receive = self._hashing(receive, exchange)
         held: list[Message] = []  # a logged read's answer, until its entry is written
         holding = False
 
@@ -204,36 +213,41 @@ class AuditMiddleware:
             if exchange.status_code is None or holding:
                 exchange.status_code = 500  # nothing went out: the error handler outside answers 500
             if exchange.is_recorded():
+                await self._drain(receive, exchange)
                 await _append(scope, exchange)
             raise
         if exchange.is_recorded() and not exchange.is_logged_read():
+            await self._drain(receive, exchange)
             await _append(scope, exchange)  # after the answer went out: fail open, loudly
 
     @staticmethod
-    async def _buffer_body(receive: Receive, exchange: _Exchange) -> Receive:
-        """Read the whole body now (its digest goes in the trail) and give the same bytes to the route."""
-        chunks: list[bytes] = []
-        early: Message | None = None
-        while True:
+    def _hashing(receive: Receive, exchange: _Exchange) -> Receive:
+        """The body's digest, chunk by chunk as the route reads it: nothing is held in memory here."""
+
+        async def hashed() -> Message:
             message = await receive()
-            if message["type"] != "http.request":
-                early = message  # the client went away
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        exchange.payload_sha256 = payload_digest(body)
-        replayed = False
+            if message["type"] == "http.request" and not exchange.body_read:
+                exchange.body_hash.update(message.get("body", b""))
+                exchange.body_read = not message.get("more_body", False)
+            elif message["type"] != "http.request":
+                exchange.body_read = True  # the client went away
+            return message
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return early or {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        return hashed
 
-        return replay
+    @staticmethod
+    async def _drain(receive: Receive, exchange: _Exchange) -> None:
+        """What the route left unread (a refusal before the body, a 413): hashed as it is drained, never past the
+        largest body the API reads (the limit middleware inside has answered 413 by then)."""
+        if exchange.status_code == 413:  # refused for its size: not read, not hashed (the trail says 413)
+            return
+        seen = 0
+        while not exchange.body_read and seen <= DRAIN_CAP:
+            try:
+                message = await asyncio.wait_for(receive(), timeout=DRAIN_SECONDS)
+            except (TimeoutError, Exception):  # noqa: BLE001 - a client gone or slow: the digest covers what came
+                return
+            seen += len(message.get("body", b""))
 
     @staticmethod
     async def _refuse_unrecorded(send: Send, request_id: str) -> None:

@@ -1,19 +1,66 @@
-"""Annotated dependency aliases used by the routes."""
+"""Annotated dependency aliases used by the routes.
+
+Two ways to the database, one per kind of route, so that no database call ever runs on the event loop:
+- a sync route (`def`) takes `SessionDep`; FastAPI runs the route, and so its calls, in the thread pool, and
+  `ReleasingRoute` commits and closes the session as the route returns, in that same thread;
+- an async route (`async def`, one that awaits the workflow service) takes `DatabaseDep` and runs each unit of work
+  with `await db.run(work)`, in the thread pool, with a session of its own that is closed — its connection back in
+  the pool — before the route awaits anything else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.routing import APIRoute
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import current_actor
+from core.db import SessionFactory, busy, is_contention, unit_of_work
 from core.errors import Unavailable
 from core.settings import Settings
 from workflows.client import connect
 from workflows.contracts import Actor
+
+T = TypeVar("T")
+
+
+class ReleasingRoute(APIRoute):
+    """Every router's route class. A sync route's sessions give their connection back as the route returns, in
+    the route's own thread. Otherwise the connection stays checked out until the dependency's teardown, after
+    FastAPI has validated the answer — in another thread of the pool: under load every thread waits for a
+    connection that answers waiting for a thread hold, and the API stops answering (the defect as found)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _releasing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _releasing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        sessions = [value for value in kwargs.values() if isinstance(value, Session)]
+        try:
+            result = endpoint(*args, **kwargs)
+            for session in sessions:
+                session.commit()
+            return result
+        except Exception as error:
+            if is_contention(error):
+                raise busy(error) from error
+            raise
+        finally:
+            for session in sessions:
+                session.close()
+
+    return call
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -21,8 +68,27 @@ def _session(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except Exception as error:
+        if is_contention(error):
+            raise busy(error) from error
+        raise
     finally:
         session.close()
+
+
+class Database:
+    """The database for async routes: each unit of work in the thread pool, in a transaction of its own, tried
+    again while the database is busy (core.db.unit_of_work)."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        return await run_in_threadpool(unit_of_work, self.sessions, work)
+
+
+def _database(request: Request) -> Database:
+    return Database(request.app.state.session_factory)
 
 
 async def temporal_of(app: FastAPI) -> Client:
@@ -45,8 +111,12 @@ def _settings(request: Request) -> Settings:
 
 
 SessionDep = Annotated[Session, Depends(_session)]
+DatabaseDep = Annotated[Database, Depends(_database)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
+MAX_OFFSET = 1_000_000  # rows skipped at most by a page: bounded, so the database is never asked past it
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip (at most 1,000,000; narrow the "
+                                                               "filters to reach further)")]
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["3f2c9a"])]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -12,6 +12,9 @@ from starlette.routing import Match
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.db import busy, is_contention
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -65,9 +68,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "another action of the same kind recorded meanwhile), or a registration that matches earlier cases "
         "(`possible_duplicate`, with `matches`)",
     },
-    422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields. "
-          "`idempotency_key_reused`: the Idempotency-Key was used for another request"},
-    503: {"model": ErrorBody, "description": "The workflow service is unreachable"},
+    413: {"model": ErrorBody, "description": "The body is larger than the API reads (`payload_too_large`)"},
+    422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields (`invalid_payload`), "
+          "or the body is not valid JSON (`invalid_json`, with the position), or the Idempotency-Key was used for "
+          "another request (`idempotency_key_reused`)"},
+    503: {"model": ErrorBody, "description": "The workflow service is unreachable or did not complete the action "
+          "in time (`action_timed_out`: it may still apply; the body names the case version to check), or the "
+          "database is busy (`database_busy`); `Retry-After` says when to repeat"},
 }
 
 # Panels and the experts' portal: a 409 there is a plain `conflict` (the invitation or the panel is not in a state
@@ -102,6 +109,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        invalid_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if invalid_json is not None:  # not a field: the body as a whole
+            where = invalid_json.get("loc", ("body", "?"))[-1]
+            reason = (invalid_json.get("ctx") or {}).get("error", "")
+            message = f"the body is not valid JSON ({reason} at position {where})" if reason else (
+                f"the body is not valid JSON (at position {where})")
+            return JSONResponse({"detail": message, "code": "invalid_json",
+                                 "errors": [{"field": "body", "message": message}]}, status_code=422)
         errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse(
@@ -113,8 +128,18 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_methods_of(app, request))
-        return JSONResponse({"detail": str(exc.detail), "code": "http_error"}, status_code=exc.status_code,
+        code = "payload_too_large" if exc.status_code == 413 else "http_error"
+        return JSONResponse({"detail": str(exc.detail), "code": code}, status_code=exc.status_code,
                             headers=headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        """A database that stays locked or out of connections is busy, not broken: 503 with Retry-After."""
+        if not is_contention(exc):
+            return await _unexpected(request, exc)
+        error = busy(exc)
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # a bug: log it, say little

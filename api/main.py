@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors, hardening, observability
+from api import errors, hardening, limits, observability
 from api.audit import install as install_audit_trail
 from api.routes import (
     actions,
@@ -23,7 +24,7 @@ from api.routes import (
     panels,
     pool,
 )
-from core.db import make_engine, session_factory
+from core.db import engine_of, session_factory
 from core.settings import Settings, get_settings
 from models.repo import create_schema
 
@@ -51,8 +52,10 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.effective_database_url)
+        engine = engine_of(settings)
         create_schema(engine)
+        # every database call of a request runs in this pool (api/deps.py); the engine's pool is sized to it
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         app.state.settings = settings
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
                   dependencies=[Depends(observability.log_context)])
     errors.install(app)
     hardening.install(app, settings)
+    limits.install(app, settings)  # bodies bounded before anything reads them
     install_audit_trail(app)  # the answer that goes out: recorded
     observability.install(app)  # outermost: timed
     for router in ROUTERS:

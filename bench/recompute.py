@@ -69,7 +69,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from api.services import calendar as calendar_service
 from cli import _temporal_binary, init_db
-from core.db import make_engine, session_factory
+from core.db import engine_of, session_factory
 from core.settings import Settings
 from models import repo
 from models.clock import PACKAGE_YEARS, MediationClock, WorkingDayCalendar, YearTable
@@ -350,7 +350,7 @@ async def real_path(args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     try:
         init_db(settings)
-        engine = make_engine(settings.effective_database_url)
+        engine = engine_of(settings)
         sessions = session_factory(engine)
         with sessions() as session:  # what `register` puts in the workflow's input
             committee = repo.get_committee(session=session, committee_id="huangpu")

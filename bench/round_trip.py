@@ -28,7 +28,7 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from cli import _temporal_binary, init_db
-from core.db import make_engine, session_factory
+from core.db import engine_of, session_factory
 from core.settings import Settings
 from documents.contexts import AgreementContext, PartyBlock, SignatureBlock, Term
 from documents.render import render_pdf
@@ -134,7 +134,7 @@ async def main(cases: int, bare: int, renders: int) -> dict:
     settings = Settings(data_dir=data_dir, task_queue=f"bench-{uuid.uuid4().hex[:8]}", api_port=8765)
     init_db(settings)
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=_temporal_binary())
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_of(settings)
     activities = DisputeActivities(session_factory(engine))
     worker = Worker(
         env.client,

@@ -93,6 +93,16 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class DatabaseBusy(Unavailable):
+    """The database stayed locked or out of connections past its timeouts: nothing was changed, repeat later."""
+
+    code = "database_busy"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidField(DomainError):
     """A payload that is well-formed but names something that does not exist (e.g. an unknown committee)."""
 

@@ -34,7 +34,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object a line, with request id and case id
     worker_metrics_port: int = 0  # the worker's Prometheus endpoint (Temporal SDK metrics); 0: none
-    action_timeout_seconds: float = 30.0  # how long the API waits for the workflow to apply an action
+    action_timeout_seconds: float = 30.0  # how long the API waits for the workflow to apply an action, in all
+    # The database connections of a process (the API or the worker): the pool is sized to the API's threads, so
+    # that a request never waits for a connection another request holds while it waits for Temporal (none does).
+    db_pool_size: int = 40
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 10.0  # no free connection within this: 503 with Retry-After
+    db_busy_timeout_seconds: float = 15.0  # SQLite: a writer waits this long for another's lock
+    api_threads: int = 40  # the API's thread pool, where every database call of a request runs
+    max_body_bytes: int = 1_048_576  # a request body past this is refused (413) before anything reads it
+    max_upload_bytes: int = 16_777_216  # the same for CSV files (the pool, a calendar year)
     worker_cache_size: int = 1000  # cases a worker keeps in memory (about 0.2 MB each)
     # The committee's seal (documents/seal.py): a PEM private key and its certificate chain, the signer's
     # certificate first. Unset: seal-key.pem and seal-cert.pem in data_dir, made by `mediation seal init`

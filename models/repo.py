@@ -28,6 +28,7 @@ from models.tables import (
     Committee,
     Document,
     DocumentContent,
+    DocumentNumber,
     MediationSession,
     Notification,
     NumberSequence,
@@ -93,6 +94,21 @@ def next_number(*, session: Session, committee_id: str, year: int, kind: str) ->
 
 def format_number(pattern: str, *, committee: Committee, year: int, seq: int) -> str:
     return pattern.format(year=year, short=committee.short_name, seq=seq)
+
+
+def reserve_document_number(
+    *, session: Session, committee: Committee, case_id: str, kind: str, source_seq: int, year: int
+) -> str:
+    """The number of the document `kind` that transition `source_seq` of the case issues: the one reserved
+    before, or the committee's next of the year (then remembered, so that a retry prints the same)."""
+    reserved = session.get(DocumentNumber, (case_id, kind, source_seq))
+    if reserved is not None:
+        return reserved.number
+    seq = next_number(session=session, committee_id=committee.id, year=year, kind=kind)
+    number = format_number(committee.number_pattern(kind), committee=committee, year=year, seq=seq)
+    session.add(DocumentNumber(case_id=case_id, kind=kind, source_seq=source_seq, number=number))
+    session.flush()
+    return number
 
 
 # ---------------------------------------------------------------- cases -----------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, delete, func, insert, or_, update
+from sqlalchemy import Table, Text, cast, delete, func, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, InvalidField, NotFound
@@ -16,6 +16,7 @@ from models.pool import AffiliationRow, ExpertRow, InstitutionRow, PoolRowsRefus
 from models.tables import Affiliation, Expert, Institution, InstitutionGroup, utcnow
 
 CHUNK = 500  # ids per IN (...) and experts per flush
+POOL_IMPORT_LOCK = 7_061_527_002  # PostgreSQL advisory lock: one pool import at a time
 EXPERTS: Table = Expert.__table__  # type: ignore[attr-defined]  # Core inserts: one executemany per chunk
 AFFILIATIONS: Table = Affiliation.__table__  # type: ignore[attr-defined]
 
@@ -351,6 +352,8 @@ def import_experts(
     """Upsert `rows` by id; an expert's affiliations are replaced by their row's. A row whose institution is
     unknown is an error: with `skip_invalid` it is left out and reported, otherwise nothing is written
     (`PoolRowsRefused`). `on_progress(done, total)` is called after each chunk."""
+    if session.get_bind().dialect.name == "postgresql":  # one import at a time across processes
+        session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": POOL_IMPORT_LOCK})
     errors = unknown_institution_errors(session=session, rows=rows)
     if errors and not skip_invalid:
         raise PoolRowsRefused(errors)

@@ -84,6 +84,18 @@ class NumberSequence(SQLModel, table=True):
     last: int = 0
 
 
+class DocumentNumber(SQLModel, table=True):
+    """The number a document of a transition was given, reserved before it is rendered (the number is printed in
+    it) in a transaction of its own: the rendering holds no lock, and a retried one prints the same number."""
+
+    __tablename__ = "document_numbers"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=40)
+    source_seq: int = Field(primary_key=True)
+    number: str = Field(max_length=100)
+
+
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     # Numbers run per committee and year: two committees may print the same number.

@@ -6,10 +6,14 @@ They are synchronous (database and PDF rendering); the worker runs them in a thr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,6 +54,27 @@ def _warn_if_newly_provisional(case_id: str, was_provisional: bool, clock: dict 
         years = sorted({d["due_on"][:4] for d in clock.get("deadlines", []) if d.get("provisional")})
         calendar_log.warning("case %s: provisional deadline (working-day calendar unknown for %s), counted "
                              "Monday to Friday without the statutory holidays until the year's table is loaded", case_id, ", ".join(years))
+
+
+@contextmanager
+def heartbeating(every: float = 3.0) -> Iterator[None]:
+    """Heartbeat from a thread of its own while the activity's work (one long call: a layout, a binding) runs, so
+    that Temporal notices within the heartbeat timeout a worker that died, not after the whole activity timeout."""
+    stop = threading.Event()
+    context = contextvars.copy_context()  # the activity's context, where activity.heartbeat finds it
+
+    def beat() -> None:
+        while not stop.wait(every):
+            with contextlib.suppress(Exception):  # a heartbeat that cannot be sent is not the work's failure
+                activity.heartbeat()
+
+    beater = threading.Thread(target=context.run, args=(beat,), daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join()
 
 
 class Channel(Protocol):
@@ -154,7 +179,15 @@ class DisputeActivities:
 
     @activity.defn
     def render_document(self, request: RenderRequest) -> list[DocumentRef]:
-        """Renders a document in every language, numbers it once, and stores it with its SHA-256."""
+        with heartbeating():
+            return self._render_document(request)
+
+    def _render_document(self, request: RenderRequest) -> list[DocumentRef]:
+        """Renders a document in every language, numbers it once, and stores it with its SHA-256.
+
+        Three steps, so that no database lock is held while a PDF is laid out and sealed (a second or more):
+        read what the document says and reserve its number (a short transaction), render and seal (none), store
+        (a short transaction). Each step is idempotent: a retry finds the number and the documents stored."""
         with transaction(self._sessions) as session:
             case = repo.get_case(session=session, case_id=request.case_id)
             committee = repo.get_committee(session=session, committee_id=case.committee_id)
@@ -164,29 +197,34 @@ class DisputeActivities:
                 )
                 for lang in LANGUAGES
             }
-            number = next((doc.number for doc in existing.values() if doc is not None), None)
-            if number is None:
-                year = request.at.astimezone(SHANGHAI).year
-                seq = repo.next_number(session=session, committee_id=committee.id, year=year, kind=request.kind)
-                number = repo.format_number(
-                    committee.number_pattern(request.kind), committee=committee, year=year, seq=seq
-                )
+            number = next((doc.number for doc in existing.values() if doc is not None), None) or (
+                repo.reserve_document_number(session=session, committee=committee, case_id=case.id,
+                                             kind=request.kind, source_seq=request.source_seq,
+                                             year=request.at.astimezone(SHANGHAI).year))
             transition = repo.get_transition(session=session, case_id=case.id, seq=request.source_seq)
             version = case.agreement_version if request.kind == "agreement" else 1
             if request.kind == "expert_opinion":  # a later version replaces the one with a voided part
                 version = int(transition.payload.get("version", 1))
+            missing = [lang for lang in LANGUAGES if existing[lang] is None]
+            context = self._context(session, request, case=case, committee=committee, number=number,
+                                    transition=transition) if missing else None
+        rendered: dict[str, bytes] = {}
+        for lang in missing:
+            data = self._render(request.kind, context, lang=lang)
+            if self._seal is not None:  # what is stored, and hashed, is the sealed PDF
+                data = self._seal(data, reason=f"{KINDS[request.kind].titles[lang]} {number}",
+                                  location=committee.city or committee.name, name=committee.name)
+            rendered[lang] = data
+        with transaction(self._sessions) as session:
+            if request.kind == "expert_opinion":
                 repo_panels.supersede_opinions(session=session, case_id=case.id,
                                                panel_id=transition.payload["panel_id"], before_seq=request.source_seq)
             refs: list[DocumentRef] = []
             for lang in LANGUAGES:
-                doc = existing[lang]
+                doc = repo.find_document(session=session, case_id=case.id, kind=request.kind, lang=lang,
+                                         source_seq=request.source_seq)
                 if doc is None:
-                    context = self._context(session, request, case=case, committee=committee, number=number,
-                                            transition=transition)
-                    data = self._render(request.kind, context, lang=lang)
-                    if self._seal is not None:  # what is stored, and hashed, is the sealed PDF
-                        data = self._seal(data, reason=f"{KINDS[request.kind].titles[lang]} {number}",
-                                          location=committee.city or committee.name, name=committee.name)
+                    data = rendered[lang]
                     doc = repo.save_document(
                         session=session,
                         document=Document(
@@ -210,6 +248,10 @@ class DisputeActivities:
     @activity.defn
     def bind_case_file(self, request: RenderRequest) -> list[DocumentRef]:
         """Binds the 卷宗 of the case just archived (PML 27), once: its documents, history and audit entries."""
+        with heartbeating():
+            return self._bind_case_file(request)
+
+    def _bind_case_file(self, request: RenderRequest) -> list[DocumentRef]:
         with transaction(self._sessions) as session:
             done = repo.find_document(session=session, case_id=request.case_id, kind="case_file", lang="zh",
                                       source_seq=request.source_seq)

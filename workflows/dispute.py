@@ -67,7 +67,13 @@ with workflow.unsafe.imports_passed_through():
         panel_workflow_id,
     )
 
-ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# Two identical self-loop actions without If-Match this close together were sent at once (a double click, two
+# staff, a retry without its Idempotency-Key): one action (rev 2).
+SAME_ACTION_WITHIN = timedelta(seconds=60)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)  # a database write waits at most its busy timeout (15 s)
+# Rendering and binding heartbeat while they work: a worker that dies mid-way is noticed within this, and the
+# document is made again on another (not after the whole start-to-close timeout).
+HEARTBEAT_TIMEOUT = timedelta(seconds=15)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 # Binding a long case's file lays out many pages: more time, and a bounded number of tries.
 CASE_FILE_TIMEOUT = timedelta(minutes=5)
@@ -116,6 +122,7 @@ class DisputeWorkflow:
         # rev 2: the answer given to each Idempotency-Key (with the request's digest), and the last self-loop
         # action of each kind (its sequence number and digest), for repeats and races
         self._answers: dict[str, tuple[str, ActionResult]] = {}
+        self._in_flight: dict[str, str] = {}  # Idempotency-Key -> digest of the action being applied now
         self._last_of_kind: dict[str, tuple[int, str, ActionResult]] = {}
         self._policy = ClockPolicy.from_dict(inp.policy)
         if not self._rev2:  # cases started before rev 2 keep the timers they had
@@ -158,7 +165,12 @@ class DisputeWorkflow:
             if repeated is not None:
                 return replace(repeated, repeated=True)
             self._check_race(action)
-            result = await self._transition(action)
+            if action.idempotency_key:
+                self._in_flight[action.idempotency_key] = self._digest(action)
+            try:
+                result = await self._transition(action)
+            finally:
+                self._in_flight.pop(action.idempotency_key, None)
             self._remember_answer(action, result)
             return result
 
@@ -174,6 +186,11 @@ class DisputeWorkflow:
             )
         if self._repeat_of(action) is not None:  # answered before: the handler gives that answer again
             return
+        if action.idempotency_key in self._in_flight:  # being applied now (a repeat after a timeout or a crash):
+            if self._in_flight[action.idempotency_key] != self._digest(action):  # its answer follows the first's
+                raise ApplicationError("this Idempotency-Key was used for another request; use a new key for a new "
+                                       "request", type="IdempotencyKeyReused", non_retryable=True)
+            return
         self._check_race(action)
         # Before the registration is written the case is, for the law, already registered.
         self._check(action, self._status if self._ready else "registered")
@@ -184,7 +201,9 @@ class DisputeWorkflow:
 
     def _repeat_of(self, action: StaffAction) -> ActionResult | None:
         """The first answer, when this request was answered before: by its Idempotency-Key, or (without If-Match)
-        as an identical self-loop action recorded since the version the client saw."""
+        as an identical self-loop action recorded since the version the client saw, or so shortly before
+        (`SAME_ACTION_WITHIN`) that the two were sent at once — the version the API read for the second may
+        already be the first's. A second identical action meant as such says so with If-Match."""
         digest = self._digest(action)
         if action.idempotency_key and action.idempotency_key in self._answers:
             first_digest, answer = self._answers[action.idempotency_key]
@@ -198,7 +217,9 @@ class DisputeWorkflow:
         if key is None or action.seen_version is None or action.expected_version is not None:
             return None
         last = self._last_of_kind.get(key)
-        if last is not None and last[0] > action.seen_version and last[1] == digest:
+        if last is None or last[1] != digest:
+            return None
+        if last[0] > action.seen_version or workflow.now() - last[2].at < SAME_ACTION_WITHIN:
             return last[2]
         return None
 
@@ -588,6 +609,7 @@ class DisputeWorkflow:
                 DisputeActivities.bind_case_file,
                 RenderRequest(case_id=self._case_id, kind="case_file", source_seq=seq, at=workflow.now()),
                 start_to_close_timeout=CASE_FILE_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=CASE_FILE_RETRY,
             )
         kind = DOCUMENTS_OF_EVENT.get(event)
@@ -597,6 +619,7 @@ class DisputeWorkflow:
             DisputeActivities.render_document,
             RenderRequest(case_id=self._case_id, kind=kind, source_seq=seq, at=workflow.now()),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         if kind == "agreement":

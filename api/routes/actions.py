@@ -11,13 +11,13 @@ from fastapi import APIRouter, Body, Header, Response
 from pydantic import BaseModel
 
 from api.access import allow
-from api.deps import CaseId, SessionDep, SettingsDep, TemporalDep
+from api.deps import CaseId, DatabaseDep, ReleasingRoute, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
 from models.schemas import ACTION_SCHEMAS, ActionOutcome, LinkRespondent
 
-router = APIRouter(prefix="/cases", tags=["actions"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/cases", tags=["actions"], responses=ERROR_RESPONSES)
 
 SUMMARIES = {
     "request_consent": "Ask the other side for consent (征求对方意见, Reg 31¶1)",
@@ -70,7 +70,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
     async def action(
         case_id: CaseId,
         body: Annotated[schema, Body()],  # type: ignore[valid-type]
-        session: SessionDep,
+        db: DatabaseDep,
         client: TemporalDep,
         caller: Annotated[Caller, allow(f"event.{event}")],
         settings: SettingsDep,
@@ -80,7 +80,7 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
         if_match: IfMatch = "",
     ) -> ActionOutcome:
         return answered(response, await cases.act(
-            session=session,
+            db=db,
             client=client,
             case_id=case_id,
             event=event,
@@ -112,7 +112,7 @@ for _event, _schema in ACTION_SCHEMAS.items():
 async def link_respondent(
     case_id: CaseId,
     body: LinkRespondent,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalDep,
     caller: Annotated[Caller, allow("event.link_respondent")],
     settings: SettingsDep,
@@ -122,7 +122,7 @@ async def link_respondent(
     if_match: IfMatch = "",
 ) -> ActionOutcome:
     return answered(response, await cases.link_respondent(
-        session=session, institution_id=body.institution_id, client=client, case_id=case_id, body=body,
+        db=db, institution_id=body.institution_id, client=client, case_id=case_id, body=body,
         caller=caller, timeout=settings.action_timeout_seconds, request_id=x_request_id or "",
         idempotency_key=idempotency_key, if_match=if_match,
     ))

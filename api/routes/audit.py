@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.access import allow, case_scope
-from api.deps import SessionDep
+from api.deps import Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from models import repo_audit
 from models.access import Caller
@@ -23,7 +23,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "Only auditors and admins read the audit trail"},
 }
 
-router = APIRouter(prefix="/audit", tags=["audit"], responses=RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/audit", tags=["audit"], responses=RESPONSES)
 AuditReader = Annotated[Caller, allow("audit.read")]
 
 
@@ -76,7 +76,7 @@ def entries(
     since: Annotated[LocalTime | None, Query(alias="from", description="from this time (inclusive)")] = None,
     until: Annotated[LocalTime | None, Query(alias="to", description="until this time (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditEntriesPublic:
     rows, total = repo_audit.list_entries(
         session=session, committee_ids=case_scope(session, caller).committee_ids, actor_id=actor_id, target_id=target_id, committee_id=committee_id,

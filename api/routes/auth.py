@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from pydantic import Field
 
 from api.access import allow
-from api.deps import ActorDep, SessionDep, SettingsDep
+from api.deps import ActorDep, ReleasingRoute, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import auth
 from api.services.auth import ApiKeyCreated, TokenPair, UserPublic
@@ -20,7 +20,7 @@ AUTH_RESPONSES = {
     403: {"model": ErrorBody, "description": "Not allowed for this role"},
     429: {"model": ErrorBody, "description": "Too many failed logins: wait `retry_after` seconds"},
 }
-router = APIRouter(prefix="/auth", tags=["auth"], responses=AUTH_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/auth", tags=["auth"], responses=AUTH_RESPONSES)
 
 
 class RefreshIn(Strict):

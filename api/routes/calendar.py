@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request
 
 from api.access import allow
-from api.deps import ActorDep, SessionDep, TemporalDep
+from api.deps import ActorDep, DatabaseDep, Offset, ReleasingRoute, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import calendar
 from core.errors import InvalidField
@@ -21,7 +21,7 @@ from models.schemas import (
     YearTableIn,
 )
 
-router = APIRouter(prefix="/calendar", tags=["calendar"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/calendar", tags=["calendar"], responses=ERROR_RESPONSES)
 
 Year = Annotated[int, Path(ge=calendar.FIRST_YEAR, le=calendar.LAST_YEAR, examples=[2027])]
 TABLE_2027_EXAMPLE = {
@@ -67,11 +67,11 @@ def year(year: Year, session: SessionDep, actor: ActorDep) -> CalendarYearPublic
 async def load_json(
     year: Year,
     body: Annotated[YearTableIn, Body(openapi_examples={"2027": {"value": TABLE_2027_EXAMPLE}})],
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalDep,
     actor: ActorDep,
 ) -> CalendarLoadReport:
-    return await calendar.load(session=session, client=client, table=calendar.table_from_json(year, body), actor=actor)
+    return await calendar.load(db=db, client=client, table=calendar.table_from_json(year, body), actor=actor)
 
 
 @router.put(
@@ -85,7 +85,7 @@ async def load_json(
     },
 )
 async def load_csv(
-    year: Year, request: Request, session: SessionDep, client: TemporalDep, actor: ActorDep
+    year: Year, request: Request, db: DatabaseDep, client: TemporalDep, actor: ActorDep
 ) -> CalendarLoadReport:
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
@@ -95,7 +95,7 @@ async def load_csv(
     except UnicodeDecodeError:
         raise InvalidField("body", "the CSV must be UTF-8") from None
     table = calendar.table_from_csv(year, text)
-    return await calendar.load(session=session, client=client, table=table, actor=actor)
+    return await calendar.load(db=db, client=client, table=table, actor=actor)
 
 
 @router.get("/provisional", dependencies=[allow("calendar.provisional")],
@@ -104,6 +104,6 @@ def provisional(
     session: SessionDep,
     actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ProvisionalCasesPublic:
     return calendar.provisional(session=session, limit=limit, offset=offset)

@@ -8,14 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Header, Query, Response
 
 from api.access import allow, case_scope
-from api.deps import CaseId, SessionDep, SettingsDep, TemporalDep
+from api.deps import CaseId, DatabaseDep, Offset, ReleasingRoute, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
 from models.lifecycle import STATES
 from models.schemas import AllowedEvents, CaseCreate, CasePublic, CasesPublic, SessionPublic, TransitionPublic
 
-router = APIRouter(prefix="/cases", tags=["cases"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/cases", tags=["cases"], responses=ERROR_RESPONSES)
 
 Status = Literal[STATES[1:]]  # type: ignore[valid-type]
 
@@ -38,7 +38,7 @@ REGISTRATION_EXAMPLE = {
 @router.post("", status_code=201, summary="Register a dispute (登记) for your committee")
 async def register(
     body: Annotated[CaseCreate, Body(openapi_examples={"一方申请": {"value": REGISTRATION_EXAMPLE}})],
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalDep,
     settings: SettingsDep,
     caller: Annotated[Caller, allow("event.register")],
@@ -47,7 +47,7 @@ async def register(
     ] = None,
 ) -> CasePublic:
     return await cases.register(
-        session=session,
+        db=db,
         client=client,
         task_queue=settings.task_queue,
         body=body,
@@ -67,7 +67,7 @@ def search(
     registered_to: date | None = None,
     q: Annotated[str | None, Query(max_length=100, description="text in names, facts, requests or number")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CasesPublic:
     return cases.search(
         session=session,

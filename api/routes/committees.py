@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.access import allow
-from api.deps import ActorDep, SessionDep
+from api.deps import ActorDep, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES
 from models import repo
 from models.schemas import ClockPolicyIn, CommitteePublic
 
-router = APIRouter(prefix="/committees", tags=["committees"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/committees", tags=["committees"], responses=ERROR_RESPONSES)
 
 
 @router.get("", dependencies=[allow("committees.read")], summary="Committees")

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.access import allow
-from api.deps import ActorDep, CaseId, DocumentId, SessionDep, SettingsDep
+from api.deps import ActorDep, CaseId, DocumentId, ReleasingRoute, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.services import documents
 from models.schemas import DocumentPublic
 
-router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, tags=["documents"], responses=ERROR_RESPONSES)
 
 
 @router.get("/cases/{case_id}/documents", dependencies=[allow("documents.read")],

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.access import allow
-from api.deps import ActorDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import ActorDep, DatabaseDep, Offset, ReleasingRoute, SessionDep, SettingsDep, TemporalDep
 from api.errors import PANEL_RESPONSES
 from api.services import panels
 from models.schemas_panels import ConflictIn, DeclineIn, MyInvitation, MyInvitations, OpinionIn, Strict
 
-router = APIRouter(prefix="/me/invitations", tags=["experts' portal"], responses=PANEL_RESPONSES,
+router = APIRouter(route_class=ReleasingRoute, prefix="/me/invitations", tags=["experts' portal"], responses=PANEL_RESPONSES,
                    dependencies=[allow("portal")])
 
 InvitationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -31,7 +31,7 @@ def mine(
     actor: ActorDep,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> MyInvitations:
     return panels.my_invitations(session=session, actor=actor, status=status, limit=limit, offset=offset)
 
@@ -43,36 +43,36 @@ def one(invitation_id: InvitationId, session: SessionDep, actor: ActorDep) -> My
 
 @router.post("/{invitation_id}/accept", summary="Accept: the case's material becomes visible")
 async def accept(
-    invitation_id: InvitationId, body: AcceptIn, session: SessionDep, client: TemporalDep, actor: ActorDep,
+    invitation_id: InvitationId, body: AcceptIn, db: DatabaseDep, client: TemporalDep, actor: ActorDep,
     settings: SettingsDep,
 ) -> MyInvitation:
-    return await panels.reply(session=session, client=client, actor=actor, invitation_id=invitation_id,
+    return await panels.reply(db=db, client=client, actor=actor, invitation_id=invitation_id,
                               answer="accept", reason="", timeout=settings.action_timeout_seconds)
 
 
 @router.post("/{invitation_id}/decline", summary="Decline with a reason: a replacement is drawn")
 async def decline(
-    invitation_id: InvitationId, body: DeclineIn, session: SessionDep, client: TemporalDep, actor: ActorDep,
+    invitation_id: InvitationId, body: DeclineIn, db: DatabaseDep, client: TemporalDep, actor: ActorDep,
     settings: SettingsDep,
 ) -> MyInvitation:
-    return await panels.reply(session=session, client=client, actor=actor, invitation_id=invitation_id,
+    return await panels.reply(db=db, client=client, actor=actor, invitation_id=invitation_id,
                               answer="decline", reason=body.reason, timeout=settings.action_timeout_seconds)
 
 
 @router.post("/{invitation_id}/conflict",
              summary="Declare a conflict with the case (Reg 37): you leave the panel; after your opinion it is void")
 async def conflict(
-    invitation_id: InvitationId, body: ConflictIn, session: SessionDep, client: TemporalDep, actor: ActorDep,
+    invitation_id: InvitationId, body: ConflictIn, db: DatabaseDep, client: TemporalDep, actor: ActorDep,
     settings: SettingsDep,
 ) -> MyInvitation:
-    return await panels.reply(session=session, client=client, actor=actor, invitation_id=invitation_id,
+    return await panels.reply(db=db, client=client, actor=actor, invitation_id=invitation_id,
                               answer="conflict", reason=body.reason, timeout=settings.action_timeout_seconds)
 
 
 @router.post("/{invitation_id}/opinion", summary="Give your part of the panel's opinion (专家咨询意见书)")
 async def opinion(
-    invitation_id: InvitationId, body: OpinionIn, session: SessionDep, client: TemporalDep, actor: ActorDep,
+    invitation_id: InvitationId, body: OpinionIn, db: DatabaseDep, client: TemporalDep, actor: ActorDep,
     settings: SettingsDep,
 ) -> MyInvitation:
-    return await panels.submit_opinion(session=session, client=client, actor=actor, invitation_id=invitation_id,
+    return await panels.submit_opinion(db=db, client=client, actor=actor, invitation_id=invitation_id,
                                        body=body, timeout=settings.action_timeout_seconds)

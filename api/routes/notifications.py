@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.access import allow, case_scope, require_case_reach
-from api.deps import CaseId, SessionDep
+from api.deps import CaseId, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.services import notifications
 from models.access import Caller
 from models.deadlines import NOTIFICATION_LABELS
 from models.schemas import NotificationsPublic
 
-router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, tags=["notifications"], responses=ERROR_RESPONSES)
 
 Kind = Literal[tuple(NOTIFICATION_LABELS)]  # type: ignore[valid-type]
 Role = Literal["staff", "mediator", "director", "admin", "expert"]
@@ -28,7 +28,7 @@ def outbox(
     kind: Kind | None = None,
     recipient_role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> NotificationsPublic:
     if case_id:
         require_case_reach(session, caller, case_id)
@@ -46,7 +46,7 @@ def of_case(
     case_id: CaseId,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> NotificationsPublic:
     return notifications.search(
         session=session, case_id=case_id, kind=None, recipient_role=None, limit=limit, offset=offset, scope=None

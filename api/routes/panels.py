@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Path, Query
 
 from api.access import allow
-from api.deps import ActorDep, CaseId, SessionDep, SettingsDep, TemporalDep
+from api.deps import ActorDep, CaseId, DatabaseDep, ReleasingRoute, SessionDep, SettingsDep, TemporalDep
 from api.errors import PANEL_RESPONSES
 from api.services import panels
 from models.schemas_panels import (
@@ -25,7 +25,7 @@ from models.schemas_panels import (
 )
 from models.specialties import SPECIALTIES
 
-router = APIRouter(tags=["panels"], responses=PANEL_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, tags=["panels"], responses=PANEL_RESPONSES)
 
 PanelId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 RowId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -50,22 +50,22 @@ async def redraw(
     panel_id: PanelId,
     slot: Annotated[int, Path(ge=0, le=6)],
     body: Annotated[SlotRedrawIn, Body()],
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalDep,
     actor: ActorDep,
     settings: SettingsDep,
 ) -> PanelPublic:
-    return await panels.redraw_slot(session=session, client=client, panel_id=panel_id, slot=slot, actor=actor,
+    return await panels.redraw_slot(db=db, client=client, panel_id=panel_id, slot=slot, actor=actor,
                                     timeout=settings.action_timeout_seconds)
 
 
 @router.post("/panels/{panel_id}/meeting", dependencies=[allow("panels.manage")],
              summary="Schedule the panel's meeting (every expert accepted)")
 async def meeting(
-    panel_id: PanelId, body: MeetingIn, session: SessionDep, client: TemporalDep, actor: ActorDep,
+    panel_id: PanelId, body: MeetingIn, db: DatabaseDep, client: TemporalDep, actor: ActorDep,
     settings: SettingsDep,
 ) -> PanelPublic:
-    return await panels.schedule_meeting(session=session, client=client, panel_id=panel_id, body=body, actor=actor,
+    return await panels.schedule_meeting(db=db, client=client, panel_id=panel_id, body=body, actor=actor,
                                          timeout=settings.action_timeout_seconds)
 
 
@@ -84,10 +84,10 @@ def object_to(panel_id: PanelId, body: ObjectionIn, session: SessionDep, actor: 
 @router.post("/panels/{panel_id}/objections/{objection_id}/decision", dependencies=[allow("panels.decide")],
              summary="Decide an objection; an upheld one recuses the expert and draws a replacement")
 async def decide(
-    panel_id: PanelId, objection_id: RowId, body: ObjectionDecisionIn, session: SessionDep, client: TemporalDep,
+    panel_id: PanelId, objection_id: RowId, body: ObjectionDecisionIn, db: DatabaseDep, client: TemporalDep,
     actor: ActorDep, settings: SettingsDep,
 ) -> ObjectionPublic:
-    return await panels.decide_objection(session=session, client=client, panel_id=panel_id,
+    return await panels.decide_objection(db=db, client=client, panel_id=panel_id,
                                          objection_id=objection_id, body=body, actor=actor,
                                          timeout=settings.action_timeout_seconds)
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from api.access import allow
-from api.deps import ActorDep, SessionDep
+from api.deps import ActorDep, DatabaseDep, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import pool
 from models.schemas_pool import (
@@ -27,7 +27,7 @@ from models.schemas_pool import (
     SpecialtyPublic,
 )
 
-router = APIRouter(prefix="/pool", tags=["pool"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/pool", tags=["pool"], responses=ERROR_RESPONSES)
 
 
 class _ExpertIdConvertor(StringConvertor):
@@ -101,7 +101,7 @@ def search_experts(
     active: bool | None = None,
     institution_id: Annotated[str | None, Query(max_length=64, description="works or worked there")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    offset: Offset = 0,
 ) -> ExpertsPublic:
     return pool.search(session=session, q=q, specialty=specialty, city=city, region=region, active=active,
                        institution_id=institution_id, limit=limit, offset=offset)
@@ -111,11 +111,12 @@ def search_experts(
              summary="Import a pool file (CSV, upsert by id): all or nothing unless skip_invalid")
 async def import_experts(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     actor: ActorDep,
     skip_invalid: Annotated[bool, Query(description="import the good rows and report the bad ones")] = False,
 ) -> PoolImportReport:
-    return pool.import_csv(session=session, raw=await request.body(), skip_invalid=skip_invalid)
+    raw = await request.body()
+    return await db.run(lambda session: pool.import_csv(session=session, raw=raw, skip_invalid=skip_invalid))
 
 
 @router.get("/experts/export", dependencies=[allow("pool.manage")],

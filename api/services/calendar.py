@@ -16,6 +16,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.deps import Database
 from api.services.cases import summary
 from core.errors import DomainError, NotFound
 from models import repo
@@ -167,7 +168,7 @@ class Fanout:
     failed: list[str] = field(default_factory=list)
 
 
-async def tell_open_cases(*, session: Session, client: Client, table: YearTable, page: int = 1000) -> Fanout:
+async def tell_open_cases(*, db: Database, client: Client, table: YearTable, page: int = 1000) -> Fanout:
     """Signal every open case's workflow that `table` was loaded; each recomputes its own deadlines."""
     result = Fanout()
     limit = asyncio.Semaphore(SIGNAL_CONCURRENCY)
@@ -188,22 +189,25 @@ async def tell_open_cases(*, session: Session, client: Client, table: YearTable,
                     result.failed.append(case_id)
 
     after = ""
-    while ids := repo.open_case_ids(session=session, after=after, limit=page):
+    while ids := await db.run(lambda session: repo.open_case_ids(session=session, after=after, limit=page)):
         result.open_cases += len(ids)
         await asyncio.gather(*(tell(case_id) for case_id in ids))
         after = ids[-1]
     return result
 
 
-async def load(*, session: Session, client: Client, table: YearTable, actor: Actor) -> CalendarLoadReport:
-    replaced = repo.calendar_years(session=session)
-    was_loaded = any(row.year == table.year for row in replaced)
-    row = repo.save_calendar_year(session=session, table=table, at=datetime.now(SHANGHAI), by=actor.name)
-    session.commit()  # stored before any case is told: a case registered from now on reads it
+async def load(*, db: Database, client: Client, table: YearTable, actor: Actor) -> CalendarLoadReport:
+    def store(session: Session) -> tuple[bool, CalendarYear]:
+        was_loaded = any(row.year == table.year for row in repo.calendar_years(session=session))
+        return was_loaded, repo.save_calendar_year(session=session, table=table, at=datetime.now(SHANGHAI),
+                                                   by=actor.name)
+
+    # stored (committed) before any case is told: a case registered from now on reads it
+    was_loaded, row = await db.run(store)
     log.info("calendar year %s loaded by %s: %d holidays, %d make-up workdays", table.year, actor.name,
              len(table.holidays), len(table.workdays))
-    told = await tell_open_cases(session=session, client=client, table=table)
-    calendar = repo.working_day_calendar(session=session)
+    told = await tell_open_cases(db=db, client=client, table=table)
+    calendar = await db.run(lambda session: repo.working_day_calendar(session=session))
     return CalendarLoadReport(
         year=year_public(calendar, table.year, row),
         replaced=was_loaded,

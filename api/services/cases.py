@@ -8,6 +8,7 @@ pre-check here only answers early what the workflow would answer anyway.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import date, datetime, timedelta
@@ -18,25 +19,19 @@ from sqlmodel import Session
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
+from api.deps import Database
 from api.services.auth import actor_of_caller
+from api.services.workflow_calls import timed_out, within
 from core.errors import (
-    DomainError,
     Forbidden,
     IdempotencyKeyReused,
-    IllegalTransition,
     InvalidField,
     NotFound,
     PossibleDuplicate,
-    RuleViolated,
     StaleVersion,
-    Unavailable,
 )
 from models import access, lifecycle, repo, repo_pool, repo_users
 from models.access import Caller, CaseScope
@@ -141,40 +136,9 @@ def summary(case: Case) -> CaseSummary:
     return CaseSummary.model_validate({**case.model_dump(), "status_label": lifecycle.STATE_LABELS[case.status]})
 
 
-def workflow_error(err: Exception) -> DomainError:
-    """Translate what Temporal says into the product's errors."""
-    if isinstance(err, WorkflowUpdateFailedError) and isinstance(err.cause, ApplicationError):
-        cause = err.cause
-        extra: dict[str, Any] = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-        if cause.type == "StaleVersion":
-            return StaleVersion(cause.message, **extra)
-        if cause.type == "IdempotencyKeyReused":
-            return IdempotencyKeyReused(cause.message, **extra)
-        if cause.type == "IllegalTransition":
-            return IllegalTransition(
-                cause.message,
-                state=extra.get("state", ""),
-                event=extra.get("event", ""),
-                allowed=list(extra.get("allowed_events", [])),
-            )
-        if cause.type == "RuleViolated":
-            return RuleViolated(cause.message, **extra)
-        return Unavailable(f"the action could not be completed: {cause.message}")
-    if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
-        return NotFound("the case's workflow is not running")
-    return Unavailable(f"the workflow service did not complete the action: {err}")
-
-
-def timed_out(timeout: float, case_id: str) -> Unavailable:
-    return Unavailable(
-        f"the workflow worker did not answer within {timeout:g} s; the action may still be applied when it "
-        f"comes back: check GET /cases/{case_id}/history before repeating it"
-    )
-
-
 async def register(
     *,
-    session: Session,
+    db: Database,
     client: Client,
     task_queue: str,
     body: CaseCreate,
@@ -185,45 +149,50 @@ async def register(
     if caller.checks_reach and not caller.is_dev and body.committee_id != caller.committee_id:
         raise Forbidden(f"you register cases for your own committee ({caller.committee_id}), "
                         f"not for {body.committee_id!r}")
-    try:
-        committee = repo.get_committee(session=session, committee_id=body.committee_id)
-    except NotFound:
-        raise InvalidField("committee_id", f"unknown committee {body.committee_id!r}") from None
     registration = body.model_dump(mode="json")
     case_id = (
         uuid.uuid5(_IDEMPOTENCY_NAMESPACE, idempotency_key).hex if idempotency_key else uuid.uuid4().hex
     )
-    earlier = session.get(Case, case_id) if idempotency_key else None
-    if earlier is not None:  # a repeat: the first answer, if it is the same registration
-        if earlier.registration != registration:
-            raise IdempotencyKeyReused("this Idempotency-Key registered another application; use a new key for a "
-                                       "new registration", idempotency_key=idempotency_key)
-        return case_public(session=session, case=earlier, caller=caller)
-    _check_new_registration(session=session, body=body, registration=registration, caller=caller)
-    opening = OpenDispute(
-        case_id=case_id,
-        registration=registration,
-        actor=actor_of_caller(caller),
-        policy=ClockPolicy.from_dict(committee.policy).to_dict(),
-        calendar=repo.working_day_calendar(session=session).to_dict(),
-    )
+
+    def prepare(session: Session) -> CasePublic | OpenDispute:
+        try:
+            committee = repo.get_committee(session=session, committee_id=body.committee_id)
+        except NotFound:
+            raise InvalidField("committee_id", f"unknown committee {body.committee_id!r}") from None
+        earlier = session.get(Case, case_id) if idempotency_key else None
+        if earlier is not None:  # a repeat: the first answer, if it is the same registration
+            if earlier.registration != registration:
+                raise IdempotencyKeyReused("this Idempotency-Key registered another application; use a new key "
+                                           "for a new registration")
+            return case_public(session=session, case=earlier, caller=caller)
+        _check_new_registration(session=session, body=body, registration=registration, caller=caller)
+        return OpenDispute(
+            case_id=case_id,
+            registration=registration,
+            actor=actor_of_caller(caller),
+            policy=ClockPolicy.from_dict(committee.policy).to_dict(),
+            calendar=repo.working_day_calendar(session=session).to_dict(),
+        )
+
+    try:
+        async with asyncio.timeout(timeout):  # the whole registration, the database's waits included
+            prepared = await db.run(prepare)
+    except TimeoutError:
+        raise timed_out(timeout, case_id) from None
+    if isinstance(prepared, CasePublic):
+        return prepared
     start = WithStartWorkflowOperation(
         DisputeWorkflow.run,
-        opening,
+        prepared,
         id=workflow_id(case_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
-    try:
-        await client.execute_update_with_start_workflow(
-            DisputeWorkflow.snapshot, start_workflow_operation=start, rpc_timeout=timedelta(seconds=timeout)
-        )
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise workflow_error(err) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise timed_out(timeout, case_id) from None
-    session.expire_all()
-    return case_public(session=session, case=repo.get_case(session=session, case_id=case_id), caller=caller)
+    await within(timeout, client.execute_update_with_start_workflow(
+        DisputeWorkflow.snapshot, start_workflow_operation=start, rpc_timeout=timedelta(seconds=timeout)
+    ), case_id=case_id)
+    return await db.run(lambda session: case_public(
+        session=session, case=repo.get_case(session=session, case_id=case_id), caller=caller))
 
 
 def _check_new_registration(*, session: Session, body: CaseCreate, registration: dict[str, Any],
@@ -262,15 +231,26 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
-async def link_respondent(*, session: Session, institution_id: str, **action: Any) -> ActionOutcome:
+async def link_respondent(*, db: Database, institution_id: str, **action: Any) -> ActionOutcome:
     """Reg 37 (rev 2): the respondent is linked to the pool's registry by id; recusal never matches names."""
-    _require_institution(session=session, institution_id=institution_id, field="institution_id")
-    return await act(session=session, event="link_respondent", **action)
+    await db.run(lambda session: _require_institution(session=session, institution_id=institution_id,
+                                                      field="institution_id"))
+    return await act(db=db, event="link_respondent", **action)
 
 
-async def act(
+async def act(*, timeout: float, case_id: str, **action: Any) -> ActionOutcome:
+    """A staff action, answered within `timeout` in all: waiting for the database included, not only the
+    workflow (MEDIATION_ACTION_TIMEOUT_SECONDS)."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await _act(timeout=timeout, case_id=case_id, **action)
+    except TimeoutError:
+        raise timed_out(timeout, case_id) from None
+
+
+async def _act(
     *,
-    session: Session,
+    db: Database,
     client: Client,
     case_id: str,
     event: str,
@@ -281,7 +261,6 @@ async def act(
     idempotency_key: str | None = None,
     if_match: str | None = None,
 ) -> ActionOutcome:
-    case = repo.get_case(session=session, case_id=case_id)
     payload = body.model_dump(mode="json", exclude_none=True)
     digest = action_digest(event, payload)  # of what the client sent
     access.require_event(caller, event, payload)
@@ -289,31 +268,36 @@ async def act(
     if event == "accept" and caller.checks_reach and not caller.is_dev and not payload.get("mediator_ids"):
         raise InvalidField("mediator_ids", "name the mediators' accounts (usernames): only assigned mediators "
                                            "reach the case")
-    if event == "accept" and payload.get("mediator_ids"):
-        payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
-    if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
-        if expected is not None and expected != case.version:
-            raise StaleVersion(f"the case is at version {case.version}, not {expected} (If-Match): read it again "
-                               "and decide on what it says now", current_version=case.version, state=case.status)
-        # Quick answer from the projection; the workflow's validator decides for good.
-        lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
+
+    def precheck(session: Session) -> int:
+        """Quick answers from the projection (the workflow's validator decides for good); the version seen."""
+        case = repo.get_case(session=session, case_id=case_id)
+        if event == "accept" and payload.get("mediator_ids"):
+            payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
+        if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
+            if expected is not None and expected != case.version:
+                raise StaleVersion(f"the case is at version {case.version}, not {expected} (If-Match): read it "
+                                   "again and decide on what it says now", current_version=case.version,
+                                   state=case.status)
+            lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
+        return case.version
+
+    seen = await db.run(precheck)
     log.info("%s on case %s asked by %s (%s)", event, case_id, caller.user_id, caller.role)
     action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id,
                          idempotency_key=idempotency_key or "", digest=digest, expected_version=expected,
-                         seen_version=case.version)
-    session.rollback()  # only reads so far: the connection goes back to the pool while the workflow decides
+                         seen_version=seen)
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
-        result = await handle.execute_update(
+        result = await within(timeout, handle.execute_update(
             DisputeWorkflow.apply_event, action, rpc_timeout=timedelta(seconds=timeout)
-        )
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        recorded = _recorded_answer(session=session, case_id=case_id, key=idempotency_key, digest=digest)
-        if recorded is not None and isinstance(err, RPCError):  # the case's workflow has ended since
-            return recorded
-        raise workflow_error(err) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise timed_out(timeout, case_id) from None
+        ), case_id=case_id, version=seen)
+    except NotFound:  # the case's workflow has ended since: a keyed repeat is answered from the record
+        recorded = await db.run(lambda session: _recorded_answer(session=session, case_id=case_id,
+                                                                 key=idempotency_key, digest=digest))
+        if recorded is None:
+            raise
+        return recorded
     return outcome(result)
 
 
@@ -340,13 +324,12 @@ def _recorded_answer(*, session: Session, case_id: str, key: str | None, digest:
     answer rebuilt from the recorded transition."""
     if not key:
         return None
-    session.expire_all()
     row = repo.transition_by_key(session=session, case_id=case_id, key=key)
     if row is None:
         return None
     if row.request_digest and row.request_digest != digest:
         raise IdempotencyKeyReused("this Idempotency-Key was used for another request; use a new key for a new "
-                                   "request", idempotency_key=key)
+                                   "request")
     return _outcome_of(session=session, row=row)
 
 

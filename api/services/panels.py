@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.cases import timed_out, workflow_error
+from api.deps import Database
+from api.services.workflow_calls import within, workflow_error
 from core.errors import Conflict, DomainError, Forbidden, InvalidField, NotFound
 from models import repo, repo_panels
 from models.anonymise import age_on, anonymise, masked_name, patient_side_names
@@ -66,12 +67,8 @@ def _panel_error(err: Exception, panel_id: str) -> DomainError:
 
 async def _update(client: Client, panel: Panel, update: Any, arg: Any, timeout: float) -> None:
     handle = client.get_workflow_handle(panel_workflow_id(panel.id))
-    try:
-        await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout))
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise _panel_error(err, panel.id) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise timed_out(timeout, panel.case_id) from None
+    await within(timeout, handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout)),
+                 case_id=panel.case_id, translate=lambda err: _panel_error(err, panel.id))
 
 
 # ---------------------------------------------------------------- staff: reads -----------------------------
@@ -144,24 +141,26 @@ def verify_draw(*, session: Session, draw_id: str) -> DrawVerification:
 
 # ---------------------------------------------------------------- staff: acts ------------------------------
 async def redraw_slot(
-    *, session: Session, client: Client, panel_id: str, slot: int, actor: Actor, timeout: float
+    *, db: Database, client: Client, panel_id: str, slot: int, actor: Actor, timeout: float
 ) -> PanelPublic:
-    panel = repo_panels.get_panel(session=session, panel_id=panel_id)
-    if not 0 <= slot < len(panel.specialties):
-        raise NotFound(f"panel {panel_id} has no slot {slot}")
+    def find(session: Session) -> Panel:
+        panel = repo_panels.get_panel(session=session, panel_id=panel_id)
+        if not 0 <= slot < len(panel.specialties):
+            raise NotFound(f"panel {panel_id} has no slot {slot}")
+        return panel
+
+    panel = await db.run(find)
     await _update(client, panel, ExpertPanelWorkflow.redraw_slot, SlotRedraw(slot=slot, actor=actor), timeout)
-    session.expire_all()
-    return get_panel(session=session, panel_id=panel_id)
+    return await db.run(lambda session: get_panel(session=session, panel_id=panel_id))
 
 
 async def schedule_meeting(
-    *, session: Session, client: Client, panel_id: str, body: MeetingIn, actor: Actor, timeout: float
+    *, db: Database, client: Client, panel_id: str, body: MeetingIn, actor: Actor, timeout: float
 ) -> PanelPublic:
-    panel = repo_panels.get_panel(session=session, panel_id=panel_id)
+    panel = await db.run(lambda session: repo_panels.get_panel(session=session, panel_id=panel_id))
     plan = MeetingPlan(at=body.at, place=body.place, actor=actor, material=list(body.material))
     await _update(client, panel, ExpertPanelWorkflow.schedule_meeting, plan, timeout)
-    session.expire_all()
-    return get_panel(session=session, panel_id=panel_id)
+    return await db.run(lambda session: get_panel(session=session, panel_id=panel_id))
 
 
 def _on_panel(session: Session, panel: Panel, invitation_id: str) -> Invitation:
@@ -197,24 +196,28 @@ def list_objections(*, session: Session, panel_id: str) -> list[ObjectionPublic]
 
 
 async def decide_objection(
-    *, session: Session, client: Client, panel_id: str, objection_id: str, body: ObjectionDecisionIn, actor: Actor,
+    *, db: Database, client: Client, panel_id: str, objection_id: str, body: ObjectionDecisionIn, actor: Actor,
     timeout: float,
 ) -> ObjectionPublic:
     """Staff decide; an upheld objection recuses the expert and the panel draws a replacement."""
-    panel = repo_panels.get_panel(session=session, panel_id=panel_id)
-    objection = repo_panels.get_objection(session=session, objection_id=objection_id)
-    if objection.panel_id != panel.id:
-        raise NotFound(f"objection {objection_id!r} is not on panel {panel.id}")
-    if objection.decision is not None:
-        raise Conflict(f"the objection was already decided ({objection.decision})")
+
+    def find(session: Session) -> tuple[Panel, Objection]:
+        panel = repo_panels.get_panel(session=session, panel_id=panel_id)
+        objection = repo_panels.get_objection(session=session, objection_id=objection_id)
+        if objection.panel_id != panel.id:
+            raise NotFound(f"objection {objection_id!r} is not on panel {panel.id}")
+        if objection.decision is not None:
+            raise Conflict(f"the objection was already decided ({objection.decision})")
+        return panel, objection
+
+    panel, objection = await db.run(find)
     if body.decision == "upheld":
         recusal = Recusal(invitation_id=objection.invitation_id, objection_id=objection.id,
                           reason=f"当事人申请回避，经决定予以支持：{objection.reason}", actor=actor)
         await _update(client, panel, ExpertPanelWorkflow.recuse, recusal, timeout)
-        session.expire_all()
-    decided = repo_panels.decide_objection(session=session, objection_id=objection_id, decision=body.decision,
-                                           by=actor.name, reason=body.reason, at=datetime.now(UTC))
-    return ObjectionPublic.model_validate(decided)
+    return await db.run(lambda session: ObjectionPublic.model_validate(repo_panels.decide_objection(
+        session=session, objection_id=objection_id, decision=body.decision, by=actor.name, reason=body.reason,
+        at=datetime.now(UTC))))
 
 
 # ---------------------------------------------------------------- the experts' portal ----------------------
@@ -267,7 +270,10 @@ def _my_invitation(session: Session, invitation: Invitation) -> MyInvitation:
     return MyInvitation(
         id=invitation.id, panel_id=invitation.panel_id, specialty=invitation.specialty,
         specialty_label=label(invitation.specialty), status=invitation.status, invited_at=invitation.invited_at,
-        answer_due_at=invitation.answer_due_at, answered_at=invitation.answered_at, question=panel.question,
+        answer_due_at=invitation.answer_due_at, answered_at=invitation.answered_at,
+        # the mediator's question as typed may name the patient or give numbers: anonymised like the facts, and
+        # identity and phone numbers masked after accepting too (the expert needs the medicine, not the numbers)
+        question=anonymise(panel.question, [] if accepted else names),
         summary=summary, material=material, case_number=case.number if accepted else None,
         meeting=panel.meeting if accepted else None, opinion=invitation.opinion,
     )
@@ -284,29 +290,29 @@ def my_invitation(*, session: Session, actor: Actor, invitation_id: str) -> MyIn
     return _my_invitation(session, _mine(session, _expert(session, actor), invitation_id))
 
 
-async def reply(
-    *, session: Session, client: Client, actor: Actor, invitation_id: str, answer: str, reason: str, timeout: float
-) -> MyInvitation:
+def _my_panel(session: Session, actor: Actor, invitation_id: str) -> tuple[Expert, Invitation, Panel]:
     expert = _expert(session, actor)
     invitation = _mine(session, expert, invitation_id)
-    panel = repo_panels.get_panel(session=session, panel_id=invitation.panel_id)
+    return expert, invitation, repo_panels.get_panel(session=session, panel_id=invitation.panel_id)
+
+
+async def reply(
+    *, db: Database, client: Client, actor: Actor, invitation_id: str, answer: str, reason: str, timeout: float
+) -> MyInvitation:
+    expert, invitation, panel = await db.run(lambda session: _my_panel(session, actor, invitation_id))
     await _update(client, panel, ExpertPanelWorkflow.answer,
                   ExpertReply(invitation_id=invitation.id, expert_id=expert.id, reply=answer, reason=reason), timeout)
-    session.expire_all()
-    return my_invitation(session=session, actor=actor, invitation_id=invitation_id)
+    return await db.run(lambda session: my_invitation(session=session, actor=actor, invitation_id=invitation_id))
 
 
 async def submit_opinion(
-    *, session: Session, client: Client, actor: Actor, invitation_id: str, body: OpinionIn, timeout: float
+    *, db: Database, client: Client, actor: Actor, invitation_id: str, body: OpinionIn, timeout: float
 ) -> MyInvitation:
-    expert = _expert(session, actor)
-    invitation = _mine(session, expert, invitation_id)
-    panel = repo_panels.get_panel(session=session, panel_id=invitation.panel_id)
+    expert, invitation, panel = await db.run(lambda session: _my_panel(session, actor, invitation_id))
     part = OpinionPart(invitation_id=invitation.id, expert_id=expert.id, fault=body.fault, causation=body.causation,
                        liability_percent=body.liability_percent, text=body.text)
     await _update(client, panel, ExpertPanelWorkflow.submit_opinion, part, timeout)
-    session.expire_all()
-    return my_invitation(session=session, actor=actor, invitation_id=invitation_id)
+    return await db.run(lambda session: my_invitation(session=session, actor=actor, invitation_id=invitation_id))
 
 
 # ---------------------------------------------------------------- figures ----------------------------------

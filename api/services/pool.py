@@ -6,13 +6,14 @@ unless `skip_invalid` is asked for: then the good rows are written and every bad
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from sqlmodel import Session
 
-from core.errors import InvalidField
+from core.errors import DatabaseBusy, InvalidField
 from models import pool, repo_pool
 from models.schemas import SHANGHAI
 from models.schemas_pool import (
@@ -178,6 +179,17 @@ def import_text(
     """Read a pool file and upsert its experts by id. Every problem of every row is found first (the file's,
     then the institutions the database does not know). Any problem and no `skip_invalid`: nothing is written
     and `PoolRowsRefused` (422) lists them all. A problem with the file itself (header) always refuses it."""
+    if not _ONE_IMPORT_AT_A_TIME.acquire(timeout=IMPORT_WAIT_SECONDS):
+        raise DatabaseBusy("another pool import is running; repeat this one in a minute", retry_after=60)
+    try:
+        return _import_text(session=session, text=text, skip_invalid=skip_invalid, on_progress=on_progress)
+    finally:
+        _ONE_IMPORT_AT_A_TIME.release()
+
+
+def _import_text(
+    *, session: Session, text: str, skip_invalid: bool, on_progress: Callable[[int, int], None] | None
+) -> PoolImportReport:
     parsed = pool.parse_pool_csv(text)
     errors = sorted(
         parsed.errors + repo_pool.unknown_institution_errors(session=session, rows=parsed.rows),
@@ -198,6 +210,13 @@ def import_text(
 
 def import_csv(*, session: Session, raw: bytes, skip_invalid: bool) -> PoolImportReport:
     return import_text(session=session, text=decode_csv(raw), skip_invalid=skip_invalid)
+
+
+# Imports run one at a time: each upserts the whole file in one transaction (all or nothing), and two at once
+# would only fight over the database's write lock. Across processes the database serialises them
+# (repo_pool.import_experts takes PostgreSQL's advisory lock; SQLite's write lock waits its busy timeout).
+_ONE_IMPORT_AT_A_TIME = threading.Lock()
+IMPORT_WAIT_SECONDS = 120
 
 
 def export_csv(*, session: Session, city: str | None = None) -> str:

@@ -38,6 +38,7 @@ SINCE_FIRST_REVISION = {
     ("add_column", "transitions", "idempotency_key"),
     ("add_column", "transitions", "request_digest"),
     ("add_index", "transitions", "ix_transitions_case_idempotency_key"),
+    ("add_table", "document_numbers"),  # 9d4f1b27c6e3
 }
 
 

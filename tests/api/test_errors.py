@@ -203,8 +203,9 @@ class TestWorkflowServiceDown:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
                 response = await other.post("/cases", json=registration())
-                assert response.status_code == 503
-                assert "did not answer" in response.json()["detail"]
+                assert response.status_code == 503 and response.headers["retry-after"] == "5"
+                assert response.json()["code"] == "action_timed_out"
+                assert "did not complete the action within 1 s" in response.json()["detail"]
                 still = await other.get(f"/cases/{case['id']}")
                 assert still.status_code == 200 and still.json()["status"] == "registered"
 

@@ -164,8 +164,15 @@ class TestSelfLoopsAtOnce:
         assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
         assert sorted((await read(api, case_id))["signatures"]) == ["institution", "patient"]
 
-    async def test_a_sequential_second_extension_is_a_second_extension(self, api):  # decided on the new version
+    async def test_the_same_extension_sent_again_at_once_is_the_first_and_a_second_one_says_so(self, api):
+        # a double click (or a retry without its key) right after the first is the first; an identical second
+        # extension meant as such is decided on the version that shows the first: If-Match (rev 2)
         case_id = await in_mediation(api)
-        for _ in range(2):
-            assert (await api.post(f"/cases/{case_id}/extend-deadline", json=EXTENSION)).status_code == 200
+        first = await api.post(f"/cases/{case_id}/extend-deadline", json=EXTENSION)
+        again = await api.post(f"/cases/{case_id}/extend-deadline", json=EXTENSION)
+        assert again.json() == {**first.json(), "repeated": True}
+        assert (await read(api, case_id))["mediation_clock"]["total_wd"] == 45
+        second = await api.post(f"/cases/{case_id}/extend-deadline", json=EXTENSION,
+                                headers={"If-Match": first.headers["etag"]})
+        assert second.status_code == 200 and second.json()["repeated"] is False
         assert (await read(api, case_id))["mediation_clock"]["total_wd"] == 60

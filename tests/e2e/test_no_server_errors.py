@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -32,18 +33,21 @@ import httpx
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.formats import unregister_string_format
 
 from tests.factories import SIGNATURES, agreement, payment, registration
+from tests.reliability.cluster import figures
 from workflows.contracts import workflow_id
 
 TEMPORAL = str(Path(sys.executable).parent / "temporal")
 
 MAX_EXAMPLES = 15  # fuzzed requests per operation, on top of the documented examples and the coverage cases
+# `make reliability` runs the module once per seed (SCHEMATHESIS_SEED); CI once, derandomized: the same requests
+SEED = int(os.environ["SCHEMATHESIS_SEED"]) if os.environ.get("SCHEMATHESIS_SEED") else None
 ANSWER_WITHIN = 40  # seconds; the API promises a 503 after action_timeout_seconds (30 s) at the latest
 
 # ------------------------------------------------------------------ dates at the edges of the calendar ---
@@ -318,6 +322,10 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or not SENT:
         return
+    figures("bad input", seed=SEED if SEED is not None else "derandomized", requests=sum(SENT.values()),
+            operations=len(SENT), statuses=dict(sorted(STATUSES.items())),
+            server_errors=sum(n for status, n in STATUSES.items() if status >= 500),
+            noted=sum(NOTED.values()))
     lines = [
         f"no server errors: {sum(SENT.values())} generated requests over {len(SENT)} operations, "
         f"statuses {dict(sorted(STATUSES.items()))}",
@@ -362,11 +370,16 @@ def what_happened(case: schemathesis.Case, stack, offset: int, response: Any = N
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+def seeded(test: Any) -> Any:
+    return seed(SEED)(test) if SEED is not None else test
+
+
 @schema.parametrize()
+@seeded
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=SEED is None,
     database=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
