@@ -33,8 +33,12 @@ system-packages:
 run: $(STAMP) system-packages
 	$(BIN)/mediation run
 
+# The suite in parallel, a worker process per core (pytest-xdist); a file's tests stay in one worker, which
+# starts its own Temporal dev server (and, on PostgreSQL, its own database).
+TEST_WORKERS ?= auto
+
 test: $(STAMP) system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 BENCH_CASES ?= 10000
 
