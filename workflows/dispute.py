@@ -201,9 +201,9 @@ class DisputeWorkflow:
 
     def _repeat_of(self, action: StaffAction) -> ActionResult | None:
         """The first answer, when this request was answered before: by its Idempotency-Key, or (without If-Match)
-        as an identical self-loop action recorded since the version the client saw, or so shortly before
-        (`SAME_ACTION_WITHIN`) that the two were sent at once — the version the API read for the second may
-        already be the first's. A second identical action meant as such says so with If-Match."""
+        as an identical self-loop action recorded since the version the client saw, or just before with nothing
+        else since (`SAME_ACTION_WITHIN`): the two were sent at once, and the version the API read for the second
+        may already be the first's. A second identical action meant as such says so with If-Match."""
         digest = self._digest(action)
         if action.idempotency_key and action.idempotency_key in self._answers:
             first_digest, answer = self._answers[action.idempotency_key]
@@ -219,7 +219,8 @@ class DisputeWorkflow:
         last = self._last_of_kind.get(key)
         if last is None or last[1] != digest:
             return None
-        if last[0] > action.seen_version or workflow.now() - last[2].at < SAME_ACTION_WITHIN:
+        sent_together = last[0] == self._seq and workflow.now() - last[2].at < SAME_ACTION_WITHIN
+        if last[0] > action.seen_version or sent_together:  # nothing else happened since the first: the same
             return last[2]
         return None
 

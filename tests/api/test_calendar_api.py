@@ -25,6 +25,7 @@ import pytest
 from core.db import SessionFactory, transaction
 from models.tables import CalendarYear
 from tests.factories import registration
+from tests.http import ok
 from tests.oracle import midnight_after, nth_working_day_after, statutory_holidays
 
 ADMIN = {"X-Actor-Id": "a1", "X-Actor-Name": quote("钱管理员"), "X-Actor-Role": "admin"}
@@ -77,12 +78,6 @@ async def load_csv(api: httpx.AsyncClient, year: int, text: str, status: int = 2
         f"/calendar/years/{year}/csv", content=text.encode(), headers={**ADMIN, "content-type": "text/csv"}
     )
     assert response.status_code == status, response.text
-    return response.json()
-
-
-async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict | None = None) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
-    assert response.status_code == 200, response.text
     return response.json()
 
 

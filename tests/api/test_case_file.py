@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -15,17 +14,11 @@ import pypdfium2
 from pypdf import PdfReader
 
 from tests.factories import SIGNATURES, agreement, payment, registration
+from tests.http import ok
 from tests.pdf_text import flat, xmp_pdfa
 from tests.pools import make_city
 
 AUDITOR = {"X-Actor-Id": "au-9", "X-Actor-Name": quote("孙审计"), "X-Actor-Role": "auditor"}
-
-
-
-async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict[str, Any] | None = None) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def archived_settlement(api: httpx.AsyncClient, committee_id: str) -> str:

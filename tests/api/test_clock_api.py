@@ -18,7 +18,17 @@ import pytest
 from pypdf import PdfReader
 
 from models.clock import SHANGHAI
-from tests.factories import APPRAISAL, EXTENSION, FOLLOWUP, OPINION, SIGNATURES, agreement, payment, registration
+from tests.factories import (
+    APPRAISAL,
+    EXTENSION,
+    FOLLOWUP,
+    OPINION,
+    SIGNATURES,
+    agreement,
+    payment,
+    registration,
+)
+from tests.http import case_of, ok, refused
 from tests.oracle import is_working_day, midnight_after, nth_working_day_after, start_of
 
 
@@ -34,24 +44,6 @@ def pdf_text(content: bytes) -> str:
     """The PDF's text without whitespace (titles are letter-spaced, long lines wrap)."""
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     return "".join(text.split())
-
-
-async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict | None = None) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def refused(api: httpx.AsyncClient, case_id: str, action: str, body: dict, status: int) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-async def case_of(api: httpx.AsyncClient, case_id: str) -> dict:
-    response = await api.get(f"/cases/{case_id}")
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def joint_case(api: httpx.AsyncClient) -> str:

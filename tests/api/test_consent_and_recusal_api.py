@@ -13,6 +13,7 @@ import pytest
 
 from models.lifecycle import SYSTEM_EVENTS
 from tests.factories import SIGNATURES, agreement, linked_to, registration
+from tests.http import case_of, ok, refused
 from tests.pools import City, add_expert, make_city
 
 NAME = "陈调解员"
@@ -37,24 +38,6 @@ def consent(side: str, who: str) -> dict[str, str]:
 async def register(api: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
     response = await api.post("/cases", json=body)
     assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict | None = None, **kw: Any) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {}, **kw)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def refused(api: httpx.AsyncClient, case_id: str, action: str, body: dict | None = None) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
-    assert response.status_code == 409, response.text
-    return response.json()
-
-
-async def case_of(api: httpx.AsyncClient, case_id: str) -> dict[str, Any]:
-    response = await api.get(f"/cases/{case_id}")
-    assert response.status_code == 200, response.text
     return response.json()
 
 

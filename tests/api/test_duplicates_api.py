@@ -16,6 +16,7 @@ import httpx
 
 from models.clock import SHANGHAI
 from tests.factories import registration
+from tests.http import case_of
 
 REASON = "前案为门诊诊疗纠纷，本案为再次住院手术引起的新纠纷"
 
@@ -57,12 +58,6 @@ async def cases_named(api: httpx.AsyncClient, name: str) -> list[dict]:
     response = await api.get("/cases", params={"q": name, "limit": 200})
     assert response.status_code == 200, response.text
     return response.json()["items"]
-
-
-async def case_of(api: httpx.AsyncClient, case_id: str) -> dict:
-    response = await api.get(f"/cases/{case_id}")
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 # ------------------------------------------------------------------ the rule -----------------------------

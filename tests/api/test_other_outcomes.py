@@ -7,12 +7,7 @@ import uuid
 import httpx
 
 from tests.factories import SIGNATURES, agreement, registration
-
-
-async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict | None = None) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.http import ok
 
 
 async def joint_case_in_mediation(api: httpx.AsyncClient) -> str:

@@ -10,6 +10,7 @@ import httpx
 
 from models.clock import SHANGHAI
 from tests.factories import APPRAISAL, SIGNATURES, agreement, payment, registration
+from tests.http import case_of, ok, refused
 
 APOLOGY = {"text": "医方向患方书面赔礼道歉", "manner": "书面致歉信", "deadline_text": "协议生效之日起5日内"}
 ACCEPTANCE = {"text": "患方确认已收到赔偿款人民币二十八万元，同意放弃其余款项，本纠纷就此了结。",
@@ -17,22 +18,6 @@ ACCEPTANCE = {"text": "患方确认已收到赔偿款人民币二十八万元，
 
 
 # ------------------------------------------------------------------ helpers ------------------------------
-async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict | None = None) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def refused(api: httpx.AsyncClient, case_id: str, action: str, body: dict, status: int) -> dict:
-    response = await api.post(f"/cases/{case_id}/{action}", json=body)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-async def case_of(api: httpx.AsyncClient, case_id: str) -> dict:
-    response = await api.get(f"/cases/{case_id}")
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def events_of(api: httpx.AsyncClient, case_id: str) -> list[str]:

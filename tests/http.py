@@ -1,0 +1,29 @@
+"""HTTP shortcuts the API tests share: an action that must be served, one that must be refused, a case read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+async def ok(api: httpx.AsyncClient, case_id: str, action: str, body: dict[str, Any] | None = None,
+             **kwargs: Any) -> dict[str, Any]:
+    """POST /cases/{case_id}/{action}, answered 200."""
+    response = await api.post(f"/cases/{case_id}/{action}", json=body or {}, **kwargs)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def refused(api: httpx.AsyncClient, case_id: str, action: str, body: dict[str, Any] | None = None,
+                  status: int = 409) -> dict[str, Any]:
+    """POST /cases/{case_id}/{action}, refused with `status`; its body."""
+    response = await api.post(f"/cases/{case_id}/{action}", json=body or {})
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def case_of(api: httpx.AsyncClient, case_id: str) -> dict[str, Any]:
+    response = await api.get(f"/cases/{case_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
