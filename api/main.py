@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.include_router(router)
 
     @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app

@@ -85,7 +85,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/health/live", tags=["health"], summary="The process answers (liveness)")
-    def live() -> dict[str, str]:
+    async def live() -> dict[str, str]:  # on the event loop itself: no thread of the pool needed to answer
         return {"status": "ok"}
 
     @app.get("/health/ready", tags=["health"], summary="The database and Temporal answer (readiness); 503 if not",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import Forbidden, NotFound
-from models.anonymise import ID_NUMBER, PHONE
+from models.anonymise import ID_NUMBER, PHONE, replace_matches
 from models.lifecycle import EVENT_ROLES, roles_for
 
 DEV = "dev"
@@ -172,8 +172,8 @@ def mask_personal(data: Any, key: str = "") -> Any:
     if isinstance(data, list):
         return [mask_personal(v, key) for v in data]
     if isinstance(data, str) and not _names_a_record(key) and not _HEX.fullmatch(data):
-        text = ID_NUMBER.sub(lambda m: mask_value("id_number", m.group()), data)
-        return PHONE.sub(lambda m: mask_value("phone", m.group()), text)
+        text = replace_matches(data, ID_NUMBER, lambda found: mask_value("id_number", found))
+        return replace_matches(text, PHONE, lambda found: mask_value("phone", found))
     return data
 
 

@@ -12,8 +12,33 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)|(?<!\d)\d{15}(?!\d)")
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+# Written as people write them: in one run, or in groups with spaces or hyphens between (310101 19800101 1234,
+# 138 0013 8000, 021-6321 1234, (021)63211234); full-width digits are read as digits (see `_PLAIN`).
+_SEP = r"[ \-]?"
+ID_NUMBER = re.compile(
+    rf"(?<![\dXx])(?:\d{_SEP}){{17}}[\dXx](?![\dXx])|(?<!\d)\d{{6}}{_SEP}\d{{6}}{_SEP}\d{{3}}(?!\d)"
+)
+PHONE = re.compile(
+    rf"(?<!\d)(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d{{4}}){{2}}(?!\d)"
+    rf"|(?:\(0\d{{2,3}}\)|(?<!\d)0\d{{2,3}}){_SEP}\d{{3,4}}{_SEP}\d{{4}}(?!\d)"
+)
+# Full-width digits, letters X and signs, one for one (the text keeps its length: a match maps back exactly).
+_PLAIN = str.maketrans("０１２３４５６７８９Ｘｘ＋－（）　", "0123456789Xx+-() ")
+
+
+def replace_matches(text: str, pattern: re.Pattern[str], mask: Any) -> str:
+    """`text` with every match of `pattern` replaced by `mask(match text)`, full-width digits read as digits."""
+    plain = text.translate(_PLAIN)
+    out, last = [], 0
+    for match in pattern.finditer(plain):
+        out += [text[last:match.start()], mask(text[match.start():match.end()])]
+        last = match.end()
+    return "".join(out) + text[last:]
+
+
+def hide_numbers(text: str, mask: Any = lambda _: "***") -> str:
+    """Identity and phone numbers in `text` replaced, however they are written."""
+    return replace_matches(replace_matches(text, ID_NUMBER, mask), PHONE, mask)
 
 
 def masked_name(name: str) -> str:
@@ -25,7 +50,7 @@ def anonymise(text: str, names: Iterable[str]) -> str:
     """`text` with every given name replaced by surname + 某, and identity and phone numbers hidden."""
     for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
         text = text.replace(name, masked_name(name))
-    return PHONE.sub("***", ID_NUMBER.sub("***", text))
+    return hide_numbers(text)
 
 
 def patient_side_names(registration: dict[str, Any]) -> list[str]:

@@ -18,6 +18,7 @@ from models.access import (
     require_event,
     require_reach,
 )
+from models.anonymise import anonymise
 
 CITIES = {"上海市": ["huangpu", "xuhui"], "南京市": ["gulou"]}
 
@@ -105,6 +106,18 @@ class TestMasking:
     def test_numbers_in_free_text_are_masked_too(self):
         text = "患者王小明（身份证号310101198001011234，电话13800138000）术后感染"
         assert mask_personal([text]) == ["患者王小明（身份证号310101********1234，电话138****8000）术后感染"]
+
+    @pytest.mark.parametrize(("written", "masked"), [
+        ("身份证310101 19800101 1234", "身份证310101**********1234"),  # in groups
+        ("电话１３８００１３８０００", "电话１３８****８０００"),  # full-width digits
+        ("电话138 0013 8000", "电话138******8000"),
+        ("座机021-6321 1234", "座机021******1234"),
+        ("座机(021)63211234", "座机(02******1234"),
+    ])
+    def test_numbers_written_in_groups_or_in_full_width_are_masked_too(self, written: str, masked: str):
+        # Reg 42, DOMAIN.md "Privacy": numbers as people write them reach no expert and no auditor
+        assert mask_personal([written]) == [masked]
+        assert anonymise(written, []).endswith("***")
 
     def test_amounts_and_dates_are_left_alone(self):
         data = {"claim_amount": "120000.00", "at": "2026-11-20T09:30:00+08:00", "seq": 3}
