@@ -56,9 +56,10 @@ RELIABILITY_REPORT ?= reliability.jsonl
 reliability: $(STAMP) system-packages
 	rm -f $(RELIABILITY_REPORT)
 	RELIABILITY_SCALE=full RELIABILITY_REPORT=$(abspath $(RELIABILITY_REPORT)) $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability
-	for seed in 1 2 3; do \
-	  SCHEMATHESIS_SEED=$$seed RELIABILITY_REPORT=$(abspath $(RELIABILITY_REPORT)) $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_no_server_errors.py || exit 1; \
-	done
+	for backend in sqlite $${TEST_DATABASE_URL:+postgresql}; do for seed in 1 2 3; do \
+	  STACK_DATABASE=$$backend SCHEMATHESIS_SEED=$$seed RELIABILITY_REPORT=$(abspath $(RELIABILITY_REPORT)) \
+	    $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_no_server_errors.py || exit 1; \
+	done; done
 	$(BIN)/python -m tests.reliability.report $(RELIABILITY_REPORT)
 
 clean:

@@ -112,11 +112,20 @@ def new_stack(tmp_path: Path) -> Iterator[Callable[[], Stack]]:
 
 @pytest.fixture(scope="module")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """One started stack shared by a module's tests."""
+    """One started stack shared by a module's tests; on a fresh PostgreSQL database instead of its SQLite file
+    when STACK_DATABASE=postgresql (make reliability runs the fuzzing on both)."""
     stack = make_stack(tmp_path_factory.mktemp("stack"))
+    database = None
+    if os.environ.get("STACK_DATABASE") == "postgresql":
+        from tests.reliability.conftest import _drop_postgres_database, _fresh_postgres_database
+
+        url, database = _fresh_postgres_database()
+        stack.env["MEDIATION_DATABASE_URL"] = url
     try:
         stack.start()
         yield stack
         stack.ctrl_c()
     finally:
         stack.kill()
+        if database is not None:
+            _drop_postgres_database(database)

@@ -322,7 +322,8 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if not SENT:
         return
-    figures("bad input", seed=SEED if SEED is not None else "derandomized", requests=sum(SENT.values()),
+    figures("bad input", backend=os.environ.get("STACK_DATABASE", "sqlite"),
+            seed=SEED if SEED is not None else "derandomized", requests=sum(SENT.values()),
             operations=len(SENT), statuses=dict(sorted(STATUSES.items())),
             server_errors=sum(n for status, n in STATUSES.items() if status >= 500),
             noted=sum(NOTED.values()))

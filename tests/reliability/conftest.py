@@ -17,7 +17,7 @@ from tests.reliability.cluster import ACTION_TIMEOUT, Cluster, Desk
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-def _fresh_postgres_database() -> tuple[str, str]:
+def _fresh_postgres_database() -> tuple[str, str]:  # also the e2e stack's, on PostgreSQL
     """A new, empty PostgreSQL database beside the test one: (its URL, its name)."""
     server = os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
     name = f"reliability_{uuid.uuid4().hex[:10]}"
