@@ -5,13 +5,16 @@ answer and changes nothing) and `If-Match` (the case version it was decided on, 
 stale one answers 409 with the current version). The answer carries the new version as its ETag.
 """
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, Response
 from pydantic import BaseModel
+from temporalio.client import Client
 
 from api.access import allow
-from api.deps import CaseId, DatabaseDep, ReleasingRoute, SettingsDep, TemporalDep
+from api.deps import CaseId, Database, DatabaseDep, ReleasingRoute, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
@@ -61,36 +64,52 @@ IfMatch = Annotated[str, Header(  # a string, never null: "" (the default) is no
 RequestId = Annotated[str | None, Header(max_length=100)]
 
 
-def answered(response: Response, outcome: ActionOutcome) -> ActionOutcome:
-    response.headers["ETag"] = f'"{outcome.version}"'
-    return outcome
+@dataclass
+class ActionCall:
+    """What every action endpoint passes on: the database, the workflow service, its timeout and the request's
+    headers. The answer carries the case's new version as its ETag."""
+
+    db: Database
+    client: Client
+    timeout: float
+    response: Response
+    request_id: str
+    idempotency_key: str | None
+    if_match: str
+
+    async def answer(self, service: Callable[..., Awaitable[ActionOutcome]], **action: Any) -> ActionOutcome:
+        outcome = await service(
+            db=self.db, client=self.client, timeout=self.timeout, request_id=self.request_id,
+            idempotency_key=self.idempotency_key, if_match=self.if_match, **action,
+        )
+        self.response.headers["ETag"] = f'"{outcome.version}"'
+        return outcome
+
+
+def action_call(
+    db: DatabaseDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    x_request_id: RequestId = None,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = "",
+) -> ActionCall:
+    return ActionCall(db=db, client=client, timeout=settings.action_timeout_seconds, response=response,
+                      request_id=x_request_id or "", idempotency_key=idempotency_key, if_match=if_match)
+
+
+ActionCallDep = Annotated[ActionCall, Depends(action_call)]
 
 
 def _add_action(event: str, schema: type[BaseModel]) -> None:
     async def action(
         case_id: CaseId,
         body: Annotated[schema, Body()],  # type: ignore[valid-type]
-        db: DatabaseDep,
-        client: TemporalDep,
         caller: Annotated[Caller, allow(f"event.{event}")],
-        settings: SettingsDep,
-        response: Response,
-        x_request_id: RequestId = None,
-        idempotency_key: IdempotencyKey = None,
-        if_match: IfMatch = "",
+        call: ActionCallDep,
     ) -> ActionOutcome:
-        return answered(response, await cases.act(
-            db=db,
-            client=client,
-            case_id=case_id,
-            event=event,
-            body=body,
-            caller=caller,
-            timeout=settings.action_timeout_seconds,
-            request_id=x_request_id or "",
-            idempotency_key=idempotency_key,
-            if_match=if_match,
-        ))
+        return await call.answer(cases.act, case_id=case_id, event=event, body=body, caller=caller)
 
     action.__name__ = event
     router.add_api_route(
@@ -112,17 +131,8 @@ for _event, _schema in ACTION_SCHEMAS.items():
 async def link_respondent(
     case_id: CaseId,
     body: LinkRespondent,
-    db: DatabaseDep,
-    client: TemporalDep,
     caller: Annotated[Caller, allow("event.link_respondent")],
-    settings: SettingsDep,
-    response: Response,
-    x_request_id: RequestId = None,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = "",
+    call: ActionCallDep,
 ) -> ActionOutcome:
-    return answered(response, await cases.link_respondent(
-        db=db, institution_id=body.institution_id, client=client, case_id=case_id, body=body,
-        caller=caller, timeout=settings.action_timeout_seconds, request_id=x_request_id or "",
-        idempotency_key=idempotency_key, if_match=if_match,
-    ))
+    return await call.answer(cases.link_respondent, institution_id=body.institution_id, case_id=case_id, body=body,
+                             caller=caller)
