@@ -13,8 +13,10 @@
     mediation experts export FILE [--city C]         write the expert pool (CSV); it imports back unchanged
     mediation institutions import FILE               institutions and their groups (CSV:
                                                      id,name,city,group_id,group_name,address)
-    mediation seal init [--force] [--name N]   make the committee's key and self-signed certificate (the
-                                               embedded stack makes them at its first start)
+    mediation seal init [--force] [--committee ID | --name N]
+                                               make the committee's key and self-signed certificate, its
+                                               subject the committee's name (the embedded stack makes them at
+                                               its first start)
     mediation seal verify FILE.pdf [--cert C]  check a PDF's seal; prints the report as JSON, exits 0 when
                                                valid and 1 when not
 """
@@ -89,22 +91,28 @@ SEAL_HELP = ("run `mediation seal init` for a self-signed certificate, or set ME
              "MEDIATION_SEAL_CERT_PATH (MEDIATION_SEAL_DOCUMENTS=false stores the documents unsealed)")
 
 
-def _seal_name(settings: Settings) -> str:
-    """The certificate's name: MEDIATION_SEAL_NAME, else the committee's when the installation has one, else a
-    demo name."""
-    if settings.seal_name:
+def _seal_name(settings: Settings, committee: str | None = None) -> str:
+    """The certificate's name: the named committee's, else MEDIATION_SEAL_NAME, else the committee's when the
+    installation has one, else a demo name. An unknown committee is an error (SystemExit with the ids known)."""
+    if settings.seal_name and committee is None:
         return settings.seal_name
     engine = engine_of(settings)
     try:
         create_schema(engine)
         with session_factory(engine)() as session:
-            names = [c.name for c in repo.list_committees(session=session)]
+            committees = {c.id: c.name for c in repo.list_committees(session=session)}
     finally:
         engine.dispose()
+    if committee is not None:
+        if committee not in committees:
+            raise SystemExit(f"no committee {committee!r}; known: {', '.join(sorted(committees)) or 'none'}")
+        return committees[committee]
+    names = list(committees.values())
     return names[0] if len(names) == 1 else DEMO_SEAL_NAME
 
 
-def seal_init(settings: Settings, *, force: bool = False, name: str | None = None) -> int:
+def seal_init(settings: Settings, *, force: bool = False, name: str | None = None,
+              committee: str | None = None) -> int:
     from documents.seal import generate_committee_key
 
     key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
@@ -112,7 +120,7 @@ def seal_init(settings: Settings, *, force: bool = False, name: str | None = Non
         print(f"{key if key.exists() else cert} exists: --force replaces the key and certificate (documents "
               "sealed before then verify only against the old certificate)", file=sys.stderr)
         return 1
-    name = name or _seal_name(settings)
+    name = name or _seal_name(settings, committee)
     generate_committee_key(name, settings.data_dir, key_path=key, cert_path=cert,
                            passphrase=settings.seal_key_passphrase)
     print(f"committee seal: key {key}, self-signed certificate {cert} (CN={name}, valid 10 years)")
@@ -563,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="action", required=True)
     seal_new = seal.add_parser("init", help="make the committee's key and self-signed certificate")
     seal_new.add_argument("--force", action="store_true", help="replace an existing key and certificate")
+    seal_new.add_argument("--committee", help="the committee that seals: the certificate's subject is its name")
     seal_new.add_argument("--name", help="the certificate's name (default: the committee's, if only one)")
     check = seal.add_parser("verify", help="check a PDF's seal: a JSON report; exit 0 valid, 1 not")
     check.add_argument("file", type=Path)
@@ -606,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         return users_reset_password(settings, args)
     elif args.command == "seal":
         if args.action == "init":
-            return seal_init(settings, force=args.force, name=args.name)
+            return seal_init(settings, force=args.force, name=args.name, committee=args.committee)
         return seal_verify(settings, args.file, args.cert)
     return 0
 

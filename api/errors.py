@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.routing import Match
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.db import busy, is_contention
 from core.errors import DomainError

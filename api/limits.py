@@ -21,6 +21,11 @@ class BodyTooLarge(HTTPException):
                               "(MEDIATION_MAX_BODY_BYTES; CSV files: MEDIATION_MAX_UPLOAD_BYTES)")
 
 
+class NulInRequest(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(422, "the address or its query contains the NUL character (%00), which no field may hold")
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
 
@@ -44,6 +49,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in str(scope.get("path", "")):
+            await _refuse(send, NulInRequest())  # no database stores a NUL character in text (PostgreSQL refuses)
+            return
         limit = self.limit_of(scope)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
@@ -63,9 +71,10 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-async def _refuse(send: Send, error: BodyTooLarge) -> None:
-    body = json.dumps({"detail": error.detail, "code": "payload_too_large"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+async def _refuse(send: Send, error: HTTPException) -> None:
+    code = "payload_too_large" if error.status_code == 413 else "invalid_request"
+    body = json.dumps({"detail": error.detail, "code": code}).encode()
+    await send({"type": "http.response.start", "status": error.status_code,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -11,47 +11,78 @@ from documents.case_file import file_name
 from documents.contexts import (
     AcceptanceNoticeContext,
     AgreementContext,
+    Attendee,
     CaseFileContext,
+    DeceasedPatient,
     FailureNoticeContext,
     FiledAuditEntry,
     FiledDocument,
+    FiledRecord,
     FiledTransition,
+    FileSection,
     FollowupRecordContext,
+    MinutesStatement,
     PartyBlock,
     RejectionNoticeContext,
     RejectReason,
     SealBlock,
+    SessionMinutesContext,
+    SignatureAct,
     SignatureBlock,
     Term,
     TerminationNoticeContext,
 )
+from models import labels
+from models.clock import WorkingDayCalendar, legal_date
+from models.deadlines import PaymentTerm
 from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
+from models.parties import copies_needed, heirs_of
 from models.schemas import SHANGHAI
-from models.tables import AuditEntry, Case, Committee, Document, Transition
+from models.tables import AuditEntry, Case, Committee, Document, MediationSession, Transition
 
-SIGNATURE_LABELS = {
-    "patient": "患方（签名或捺印）",
-    "institution": "医方（盖章）",
-    "mediator": "人民调解员（签名）",
-    "committee_seal": "人民调解委员会（印章）",
-}
+SEX = {"male": "男", "female": "女"}
+FOR_WHOM = {"patient": "患方", "institution": "医方", "mediator": "人民调解员", "committee_seal": "人民调解委员会"}
 
 
-def _patient_block(registration: dict[str, Any]) -> PartyBlock:
+def _age(birth: str | None, on: date | None) -> int | None:
+    if not birth or on is None:
+        return None
+    born = date.fromisoformat(birth)
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _representative_line(rep: dict[str, Any]) -> str:
+    capacity = {"agent": "，委托代理人", "guardian": "，监护人"}.get(rep.get("role", ""), "")
+    return f"{rep['name']}（{rep['relation']}{capacity}）"
+
+
+def patient_side(registration: dict[str, Any], on: date | None) -> tuple[tuple[PartyBlock, ...], DeceasedPatient | None]:
+    """The patient side as parties: the patient (with sex and age, PML 29), or, when the patient has died, each
+    heir in their own right, with the deceased named apart (shared/DOMAIN.md rev 2)."""
     patient = registration["patient"]
-    agents = tuple(
-        f"{rep['name']}（{rep['relation']}{'，委托代理人' if rep.get('role') == 'agent' else ''}"
-        f"{'，监护人' if rep.get('role') == 'guardian' else ''}）"
-        for rep in registration.get("patient_representatives", [])
-    )
-    return PartyBlock(
+    heirs = heirs_of(registration)
+    if heirs:
+        agents = tuple(_representative_line(rep) for rep in registration.get("patient_representatives", [])
+                       if rep.get("role") == "agent")
+        parties = tuple(
+            PartyBlock(side="patient", name=heir["name"], relation=heir["relation"], id_number=heir.get("id_number"),
+                       phone=heir.get("phone"), agents=agents if index == 0 else (), heir=True)
+            for index, heir in enumerate(heirs)
+        )
+        deceased = DeceasedPatient(name=patient["name"], sex=SEX.get(patient.get("gender") or ""),
+                                   id_number=patient.get("id_number"))
+        return parties, deceased
+    block = PartyBlock(
         side="patient",
         name=patient["name"] + ("（已故）" if patient.get("deceased") else ""),
         id_number=patient.get("id_number"),
         phone=patient.get("phone"),
         address=patient.get("address"),
-        agents=agents,
+        agents=tuple(_representative_line(rep) for rep in registration.get("patient_representatives", [])),
+        sex=SEX.get(patient.get("gender") or ""),
+        age=None if patient.get("deceased") else _age(patient.get("birth_date"), on),
     )
+    return (block,), None
 
 
 def _institution_block(registration: dict[str, Any]) -> PartyBlock:
@@ -67,54 +98,144 @@ def _institution_block(registration: dict[str, Any]) -> PartyBlock:
     )
 
 
-def _term(raw: dict[str, Any]) -> Term:
+def _term(raw: dict[str, Any], effective_on: date | None, calendar: WorkingDayCalendar | None) -> Term:
+    """A term as agreed; on the effective agreement, with the date its deadline resolves to (the same rule as the
+    case's payment deadlines, models/deadlines.PaymentTerm)."""
+    deadline = date.fromisoformat(raw["deadline"]) if raw.get("deadline") else None
+    days = raw.get("deadline_working_days")
+    text = raw.get("deadline_text") or (f"协议生效之日起{days}个工作日内" if days else None)
+    resolved, provisional = None, False
+    if effective_on is not None and calendar is not None:
+        due = PaymentTerm.from_term(0, raw).due(calendar, effective_on)
+        if due is not None:
+            resolved, provisional = due.date, due.provisional
     return Term(
         text=raw["text"],
         amount=Decimal(str(raw["amount"])) if raw.get("amount") is not None else None,
         payer=raw.get("payer"),
         manner=raw.get("manner"),
-        deadline=date.fromisoformat(raw["deadline"]) if raw.get("deadline") else None,
-        deadline_text=raw.get("deadline_text"),
+        deadline=deadline,
+        deadline_text=text,
+        resolved_deadline=resolved,
+        resolved_provisional=provisional,
     )
 
 
-def agreement_context(*, case: Case, committee: Committee, number: str, at: datetime) -> AgreementContext:
-    agreement = case.agreement or {}
-    terms = tuple(_term(raw) for raw in agreement.get("terms", []))
-    deadlines = [t.deadline for t in terms if t.deadline is not None]
-    signatures = tuple(
-        SignatureBlock(
-            role=role,
-            label=label,
-            signed_by=case.signatures.get(role, {}).get("signed_by"),
-            signed_at=datetime.fromisoformat(case.signatures[role]["signed_at"]) if role in case.signatures else None,
+def _insurer_pays(registration: dict[str, Any], terms: Sequence[Term]) -> str | None:
+    insurer = (registration.get("insurer") or {}).get("name")
+    return insurer if insurer and any(t.payer and insurer in t.payer for t in terms) else None
+
+
+def _signature_lines(
+    case: Case, committee: Committee, parties: Sequence[PartyBlock], insurer: str | None, effective: bool
+) -> tuple[SignatureBlock, ...]:
+    """One line per signer: each person of the patient side, the institution, the insurer when it pays, each
+    mediator, the committee's seal. A line is filled only on the effective agreement, from the recorded acts."""
+    acts = case.signatures if effective else {}
+
+    def line(role: str, label: str, name: str, alone: bool) -> SignatureBlock:
+        act = acts.get(role)  # one act per role: on a shared role, the line of each person it names
+        signed = act is not None and (alone or bool(name) and name in act.get("signed_by", ""))
+        return SignatureBlock(
+            role=role, label=label, name=name or None,
+            signed_by=act["signed_by"] if act and signed else None,
+            signed_at=datetime.fromisoformat(act["signed_at"]) if act and signed else None,
         )
-        for role, label in SIGNATURE_LABELS.items()
-    )
+
+    patients = [p for p in parties if p.side == "patient"]
+    lines = [line("patient", "患方当事人（签名或捺印）" if p.heir else "患方（签名或捺印）", p.name, len(patients) == 1)
+             for p in patients]
+    lines.append(line("institution", "医方（盖章）", _institution_block(case.registration).name, True))
+    if insurer:
+        lines.append(SignatureBlock(role="insurer", label="保险机构（盖章）", name=insurer))
+    mediators = list(case.mediators) or [""]
+    lines += [line("mediator", "人民调解员（签名）", name, len(mediators) == 1) for name in mediators]
+    seal = acts.get("committee_seal")
+    lines.append(SignatureBlock(
+        role="committee_seal", label="人民调解委员会（印章）", name=committee.name if seal else None,
+        signed_by=committee.name if seal else None,
+        signed_at=datetime.fromisoformat(seal["signed_at"]) if seal else None,
+    ))
+    return tuple(lines)
+
+
+def _capacity(role: str, act: dict[str, Any], registration: dict[str, Any]) -> str:
+    """In what capacity the act was done: as recorded, else what the registration says of the person."""
+    if act.get("capacity"):
+        return act["capacity"]
+    who = act.get("signed_by", "")
+    if role == "patient":
+        if who == registration["patient"]["name"]:
+            return "患者本人"
+        heirs = {rep["name"] for rep in heirs_of(registration)}
+        for rep in registration.get("patient_representatives", []):
+            if rep["name"] in who:
+                return rep["relation"] + ("，继承人" if rep["name"] in heirs else "")
+        return "患方"
+    if role == "institution":
+        institution = registration["institution"]
+        if who == institution.get("legal_representative"):
+            return "法定代表人"
+        if who == institution.get("agent"):
+            return institution.get("agent_title") or "委托代理人"
+        return "医方"
+    return {"mediator": "人民调解员", "committee_seal": "加盖人民调解委员会印章"}.get(role, role)
+
+
+def signature_record(case: Case) -> tuple[SignatureAct, ...]:
+    """The four acts of Reg 39 as recorded on the case, in the order they were done."""
+    acts = [
+        SignatureAct(role=role, for_whom=FOR_WHOM[role], signed_by=act["signed_by"],
+                     capacity=_capacity(role, act, case.registration), method=act.get("method", "signature"),
+                     signed_at=datetime.fromisoformat(act["signed_at"]).astimezone(SHANGHAI))
+        for role, act in case.signatures.items() if role in FOR_WHOM
+    ]
+    return tuple(sorted(acts, key=lambda a: a.signed_at))
+
+
+def agreement_context(
+    *, case: Case, committee: Committee, number: str | None, at: datetime,
+    calendar: WorkingDayCalendar | None = None, visible_seal: bool = False,
+) -> AgreementContext:
+    """A draft (`number` None: what the parties are asked to sign) or, with the agreement number, the effective
+    agreement: the same text, its effective date, each term's resolved deadline and the record of the four acts."""
+    agreement = case.agreement or {}
+    effective = number is not None
+    effective_on = case.effective_on if effective else None
+    drafted_at = datetime.fromisoformat(agreement["drafted_at"]) if agreement.get("drafted_at") else at
+    terms = tuple(_term(raw, effective_on, calendar) for raw in agreement.get("terms", []))
+    parties, deceased = patient_side(case.registration, legal_date(drafted_at))
+    parties = (*parties, _institution_block(case.registration))
     return AgreementContext(
         committee_name=committee.name,
         case_number=case.number,
         document_number=number,
         version=case.agreement_version,
-        parties=(_patient_block(case.registration), _institution_block(case.registration)),
+        parties=parties,
+        deceased=deceased,
         facts=agreement.get("facts", case.facts),
         points_in_dispute=agreement.get("points_in_dispute", ""),
         responsibilities=agreement.get("responsibilities", ""),
         terms=terms,
         total_amount=sum((t.amount for t in terms if t.amount is not None), Decimal("0.00")),
-        performance_deadline=max(deadlines) if deadlines else None,
         mediators=tuple(case.mediators),
-        signatures=signatures,
-        drafted_at=at.astimezone(SHANGHAI),
-        copies=int(agreement.get("copies", 3)),
+        signatures=_signature_lines(case, committee, parties, _insurer_pays(case.registration, terms), effective),
+        drafted_at=drafted_at.astimezone(SHANGHAI),
+        copies=int(agreement.get("copies") or copies_needed(case.registration)),
+        effective_on=effective_on,
+        signature_record=signature_record(case) if effective else (),
+        visible_seal=visible_seal and effective,
     )
 
 
 def _notice_parties(registration: dict[str, Any]) -> tuple[PartyBlock, ...]:
-    """A notice names the parties only: no identity number, phone or address (the context is attached)."""
-    patient, institution = _patient_block(registration), _institution_block(registration)
+    """A notice names the parties only: no identity number, phone or address (the context is attached). When the
+    patient has died, the heirs are the patient side."""
+    patients, _ = patient_side(registration, None)
+    institution = _institution_block(registration)
     return (
-        PartyBlock(side="patient", name=patient.name, agents=patient.agents),
+        *(PartyBlock(side="patient", name=p.name, agents=p.agents, relation=p.relation if p.heir else None,
+                     heir=p.heir) for p in patients),
         PartyBlock(side="institution", name=institution.name, agents=institution.agents),
     )
 
@@ -191,6 +312,10 @@ def termination_notice_context(
     *, case: Case, committee: Committee, number: str, at: datetime, transition: Transition
 ) -> TerminationNoticeContext:
     payload = transition.payload
+
+    def day(key: str) -> date | None:
+        return date.fromisoformat(payload[key]) if payload.get(key) else None
+
     return TerminationNoticeContext(
         **_head(case, committee, number, at),
         ground=payload["ground"],
@@ -199,6 +324,13 @@ def termination_notice_context(
         terminated_on=at.astimezone(SHANGHAI).date(),
         accepted_on=_day(case.accepted_at),
         mediators=tuple(case.mediators),
+        withdrawn_by_side=payload.get("withdrawn_by_side"),
+        withdrawn_by=payload.get("withdrawn_by"),
+        withdrawal_form=payload.get("withdrawal_form"),
+        withdrawn_on=day("withdrawn_on"),
+        body=payload.get("body"),
+        body_case_number=payload.get("body_case_number"),
+        body_accepted_on=day("body_accepted_on"),
     )
 
 
@@ -223,6 +355,49 @@ def followup_record_context(
         performance_detail=payload.get("performance_detail"),
         lawsuit_detail=payload.get("lawsuit_detail"),
         notes=payload.get("note") or "",
+    )
+
+
+def _capacities(case: Case) -> dict[str, str]:
+    """Who is who in this case, so that a name in the minutes prints with its capacity."""
+    registration = case.registration
+    known: dict[str, str] = {registration["patient"]["name"]: "患者本人"}
+    heirs = {rep["name"] for rep in heirs_of(registration)}
+    for rep in registration.get("patient_representatives", []):
+        role = {"agent": "患方委托代理人", "guardian": "患方监护人"}.get(rep.get("role", ""), "患方")
+        known[rep["name"]] = ("患方当事人" if rep["name"] in heirs else role) + f"（{rep['relation']}）"
+    institution = registration["institution"]
+    if institution.get("legal_representative"):
+        known[institution["legal_representative"]] = "医方法定代表人"
+    if institution.get("agent"):
+        known[institution["agent"]] = "医方委托代理人" + (f"（{institution['agent_title']}）"
+                                                          if institution.get("agent_title") else "")
+    for mediator in case.mediators:
+        known[mediator] = "人民调解员"
+    return known
+
+
+def session_minutes_context(
+    *, case: Case, committee: Committee, number: str, at: datetime, session_row: MediationSession,
+    session_number: int,
+) -> SessionMinutesContext:
+    minutes = session_row.minutes or {}
+    known = _capacities(case)
+    attendees = tuple(
+        Attendee(name=a["name"], capacity=a.get("capacity") or known.get(a["name"], "")) if isinstance(a, dict)
+        else Attendee(name=a, capacity=known.get(a, ""))
+        for a in minutes.get("attendees", session_row.attendees)
+    )
+    return SessionMinutesContext(
+        **_head(case, committee, number, at),
+        session_number=session_number,
+        held_at=datetime.fromisoformat(minutes["held_at"]).astimezone(SHANGHAI),
+        place=session_row.place,
+        mediators=tuple(session_row.mediators),
+        recorder=minutes.get("recorder", ""),
+        attendees=attendees,
+        statements=tuple(MinutesStatement(speaker=st["speaker"], text=st["text"]) for st in minutes.get("statements", [])),
+        summary=minutes.get("summary", ""),
     )
 
 
@@ -256,17 +431,105 @@ def context_for(
     raise ValueError(f"no document of kind {kind!r}")
 
 
+APPLICATION_TYPES = {"joint": "双方共同申请", "one_side": "一方申请", "oral": "口头申请",
+                     "committee_initiated": "调解委员会主动调解"}
+
+# PML 27: what the file holds, in order; each part lists the events whose records it prints and the documents
+# attached for it. The history (every event, its details in Chinese) and the audit entries follow.
+FILE_SECTIONS: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
+    ("application", "调解申请记录（调解申请书或口头申请笔录）", frozenset(), frozenset()),
+    ("consents", "当事人同意或拒绝调解的记录", frozenset({"request_consent", "record_consent", "record_refusal",
+                                                "consent_expired"}), frozenset()),
+    ("decision", "受理或不予受理", frozenset({"submit_for_review", "accept", "reject"}),
+     frozenset({"acceptance_notice", "rejection_notice"})),
+    ("minutes", "调解笔录", frozenset({"schedule_session", "record_minutes"}), frozenset({"session_minutes"})),
+    ("appraisal", "医疗损害鉴定的委托与鉴定意见", frozenset({"start_appraisal", "finish_appraisal", "abandon_appraisal"}),
+     frozenset()),
+    ("opinions", "专家咨询意见", frozenset({"request_consultation", "record_expert_opinion"}),
+     frozenset({"expert_opinion"})),
+    ("agreements", "调解协议书（各稿及签署记录）", frozenset({"draft_agreement", "revise_agreement", "sign"}),
+     frozenset({"agreement_draft", "agreement"})),
+    ("performance", "履行记录及凭证", frozenset({"record_payment", "confirm_performance", "record_nonperformance",
+                                          "record_judicial_confirmation"}), frozenset()),
+    ("notices", "告知书（调解期限、调解不成、终止调解）", frozenset({"extend_deadline", "declare_failed",
+                                                      "deadline_expired", "terminate"}),
+     frozenset({"failure_notice", "termination_notice"})),
+    ("followup", "回访记录", frozenset({"record_followup"}), frozenset({"followup_record"})),
+)
+
+
+def _application_record(case: Case) -> FiledRecord:
+    """The application as registered: who applied, how, the parties, the facts and the requests."""
+    reg = case.registration
+    patient, institution = reg["patient"], reg["institution"]
+    fields: list[tuple[str, str]] = [
+        ("申请方式", APPLICATION_TYPES.get(reg.get("application_type", ""), reg.get("application_type", ""))),
+        ("申请人", {"patient": "患方", "institution": "医方"}.get(reg.get("applicant_side") or "", "双方当事人")),
+        ("患者", patient["name"] + ("（已故）" if patient.get("deceased") else "")
+         + (f"，{SEX[patient['gender']]}" if patient.get("gender") in SEX else "")
+         + (f"，{patient['birth_date']}出生" if patient.get("birth_date") else "")),
+    ]
+    fields += [("患方人员", _representative_line(rep)) for rep in reg.get("patient_representatives", [])]
+    fields += [("医疗机构", institution["name"] + (f"（法定代表人：{institution['legal_representative']}）"
+                                              if institution.get("legal_representative") else ""))]
+    if reg.get("insurer"):
+        fields.append(("保险机构", reg["insurer"]["name"]))
+    fields += [("纠纷事实", reg["facts"]), ("调解请求", reg["requests"]), ("请求金额（元）", str(reg["claim_amount"]))]
+    if reg.get("oral_record"):
+        fields.append(("口头申请笔录", reg["oral_record"]))
+    fields += [("登记时同意调解", "；".join(f"{k}：{v}" for k, v in labels.details(consent)))
+               for consent in reg.get("consents", [])]
+    return FiledRecord(title="调解申请", at=case.registered_at.astimezone(SHANGHAI), fields=tuple(fields))
+
+
+def _session_records(sessions: Sequence[MediationSession]) -> tuple[FiledRecord, ...]:
+    return tuple(
+        FiledRecord(
+            title=f"第{index}次调解" + ("" if row.minutes else "（未登记笔录）"),
+            at=row.scheduled_at.astimezone(SHANGHAI),
+            fields=(("地点", row.place), ("人民调解员", "、".join(row.mediators)),
+                    *labels.details({k: v for k, v in (row.minutes or {}).items() if k != "session_id"})),
+        )
+        for index, row in enumerate(sessions, start=1)
+    )
+
+
 def case_file_context(
     *, case: Case, committee: Committee, documents: Sequence[Document], transitions: Sequence[Transition],
     audit_entries: Sequence[AuditEntry], audit_head_hash: str, retention_years: int, archived_at: datetime,
+    sessions: Sequence[MediationSession] = (),
 ) -> CaseFileContext:
-    """卷宗 of an archived case: its documents oldest first (every version, superseded ones marked), its
-    transitions, and the audit entries of the case up to archiving."""
+    """卷宗 of an archived case (PML 27): its parts in order, each with its records and documents (every version,
+    superseded ones marked), the history with each event's details in Chinese, and the audit entries."""
 
     def who(name: str, role: str) -> str:
         return f"{name}（{role}）" if role else name
 
     archived = next((t for t in transitions if t.event == "archive"), None)
+    ordered = sorted(transitions, key=lambda t: t.seq)
+    section_of_kind = {kind: key for key, _, _, kinds in FILE_SECTIONS for kind in kinds}
+    order = {key: index for index, (key, *_) in enumerate(FILE_SECTIONS)}
+    filed = [
+        FiledDocument(file=file_name(d.kind, d.lang, d.version, d.id), document_id=d.id, number=d.number,
+                      title=d.title, lang=d.lang, version=d.version, created_at=d.created_at.astimezone(SHANGHAI),
+                      sha256=d.sha256, size=d.size, superseded=d.superseded)
+        for d in sorted(documents, key=lambda d: (order.get(section_of_kind.get(d.kind, "notices"), 99), d.created_at,
+                                                  d.source_seq, d.lang))
+    ]
+    kinds = {file_name(d.kind, d.lang, d.version, d.id): d.kind for d in documents}
+    sections = []
+    for key, title, events, _ in FILE_SECTIONS:
+        if key == "application":
+            records: tuple[FiledRecord, ...] = (_application_record(case),)
+        elif key == "minutes":
+            records = _session_records(sessions)
+        else:
+            records = tuple(FiledRecord(title=labels.event_label(t.event), at=t.at.astimezone(SHANGHAI),
+                                        fields=(("经办人", who(t.actor_name, t.actor_role)), *labels.details(t.payload)))
+                            for t in ordered if t.event in events)
+        sections.append(FileSection(key=key, title=title, records=records,
+                                    documents=tuple(f.file for f in filed if section_of_kind.get(kinds[f.file],
+                                                                                                  "notices") == key)))
     return CaseFileContext(
         committee_name=committee.name,
         file_number=case.number,
@@ -280,18 +543,16 @@ def case_file_context(
         closed_at=case.closed_at.astimezone(SHANGHAI) if case.closed_at else None,
         archived_at=archived_at.astimezone(SHANGHAI),
         retention_years=retention_years,
-        documents=tuple(
-            FiledDocument(file=file_name(d.kind, d.lang, d.version, d.id), document_id=d.id, number=d.number,
-                          title=d.title, lang=d.lang, version=d.version, created_at=d.created_at.astimezone(SHANGHAI),
-                          sha256=d.sha256, size=d.size, superseded=d.superseded)
-            for d in sorted(documents, key=lambda d: (d.created_at, d.source_seq, d.lang))
-        ),
+        documents=tuple(filed),
         transitions=tuple(
             FiledTransition(seq=t.seq, at=t.at.astimezone(SHANGHAI), event=t.event,
                             from_label=STATE_LABELS.get(t.from_status, t.from_status),
                             to_label=STATE_LABELS.get(t.to_status, t.to_status),
-                            actor=who(t.actor_name, t.actor_role))
-            for t in sorted(transitions, key=lambda t: t.seq)
+                            actor=who(t.actor_name, t.actor_role), label=labels.event_label(t.event),
+                            # the application is printed whole in its own part of the file
+                            details=(("申请", "见本卷“调解申请记录”"),) if t.event == "register" else
+                            labels.details(t.payload))
+            for t in ordered
         ),
         audit_entries=tuple(
             FiledAuditEntry(id=a.id or 0, at=a.at.astimezone(SHANGHAI), actor=who(a.actor_name, a.actor_role),
@@ -299,4 +560,5 @@ def case_file_context(
             for a in audit_entries
         ),
         audit_head_hash=audit_head_hash,
+        sections=tuple(sections),
     )

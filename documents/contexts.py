@@ -24,6 +24,19 @@ class PartyBlock:
     legal_representative: str | None = None  # institution only (法定代表人)
     agents: tuple[str, ...] = ()  # "张三（患者之子，委托代理人）" — printed one per line
     relation: str | None = None  # for the patient side when a relative applies, e.g. "患者之女"
+    sex: str | None = None  # 男 / 女 (PML 29: the parties' basic information)
+    age: int | None = None  # full years on the document's date
+    heir: bool = False  # a close relative of a deceased patient, party in their own right (Civil Code 173)
+
+
+@dataclass(frozen=True)
+class DeceasedPatient:
+    """The patient who died: named as 患者（已故）, never as a party; the heirs are the patient side."""
+
+    name: str
+    sex: str | None = None
+    age: int | None = None  # at death when known, else at the document's date
+    id_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,38 +49,82 @@ class Term:
     manner: str | None = None  # 履行方式, e.g. "银行转账"
     deadline: date | None = None  # 履行期限 as a date
     deadline_text: str | None = None  # 履行期限 as agreed, e.g. "协议生效之日起10个工作日内"
+    # on the effective agreement: the date a deadline counted from the effective date resolves to (the same
+    # date as the case's own payment deadline); None on a draft, whose effective date is not known yet
+    resolved_deadline: date | None = None
+    resolved_provisional: bool = False  # counted through a year the working-day calendar does not know yet
 
 
 @dataclass(frozen=True)
 class SignatureBlock:
     """A line for a signature or seal; `signed_by`/`signed_at` are filled once recorded."""
 
-    role: str  # "patient", "institution", "mediator", "committee_seal"
+    role: str  # "patient", "institution", "insurer", "mediator", "committee_seal"
     label: str  # what is printed before the line, e.g. "患方（签名或捺印）"
     signed_by: str | None = None
     signed_at: datetime | None = None
+    name: str | None = None  # whom the line is for, printed under it: an heir, a mediator, the insurer
+
+
+SIGNATURE_METHODS = {"signature": "签名", "seal": "盖章", "fingerprint": "捺印"}
+
+
+@dataclass(frozen=True)
+class SignatureAct:
+    """One of the four acts of Reg 39 as recorded: who, for whom, in what capacity, how and when."""
+
+    role: str  # "patient", "institution", "mediator", "committee_seal"
+    for_whom: str  # 患方 / 医方 / 人民调解员 / 人民调解委员会
+    signed_by: str
+    capacity: str  # e.g. "患者之子（继承人）", "法定代表人", "人民调解员", "主任"
+    method: str  # a key of SIGNATURE_METHODS
+    signed_at: datetime
 
 
 @dataclass(frozen=True)
 class AgreementContext:
-    """Everything printed on a 人民调解协议书 (PML 29, Reg 39)."""
+    """Everything printed on a 人民调解协议书 (PML 29, Reg 39).
+
+    Issued twice (shared/DOMAIN.md rev 2): each draft (`document_number` None) is marked 草稿（未生效） and
+    numbered by its draft number only; the effective agreement, issued when the fourth act is recorded, is the
+    same text with the agreement number, the effective date, each term's resolved deadline and the record of
+    the four acts. Only the effective one is sealed with the committee's certificate."""
 
     committee_name: str  # e.g. "上海市黄浦区医疗纠纷人民调解委员会"
     case_number: str  # the committee's number for the case, e.g. "〔2026〕沪黄医调字第12号"
-    document_number: str  # the agreement's own number, e.g. "〔2026〕沪黄医调协字第7号"
-    version: int  # 1 for the first draft, 2 after a revision ...
-    parties: tuple[PartyBlock, ...]
+    document_number: str | None  # the agreement's number, e.g. "〔2026〕沪黄医调协字第7号"; None on a draft
+    version: int  # the draft number: 1 for the first draft, 2 after a revision ...
+    parties: tuple[PartyBlock, ...]  # the patient side (the patient, or each heir), then the institution
     facts: str  # 纠纷的主要事实
     points_in_dispute: str  # 争议事项
     responsibilities: str  # 各方当事人的责任
     terms: tuple[Term, ...]
     total_amount: Decimal  # sum of the terms' amounts, yuan
-    performance_deadline: date | None  # the latest deadline among the terms
     mediators: tuple[str, ...]
-    signatures: tuple[SignatureBlock, ...]
+    signatures: tuple[SignatureBlock, ...]  # one line per signer
     drafted_at: datetime  # Asia/Shanghai
     copies: int = 3  # one per party plus one for the committee
     extra: dict[str, str] = field(default_factory=dict)
+    deceased: DeceasedPatient | None = None
+    effective_on: date | None = None  # the day of the last of the four acts (effective version only)
+    signature_record: tuple[SignatureAct, ...] = ()  # the four acts (effective version only)
+    visible_seal: bool = False  # the committee's policy: print a seal image beside the digital seal
+
+    def __post_init__(self) -> None:
+        if self.effective:
+            if self.effective_on is None or len({a.role for a in self.signature_record}) < 4:
+                raise ValueError("an effective agreement has its effective date and the record of the four acts")
+        elif self.effective_on is not None or self.signature_record:
+            raise ValueError("a draft has no effective date and no signature record")
+
+    @property
+    def effective(self) -> bool:
+        return self.document_number is not None
+
+    @property
+    def committee_copies(self) -> int:
+        """What the committee keeps: the copies left once each party has one (at least one, PML 29)."""
+        return max(self.copies - len(self.parties), 1)
 
 
 # --- Notices and records (受理、不予受理、调解不成、终止调解、回访) -----------------------------------
@@ -172,6 +229,44 @@ class TerminationNoticeContext(NoticeContext):
     terminated_on: date
     accepted_on: date | None = None  # None when mediation ends before acceptance
     mediators: tuple[str, ...] = ()
+    # party_withdrew: which side withdrew, who, and how (a written statement, or orally: recorded and signed)
+    withdrawn_by_side: str | None = None  # "patient" / "institution"
+    withdrawn_by: str | None = None
+    withdrawal_form: str | None = None  # "written" / "oral"
+    withdrawn_on: date | None = None
+    # court_accepted / health_department_accepted: the body, its case number and the day it accepted
+    body: str | None = None
+    body_case_number: str | None = None
+    body_accepted_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """A person at a mediation session and in what capacity, e.g. 王大明, "患方当事人（患者之子）"."""
+
+    name: str
+    capacity: str = ""
+
+
+@dataclass(frozen=True)
+class MinutesStatement:
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionMinutesContext(NoticeContext):
+    """调解笔录 of one session (shared/DOMAIN.md "Documents"): time, place, mediators, attendees with their capacity,
+    recorder, statements. Every page carries the line on which the attendees, mediators and recorder sign."""
+
+    session_number: int  # the session's place among the case's sessions: 第N次调解
+    held_at: datetime
+    place: str
+    mediators: tuple[str, ...]
+    recorder: str
+    attendees: tuple[Attendee, ...]
+    statements: tuple[MinutesStatement, ...]
+    summary: str = ""
 
 
 FOLLOWUP_METHODS = ("phone", "visit")  # 电话回访, 上门回访
@@ -311,6 +406,28 @@ class FiledTransition:
     from_label: str
     to_label: str
     actor: str  # name (role)
+    label: str = ""  # the event in Chinese (models/labels.py)
+    details: tuple[tuple[str, str], ...] = ()  # what was recorded with it, in Chinese
+
+
+@dataclass(frozen=True)
+class FiledRecord:
+    """A record the case holds as data (a consent, a payment, an appraisal...), printed in the file."""
+
+    title: str
+    at: datetime | None
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class FileSection:
+    """One part of the 卷宗 in the order of PML 27: its records, and the documents attached for it."""
+
+    key: str  # "application", "consents", "decision", "minutes", "appraisal", "opinions", "agreements",
+    #           "performance", "notices", "followup"
+    title: str
+    records: tuple[FiledRecord, ...]
+    documents: tuple[str, ...]  # the file names (FiledDocument.file) of its documents
 
 
 @dataclass(frozen=True)
@@ -344,6 +461,7 @@ class CaseFileContext:
     transitions: tuple[FiledTransition, ...]
     audit_entries: tuple[FiledAuditEntry, ...]
     audit_head_hash: str  # the trail's hash at the last entry bound here
+    sections: tuple[FileSection, ...] = ()  # PML 27, in order; the history and the audit entries follow
 
     @property
     def issued_at(self) -> datetime:  # the PDF's creation date

@@ -39,6 +39,7 @@ from documents.contexts import (
     FailureNoticeContext,
     FollowupRecordContext,
     RejectionNoticeContext,
+    SessionMinutesContext,
     TerminationNoticeContext,
 )
 
@@ -61,9 +62,10 @@ class DocumentKind:
     name: str  # "agreement": templates <name>.<lang>.html, attachment <name>.json
     context_type: type
     titles: Mapping[str, str]  # per language
+    template_name: str = ""  # when the kind shares another's templates (a draft and the agreement)
 
     def template(self, lang: str) -> str:
-        return f"{self.name}.{lang}.html"
+        return f"{self.template_name or self.name}.{lang}.html"
 
     @property
     def attachment_name(self) -> str:
@@ -77,6 +79,17 @@ KINDS: dict[str, DocumentKind] = {
             name="agreement",
             context_type=AgreementContext,
             titles={"zh": "人民调解协议书", "en": "People's Mediation Agreement"},
+        ),
+        DocumentKind(
+            name="agreement_draft",
+            context_type=AgreementContext,
+            titles={"zh": "人民调解协议书（草稿）", "en": "People's Mediation Agreement (draft)"},
+            template_name="agreement",
+        ),
+        DocumentKind(
+            name="session_minutes",
+            context_type=SessionMinutesContext,
+            titles={"zh": "调解笔录", "en": "Minutes of the Mediation Session"},
         ),
         DocumentKind(
             name="acceptance_notice",

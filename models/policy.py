@@ -27,6 +27,7 @@ class ClockPolicy:
     followup_days: int = 30  # local rules: follow-up visit 30 days after performance
     expert_answer_wd: int = 2  # expert-draw practice
     affiliation_lookback_years: int = 3  # Reg 37: an affiliation that ended within this many years still excludes
+    agreement_seal_image: bool = False  # print the committee's seal image on the effective agreement
     case_file_retention_years: int = 30  # 卷宗 (PML 27): printed on the cover; the committee's archive rule
 
     def to_dict(self) -> dict[str, Any]:

@@ -389,7 +389,8 @@ def _project(
     elif event == "revise_agreement":
         case.signatures = {}
         for doc in session.exec(
-            select(Document).where(Document.case_id == case.id, Document.kind == "agreement")
+            select(Document).where(Document.case_id == case.id,
+                                   col(Document.kind).in_(("agreement", "agreement_draft")))
         ).all():
             doc.superseded = True
             session.add(doc)

@@ -98,8 +98,35 @@ assert set(TerminationGround.__args__) == set(TERMINATION_GROUNDS)  # type: igno
 assert set(Signer.__args__) == set(REQUIRED_SIGNERS)  # type: ignore[attr-defined]
 
 
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """Where a NUL character (U+0000) is in the input, if anywhere: no database stores it in text."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _nul_at(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 class Strict(BaseModel):
+    """What staff send: no unknown fields, surrounding whitespace stripped, and no NUL character in any text."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_character(cls, data: Any) -> Any:
+        where = _nul_at(data)
+        if where is not None:
+            raise ValueError(f"{where or 'the value'}: text may not contain the NUL character (U+0000)")
+        return data
 
 
 # ---------------------------------------------------------------- registration ----------------------
@@ -313,11 +340,19 @@ class Statement(Strict):
     text: Text = Field(examples=["我方认为医方未及时处置产后出血。"])
 
 
+class AttendeeIn(Strict):
+    """A person at the session and in what capacity; a bare name is looked up among the case's parties."""
+
+    name: Name = Field(examples=["王大明"])
+    capacity: str = Field(default="", max_length=100, examples=["患方当事人（患者之子）"])
+
+
 class RecordMinutes(Note):
     session_id: str = Field(min_length=1, max_length=64)
     held_at: PastTime
     recorder: Name = Field(examples=["刘记录员"])
-    attendees: list[Name] = Field(min_length=1)
+    attendees: list[Name | AttendeeIn] = Field(min_length=1, max_length=50, description="names, or names with "
+                                               "their capacity; a bare name prints with what the case says of it")
     statements: list[Statement] = Field(min_length=1)
     summary: str = Field(default="", max_length=20000)
 
@@ -354,7 +389,8 @@ class DraftAgreement(Strict):
     points_in_dispute: Text = Field(examples=["医方诊疗行为是否存在过错及赔偿数额"])
     responsibilities: Text = Field(examples=["医方对患者损害承担主要责任"])
     terms: list[AgreementTerm] = Field(min_length=1, max_length=50)
-    copies: int = Field(default=3, ge=3, le=10)
+    copies: int | None = Field(default=None, ge=3, le=10, description="one per party and at least one for the "
+                               "committee; none: exactly that")
 
 
 class ReviseAgreement(Strict):
@@ -367,6 +403,9 @@ class Sign(Strict):
     signed_by: Name = Field(examples=["王大明"])
     method: Literal["signature", "seal", "fingerprint"] = "signature"
     signed_at: PastTime | None = None
+    capacity: str | None = Field(default=None, max_length=100, examples=["患者之子（继承人）"],
+                                 description="in what capacity: printed in the effective agreement's signature "
+                                 "record; none: what the registration says of the signer")
 
 
 class RecordPayment(Note):
@@ -405,8 +444,33 @@ class DeclareFailed(Note):
 
 
 class Terminate(Note):
+    """What ends mediation, recorded so that the notice can say it: for a withdrawal, which party withdrew, who
+    and how (a written statement, or orally, recorded and signed); for a court or the health department, which
+    body accepted the dispute, its case number and the day it did."""
+
     ground: TerminationGround = Field(examples=["party_withdrew"])
     detail: str = Field(default="", max_length=2000, examples=["患方书面撤回调解申请"])
+    withdrawn_by_side: Side | None = Field(default=None, examples=["patient"])
+    withdrawn_by: Name | None = Field(default=None, examples=["王大明"])
+    withdrawal_form: Literal["written", "oral"] | None = Field(
+        default=None, examples=["written"], description="written: a signed statement; oral: recorded and signed")
+    withdrawn_on: PastDay | None = Field(default=None, examples=["2026-11-20"])
+    body: Name | None = Field(default=None, examples=["上海市黄浦区人民法院"], description="the court or department")
+    body_case_number: str | None = Field(default=None, min_length=1, max_length=100,
+                                         examples=["（2026）沪0101民初12345号"])
+    body_accepted_on: PastDay | None = Field(default=None, examples=["2026-11-18"])
+
+    @model_validator(mode="after")
+    def _facts_of_the_ground(self) -> Terminate:
+        needed = {
+            "party_withdrew": ("withdrawn_by_side", "withdrawn_by", "withdrawal_form"),
+            "court_accepted": ("body", "body_case_number", "body_accepted_on"),
+            "health_department_accepted": ("body", "body_case_number", "body_accepted_on"),
+        }.get(self.ground, ())
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"ground {self.ground} needs {', '.join(missing)}")
+        return self
 
 
 class Archive(Note):
@@ -587,6 +651,8 @@ class ClockPolicyIn(Strict):
     judicial_reminder_days: int = Field(default=5, ge=0, le=30)
     case_file_retention_years: int = Field(default=30, ge=1, le=100,
                                            description="the case file's retention period, printed on its cover")
+    agreement_seal_image: bool = Field(default=False, description="print a seal image on the effective agreement "
+                                       "beside its digital seal (drafts never carry one)")
     payment_prompt_wd: int = Field(default=5, ge=1, le=60)
     followup_days: int = Field(default=30, ge=1, le=365)
     expert_answer_wd: int = Field(default=2, ge=1, le=30, description="an invited expert's answer (working days)")

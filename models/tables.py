@@ -11,7 +11,17 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Numeric,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -70,6 +80,7 @@ DEFAULT_NUMBER_PATTERNS: dict[str, str] = {
     "termination_notice": "〔{year}〕{short}医调终字第{seq}号",
     "followup_record": "〔{year}〕{short}医调访字第{seq}号",
     "expert_opinion": "〔{year}〕{short}医调咨字第{seq}号",
+    "session_minutes": "〔{year}〕{short}医调笔字第{seq}号",
 }
 
 

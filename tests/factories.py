@@ -27,10 +27,8 @@ AGREEMENT: dict[str, Any] = {
             "payer": "上海市某区人民医院",
             "manner": "银行转账至患方指定账户",
             "deadline": "2026-12-31",
-            "deadline_text": "协议生效之日起10个工作日内",
         }
     ],
-    "copies": 3,
 }
 
 
@@ -75,6 +73,11 @@ OPINION = {
     "liability_degree": "main",
     "summary": "医方术中消毒不规范，与切口感染存在因果关系，系主要原因。",
 }
+# PML 23 (rev 2 of the documents): a withdrawal names the side, who withdrew and how
+WITHDRAWAL = {"ground": "party_withdrew", "withdrawn_by_side": "patient", "withdrawn_by": "王大明",
+              "withdrawal_form": "written", "detail": "患方书面撤回调解申请"}
+COURT_ACCEPTED = {"ground": "court_accepted", "body": "上海市黄浦区人民法院", "body_case_number": "（2026）沪0101民初12345号",
+                  "body_accepted_on": "2026-11-18", "detail": "某区人民法院已立案受理"}
 EXTENSION = {"extra_days": 15, "patient_consent": True, "institution_consent": True, "approved_by": "赵主任",
              "reason": "双方同意延长调解期限，以便补充提交病历资料"}
 FOLLOWUP = {"visitor": "周调解员", "visited_at": "2026-11-20T10:00:00+08:00", "method": "phone",

@@ -22,7 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.db import SessionFactory, transaction
-from documents.case_contexts import case_file_context, context_for
+from documents.case_contexts import agreement_context, case_file_context, context_for, session_minutes_context
 from documents.case_file import bind
 from documents.opinion_context import expert_opinion_context
 from documents.render import KINDS, LANGUAGES, render_pdf
@@ -197,12 +197,14 @@ class DisputeActivities:
                 )
                 for lang in LANGUAGES
             }
+            draft = request.kind == "agreement_draft"  # numbered by its draft number only: the register has no gaps
             number = next((doc.number for doc in existing.values() if doc is not None), None) or (
+                f"{case.number} 第{case.agreement_version}稿" if draft else
                 repo.reserve_document_number(session=session, committee=committee, case_id=case.id,
                                              kind=request.kind, source_seq=request.source_seq,
                                              year=request.at.astimezone(SHANGHAI).year))
             transition = repo.get_transition(session=session, case_id=case.id, seq=request.source_seq)
-            version = case.agreement_version if request.kind == "agreement" else 1
+            version = case.agreement_version if request.kind in ("agreement", "agreement_draft") else 1
             if request.kind == "expert_opinion":  # a later version replaces the one with a voided part
                 version = int(transition.payload.get("version", 1))
             missing = [lang for lang in LANGUAGES if existing[lang] is None]
@@ -211,7 +213,8 @@ class DisputeActivities:
         rendered: dict[str, bytes] = {}
         for lang in missing:
             data = self._render(request.kind, context, lang=lang)
-            if self._seal is not None:  # what is stored, and hashed, is the sealed PDF
+            if self._seal is not None and not draft:  # what is stored, and hashed, is the sealed PDF (Reg 39: a
+                # draft carries no committee seal, the seal being the last of the four acts)
                 data = self._seal(data, reason=f"{KINDS[request.kind].titles[lang]} {number}",
                                   location=committee.city or committee.name, name=committee.name)
             rendered[lang] = data
@@ -266,6 +269,7 @@ class DisputeActivities:
                 transitions=repo.list_transitions(session=session, case_id=case.id),
                 audit_entries=entries,
                 audit_head_hash=entries[-1].hash if entries else repo_audit.head_hash(session=session),
+                sessions=repo.list_sessions(session=session, case_id=case.id),
                 retention_years=ClockPolicy.from_dict(committee.policy).case_file_retention_years,
                 archived_at=request.at,
             )
@@ -305,6 +309,18 @@ class DisputeActivities:
                 case=case, committee=committee, panel=panel, invitations=invitations, experts=experts,
                 number=number, at=request.at, version=int(transition.payload.get("version", 1)),
             )
+        if request.kind in ("agreement", "agreement_draft"):
+            effective = request.kind == "agreement"
+            return agreement_context(
+                case=case, committee=committee, number=number if effective else None, at=request.at,
+                calendar=repo.working_day_calendar(session=session) if effective else None,
+                visible_seal=ClockPolicy.from_dict(committee.policy).agreement_seal_image,
+            )
+        if request.kind == "session_minutes":
+            sessions = list(repo.list_sessions(session=session, case_id=case.id))
+            row = next(s for s in sessions if s.id == transition.payload["session_id"])
+            return session_minutes_context(case=case, committee=committee, number=number, at=request.at,
+                                           session_row=row, session_number=sessions.index(row) + 1)
         return context_for(
             request.kind, case=case, committee=committee, number=number, at=request.at, transition=transition,
             agreement_number=repo.agreement_number(session=session, case_id=case.id),

@@ -93,6 +93,13 @@ DOCUMENTS_OF_EVENT: dict[str, str] = {
     "record_followup": "followup_record",  # 回访记录
     "record_expert_opinion": "expert_opinion",  # 专家咨询意见书 (Reg 33)
 }
+# Revision 2 of the documents (shared/DOMAIN.md): each draft is issued unsealed and unnumbered; the agreement is
+# issued, numbered and sealed on the last of the four acts (Reg 39); every session's minutes are issued.
+DOCUMENTS_OF_EVENT_REV2: dict[str, str] = {
+    "draft_agreement": "agreement_draft",  # 人民调解协议书（草稿）
+    "sign": "agreement",  # 人民调解协议书, only when the act makes it effective
+    "record_minutes": "session_minutes",  # 调解笔录
+}
 
 
 @workflow.defn
@@ -613,9 +620,14 @@ class DisputeWorkflow:
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=CASE_FILE_RETRY,
             )
-        kind = DOCUMENTS_OF_EVENT.get(event)
-        if kind is None or (kind != "agreement" and not workflow.patched("notices")):
-            return []
+        if event in DOCUMENTS_OF_EVENT_REV2 and workflow.patched("documents-rev-2"):
+            if event == "sign" and self._status != "performance":  # not the fourth act: nothing is issued
+                return []
+            kind = DOCUMENTS_OF_EVENT_REV2[event]
+        else:  # before revision 2, the draft was the agreement, numbered and sealed
+            kind = DOCUMENTS_OF_EVENT.get(event)
+            if kind is None or (kind != "agreement" and not workflow.patched("notices")):
+                return []
         documents: list[DocumentRef] = await workflow.execute_activity_method(
             DisputeActivities.render_document,
             RenderRequest(case_id=self._case_id, kind=kind, source_seq=seq, at=workflow.now()),
@@ -623,7 +635,7 @@ class DisputeWorkflow:
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        if kind == "agreement":
+        if event == "draft_agreement":  # what each signature refers to
             self._agreement = next(doc for doc in documents if doc.lang == "zh")
         return documents
 

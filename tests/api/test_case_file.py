@@ -13,7 +13,7 @@ import httpx
 import pypdfium2
 from pypdf import PdfReader
 
-from tests.factories import SIGNATURES, agreement, payment, registration
+from tests.factories import APPRAISAL, OPINION, SIGNATURES, WITHDRAWAL, agreement, payment, registration
 from tests.http import ok
 from tests.pdf_text import flat, xmp_pdfa
 from tests.pools import make_city
@@ -61,9 +61,12 @@ class TestTheCaseFile:
         assert {d["kind"] for d in documents} >= {"acceptance_notice", "agreement"}
         for document in documents:
             assert flat(document["number"]) in text and document["sha256"] in text
-        # the history and the audit entries of the case
-        for event in ("submit_for_review", "accept", "draft_agreement", "sign", "confirm_performance", "archive"):
+        # the history, in Chinese with each event's details (rev 2), and the audit entries of the case
+        for event in ("提交受理审查", "受理", "制作调解协议书草稿", "签署调解协议书", "确认履行完毕", "归档"):
             assert event in text
+        for code in ("submit_for_review", "draft_agreement", "confirm_performance"):
+            assert code not in text
+        assert flat("签署方：患方；签署人：王大明；方式：签名；签署时间：") in text
         assert flat("POST/cases/{case_id}/accept") in text
 
         # every document attached byte for byte, and the manifest names their hashes
@@ -85,6 +88,55 @@ class TestTheCaseFile:
         assert file_record["sha256"] == hashlib.sha256(pdf).hexdigest()
         verified = (await api.get(f"/documents/{file_record['document_id']}/verify")).json()
         assert verified["hash_matches"] and verified["seal"]["valid"], verified
+
+    async def test_the_file_holds_what_pml_27_lists_in_order_with_the_history_in_chinese(self, api):
+        # PML 27 (rev 2): application, consents, acceptance, minutes, appraisal, opinions, every agreement version
+        # with its signature record, payment records with proofs, notices, follow-up; then the history and audit
+        case = (await api.post("/cases", json=registration())).json()
+        case_id = case["id"]
+        await ok(api, case_id, "request-consent", {"method": "phone"})
+        await ok(api, case_id, "record-consent", {"consented_by": "李院长", "method": "written"})
+        await ok(api, case_id, "accept", {"mediators": ["陈调解员"]})
+        scheduled = await ok(api, case_id, "schedule-session", {"scheduled_at": "2026-11-20T09:30:00+08:00",
+                                                                 "place": "第一调解室", "mediators": ["陈调解员"]})
+        await ok(api, case_id, "record-minutes", {"session_id": scheduled["session_id"],
+                                                  "held_at": "2026-11-20T09:30:00+08:00", "recorder": "刘记录员",
+                                                  "attendees": ["王大明", "李院长"],
+                                                  "statements": [{"speaker": "王大明", "text": "要求赔偿。"}]})
+        await ok(api, case_id, "start-appraisal", APPRAISAL)
+        await ok(api, case_id, "finish-appraisal", OPINION)
+        await ok(api, case_id, "draft-agreement", agreement())
+        await ok(api, case_id, "revise-agreement", {"reason": "医方对数额有异议", "refused_by": "institution"})
+        await ok(api, case_id, "draft-agreement", agreement())
+        for signature in SIGNATURES:
+            await ok(api, case_id, "sign", signature)
+        await ok(api, case_id, "record-payment", payment())
+        await ok(api, case_id, "confirm-performance")
+        await ok(api, case_id, "archive")
+
+        text = text_of((await api.get(f"/cases/{case_id}/case-file")).content)
+        index = text.split("卷内文书目录")[1].split("调解申请记录（调解申请书或口头申请笔录）")[1]
+        sections = ["当事人同意或拒绝调解的记录", "受理或不予受理", "调解笔录", "医疗损害鉴定的委托与鉴定意见", "专家咨询意见",
+                    "调解协议书（各稿及签署记录）", "履行记录及凭证", "告知书（调解期限、调解不成、终止调解）", "回访记录",
+                    "案件流程记录", "操作审计记录"]
+        positions = [index.index(flat(title)) for title in sections]
+        assert positions == sorted(positions)  # in the order of PML 27
+        for record in ("征求对方当事人意见", "登记当事人同意调解", "受理", "第1次调解", "委托医疗损害鉴定（调解期限中止）",
+                       "收到鉴定意见（调解期限继续计算）", "制作调解协议书草稿", "调解协议书草稿作废，继续调解", "签署调解协议书",
+                       "登记履行", "确认履行完毕"):
+            assert flat(f"记录：{record}") in index, record
+        for kind in ("acceptance_notice", "session_minutes", "agreement_draft", "agreement"):
+            for document in [d for d in (await api.get(f"/cases/{case_id}/documents")).json() if d["kind"] == kind]:
+                assert flat(document["number"]) in index and document["sha256"] in index
+        # the records themselves: the application as registered, who consented and how, the proof of payment
+        assert flat("申请方式一方申请") in text and flat("调解请求要求医方赔偿医疗费") in text
+        assert flat("同意人李院长") in text and flat("方式书面") in text
+        assert flat("凭证") in text and flat(payment()["proof"]) in text
+        assert flat("鉴定事项诊疗行为有无过错") in text
+        # the history in Chinese with the details of each event, never the event codes
+        history = text.split(flat("案件流程记录"))[-1]
+        assert "登记当事人同意调解" in history and flat("同意人：李院长；方式：书面") in history
+        assert "record_consent" not in text and "finish_appraisal" not in text
 
     async def test_the_cover_page_is_printed(self, api, tmp_path):
         case_id = await archived_settlement(api, "huangpu")
@@ -121,7 +173,7 @@ class TestNothingChangesAfterArchiving:  # PML 27
         attempts = {
             "record-followup": {"visitor": "周调解员", "visited_at": "2026-11-20T10:00:00+08:00", "method": "phone",
                                 "visited": "王大明", "performance": "performed", "satisfaction": "satisfied"},
-            "terminate": {"ground": "party_withdrew"},
+            "terminate": WITHDRAWAL,
             "record-judicial-confirmation": {"applied": False},
             "archive": {},
             "sign": SIGNATURES[0],

@@ -101,16 +101,19 @@ class TestFromRegistrationToArchive:
 
         documents = (await api.get(f"/cases/{case_id}/documents")).json()
         assert {(d["kind"], d["lang"]) for d in documents} == {
-            ("acceptance_notice", "zh"), ("acceptance_notice", "en"), ("agreement", "zh"), ("agreement", "en")
+            ("acceptance_notice", "zh"), ("acceptance_notice", "en"), ("agreement_draft", "zh"),
+            ("agreement_draft", "en"),
         }
-        zh = next(d for d in documents if d["lang"] == "zh" and d["kind"] == "agreement")
-        assert "医调协字第" in zh["number"]
+        zh = next(d for d in documents if d["lang"] == "zh" and d["kind"] == "agreement_draft")
+        # shared/DOMAIN.md rev 2: a draft has no agreement number (numbers go to effective agreements only)
+        assert "医调协字第" not in zh["number"] and zh["number"] == f"{case['number']} 第1稿"
 
         pdf = await api.get(f"/documents/{zh['id']}/pdf")
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert hashlib.sha256(pdf.content).hexdigest() == zh["sha256"]  # what is stored is what was generated
         text = pdf_text(pdf.content)
-        assert "人民调解协议书" in text and "王小明" in text and "上海市某区人民医院" in text
+        assert "人民调解协议书" in text and "草稿（未生效）" in text
+        assert "王小明" in text and "上海市某区人民医院" in text
         assert "86,500.50" in text and "捌万陆仟伍佰元伍角" in text
         assert case["number"] in text
 
@@ -128,7 +131,7 @@ class TestFromRegistrationToArchive:
         back = await post(api, f"/cases/{case_id}/revise-agreement", {"reason": "医方对数额有异议", "refused_by": "institution"})
         assert back["status"] == "in_mediation"
         redrafted = await post(api, f"/cases/{case_id}/draft-agreement", agreement(copies=4))
-        documents = [d for d in (await api.get(f"/cases/{case_id}/documents")).json() if d["kind"] == "agreement"]
+        documents = [d for d in (await api.get(f"/cases/{case_id}/documents")).json() if d["kind"] == "agreement_draft"]
         assert [d["superseded"] for d in documents if d["lang"] == "zh"] == [True, False]
         assert [d["version"] for d in documents if d["lang"] == "zh"] == [1, 2]
         # the patient side signed the old draft; the new one needs its signature again

@@ -20,10 +20,12 @@ from pypdf import PdfReader
 from models.clock import SHANGHAI
 from tests.factories import (
     APPRAISAL,
+    COURT_ACCEPTED,
     EXTENSION,
     FOLLOWUP,
     OPINION,
     SIGNATURES,
+    WITHDRAWAL,
     agreement,
     payment,
     registration,
@@ -486,7 +488,7 @@ class TestNotifications:
 class TestNoticesOfTheEndings:
     async def test_termination_issues_the_termination_notice(self, api):  # PML 23(2), PML 26
         case_id = await case_in_mediation(api)
-        ended = await ok(api, case_id, "terminate", {"ground": "party_withdrew", "detail": "患方书面撤回调解申请"})
+        ended = await ok(api, case_id, "terminate", WITHDRAWAL)
         assert ended["status"] == "terminated" and len(ended["document_ids"]) == 2
         notices = await documents_of(api, case_id, "termination_notice")
         assert {d["lang"] for d in notices} == {"zh", "en"}
@@ -494,15 +496,29 @@ class TestNoticesOfTheEndings:
         assert "终止调解告知书" in text and "患方书面撤回调解申请" in text
         assert "《人民调解法》第二十六条" in text  # the other routes
         assert "第二十三条" in text  # the ground
+        # rev 2: which party withdrew, who, and how
+        assert "撤回方患方：王大明" in text and "书面撤回申请" in text
         case = await case_of(api, case_id)
         assert case["deadlines"] == []  # a closed case has no pending deadline
 
     async def test_termination_while_the_appraisal_runs(self, api):  # Reg 31¶4
         case_id = await case_in_mediation(api)
         await ok(api, case_id, "start-appraisal", APPRAISAL)
-        ended = await ok(api, case_id, "terminate", {"ground": "court_accepted", "detail": "某区人民法院已立案受理"})
+        ended = await ok(api, case_id, "terminate", COURT_ACCEPTED)
         assert ended["status"] == "terminated"
-        assert len(await documents_of(api, case_id, "termination_notice")) == 2
+        notices = await documents_of(api, case_id, "termination_notice")
+        assert len(notices) == 2
+        # rev 2: the body that accepted the dispute, its case number and the day it did
+        text = await text_of(api, next(d for d in notices if d["lang"] == "zh"))
+        assert "受理机关上海市黄浦区人民法院" in text and "受理案号（2026）沪0101民初12345号" in text
+        assert "受理日期2026年11月18日" in text
+
+    async def test_a_termination_without_its_facts_is_422(self, api):  # PML 23(2), Reg 31¶4 (rev 2)
+        case_id = await case_in_mediation(api)
+        for body, missing in (({"ground": "party_withdrew"}, "withdrawn_by_side"),
+                              ({"ground": "court_accepted", "body": "某区人民法院"}, "body_case_number")):
+            response = await api.post(f"/cases/{case_id}/terminate", json=body)
+            assert response.status_code == 422 and missing in response.text, response.text
 
     async def test_rejection_issues_the_rejection_notice_with_its_reasons(self, api):  # Reg 31¶4
         case_id = await joint_case(api)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from models.lifecycle import SYSTEM_EVENTS
-from tests.factories import SIGNATURES, agreement, linked_to, registration
+from tests.factories import SIGNATURES, WITHDRAWAL, agreement, linked_to, registration
 from tests.http import case_of, ok, refused
 from tests.pools import City, add_expert, make_city
 
@@ -181,7 +181,7 @@ VALID_FROM_REGISTERED: dict[str, tuple[str, str, dict[str, Any]]] = {
     "record_consent": ("POST", "record-consent",
                        {"side": "patient", "consented_by": "王大明", "method": "written"}),
     "record_refusal": ("POST", "record-refusal", {"refused_by": "李院长", "method": "written"}),
-    "terminate": ("POST", "terminate", {"ground": "party_withdrew", "detail": "患方书面撤回调解申请"}),
+    "terminate": ("POST", "terminate", WITHDRAWAL),
     "link_respondent": ("PUT", "respondent-institution", {}),
 }
 

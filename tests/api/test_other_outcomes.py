@@ -37,7 +37,9 @@ class TestRejection:
 class TestTermination:
     async def test_a_court_accepting_the_dispute_terminates_mediation(self, api):  # Reg 31¶4
         case_id = await joint_case_in_mediation(api)
-        ended = await ok(api, case_id, "terminate", {"ground": "court_accepted", "detail": "某区人民法院已立案受理"})
+        ended = await ok(api, case_id, "terminate", {"ground": "court_accepted", "detail": "某区人民法院已立案受理",
+                                                     "body": "上海市黄浦区人民法院", "body_case_number": "（2026）沪0101民初123号",
+                                                     "body_accepted_on": "2026-11-20"})
         assert ended["status"] == "terminated"
         history = (await api.get(f"/cases/{case_id}/history")).json()
         assert history[-1]["payload"]["ground"] == "court_accepted"
@@ -49,7 +51,9 @@ class TestTermination:
 
     async def test_a_party_withdraws_mid_way(self, api):  # PML 23
         case_id = await joint_case_in_mediation(api)
-        assert (await ok(api, case_id, "terminate", {"ground": "party_withdrew"}))["status"] == "terminated"
+        withdrawal = {"ground": "party_withdrew", "withdrawn_by_side": "patient", "withdrawn_by": "王大明",
+                      "withdrawal_form": "written"}
+        assert (await ok(api, case_id, "terminate", withdrawal))["status"] == "terminated"
 
 
 class TestFailure:

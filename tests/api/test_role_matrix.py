@@ -30,6 +30,7 @@ from tests.factories import (
     FOLLOWUP,
     OPINION,
     SIGNATURES,
+    WITHDRAWAL,
     agreement,
     linked_to,
     payment,
@@ -167,7 +168,7 @@ EVENTS: dict[str, tuple[set[str], dict[str, Any], list[tuple[str, dict[str, Any]
     "record_judicial_confirmation": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED], "judicial"),
     "record_followup": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED, *PERFORMED], FOLLOWUP),
     "declare_failed": (MEDIATOR, JOINT, IN_MEDIATION, {"reason": "双方对赔偿数额分歧过大"}),
-    "terminate": (STAFF, JOINT, IN_MEDIATION, {"ground": "party_withdrew"}),
+    "terminate": (STAFF, JOINT, IN_MEDIATION, WITHDRAWAL),
     "archive": (INTAKE, JOINT, [REVIEW, REJECTED], {}),
 }
 SIGNER_BY_ROLE = {"intake": SIGNATURES[0], "mediator": SIGNATURES[1], "director": SIGNATURES[3]}
@@ -411,7 +412,7 @@ async def build_world(api: httpx.AsyncClient, sessions: Any, *, portal: bool = T
                      invitation_id=panel["slots"][0]["invitation_id"], expert_id=expert.id, spare_expert=spare.id,
                      institution_id=city.respondent, committee_id=city.committee_id,
                      unfilled_panel=(await world.panel("law"))["id"],
-                     archived_case=await world.case(JOINT, [*IN_MEDIATION, ("terminate", {"ground": "party_withdrew"}),
+                     archived_case=await world.case(JOINT, [*IN_MEDIATION, ("terminate", WITHDRAWAL),
                                                             ("archive", {})]))
     if not portal:
         return world

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 
 from models.schemas import SHANGHAI
-
 from tests.factories import registration
 
 

@@ -39,7 +39,7 @@ from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.formats import unregister_string_format
 
-from tests.factories import SIGNATURES, agreement, payment, registration
+from tests.factories import SIGNATURES, WITHDRAWAL, agreement, payment, registration
 from tests.reliability.cluster import figures
 from workflows.contracts import workflow_id
 
@@ -84,7 +84,7 @@ SESSION = ("schedule_session", {"scheduled_at": "2026-11-25T09:30:00+08:00", "pl
                                 "mediators": ["陈调解员"]})
 DRAFT = ("draft_agreement", agreement())
 SIGNED = [("sign", signature) for signature in SIGNATURES]
-TERMINATE = ("terminate", {"ground": "party_withdrew"})
+TERMINATE = ("terminate", WITHDRAWAL)
 APPRAISAL = ("start_appraisal", {"institution": "上海市某司法鉴定中心", "commissioned_by": "both_parties"})
 PAID = ("record_payment", payment())
 PERFORMED = [PAID, ("confirm_performance", {})]

@@ -22,7 +22,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from pypdf import PageObject, PdfReader
 
-from documents.contexts import AgreementContext, PartyBlock, SignatureBlock, Term
+from documents.contexts import AgreementContext, PartyBlock, SignatureAct, SignatureBlock, Term
 from documents.render import (
     STATIC_DIR,
     DocumentRenderError,
@@ -75,8 +75,8 @@ def agreement_context() -> AgreementContext:
                 amount=Decimal("12000.00"),
                 payer="上海市某某医院",
                 manner="银行转账",
-                deadline=date(2026, 12, 7),
                 deadline_text="协议生效之日起10个工作日内",
+                resolved_deadline=date(2026, 12, 9),
             ),
             Term(
                 text="保险公司向患方支付医疗责任保险赔偿金",
@@ -87,18 +87,30 @@ def agreement_context() -> AgreementContext:
             ),
         ),
         total_amount=Decimal("112005.50"),
-        performance_deadline=date(2026, 12, 21),
         mediators=("陈七", "周八"),
         signatures=(
-            SignatureBlock(role="patient", label="患方（签名或捺印）"),
-            SignatureBlock(role="institution", label="医方（盖章）"),
+            SignatureBlock(role="patient", label="患方（签名或捺印）", name=PATIENT_NAME),
+            SignatureBlock(role="institution", label="医方（盖章）", name="上海市某某医院"),
             SignatureBlock(
                 role="mediator",
                 label="人民调解员（签名）",
                 signed_by="陈七",
                 signed_at=datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI),
+                name="陈七",
             ),
+            SignatureBlock(role="mediator", label="人民调解员（签名）", name="周八"),
             SignatureBlock(role="committee_seal", label="人民调解委员会（印章）"),
+        ),
+        effective_on=date(2026, 11, 25),
+        signature_record=tuple(
+            SignatureAct(role=role, for_whom=for_whom, signed_by=by, capacity=capacity, method=method,
+                         signed_at=datetime(2026, 11, day, 10, 0, tzinfo=SHANGHAI))
+            for role, for_whom, by, capacity, method, day in (
+                ("mediator", "人民调解员", "陈七", "人民调解员", "signature", 24),
+                ("patient", "患方", "张三", "患者之子，委托代理人", "fingerprint", 24),
+                ("institution", "医方", "王五", "法定代表人", "seal", 25),
+                ("committee_seal", "人民调解委员会", "赵主任", "加盖人民调解委员会印章", "seal", 25),
+            )
         ),
         drafted_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI),
         copies=3,
@@ -196,7 +208,8 @@ def en_text(en: PdfReader) -> str:
 def test_title_numbers_and_committee_are_printed(zh_text: str, context: AgreementContext) -> None:
     for expected in ("人民调解协议书", context.committee_name, context.document_number, context.case_number):
         assert flat(expected) in zh_text
-    assert "第2版" in zh_text
+    assert "第2稿" in zh_text and "生效日期：2026年11月25日" in zh_text
+    assert "草稿" not in zh_text  # the effective agreement
 
 
 def test_each_partys_details_are_printed(zh_text: str) -> None:
@@ -229,16 +242,20 @@ def test_facts_points_in_dispute_and_responsibilities_are_printed(
 
 def test_each_term_has_its_amount_in_figures_and_capitals_payer_manner_and_deadline(zh_text: str) -> None:
     # PML 29: the content of the agreement, the manner and deadline of performance
-    assert "一、医方一次性向患方支付赔偿款金额¥12,000.00大写人民币壹万贰仟元整支付方上海市某某医院履行方式银行转账" in zh_text
-    assert "履行期限协议生效之日起10个工作日内（即2026年12月7日前）" in zh_text
-    assert "二、保险公司向患方支付医疗责任保险赔偿金金额¥100,005.50大写人民币壹拾万零伍元伍角" in zh_text
+    assert "一、医方一次性向患方支付赔偿款金额¥12,000.00（人民币壹万贰仟元整）支付方上海市某某医院履行方式银行转账" in zh_text
+    # as agreed, and on the effective agreement also the date it resolves to
+    assert "履行期限协议生效之日起10个工作日内（即2026年12月9日前）" in zh_text
+    assert "二、保险公司向患方支付医疗责任保险赔偿金金额¥100,005.50（人民币壹拾万零伍元伍角）" in zh_text
     assert "支付方某某财产保险股份有限公司上海分公司" in zh_text
     assert "履行期限2026年12月21日前" in zh_text
 
 
-def test_total_amount_and_performance_deadline_are_printed(zh_text: str) -> None:
-    assert "合计金额¥112,005.50大写人民币壹拾壹万贰仟零伍元伍角" in zh_text
-    assert "上述协议内容应于2026年12月21日前履行完毕" in zh_text
+def test_the_total_is_printed_and_no_summary_date_can_contradict_a_term(zh_text: str) -> None:
+    # PML 29 (rev 2): where terms have different deadlines, each stands on its own
+    assert "以上款项合计¥112,005.50（人民币壹拾壹万贰仟零伍元伍角），各项按其约定的期限分别履行。" in zh_text
+    assert "履行完毕" not in zh_text.replace("本协议履行完毕后", "")
+    printed = set(re.findall(r"(\d{4}年\d{1,2}月\d{1,2}日)前", zh_text))
+    assert printed == {"2026年12月9日", "2026年12月21日"}  # exactly the terms' own deadlines
 
 
 def test_the_dispute_is_settled_once_and_for_all(zh_text: str) -> None:
@@ -265,7 +282,7 @@ def test_the_agreement_takes_effect_with_all_signatures_and_the_seal(zh_text: st
 
 def test_one_copy_per_party_and_one_for_the_committee(zh_text: str) -> None:
     # PML 29
-    assert "本协议一式三份，当事人各执一份，调解委员会留存一份。" in zh_text
+    assert "六、本协议一式三份，当事人各执一份，调解委员会留存一份。" in zh_text
 
 
 def test_signature_and_seal_blocks(zh_text: str) -> None:
@@ -277,15 +294,15 @@ def test_signature_and_seal_blocks(zh_text: str) -> None:
 
 def test_unsigned_blocks_are_blank_lines_and_signed_ones_name_the_signer(context: AgreementContext) -> None:
     html = render_html("agreement", context, "zh")
-    patient = html.split('class="signature signature-patient"')[1].split("</div>")[0]
-    mediator = html.split('class="signature signature-mediator"')[1].split("</div>")[0]
-    assert 'class="signature-line blank"' in patient and "年　　月　　日" in patient
+    patient = html.split('class="signature signature-patient"')[1].split("</tr>")[0]
+    mediator = html.split('class="signature signature-mediator"')[1].split("</tr>")[0]
+    assert 'class="signature-line"' in patient and "年　　月　　日" in patient
     assert "陈七" in mediator and "2026年11月24日" in mediator
 
 
 def test_dates_are_written_the_chinese_way(zh_text: str) -> None:
     assert "制作日期：2026年11月23日" in zh_text
-    assert "2026-12-07" not in zh_text and "2026-11-23" not in zh_text
+    assert "2026-12-09" not in zh_text and "2026-11-23" not in zh_text
 
 
 def test_every_page_has_the_case_number_in_its_header_and_its_page_number(
@@ -316,13 +333,10 @@ def test_the_english_version_has_the_same_content(en_text: str, context: Agreeme
         "Main facts of the dispute",
         "Points in dispute",
         "Responsibilities of the parties",
-        "Amount ¥12,000.00",
-        "Amount in Chinese capitals 人民币壹万贰仟元整",
+        "Amount ¥12,000.00 (人民币壹万贰仟元整)",
         "Manner of performance 银行转账",
-        "协议生效之日起10个工作日内 (by 2026-12-07)",
-        "Total amount ¥112,005.50",
-        "人民币壹拾壹万贰仟零伍元伍角",
-        "all the terms above are to be performed by 2026-12-21",
+        "协议生效之日起10个工作日内 (by 2026-12-09)",
+        "The amounts above total ¥112,005.50 (人民币壹拾壹万贰仟零伍元伍角); each is performed by its own deadline.",
     ):
         assert expected in en_text
 
@@ -339,7 +353,7 @@ def test_the_english_version_has_the_clauses(en_text: str) -> None:
     )
     assert "the mediator(s) have signed it and the mediation committee has affixed its seal" in en_text
     assert (
-        "This agreement is made in 3 copies: one for each party and one kept by the mediation committee."
+        "This agreement is made in 3 copies: one for each party and 1 kept by the mediation committee."
         in en_text
     )
 
@@ -463,12 +477,12 @@ def context_from_json(data: dict[str, Any]) -> AgreementContext:
                     **term,
                     "amount": Decimal(term["amount"]) if term["amount"] is not None else None,
                     "deadline": day(term["deadline"]),
+                    "resolved_deadline": day(term["resolved_deadline"]),
                 }
             )
             for term in data["terms"]
         ),
         total_amount=Decimal(data["total_amount"]),
-        performance_deadline=day(data["performance_deadline"]),
         mediators=tuple(data["mediators"]),
         signatures=tuple(
             SignatureBlock(**{**block, "signed_at": moment(block["signed_at"])})
@@ -477,6 +491,10 @@ def context_from_json(data: dict[str, Any]) -> AgreementContext:
         drafted_at=datetime.fromisoformat(data["drafted_at"]),
         copies=data["copies"],
         extra=data["extra"],
+        effective_on=day(data["effective_on"]),
+        signature_record=tuple(SignatureAct(**{**act, "signed_at": moment(act["signed_at"])})
+                               for act in data["signature_record"]),
+        visible_seal=data["visible_seal"],
     )
 
 
@@ -488,7 +506,7 @@ def test_the_context_is_attached_as_json(
     assert list(reader.attachments) == ["agreement.json"]
     data = json.loads(reader.attachments["agreement.json"][0])
     assert data["total_amount"] == "112005.50"  # Decimal as a string
-    assert data["terms"][0]["deadline"] == "2026-12-07"  # dates in ISO
+    assert data["terms"][1]["deadline"] == "2026-12-21"  # dates in ISO
     assert data["drafted_at"] == "2026-11-23T09:30:00+08:00"
     assert data["parties"][0]["name"] == PATIENT_NAME
     assert context_from_json(data) == context

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import date
 from decimal import Decimal
+
+import pytest
 
 from core.errors import IllegalTransition, RuleViolated
 from models.lifecycle import (

@@ -275,7 +275,7 @@ class TestAcceptanceNotice:
         for right in (
             "（一）选择或者接受人民调解员；",
             "（二）接受调解、拒绝调解或者要求终止调解；",
-            "（三）要求调解公开进行或者不公开进行；",
+            "（三）调解不公开进行；经双方当事人同意，可以公开进行（《医疗纠纷预防和处理条例》第四十二条）；",
             "（四）自主表达意愿、自愿达成调解协议。",
         ):
             assert right in text
@@ -320,7 +320,7 @@ class TestAcceptanceNotice:
             "(Article 23 of the People's Mediation Law)",
             "(1) to choose or accept the people's mediator;",
             "(2) to accept mediation, refuse mediation or request that mediation be terminated;",
-            "(3) to request that mediation be conducted in public or not in public;",
+            "(3) to have the mediation held in private; it is held in public only if both parties consent (Article 42 of the Regulation);",
             "(4) to express their wishes independently and reach a mediation agreement voluntarily.",
             "(Article 24 of the People's Mediation Law)",
             "(1) to state the facts of the dispute truthfully;",
