@@ -24,11 +24,13 @@ from models.schemas import SHANGHAI
 from models.specialties import label
 from models.tables import Case, Committee, Expert, Invitation, Panel
 
-# What every panel reviews; `panel.meeting["material"]` adds to it. The English template translates these.
+# What every panel is given through the expert portal (models/schemas_panels.py CaseMaterialForExpert): the
+# application's facts and requests and the question put to it. Anything else (medical records handed over at the
+# meeting) is recorded in `panel.meeting["material"]` and added; nothing is listed that the panel was not given.
+# The English template translates these.
 DEFAULT_MATERIAL: tuple[str, ...] = (
-    "医疗纠纷人民调解申请书",
-    "双方当事人的陈述",
-    "当事人提交的病历资料",
+    "调解申请所述纠纷事实及调解请求",
+    "本委员会提出的咨询事项",
 )
 
 # Two-character surnames (复姓), so that 欧阳明 is printed 欧阳某 and not 欧某.

@@ -287,7 +287,8 @@ class ExpertPanelWorkflow:
         last_day = self._last_answer_day(at)
         await self._notify(
             f"invite:{slot.slot}:{slot.attempt}", "expert_invitation", "expert", [outcome.expert_id],
-            f"您被抽取为{label(slot.specialty)}咨询专家，请于{last_day.isoformat()}24时前答复是否接受",
+            f"您被抽取为{label(slot.specialty)}咨询专家，请于{last_day.year}年{last_day.month}月{last_day.day}日"
+            "24时前答复是否接受",
         )
 
     async def _change(

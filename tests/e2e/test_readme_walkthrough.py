@@ -33,3 +33,6 @@ def test_the_readme_walkthrough_runs_from_registration_to_the_archived_file(runn
     assert pdf.startswith(b"%PDF")
     assert hashlib.sha256(pdf).hexdigest() in result.stdout  # sha256sum matches the documented hash
     assert (tmp_path / "agreement-en.pdf").read_bytes().startswith(b"%PDF")
+    # the effective agreement is sealed by the committee; the draft the parties signed is not (Reg 39, rev 2)
+    assert any(line.startswith('{"verified":true') for line in lines), result.stdout
+    assert '{"hash_matches":true,"sealed":false}' in lines

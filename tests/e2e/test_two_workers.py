@@ -30,6 +30,7 @@ from tests.pools import City, make_city
 
 CASES = 6
 EXPECTED_DOCUMENTS = Counter({("acceptance_notice", "zh"): 1, ("acceptance_notice", "en"): 1,
+                              ("agreement_draft", "zh"): 1, ("agreement_draft", "en"): 1,
                               ("agreement", "zh"): 1, ("agreement", "en"): 1, ("case_file", "zh"): 1})
 
 

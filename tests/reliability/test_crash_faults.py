@@ -18,8 +18,9 @@ from tests.reliability.cluster import Cluster, Desk, figures, scale
 
 EVENTS = ["register", "request_consent", "record_consent", "accept", "schedule_session", "record_minutes",
           "draft_agreement", "sign", "sign", "sign", "sign", "record_payment", "confirm_performance", "archive"]
-DOCUMENTS = Counter({("acceptance_notice", "zh"): 1, ("acceptance_notice", "en"): 1, ("agreement", "zh"): 1,
-                     ("agreement", "en"): 1, ("case_file", "zh"): 1})
+DOCUMENTS = Counter({("acceptance_notice", "zh"): 1, ("acceptance_notice", "en"): 1, ("session_minutes", "zh"): 1,
+                     ("session_minutes", "en"): 1, ("agreement_draft", "zh"): 1, ("agreement_draft", "en"): 1,
+                     ("agreement", "zh"): 1, ("agreement", "en"): 1, ("case_file", "zh"): 1})
 SESSION = {"scheduled_at": "2026-12-01T09:30:00+08:00", "place": "第一调解室", "mediators": ["陈调解员"]}
 
 

@@ -242,11 +242,12 @@ class TestPanel:
     def test_lists_the_material_reviewed_default_and_added(self, context: ExpertOpinionContext,
                                                            zh: Rendered, en: Rendered) -> None:
         assert context.material == DEFAULT_MATERIAL + ("胎心监护记录",)
-        assert ("审阅材料（一）医疗纠纷人民调解申请书（二）双方当事人的陈述（三）当事人提交的病历资料"
-                "（四）胎心监护记录") in zh.text
-        assert ("(1) the application for people's mediation of the medical dispute "
-                "(2) the statements of both "
-                "parties (3) the medical records submitted by the parties (4) 胎心监护记录") in words(en.body)
+        # only what the panel was given: the application's facts and requests, the question, what was handed over
+        assert ("审阅材料（一）调解申请所述纠纷事实及调解请求（二）本委员会提出的咨询事项"
+                "（三）胎心监护记录") in zh.text
+        assert "病历资料" not in zh.text  # the panel was given no medical records unless recorded
+        assert ("(1) the facts and requests stated in the application (2) the question put by this committee "
+                "(3) 胎心监护记录") in words(en.body)
 
     def test_without_a_meeting_the_material_is_the_default(self) -> None:
         context = build(panel=Panel(**{**PANEL.model_dump(), "meeting": None}))
