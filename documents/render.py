@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 import pydyf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
-from weasyprint import HTML, Attachment
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from documents.amounts import chinese_capital, chinese_numeral, format_yuan
@@ -291,12 +292,30 @@ def _associate_each_file_once(document: Any, pdf: pydyf.PDF) -> None:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
 
 
+_PRINT_STYLE: tuple[CSS, FontConfiguration] | None = None
+
+
+def _print_style() -> tuple[CSS, FontConfiguration]:
+    """documents/static/print.css, parsed once per process (every document is laid out with it), with the font
+    configuration it was parsed for. Called under the layout lock."""
+    global _PRINT_STYLE
+    if _PRINT_STYLE is None:
+        fonts = FontConfiguration()
+        css = CSS(filename=str(STATIC_DIR / "print.css"), url_fetcher=StaticURLFetcher(), font_config=fonts)
+        _PRINT_STYLE = (css, fonts)
+    return _PRINT_STYLE
+
+
 def pdf_from_html(html: str, *, attachments: Sequence[Attachment] = ()) -> bytes:
-    """Lays out HTML whose resources are in documents/static/ as PDF/A-3b with the given attachments."""
+    """Lays out HTML whose resources are in documents/static/ as PDF/A-3b with the given attachments, in the
+    print style of documents/static/print.css."""
     fetcher = StaticURLFetcher()
     try:
         with _LAYOUT_LOCK:
+            style, fonts = _print_style()
             return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
+                stylesheets=[style],
+                font_config=fonts,
                 finisher=_associate_each_file_once,
                 pdf_variant=PDF_VARIANT,
                 attachments=list(attachments),
