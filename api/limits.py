@@ -72,8 +72,11 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, error: HTTPException) -> None:
-    code = "payload_too_large" if error.status_code == 413 else "invalid_request"
-    body = json.dumps({"detail": error.detail, "code": code}).encode()
+    answer = {"detail": error.detail, "code": "payload_too_large"}
+    if error.status_code == 422:  # as every 422: the field (here the query) and what is wrong with it
+        answer = {"detail": error.detail, "code": "invalid_payload",
+                  "errors": [{"field": "query", "message": error.detail}]}
+    body = json.dumps(answer).encode()
     await send({"type": "http.response.start", "status": error.status_code,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})

@@ -135,6 +135,8 @@ def _signature_lines(
 
     def line(role: str, label: str, name: str, alone: bool) -> SignatureBlock:
         act = acts.get(role)  # one act per role: on a shared role, the line of each person it names
+        heir_act = next((a for a in (act or {}).get("heir_acts", []) if a.get("signed_by") == name), None)
+        act = heir_act or act  # when the patient has died, each heir's own act fills the heir's line
         signed = act is not None and (alone or bool(name) and name in act.get("signed_by", ""))
         return SignatureBlock(
             role=role, label=label, name=name or None,
@@ -188,7 +190,8 @@ def signature_record(case: Case) -> tuple[SignatureAct, ...]:
         SignatureAct(role=role, for_whom=FOR_WHOM[role], signed_by=act["signed_by"],
                      capacity=_capacity(role, act, case.registration), method=act.get("method", "signature"),
                      signed_at=datetime.fromisoformat(act["signed_at"]).astimezone(SHANGHAI))
-        for role, act in case.signatures.items() if role in FOR_WHOM
+        for role, recorded in case.signatures.items() if role in FOR_WHOM
+        for act in (recorded.get("heir_acts") or [recorded])  # each heir's act when the patient has died
     ]
     return tuple(sorted(acts, key=lambda a: a.signed_at))
 

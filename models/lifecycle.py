@@ -321,13 +321,26 @@ class DisputeLifecycle(StateMachine):
             for term in terms
         )
 
-    def new_signer(self, signer: str = "", signed: Iterable[str] = (), **_: Any) -> bool:
-        """Each of the four signs once."""
+    def new_signer(
+        self, signer: str = "", signed: Iterable[str] = (), signed_by: str = "", heirs: Iterable[str] = (),
+        heirs_signed: Iterable[str] = (), **_: Any,
+    ) -> bool:
+        """Each of the four signs once; when the patient has died, each heir signs for the patient side, by name
+        (Civil Code 173: the heirs are the parties)."""
+        if signer == "patient" and list(heirs):
+            return signed_by in set(heirs) and signed_by not in set(heirs_signed)
         return signer in REQUIRED_SIGNERS and signer not in set(signed)
 
-    def completes_signatures(self, signer: str = "", signed: Iterable[str] = (), **_: Any) -> bool:
-        """Reg 39: both parties, the mediator and the committee seal."""
-        return set(REQUIRED_SIGNERS) <= set(signed) | {signer}
+    def completes_signatures(
+        self, signer: str = "", signed: Iterable[str] = (), signed_by: str = "", heirs: Iterable[str] = (),
+        heirs_signed: Iterable[str] = (), **_: Any,
+    ) -> bool:
+        """Reg 39: both parties (every heir, when the patient has died), the mediator and the committee seal."""
+        acts = set(signed) | {signer}
+        heirs = set(heirs)
+        if heirs and not heirs <= set(heirs_signed) | ({signed_by} if signer == "patient" else set()):
+            acts.discard("patient")
+        return set(REQUIRED_SIGNERS) <= acts
 
     def signed_after_draft(
         self, signed_at: str | None = None, drafted_on: date | None = None, today: date | None = None, **_: Any
@@ -404,7 +417,8 @@ STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: 
 # (the projection, models/repo.py `guard_facts`) each supply all of them.
 CASE_FACTS: tuple[str, ...] = (
     "application_type", "applicant_side", "consents", "consent_due_passed", "respondent_institution_id",
-    "scheduled_sessions", "signed", "drafted_on", "mediation_due", "today", "balances", "effective_on",
+    "scheduled_sessions", "signed", "drafted_on", "mediation_due", "today", "balances", "effective_on", "heirs",
+    "heirs_signed",
 )
 # Guards that read only facts of the case: `allowed_events` evaluates them, so it lists exactly what some payload
 # would get accepted.

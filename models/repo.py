@@ -18,6 +18,7 @@ from models.access import CaseScope
 from models.clock import MediationClock, WorkingDayCalendar, YearTable
 from models.duplicates import institution_key, is_possible_duplicate, patient_keys
 from models.lifecycle import CLOSED_STATES
+from models.parties import heirs_of
 from models.performance import term_balances
 from models.repo_panels import create_panel
 from models.schemas import SHANGHAI
@@ -293,6 +294,8 @@ def guard_facts(*, session: Session, case: Case, today: date | None = None) -> d
         "today": today,
         "balances": term_balances(terms, case.payments),
         "effective_on": case.effective_on,
+        "heirs": [heir["name"] for heir in heirs_of(case.registration)],
+        "heirs_signed": list(case.signatures.get("patient", {}).get("heirs_signed", [])),
     }
 
 

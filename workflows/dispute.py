@@ -35,6 +35,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
     from models import lifecycle
+    from models.parties import heirs_of
     from models.clock import (
         SHANGHAI,
         ClockError,
@@ -119,6 +120,9 @@ class DisputeWorkflow:
         if registration.get("both_consented"):  # registered before rev 2 with the bare flag
             self._consents |= set(lifecycle.SIDES)
         self._respondent: str | None = registration["institution"].get("pool_institution_id")
+        # Civil Code 173: when the patient has died, each heir signs for the patient side (rev 2 of the documents)
+        self._heirs: list[str] = ([heir["name"] for heir in heirs_of(registration)]
+                                  if workflow.patched("heirs-sign") else [])
         self._signed: dict[str, dict[str, Any]] = {}
         self._open_sessions: list[str] = []
         self._agreement: DocumentRef | None = None
@@ -460,6 +464,7 @@ class DisputeWorkflow:
             changes["entered_on"] = today
         if event == "sign" and to_status == "performance":  # Reg 39: effective on the last of the four
             signed = [*self._signed.values(), payload]
+            signed += [act for s in signed for act in s.get("heir_acts", [])]  # each heir's act counts (rev 2)
             changes["effective_on"] = max(_day_of(s.get("signed_at"), today) for s in signed)
             changes["payments"] = self._terms
         elif event == "record_payment":  # PML 31: a term paid in full has nothing left to chase
@@ -535,6 +540,8 @@ class DisputeWorkflow:
             "today": today,
             "balances": term_balances(self._agreement_terms, self._payments),
             "effective_on": self._clocks.effective_on,
+            "heirs": list(self._heirs),
+            "heirs_signed": list(self._signed.get("patient", {}).get("heirs_signed", [])),
         }
         if not self._rev2:  # the first rule book: no recusal link, no silence rule, no signature dating
             facts.update(respondent_institution_id="(before rev 2)", consent_due_passed=True, mediation_due=None,
@@ -584,6 +591,11 @@ class DisputeWorkflow:
             if self._agreement is not None:
                 payload["document_id"] = self._agreement.id
                 payload["document_sha256"] = self._agreement.sha256
+            if payload.get("signer") == "patient" and self._heirs:  # each heir's act, kept with the patient side's
+                before = self._signed.get("patient", {})
+                payload["heirs_signed"] = [*before.get("heirs_signed", []), payload["signed_by"]]
+                act = {k: payload.get(k) for k in ("signed_by", "method", "signed_at", "capacity") if payload.get(k)}
+                payload["heir_acts"] = [*before.get("heir_acts", []), act]
         return payload
 
     def _remember(self, event: str, payload: dict[str, Any]) -> None:

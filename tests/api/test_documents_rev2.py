@@ -167,6 +167,19 @@ class TestTheParties:
         assert text.count("患方当事人（签名或捺印）") == 2  # a line for each heir
         assert "本协议一式四份，各方当事人各执一份，调解委员会留存一份。" in text
 
+        # each heir signs for the patient side: the agreement is effective only when all have (Reg 39)
+        heir = {"signer": "patient", "method": "fingerprint"}
+        assert (await ok(api, case_id, "sign", {**heir, "signed_by": "王大明"}))["status"] == "signing"
+        for body in ({**heir, "signed_by": "王大明"}, {**heir, "signed_by": "张律师"}):  # twice; not an heir
+            response = await api.post(f"/cases/{case_id}/sign", json=body)
+            assert response.status_code == 409, response.text
+        for signature in SIGNATURES[1:]:
+            assert (await ok(api, case_id, "sign", signature))["status"] == "signing"  # 王二明 has not signed
+        assert (await ok(api, case_id, "sign", {**heir, "signed_by": "王二明"}))["status"] == "performance"
+        [effective] = await documents(api, case_id, "agreement")
+        record = (await text_of(api, effective)).split("签署记录")[1]
+        assert "患方王大明患者之子，继承人捺印" in record and "患方王二明患者之女，继承人捺印" in record
+
     async def test_the_patients_sex_and_age_are_printed(self, api):  # PML 29: basic information
         patient = {**registration()["patient"], "birth_date": "1980-01-01"}
         case_id = await in_mediation(api, patient=patient)

@@ -221,3 +221,14 @@ class TestWorkflowServiceDown:
                 response = await other.post("/cases", json=registration())
                 assert response.status_code == 503
                 assert response.json()["code"] == "unavailable"
+
+
+class TestTheNulCharacter:  # no database stores U+0000 in text (PostgreSQL refuses it): 422, never 500
+    async def test_in_a_body_is_422_naming_where(self, api):
+        response = await api.post("/cases", json={**registration(), "facts": "患者术后\u0000感染"})
+        assert response.status_code == 422 and "facts" in response.text and "NUL" in response.text
+
+    async def test_in_a_query_is_422(self, api):
+        response = await api.get("/cases?q=%00")
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_payload" and response.json()["errors"][0]["field"] == "query"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import IllegalTransition, RuleViolated
+from core.errors import DomainError, IllegalTransition, RuleViolated
 from models.lifecycle import (
     EVENTS,
     REJECT_REASONS,
@@ -471,3 +471,20 @@ class TestConsultation:
         for state in ("registered", "under_review", "appraisal", "signing"):
             with pytest.raises(IllegalTransition):
                 next_status(state, "request_consultation", {"specialties": ["law"]})
+
+
+class TestEachHeirSigns:  # Civil Code 173, Reg 39 (rev 2): the heirs of a deceased patient are the parties
+    FACTS = {"signed": ["institution", "mediator", "committee_seal"], "heirs": ["王大明", "王二明"]}
+
+    def test_the_patient_side_is_complete_only_when_every_heir_has_signed(self) -> None:
+        first = {**self.FACTS, "signer": "patient", "signed_by": "王大明"}
+        assert next_status("signing", "sign", first) == "signing"
+        last = {**self.FACTS, "signer": "patient", "signed_by": "王二明", "heirs_signed": ["王大明"],
+                "signed": [*self.FACTS["signed"], "patient"]}
+        assert next_status("signing", "sign", last) == "performance"
+
+    @pytest.mark.parametrize("signed_by, heirs_signed", [("张律师", []), ("王大明", ["王大明"])])
+    def test_someone_not_an_heir_or_an_heir_twice_is_refused(self, signed_by: str, heirs_signed: list) -> None:
+        with pytest.raises(DomainError):
+            next_status("signing", "sign", {**self.FACTS, "signer": "patient", "signed_by": signed_by,
+                                            "heirs_signed": heirs_signed})
