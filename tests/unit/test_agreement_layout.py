@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from pypdf import PageObject, PdfReader
 
 from documents.amounts import chinese_numeral
 from documents.contexts import AgreementContext, DeceasedPatient, PartyBlock, SignatureAct, SignatureBlock, Term
-from documents.render import render_pdf
+from documents.render import render_html, render_pdf
 from tests.pdf_text import PAGE_BOTTOM_MARGIN, PAGE_TOP_MARGIN, flat, page_parts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -120,3 +121,15 @@ def test_a_draft_prints_the_deadlines_as_agreed_and_the_effective_one_also_their
     assert "履行期限协议生效之日起10个工作日内" in draft and not re.search(r"\d{4}年\d+月\d+日前", draft)
     assert "履行期限协议生效之日起10个工作日内（即2026年12月9日前）" in effective
     assert "履行期限协议生效之日起11个工作日内（即2026年12月10日前）" in effective
+
+
+def test_a_seal_image_is_printed_only_on_the_effective_agreement_and_only_when_the_committee_wants_one() -> None:
+    # a committee's policy (agreement_seal_image); a draft never shows a seal (Reg 39: the seal is the last act)
+    effective = context(terms=1, facts=1, heirs=0, effective=True)
+    draft = context(terms=1, facts=1, heirs=0, effective=False)
+    assert 'class="seal-image"' in render_html("agreement", replace(effective, visible_seal=True))
+    assert 'class="seal-image"' not in render_html("agreement", effective)
+    assert 'class="seal-image"' not in render_html("agreement_draft", replace(draft, visible_seal=True))
+    # on the draft, the committee's line is blank: its name is printed only where the seal is applied
+    seal_line = render_html("agreement_draft", draft).split("signature-committee_seal")[1].split("</tr>")[0]
+    assert "上海市黄浦区医疗纠纷人民调解委员会" not in seal_line

@@ -232,6 +232,18 @@ class TestCommandLine:
         assert forced.returncode == 0, forced.stderr
         assert f"CN={COMMITTEE}" in forced.stdout and cert.read_bytes() != first
 
+    def test_seal_init_for_a_committee_names_that_committee_in_the_certificate(self, mediation, tmp_path):
+        # rev 2 of the documents: the seal's subject is the committee that issues the agreement, never a demo name
+        assert mediation("init-db").returncode == 0
+        sealed = mediation("seal", "init", "--force", "--committee", "huangpu")
+        assert sealed.returncode == 0, sealed.stderr
+        assert "CN=上海市黄浦区医疗纠纷人民调解委员会" in sealed.stdout and "演示" not in sealed.stdout
+        data = tmp_path / "data"
+        subject = SealKey.load(data / "seal-key.pem", data / "seal-cert.pem").subject
+        assert subject.startswith("Common Name: 上海市黄浦区医疗纠纷人民调解委员会")
+        unknown = mediation("seal", "init", "--force", "--committee", "nowhere")
+        assert unknown.returncode != 0 and "huangpu" in unknown.stderr  # the committees it knows
+
     def test_seal_verify_exits_0_when_valid_and_1_when_not(self, mediation, tmp_path, rendered, key,
                                                            stranger):
         data = tmp_path / "data"
