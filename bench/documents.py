@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from documents.contexts import (
     AcceptanceNoticeContext,
@@ -35,9 +34,9 @@ from documents.contexts import (
     TerminationNoticeContext,
 )
 from documents.render import render_pdf
+from models.clock import SHANGHAI
 from models.lifecycle import TERMINATION_GROUNDS
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 COMMITTEE = "上海市黄浦区医疗纠纷人民调解委员会"
 CASE_NUMBER = "〔2026〕沪黄医调字第12号"
 ISSUED = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
@@ -45,12 +44,12 @@ PATIENT = PartyBlock(side="patient", name="王小明", id_number="31010119800101
                      address="上海市黄浦区南京东路100号", sex="男", age=46, agents=("王大明（患者之兄，委托代理人）",))
 INSTITUTION = PartyBlock(side="institution", name="上海市某区人民医院", address="上海市黄浦区某路1号",
                          legal_representative="李院长", agents=("张律师（医院法律顾问）",))
-NOTICE_HEAD: dict[str, Any] = dict(
-    committee_name=COMMITTEE, case_number=CASE_NUMBER, issued_at=ISSUED,
-    parties=(PartyBlock(side="patient", name="王小明", agents=PATIENT.agents),
-             PartyBlock(side="institution", name=INSTITUTION.name, agents=INSTITUTION.agents)),
-    seal=SealBlock(committee_name=COMMITTEE, sealed_on=ISSUED.date()),
-)
+NOTICE_HEAD: dict[str, Any] = {
+    "committee_name": COMMITTEE, "case_number": CASE_NUMBER, "issued_at": ISSUED,
+    "parties": (PartyBlock(side="patient", name="王小明", agents=PATIENT.agents),
+                PartyBlock(side="institution", name=INSTITUTION.name, agents=INSTITUTION.agents)),
+    "seal": SealBlock(committee_name=COMMITTEE, sealed_on=ISSUED.date()),
+}
 
 
 def agreement(effective: bool) -> AgreementContext:
@@ -75,7 +74,7 @@ def agreement(effective: bool) -> AgreementContext:
         facts="患者于2026年10月3日因阑尾炎入院手术，术后切口感染，再次手术。患方认为医方术中消毒不规范。" * 3,
         points_in_dispute="医方诊疗行为是否存在过错及赔偿数额。",
         responsibilities="医方对患者切口感染承担主要责任，患方对术后护理不当承担次要责任。",
-        terms=terms, total_amount=sum((t.amount for t in terms if t.amount), Decimal("0")),
+        terms=terms, total_amount=sum((t.amount for t in terms if t.amount), Decimal(0)),
         mediators=("陈调解员", "周调解员"),
         signatures=(SignatureBlock(role="patient", label="患方（签名或捺印）", name="王小明"),
                     SignatureBlock(role="institution", label="医方（盖章）", name=INSTITUTION.name),

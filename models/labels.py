@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from models.clock import SHANGHAI
 from models.lifecycle import ABANDON_REASONS, TERMINATION_GROUNDS
 
 EVENT_LABELS: dict[str, str] = {
@@ -69,7 +69,7 @@ FIELD_LABELS: dict[str, str] = {
     "document_sha256": "文书摘要", "name": "名称", "relation": "关系", "address": "地址", "agent": "委托代理人",
     "agent_title": "职务", "legal_representative": "法定代表人", "gender": "性别", "birth_date": "出生日期",
     "id_number": "身份证号码", "phone": "电话", "role": "身份", "authorisation": "授权委托", "deceased": "已故",
-    "group": "所属医疗集团", "pool_institution_id": "机构库编号", "policy_number": "保单号", "reason": "理由",
+    "group": "所属医疗集团", "pool_institution_id": "机构库编号", "policy_number": "保单号",
 }
 
 VALUE_LABELS: dict[str, str] = {
@@ -96,7 +96,6 @@ _FIRST = ("side", "signer", "ground", "consented_by", "refused_by", "signed_by",
 _ORDER = {key: index for index, key in reversed(list(enumerate((*_FIRST, *FIELD_LABELS))))}  # the first place wins
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _when(text: str) -> str | None:
@@ -105,7 +104,7 @@ def _when(text: str) -> str | None:
         day = date.fromisoformat(text)
         return f"{day.year}年{day.month}月{day.day}日"
     if _ISO_TIME.match(text):
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
         moment = moment.astimezone(SHANGHAI) if moment.tzinfo else moment
         return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
     return None

@@ -18,7 +18,14 @@ import pytest
 from pypdf import PageObject, PdfReader
 
 from documents.amounts import chinese_numeral
-from documents.contexts import AgreementContext, DeceasedPatient, PartyBlock, SignatureAct, SignatureBlock, Term
+from documents.contexts import (
+    AgreementContext,
+    DeceasedPatient,
+    PartyBlock,
+    SignatureAct,
+    SignatureBlock,
+    Term,
+)
 from documents.render import render_html, render_pdf
 from tests.pdf_text import PAGE_BOTTOM_MARGIN, PAGE_TOP_MARGIN, flat, page_parts
 
@@ -77,7 +84,7 @@ def fill(page: PageObject) -> float:
 
 
 LAYOUTS = [
-    pytest.param(dict(terms=terms, facts=facts, heirs=heirs, effective=effective),
+    pytest.param({"terms": terms, "facts": facts, "heirs": heirs, "effective": effective},
                  id=f"{terms}terms-{facts}facts-{heirs}heirs-{'effective' if effective else 'draft'}")
     for terms, facts, heirs, effective in (
         (1, 1, 0, False), (1, 6, 0, True), (2, 3, 2, False), (3, 1, 0, True), (3, 9, 3, True), (4, 4, 0, False),
