@@ -25,12 +25,13 @@ from models.specialties import label
 from models.tables import Case, Committee, Expert, Invitation, Panel
 
 # What every panel is given through the expert portal (models/schemas_panels.py CaseMaterialForExpert): the
-# application's facts and requests and the question put to it. Anything else (medical records handed over at the
+# application's facts and requests, the question put to it and the acceptance notice. Anything else (medical records handed over at the
 # meeting) is recorded in `panel.meeting["material"]` and added; nothing is listed that the panel was not given.
 # The English template translates these.
 DEFAULT_MATERIAL: tuple[str, ...] = (
     "调解申请所述纠纷事实及调解请求",
     "本委员会提出的咨询事项",
+    "受理通知书",
 )
 
 # Two-character surnames (复姓), so that 欧阳明 is printed 欧阳某 and not 欧某.

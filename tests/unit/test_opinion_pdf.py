@@ -243,11 +243,11 @@ class TestPanel:
                                                            zh: Rendered, en: Rendered) -> None:
         assert context.material == DEFAULT_MATERIAL + ("胎心监护记录",)
         # only what the panel was given: the application's facts and requests, the question, what was handed over
-        assert ("审阅材料（一）调解申请所述纠纷事实及调解请求（二）本委员会提出的咨询事项"
-                "（三）胎心监护记录") in zh.text
+        assert ("审阅材料（一）调解申请所述纠纷事实及调解请求（二）本委员会提出的咨询事项（三）受理通知书"
+                "（四）胎心监护记录") in zh.text
         assert "病历资料" not in zh.text  # the panel was given no medical records unless recorded
         assert ("(1) the facts and requests stated in the application (2) the question put by this committee "
-                "(3) 胎心监护记录") in words(en.body)
+                "(3) the notice of acceptance (4) 胎心监护记录") in words(en.body)
 
     def test_without_a_meeting_the_material_is_the_default(self) -> None:
         context = build(panel=Panel(**{**PANEL.model_dump(), "meeting": None}))
