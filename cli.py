@@ -80,8 +80,10 @@ def init_db(settings: Settings) -> list[str]:
         with transaction(session_factory(engine)) as session:
             added = [c.id for c in seed_committees(session=session)]
             seed_pool(session=session)
+            committees = [c.id for c in repo.list_committees(session=session)]
     finally:
         engine.dispose()
+    ensure_committee_seals(settings, committees)
     return added
 
 
@@ -113,9 +115,11 @@ def _seal_name(settings: Settings, committee: str | None = None) -> str:
 
 def seal_init(settings: Settings, *, force: bool = False, name: str | None = None,
               committee: str | None = None) -> int:
+    """The installation's seal, or with `committee` that committee's own (its name the certificate's subject)."""
     from documents.seal import generate_committee_key
 
-    key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
+    key, cert = settings.committee_seal_paths(committee) if committee else (
+        settings.effective_seal_key_path, settings.effective_seal_cert_path)
     if (key.exists() or cert.exists()) and not force:
         print(f"{key if key.exists() else cert} exists: --force replaces the key and certificate (documents "
               "sealed before then verify only against the old certificate)", file=sys.stderr)
@@ -128,25 +132,39 @@ def seal_init(settings: Settings, *, force: bool = False, name: str | None = Non
 
 
 def ensure_seal_key(settings: Settings) -> None:
-    """The embedded stack's first start: a self-signed committee certificate when sealing is on and neither
+    """The embedded stack's first start: a self-signed installation certificate when sealing is on and neither
     file exists (a configured real certificate is never replaced)."""
     key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
     if settings.seal_documents and not key.exists() and not cert.exists():
         seal_init(settings)
 
 
+def ensure_committee_seals(settings: Settings, committee_ids: list[str]) -> None:
+    """The demo committees' own seals, made once, so that each sealed document names the committee that issued
+    it (not the installation's name)."""
+    if not settings.seal_documents or settings.seal_key_path is not None:  # a configured real key is the seal
+        return
+    for committee_id in committee_ids:
+        key, cert = settings.committee_seal_paths(committee_id)
+        if not key.exists() and not cert.exists():
+            seal_init(settings, committee=committee_id)
+
+
 def document_sealer(settings: Settings) -> Sealer | None:
-    """What the worker seals documents with: the configured key (None when sealing is off)."""
+    """What the worker seals documents with: each committee's own key where it has one, else the installation's
+    (None when sealing is off)."""
     if not settings.seal_documents:
         return None
-    from documents.seal import SealKey, SealKeyError, sealer_for
+    from documents.seal import SealKey, SealKeyError, sealer_for_committees
 
     try:
-        key = SealKey.load(settings.effective_seal_key_path, settings.effective_seal_cert_path,
-                           settings.seal_key_passphrase)
+        own = [SealKey.load(cert.with_name("seal-key.pem"), cert, settings.seal_key_passphrase)
+               for cert in settings.committee_seal_certificates()]
+        key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
+        default = SealKey.load(key, cert, settings.seal_key_passphrase) if own == [] or cert.exists() else None
     except SealKeyError as err:
         raise SystemExit(f"cannot seal documents: {err}; {SEAL_HELP}") from err
-    return sealer_for(key)
+    return sealer_for_committees(default, own)
 
 
 def seal_verify(settings: Settings, path: Path, certs: list[Path]) -> int:
@@ -158,7 +176,8 @@ def seal_verify(settings: Settings, path: Path, certs: list[Path]) -> int:
         print(f"{path}: cannot read the file: {err.strerror or err}", file=sys.stderr)
         return 2
     trusted = []
-    for cert in certs or [settings.effective_seal_cert_path]:
+    configured = [settings.effective_seal_cert_path, *settings.committee_seal_certificates()]
+    for cert in certs or [path for path in configured if path.exists()] or configured[:1]:
         try:
             trusted.extend(load_certificates(cert))
         except ValueError as err:  # SealKeyError (unreadable) or not a certificate

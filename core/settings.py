@@ -94,6 +94,20 @@ class Settings(BaseSettings):
     def effective_seal_cert_path(self) -> Path:
         return self.seal_cert_path or self.data_dir / "seal-cert.pem"
 
+    @property
+    def committee_seals_dir(self) -> Path:
+        """Each committee's own seal: seals/<committee id>/seal-key.pem and seal-cert.pem in data_dir
+        (`mediation seal init --committee ID`); a committee without one seals with the installation's."""
+        return self.data_dir / "seals"
+
+    def committee_seal_paths(self, committee_id: str) -> tuple[Path, Path]:
+        folder = self.committee_seals_dir / committee_id
+        return folder / "seal-key.pem", folder / "seal-cert.pem"
+
+    def committee_seal_certificates(self) -> list[Path]:
+        """The certificates of the committees that have their own seal."""
+        return sorted(self.committee_seals_dir.glob("*/seal-cert.pem")) if self.committee_seals_dir.is_dir() else []
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -155,6 +155,24 @@ def sealer_for(key: SealKey) -> Sealer:
     return partial(seal_pdf, key=key)
 
 
+def common_name(certificate: asn1_x509.Certificate) -> str:
+    return str(certificate.subject.native.get("common_name", ""))
+
+
+def sealer_for_committees(default: SealKey | None, own: Iterable[SealKey] = ()) -> Sealer:
+    """Seals each document with the key of the committee that issues it — the key whose certificate names it —
+    else with the installation's key (`default`). SealKeyError when neither is there."""
+    keys = {common_name(key.certificate): key for key in own}
+
+    def seal(data: bytes, *, reason: str, location: str, name: str) -> bytes:
+        key = keys.get(name, default)
+        if key is None:
+            raise SealKeyError(f"no seal key for {name}: run `mediation seal init --committee ID`")
+        return seal_pdf(data, key=key, reason=reason, location=location, name=name)
+
+    return seal
+
+
 def load_certificates(path: Path | str) -> list[asn1_x509.Certificate]:
     """Every certificate of a PEM (or DER) file."""
     return list(load_certs_from_pemder_data(_read(Path(path), "certificate")))

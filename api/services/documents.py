@@ -90,13 +90,19 @@ class DocumentVerification(BaseModel):
 
 
 def _trusted(settings: Settings) -> tuple[list, list[str]]:
-    """The committee certificate(s) the seal must chain to, and why there are none."""
-    path = settings.effective_seal_cert_path
-    try:
-        return load_certificates(path), []
-    except Exception as err:  # noqa: BLE001 - missing, unreadable or not certificates: the same to the client
-        log.warning("no committee certificate to verify seals with: %s", err)
+    """The certificates a seal must chain to: the installation's and each committee's own, and why there are
+    none."""
+    trusted: list = []
+    for path in (settings.effective_seal_cert_path, *settings.committee_seal_certificates()):
+        try:
+            trusted.extend(load_certificates(path))
+        except Exception as err:  # noqa: BLE001 - missing, unreadable or not certificates: the same to the client
+            if path == settings.effective_seal_cert_path and settings.committee_seal_certificates():
+                continue  # the committees seal with their own: the installation's may be absent
+            log.warning("no committee certificate to verify seals with: %s", err)
+    if not trusted:
         return [], ["the committee's certificate is not configured or cannot be read"]
+    return trusted, []
 
 
 def verify(*, session: Session, settings: Settings, document_id: str) -> DocumentVerification:

@@ -232,15 +232,18 @@ class TestCommandLine:
         assert forced.returncode == 0, forced.stderr
         assert f"CN={COMMITTEE}" in forced.stdout and cert.read_bytes() != first
 
-    def test_seal_init_for_a_committee_names_that_committee_in_the_certificate(self, mediation, tmp_path):
-        # rev 2 of the documents: the seal's subject is the committee that issues the agreement, never a demo name
-        assert mediation("init-db").returncode == 0
-        sealed = mediation("seal", "init", "--force", "--committee", "huangpu")
-        assert sealed.returncode == 0, sealed.stderr
-        assert "CN=上海市黄浦区医疗纠纷人民调解委员会" in sealed.stdout and "演示" not in sealed.stdout
+    def test_each_committee_seals_with_its_own_certificate_named_after_it(self, mediation, tmp_path):
+        # rev 2 of the documents: the seal's subject is the committee that issues the document, never a demo name
+        assert mediation("init-db").returncode == 0  # the demo committees get their own seals at the first start
         data = tmp_path / "data"
-        subject = SealKey.load(data / "seal-key.pem", data / "seal-cert.pem").subject
-        assert subject.startswith("Common Name: 上海市黄浦区医疗纠纷人民调解委员会")
+        for committee_id, name in (("huangpu", "上海市黄浦区医疗纠纷人民调解委员会"), ("xuhui", "上海市徐汇区医疗纠纷人民调解委员会")):
+            folder = data / "seals" / committee_id
+            assert SealKey.load(folder / "seal-key.pem", folder / "seal-cert.pem").subject.startswith(
+                f"Common Name: {name}")
+        again = mediation("seal", "init", "--committee", "huangpu")
+        assert again.returncode == 1 and "--force" in again.stderr  # never replaced by accident
+        forced = mediation("seal", "init", "--force", "--committee", "huangpu")
+        assert forced.returncode == 0 and "CN=上海市黄浦区医疗纠纷人民调解委员会" in forced.stdout, forced.stderr
         unknown = mediation("seal", "init", "--force", "--committee", "nowhere")
         assert unknown.returncode != 0 and "huangpu" in unknown.stderr  # the committees it knows
 
@@ -266,3 +269,19 @@ class TestCommandLine:
         untrusted = mediation("seal", "verify", "sealed.pdf", "--cert", str(other))
         assert untrusted.returncode == 1
         assert json.loads(untrusted.stdout)["intact"] is True
+
+
+def test_a_document_is_sealed_by_the_committee_that_issues_it_else_by_the_installation(rendered, key, tmp_path):
+    # the key whose certificate names the committee; a committee without its own seals with the installation's
+    from documents.seal import common_name, sealer_for_committees
+
+    own = SealKey.load(*generate_committee_key("上海市徐汇区医疗纠纷人民调解委员会", tmp_path / "xuhui"))
+    seal = sealer_for_committees(key, [own])
+    by_xuhui = verify_pdf(seal(rendered, reason="受理通知书", location="上海市", name=common_name(own.certificate)),
+                          trusted=[own.certificate])
+    assert by_xuhui.valid and "徐汇区" in (by_xuhui.signer or "")
+    by_installation = verify_pdf(seal(rendered, reason="受理通知书", location="上海市", name="另一个委员会"),
+                                 trusted=[key.certificate])
+    assert by_installation.valid
+    with pytest.raises(SealKeyError):
+        sealer_for_committees(None, [own])(rendered, reason="受理通知书", location="上海市", name="另一个委员会")
