@@ -193,7 +193,7 @@ class DisputeLifecycle(StateMachine):
     schedule_session = in_mediation.to.itself(internal=True)
     record_minutes = in_mediation.to.itself(cond=["has_open_session", "session_scheduled"], internal=True)
     # PML 29
-    draft_agreement = in_mediation.to(signing, cond="has_pml29_content")
+    draft_agreement = in_mediation.to(signing, cond=["has_pml29_content", "enough_copies"])
     revise_agreement = signing.to(in_mediation)
     # Reg 39: effective only on the last of the four signatures, each dated between the draft and the due date
     sign = signing.to(
@@ -305,6 +305,10 @@ class DisputeLifecycle(StateMachine):
     def session_scheduled(self, session_id: str = "", scheduled_sessions: Iterable[str] = (), **_: Any) -> bool:
         """Minutes are recorded for a session that was scheduled and has no minutes yet."""
         return session_id in set(scheduled_sessions)
+
+    def enough_copies(self, copies: int | None = None, party_count: int = 0, **_: Any) -> bool:
+        """PML 29: one copy of the agreement per party and one for the committee (none given: exactly that)."""
+        return copies is None or copies >= party_count + 1
 
     def has_pml29_content(
         self,
@@ -418,7 +422,7 @@ STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: 
 CASE_FACTS: tuple[str, ...] = (
     "application_type", "applicant_side", "consents", "consent_due_passed", "respondent_institution_id",
     "scheduled_sessions", "signed", "drafted_on", "mediation_due", "today", "balances", "effective_on", "heirs",
-    "heirs_signed",
+    "heirs_signed", "party_count",
 )
 # Guards that read only facts of the case: `allowed_events` evaluates them, so it lists exactly what some payload
 # would get accepted.
@@ -437,6 +441,9 @@ def _outstanding_terms(facts: Facts) -> str:
 
 # The rule each guard stands for, shown when the guard refuses (a text, or a function of the facts).
 _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
+    "enough_copies": lambda facts: (
+        f"copies: {facts.get('copies')} copies of the agreement are too few for {facts.get('party_count')} parties: "
+        f"one for each party and one for the committee (PML 29), at least {int(facts.get('party_count') or 0) + 1}"),
     "one_sided": "request_consent is for a one-sided or oral application; a committee-initiated case records "
     "each side's consent with record_consent (Reg 31¶1)",
     "committee_initiated": "only a committee-initiated case (主动调解) records consents or a refusal before "

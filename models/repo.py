@@ -18,7 +18,7 @@ from models.access import CaseScope
 from models.clock import MediationClock, WorkingDayCalendar, YearTable
 from models.duplicates import institution_key, is_possible_duplicate, patient_keys
 from models.lifecycle import CLOSED_STATES
-from models.parties import heirs_of
+from models.parties import heirs_of, party_count
 from models.performance import term_balances
 from models.repo_panels import create_panel
 from models.schemas import SHANGHAI
@@ -296,6 +296,7 @@ def guard_facts(*, session: Session, case: Case, today: date | None = None) -> d
         "effective_on": case.effective_on,
         "heirs": [heir["name"] for heir in heirs_of(case.registration)],
         "heirs_signed": list(case.signatures.get("patient", {}).get("heirs_signed", [])),
+        "party_count": party_count(case.registration),
     }
 
 

@@ -35,7 +35,6 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
     from models import lifecycle
-    from models.parties import heirs_of
     from models.clock import (
         SHANGHAI,
         ClockError,
@@ -46,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         legal_date,
     )
     from models.deadlines import CaseClocks, PaymentTerm, Timer, after_firing, consent_due, timers
+    from models.parties import heirs_of, party_count
     from models.performance import term_balances
     from models.policy import ClockPolicy
     from workflows.activities import DisputeActivities
@@ -121,8 +121,9 @@ class DisputeWorkflow:
             self._consents |= set(lifecycle.SIDES)
         self._respondent: str | None = registration["institution"].get("pool_institution_id")
         # Civil Code 173: when the patient has died, each heir signs for the patient side (rev 2 of the documents)
-        self._heirs: list[str] = ([heir["name"] for heir in heirs_of(registration)]
-                                  if workflow.patched("heirs-sign") else [])
+        heirs_sign = workflow.patched("heirs-sign")
+        self._heirs: list[str] = [heir["name"] for heir in heirs_of(registration)] if heirs_sign else []
+        self._party_count = party_count(registration) if heirs_sign else 0  # PML 29: copies of the agreement
         self._signed: dict[str, dict[str, Any]] = {}
         self._open_sessions: list[str] = []
         self._agreement: DocumentRef | None = None
@@ -542,6 +543,7 @@ class DisputeWorkflow:
             "effective_on": self._clocks.effective_on,
             "heirs": list(self._heirs),
             "heirs_signed": list(self._signed.get("patient", {}).get("heirs_signed", [])),
+            "party_count": self._party_count,
         }
         if not self._rev2:  # the first rule book: no recusal link, no silence rule, no signature dating
             facts.update(respondent_institution_id="(before rev 2)", consent_due_passed=True, mediation_due=None,

@@ -36,7 +36,6 @@ from core.errors import (
 from models import access, lifecycle, repo, repo_pool, repo_users
 from models.access import Caller, CaseScope
 from models.clock import SHANGHAI, MediationClock, end_of_day
-from models.parties import copies_needed, party_count
 from models.policy import ClockPolicy
 from models.schemas import (
     ActionOutcome,
@@ -275,10 +274,6 @@ async def _act(
         case = repo.get_case(session=session, case_id=case_id)
         if event == "accept" and payload.get("mediator_ids"):
             payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
-        if event == "draft_agreement" and payload.get("copies", 99) < copies_needed(case.registration):
-            raise InvalidField("copies", f"{payload['copies']} copies: one for each of the "
-                                         f"{party_count(case.registration)} parties and one for the committee are "
-                                         f"needed ({copies_needed(case.registration)})")
         if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
             if expected is not None and expected != case.version:
                 raise StaleVersion(f"the case is at version {case.version}, not {expected} (If-Match): read it "

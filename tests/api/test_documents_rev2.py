@@ -156,7 +156,8 @@ class TestTheParties:
                  {"name": "张律师", "relation": "患方委托律师", "role": "agent", "authorisation": "授权委托书（2026年11月20日）"}]
         case_id = await in_mediation(api, patient=patient, patient_representatives=heirs)
         response = await api.post(f"/cases/{case_id}/draft-agreement", json=agreement(copies=3))
-        assert response.status_code == 422 and "copies" in response.text  # 2 heirs + institution + committee
+        assert response.status_code == 409 and "copies" in response.text  # 2 heirs + institution + committee
+        assert response.json()["code"] == "rule_violated" and "at least 4" in response.json()["detail"]
         await ok(api, case_id, "draft-agreement", agreement())  # the default: one per party and one
         [draft] = await documents(api, case_id, "agreement_draft")
         text = await text_of(api, draft)

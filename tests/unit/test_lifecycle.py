@@ -488,3 +488,17 @@ class TestEachHeirSigns:  # Civil Code 173, Reg 39 (rev 2): the heirs of a decea
         with pytest.raises(DomainError):
             next_status("signing", "sign", {**self.FACTS, "signer": "patient", "signed_by": signed_by,
                                             "heirs_signed": heirs_signed})
+
+
+class TestCopiesOfTheAgreement:  # PML 29: one copy per party and one for the committee
+    DRAFT = {"facts": "事实", "points_in_dispute": "争议", "responsibilities": "责任",
+             "terms": [{"text": "支付", "manner": "银行转账", "deadline": "2026-12-31"}]}
+
+    def test_enough_copies_or_none_given_is_a_draft(self) -> None:
+        for copies in (None, 4, 10):
+            assert next_status("in_mediation", "draft_agreement",
+                               {**self.DRAFT, "copies": copies, "party_count": 3}) == "signing"
+
+    def test_too_few_copies_for_the_parties_are_refused_naming_the_rule(self) -> None:
+        with pytest.raises(RuleViolated, match="at least 4"):
+            next_status("in_mediation", "draft_agreement", {**self.DRAFT, "copies": 3, "party_count": 3})
