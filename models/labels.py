@@ -69,6 +69,7 @@ FIELD_LABELS: dict[str, str] = {
     "document_sha256": "文书摘要", "name": "名称", "relation": "关系", "address": "地址", "agent": "委托代理人",
     "agent_title": "职务", "legal_representative": "法定代表人", "gender": "性别", "birth_date": "出生日期",
     "id_number": "身份证号码", "phone": "电话", "role": "身份", "authorisation": "授权委托", "deceased": "已故",
+    "heirs_signed": "已签署的继承人", "heir_acts": "继承人的签署", "copies_needed": "应备份数",
     "group": "所属医疗集团", "pool_institution_id": "机构库编号", "policy_number": "保单号",
 }
 
