@@ -33,6 +33,7 @@ from documents.contexts import (
     TerminationNoticeContext,
 )
 from models import labels
+from models.anonymise import age_on
 from models.clock import WorkingDayCalendar, legal_date
 from models.deadlines import PaymentTerm
 from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
@@ -40,15 +41,11 @@ from models.parties import copies_needed, heirs_of
 from models.schemas import SHANGHAI
 from models.tables import AuditEntry, Case, Committee, Document, MediationSession, Transition
 
-SEX = {"male": "男", "female": "女"}
 FOR_WHOM = {"patient": "患方", "institution": "医方", "mediator": "人民调解员", "committee_seal": "人民调解委员会"}
 
 
-def _age(birth: str | None, on: date | None) -> int | None:
-    if not birth or on is None:
-        return None
-    born = date.fromisoformat(birth)
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+def _sex(patient: dict[str, Any]) -> str | None:
+    return labels.VALUE_LABELS.get(patient.get("gender") or "")  # 男 / 女
 
 
 def _representative_line(rep: dict[str, Any]) -> str:
@@ -69,7 +66,7 @@ def patient_side(registration: dict[str, Any], on: date | None) -> tuple[tuple[P
                        phone=heir.get("phone"), agents=agents if index == 0 else (), heir=True)
             for index, heir in enumerate(heirs)
         )
-        deceased = DeceasedPatient(name=patient["name"], sex=SEX.get(patient.get("gender") or ""),
+        deceased = DeceasedPatient(name=patient["name"], sex=_sex(patient),
                                    id_number=patient.get("id_number"))
         return parties, deceased
     block = PartyBlock(
@@ -79,8 +76,8 @@ def patient_side(registration: dict[str, Any], on: date | None) -> tuple[tuple[P
         phone=patient.get("phone"),
         address=patient.get("address"),
         agents=tuple(_representative_line(rep) for rep in registration.get("patient_representatives", [])),
-        sex=SEX.get(patient.get("gender") or ""),
-        age=None if patient.get("deceased") else _age(patient.get("birth_date"), on),
+        sex=_sex(patient),
+        age=None if patient.get("deceased") or on is None else age_on(patient.get("birth_date"), on),
     )
     return (block,), None
 
@@ -102,8 +99,6 @@ def _term(raw: dict[str, Any], effective_on: date | None, calendar: WorkingDayCa
     """A term as agreed; on the effective agreement, with the date its deadline resolves to (the same rule as the
     case's payment deadlines, models/deadlines.PaymentTerm)."""
     deadline = date.fromisoformat(raw["deadline"]) if raw.get("deadline") else None
-    days = raw.get("deadline_working_days")
-    text = raw.get("deadline_text") or (f"协议生效之日起{days}个工作日内" if days else None)
     resolved, provisional = None, False
     if effective_on is not None and calendar is not None:
         due = PaymentTerm.from_term(0, raw).due(calendar, effective_on)
@@ -115,7 +110,7 @@ def _term(raw: dict[str, Any], effective_on: date | None, calendar: WorkingDayCa
         payer=raw.get("payer"),
         manner=raw.get("manner"),
         deadline=deadline,
-        deadline_text=text,
+        deadline_text=raw.get("deadline_text"),  # as agreed (the schema words N working days, PML 29)
         resolved_deadline=resolved,
         resolved_provisional=provisional,
     )
@@ -469,7 +464,7 @@ def _application_record(case: Case) -> FiledRecord:
         ("申请方式", APPLICATION_TYPES.get(reg.get("application_type", ""), reg.get("application_type", ""))),
         ("申请人", {"patient": "患方", "institution": "医方"}.get(reg.get("applicant_side") or "", "双方当事人")),
         ("患者", patient["name"] + ("（已故）" if patient.get("deceased") else "")
-         + (f"，{SEX[patient['gender']]}" if patient.get("gender") in SEX else "")
+         + (f"，{_sex(patient)}" if _sex(patient) else "")
          + (f"，{patient['birth_date']}出生" if patient.get("birth_date") else "")),
     ]
     fields += [("患方人员", _representative_line(rep)) for rep in reg.get("patient_representatives", [])]
