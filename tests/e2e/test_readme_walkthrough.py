@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -19,9 +21,18 @@ def walkthrough() -> str:
 
 def test_the_readme_walkthrough_runs_from_registration_to_the_archived_file(running_stack, tmp_path):
     script = walkthrough().replace("API=http://127.0.0.1:8000", f"API={running_stack.base}", 1)
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
+    # each curl bounded, and the whole script in a session of its own: a stalled request fails the test with what
+    # was printed so far instead of hanging it (a timeout alone would leave curl holding the output pipes open)
+    script = script.replace("curl -s", "curl -s --max-time 60")
+    with subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            raise AssertionError(f"the walk-through did not finish in 180 s:\n{stderr}{stdout}") from None
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr + result.stdout
     lines = result.stdout.splitlines()
     assert [line for line in lines if line in ("signing", "performance")] == [
