@@ -15,6 +15,21 @@ from typing import Any
 DEFAULT_TASK_QUEUE = "disputes"
 
 
+def documents_queue(task_queue: str) -> str:
+    """Documents are rendered and sealed on a task queue of their own, by workers apart from the cases' (a
+    process pool in the embedded stack): an action never waits for a PDF."""
+    return f"{task_queue}-documents"
+
+
+# The names callers use, so that the API starts without importing the workflows' code (and what they import:
+# the PDF renderer). tests/unit/test_workflow_names.py checks them against the definitions.
+DISPUTE_WORKFLOW = "DisputeWorkflow"
+APPLY_EVENT = "apply_event"
+SNAPSHOT = "snapshot"
+CALENDAR_LOADED = "calendar_loaded"
+PANEL_UPDATES = ("redraw_slot", "schedule_meeting", "recuse", "answer", "submit_opinion")
+
+
 def workflow_id(case_id: str) -> str:
     return f"dispute-{case_id}"
 

@@ -40,8 +40,7 @@ from models.schemas import (
     YearTableIn,
 )
 from models.tables import CalendarYear
-from workflows.contracts import Actor, workflow_id
-from workflows.dispute import DisputeWorkflow
+from workflows.contracts import CALENDAR_LOADED, Actor, workflow_id
 
 log = logging.getLogger("mediation.calendar")
 
@@ -178,7 +177,7 @@ async def tell_open_cases(*, db: Database, client: Client, table: YearTable, pag
         async with limit:
             try:
                 await client.get_workflow_handle(workflow_id(case_id)).signal(
-                    DisputeWorkflow.calendar_loaded, payload, rpc_timeout=timedelta(seconds=10)
+                    CALENDAR_LOADED, payload, rpc_timeout=timedelta(seconds=10)
                 )
                 result.signalled += 1
             except RPCError as err:

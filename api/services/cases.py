@@ -53,8 +53,18 @@ from models.schemas import (
     TransitionPublic,
 )
 from models.tables import Case, Transition
-from workflows.contracts import ActionResult, OpenDispute, StaffAction, action_digest, workflow_id
-from workflows.dispute import DisputeWorkflow
+from workflows.contracts import (
+    APPLY_EVENT,
+    DISPUTE_WORKFLOW,
+    SNAPSHOT,
+    ActionResult,
+    CaseSnapshot,
+    DisputeOutcome,
+    OpenDispute,
+    StaffAction,
+    action_digest,
+    workflow_id,
+)
 
 log = logging.getLogger("mediation.api")
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
@@ -182,14 +192,15 @@ async def register(
     if isinstance(prepared, CasePublic):
         return prepared
     start = WithStartWorkflowOperation(
-        DisputeWorkflow.run,
+        DISPUTE_WORKFLOW,
         prepared,
+        result_type=DisputeOutcome,
         id=workflow_id(case_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     await within(timeout, client.execute_update_with_start_workflow(
-        DisputeWorkflow.snapshot, start_workflow_operation=start, rpc_timeout=timedelta(seconds=timeout)
+        SNAPSHOT, start_workflow_operation=start, result_type=CaseSnapshot, rpc_timeout=timedelta(seconds=timeout)
     ), case_id=case_id)
     return await db.run(lambda session: case_public(
         session=session, case=repo.get_case(session=session, case_id=case_id), caller=caller))
@@ -290,7 +301,7 @@ async def _act(
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
         result = await within(timeout, handle.execute_update(
-            DisputeWorkflow.apply_event, action, rpc_timeout=timedelta(seconds=timeout)
+            APPLY_EVENT, action, result_type=ActionResult, rpc_timeout=timedelta(seconds=timeout)
         ), case_id=case_id, version=seen)
     except NotFound:  # the case's workflow has ended since: a keyed repeat is answered from the record
         recorded = await db.run(lambda session: _recorded_answer(session=session, case_id=case_id,

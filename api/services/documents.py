@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from core.errors import NotFound
 from core.settings import Settings
-from documents.seal import NO_TRUSTED_CERTIFICATE, load_certificates, verify_pdf
 from models import repo
 from models.schemas import DocumentPublic
 from models.tables import Document
@@ -92,6 +91,8 @@ class DocumentVerification(BaseModel):
 def _trusted(settings: Settings) -> tuple[list, list[str]]:
     """The certificates a seal must chain to: the installation's and each committee's own, and why there are
     none."""
+    from documents.seal import load_certificates  # the signing stack loads on the first verification only
+
     trusted: list = []
     for path in (settings.effective_seal_cert_path, *settings.committee_seal_certificates()):
         try:
@@ -111,6 +112,8 @@ def verify(*, session: Session, settings: Settings, document_id: str) -> Documen
     document = repo.get_document(session=session, document_id=document_id)
     data = repo.get_document_content(session=session, document_id=document.id)
     actual = hashlib.sha256(data).hexdigest()
+    from documents.seal import NO_TRUSTED_CERTIFICATE, verify_pdf
+
     trusted, problems = _trusted(settings)
     report = verify_pdf(data, trusted=trusted)
     if problems:  # say why instead of "no trusted certificate is configured"

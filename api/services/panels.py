@@ -48,7 +48,6 @@ from workflows.contracts import (
     SlotRedraw,
     panel_workflow_id,
 )
-from workflows.panel import ExpertPanelWorkflow
 
 ENDED = ("declined", "expired", "recused", "voided", "cancelled")
 
@@ -150,7 +149,7 @@ async def redraw_slot(
         return panel
 
     panel = await db.run(find)
-    await _update(client, panel, ExpertPanelWorkflow.redraw_slot, SlotRedraw(slot=slot, actor=actor), timeout)
+    await _update(client, panel, "redraw_slot", SlotRedraw(slot=slot, actor=actor), timeout)
     return await db.run(lambda session: get_panel(session=session, panel_id=panel_id))
 
 
@@ -159,7 +158,7 @@ async def schedule_meeting(
 ) -> PanelPublic:
     panel = await db.run(lambda session: repo_panels.get_panel(session=session, panel_id=panel_id))
     plan = MeetingPlan(at=body.at, place=body.place, actor=actor, material=list(body.material))
-    await _update(client, panel, ExpertPanelWorkflow.schedule_meeting, plan, timeout)
+    await _update(client, panel, "schedule_meeting", plan, timeout)
     return await db.run(lambda session: get_panel(session=session, panel_id=panel_id))
 
 
@@ -214,7 +213,7 @@ async def decide_objection(
     if body.decision == "upheld":
         recusal = Recusal(invitation_id=objection.invitation_id, objection_id=objection.id,
                           reason=f"当事人申请回避，经决定予以支持：{objection.reason}", actor=actor)
-        await _update(client, panel, ExpertPanelWorkflow.recuse, recusal, timeout)
+        await _update(client, panel, "recuse", recusal, timeout)
     return await db.run(lambda session: ObjectionPublic.model_validate(repo_panels.decide_objection(
         session=session, objection_id=objection_id, decision=body.decision, by=actor.name, reason=body.reason,
         at=datetime.now(UTC))))
@@ -300,7 +299,7 @@ async def reply(
     *, db: Database, client: Client, actor: Actor, invitation_id: str, answer: str, reason: str, timeout: float
 ) -> MyInvitation:
     expert, invitation, panel = await db.run(lambda session: _my_panel(session, actor, invitation_id))
-    await _update(client, panel, ExpertPanelWorkflow.answer,
+    await _update(client, panel, "answer",
                   ExpertReply(invitation_id=invitation.id, expert_id=expert.id, reply=answer, reason=reason), timeout)
     return await db.run(lambda session: my_invitation(session=session, actor=actor, invitation_id=invitation_id))
 
@@ -311,7 +310,7 @@ async def submit_opinion(
     expert, invitation, panel = await db.run(lambda session: _my_panel(session, actor, invitation_id))
     part = OpinionPart(invitation_id=invitation.id, expert_id=expert.id, fault=body.fault, causation=body.causation,
                        liability_percent=body.liability_percent, text=body.text)
-    await _update(client, panel, ExpertPanelWorkflow.submit_opinion, part, timeout)
+    await _update(client, panel, "submit_opinion", part, timeout)
     return await db.run(lambda session: my_invitation(session=session, actor=actor, invitation_id=invitation_id))
 
 
