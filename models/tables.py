@@ -457,3 +457,22 @@ class AuditEntry(SQLModel, table=True):
     payload_sha256: str = Field(max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class DocumentJob(SQLModel, table=True):
+    """A document an action issues, from the moment the action is recorded: pending while it is rendered and
+    sealed (on the documents' own task queue, apart from the action), then issued (the `documents` row with the
+    same id holds it), or failed with the reason. `attempts` and `error` show a rendering being retried."""
+
+    __tablename__ = "document_jobs"
+
+    id: str = Field(primary_key=True, max_length=64)  # the document's id, given by the case's workflow
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    kind: str = Field(max_length=40)
+    lang: str = Field(max_length=8)
+    source_seq: int
+    status: str = Field(default="pending", max_length=16)  # pending, issued, failed
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    requested_at: datetime = _ts(nullable=False)
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -39,6 +39,8 @@ SINCE_FIRST_REVISION = {
     ("add_column", "transitions", "request_digest"),
     ("add_index", "transitions", "ix_transitions_case_idempotency_key"),
     ("add_table", "document_numbers"),  # 9d4f1b27c6e3
+    ("add_table", "document_jobs"),  # b8e1f2a3c4d5
+    ("add_index", "document_jobs", "ix_document_jobs_case_id"),
 }
 
 
