@@ -370,14 +370,15 @@ def calendar_years(settings: Settings) -> int:
 
 
 def calendar_provisional(settings: Settings) -> int:
-    from api.services import calendar as calendar_service
+    from api.services import provisional
 
     engine = engine_of(settings)
     create_schema(engine)
     with session_factory(engine)() as session:
-        report = calendar_service.provisional(session=session, limit=200, offset=0)
+        report = provisional.listing(session=session, limit=200, count=True)
+    shown = f"the first {len(report.items)} of about" if report.has_more else "cases with a provisional deadline:"
     print(f"unknown years reached: {', '.join(map(str, report.unknown_years)) or 'none'}; "
-          f"cases with a provisional deadline: {report.total}")
+          f"{shown} {report.estimated_total if report.has_more else len(report.items)}")
     for case in report.items:
         print(f"  {case.number}  {case.status:<14} due {case.due_date}  {case.patient_name} / {case.institution_name}")
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.routing import APIRoute
@@ -25,6 +25,7 @@ from api.auth import current_actor
 from core.db import SessionFactory, busy, is_contention, unit_of_work
 from core.errors import Unavailable
 from core.settings import Settings
+from models.paging import MAX_CURSOR_LENGTH
 from workflows.client import connect
 from workflows.contracts import Actor
 
@@ -115,8 +116,17 @@ DatabaseDep = Annotated[Database, Depends(_database)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
-MAX_OFFSET = 1_000_000  # rows skipped at most by a page: bounded, so the database is never asked past it
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip (at most 1,000,000; narrow the "
-                                                               "filters to reach further)")]
+# Every list is read a page at a time by keyset (models/paging.py): `cursor` is the previous page's next_cursor.
+Cursor = Annotated[str | None, Query(
+    max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page, unchanged (with the same "
+    "filters); none for the first page. Anything else answers 422 invalid_cursor")]
+Count = Annotated[Literal["estimate"] | None, Query(
+    description="estimate: the page carries estimated_total, an estimate of the items that match (exact on "
+    "SQLite); no page counts exactly")]
+# Kept for clients written before cursors: rows skipped after the cursor (or from the first row). Reading and
+# discarding them costs the database what they cost, so the bound is low: page further with next_cursor.
+MAX_OFFSET = 10_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, deprecated=True, description="deprecated: follow next_cursor "
+                              "instead. Rows to skip, at most 10,000")]
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["3f2c9a"])]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

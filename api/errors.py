@@ -70,7 +70,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "The body is larger than the API reads (`payload_too_large`)"},
     422: {"model": ValidationBody, "description": "Invalid payload; `errors` names the fields (`invalid_payload`), "
           "or the body is not valid JSON (`invalid_json`, with the position), or the Idempotency-Key was used for "
-          "another request (`idempotency_key_reused`)"},
+          "another request (`idempotency_key_reused`), or a list's `cursor` is not one of its pages' "
+          "next_cursor (`invalid_cursor`)"},
     503: {"model": ErrorBody, "description": "The workflow service is unreachable or did not complete the action "
           "in time (`action_timed_out`: it may still apply; the body names the case version to check), or the "
           "database is busy (`database_busy`); `Retry-After` says when to repeat"},

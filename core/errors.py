@@ -120,3 +120,12 @@ class IdempotencyKeyReused(InvalidField):
 
     def __init__(self, message: str, **_: object) -> None:
         super().__init__("Idempotency-Key", message)
+
+
+class InvalidCursor(InvalidField):
+    """A list's `cursor` that no page of that list gave: altered, cut short, or of another list."""
+
+    code = "invalid_cursor"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cursor", message)

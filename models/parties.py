@@ -3,6 +3,7 @@ close relative who applied (the heirs are parties in their own right, Civil Code
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 
@@ -21,3 +22,42 @@ def party_count(registration: dict[str, Any]) -> int:
 def copies_needed(registration: dict[str, Any]) -> int:
     """PML 29: one copy of the agreement per party, and one for the committee."""
     return party_count(registration) + 1
+
+
+# ---------------------------------------------------------------- names, as searched ------------------------
+_DOTS = ("•", "・", "‧", "∙", ".")  # written for the interpunct of a transcribed name (阿依古丽·买买提)
+
+
+def normalise_name(name: str) -> str:
+    """A name as it is stored for search and as a search for it is read: NFKC (full-width letters and digits as
+    their plain forms), every space removed (王 芳 is 王芳), the interpuncts of transcribed names as one (·), and
+    Latin letters in lower case."""
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(ch for ch in text if not ch.isspace())
+    for dot in _DOTS:
+        text = text.replace(dot, "·")
+    return text.casefold()
+
+
+def party_names(registration: dict[str, Any]) -> list[tuple[str, str]]:
+    """(role, normalised name) of everyone a registration names as a party or for one: the patient, each heir
+    or other representative, the institution, an insurer. A registration without some of them (one made before
+    a field existed) gives what it has."""
+    found: list[tuple[str, str]] = []
+    patient = registration.get("patient") or {}
+    institution = registration.get("institution") or {}
+    insurer = registration.get("insurer") or {}
+    found.append(("patient", patient.get("name", "")))
+    heirs = heirs_of(registration) if patient else []
+    for rep in registration.get("patient_representatives") or []:
+        found.append(("heir" if any(rep is heir for heir in heirs) else "representative", rep.get("name", "")))
+    found.append(("institution", institution.get("name", "")))
+    found.append(("insurer", insurer.get("name", "")))
+    seen: set[tuple[str, str]] = set()
+    names = []
+    for role, name in found:
+        key = (role, normalise_name(name or "")[:200])
+        if key[1] and key not in seen:
+            seen.add(key)
+            names.append(key)
+    return names

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import String, and_, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -18,14 +18,16 @@ from models.access import CaseScope
 from models.clock import MediationClock, WorkingDayCalendar, YearTable
 from models.duplicates import institution_key, is_possible_duplicate, patient_keys
 from models.lifecycle import CLOSED_STATES
-from models.parties import heirs_of, party_count
+from models.paging import Keyset, Slice, page
+from models.parties import heirs_of, normalise_name, party_count, party_names
 from models.performance import term_balances
 from models.repo_panels import create_panel
-from models.schemas import SHANGHAI
+from models.schemas import SHANGHAI, CaseListFilters
 from models.tables import (
     CalendarYear,
     Case,
     CaseMediator,
+    CasePartyName,
     Committee,
     Document,
     DocumentContent,
@@ -34,6 +36,7 @@ from models.tables import (
     Notification,
     NumberSequence,
     Transition,
+    UTCDateTime,
 )
 
 
@@ -165,6 +168,8 @@ def create_case(
     if clock is not None:
         _set_clock(case, clock)
     session.add(case)
+    session.add_all(CasePartyName(case_id=case_id, role=role, name=name, registered_at=at)
+                    for role, name in party_names(registration))
     session.add(
         Transition(
             case_id=case_id,
@@ -199,41 +204,128 @@ def _start_of_day(day: date, *, days_later: int = 0) -> datetime | None:
         return None
 
 
+# The case list: newest first, a page at a time after the last (registered_at, id) seen (models/paging.py), the
+# summary's columns only. Every filter on `cases` has an index that starts with its columns and ends with the order
+# (models/tables.py Case). A mediator's cases and a party's name are in tables of their own that hold the case's
+# registration time too: the list can then be read in that table's index order, so that a page reads the cases it
+# shows and not every case that matches (`_led_by`).
+CASES_ORDER = Keyset("cases", (col(Case.registered_at), col(Case.id)), ("time", "text"), descending=True)
+SUMMARY_COLUMNS = (
+    col(Case.id), col(Case.number), col(Case.committee_id), col(Case.status), col(Case.patient_name),
+    col(Case.institution_name), col(Case.claim_amount), col(Case.registered_at), col(Case.updated_at),
+    col(Case.due_date), col(Case.due_provisional), col(Case.payment_overdue),
+)
+# A name's beginning that more cases than this share (王, 上海市) is read the other way round: the cases newest first,
+# each checked against the names, which finds a page at once among so many.
+DENSE_PREFIX = 2000
+
+
 def search_cases(
     *,
     session: Session,
-    status: str | None = None,
-    committee_id: str | None = None,
-    registered_from: date | None = None,
-    registered_to: date | None = None,
-    q: str | None = None,
+    filters: CaseListFilters | None = None,
     limit: int = 20,
+    cursor: str | None = None,
     offset: int = 0,
+    count: bool = False,
     scope: CaseScope | None = None,
-) -> tuple[Sequence[Case], int]:
-    """Cases matching every given filter, newest first, with the total count for paging.
-    Dates are days in Asia/Shanghai, both ends included; `q` looks in names, facts, requests and number.
-    `scope` narrows to the cases a caller reaches (models/access.py)."""
-    filters = _scope_filters(scope)
-    if status:
-        filters.append(col(Case.status) == status)
-    if committee_id:
-        filters.append(col(Case.committee_id) == committee_id)
-    if registered_from and (start := _start_of_day(registered_from)) is not None:
-        filters.append(col(Case.registered_at) >= start)
-    if registered_to and (end := _start_of_day(registered_to, days_later=1)) is not None:
-        filters.append(col(Case.registered_at) < end)
-    if q:
-        filters.append(col(Case.search_text).contains(q.strip().lower(), autoescape=True))
-    total = session.exec(select(func.count()).select_from(Case).where(*filters)).one()
-    rows = session.exec(
-        select(Case)
-        .where(*filters)
-        .order_by(col(Case.registered_at).desc(), col(Case.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return rows, int(total)
+) -> Slice:
+    """The summaries of the cases matching every filter, newest first: the page after `cursor` (InvalidCursor if
+    no page of this list gave it), with an estimated count when `count`. `scope` narrows to the cases a caller
+    reaches (models/access.py)."""
+    build, keyset, filtered = case_list_query(session, filters or CaseListFilters(), scope)
+    return page(session, build, keyset, limit=limit, cursor=cursor, offset=offset, count=count,
+                key_of=lambda row: (row.registered_at, row.id), unfiltered=None if filtered else Case.__tablename__)
+
+
+def case_list_query(
+    session: Session, filters: CaseListFilters, scope: CaseScope | None = None
+) -> tuple[Callable[[tuple[Any, ...] | None], Any], Keyset, bool]:
+    """The case list's query as a function of the key a page starts after (no order, no limit), the keyset it is
+    read in, and whether it filters anything."""
+    conditions = [*_scope_filters(scope, mediator=False), *case_conditions(filters, related=False)]
+    related = []  # (registered_at, case_id) of a related table's rows that select cases
+    if filters.party and (name := normalise_name(filters.party)):
+        exact = filters.party_match == "exact"
+        names = select(CasePartyName.registered_at, CasePartyName.case_id).where(_name_matches(name, exact=exact))
+        if exact or _sparse(session, names):
+            related.append(names.distinct())
+        else:
+            conditions.append(col(Case.id).in_(names.with_only_columns(col(CasePartyName.case_id))))
+    for mediator in (filters.mediator_id, scope.mediator_id if scope else None):
+        if mediator:
+            related.append(select(CaseMediator.registered_at, CaseMediator.case_id)
+                           .where(CaseMediator.user_id == mediator))
+    query = select(*SUMMARY_COLUMNS)
+    filtered = bool(conditions or related)
+    if not related:
+        return (lambda key: query.where(*conditions, *([CASES_ORDER.after(key)] if key else []))), CASES_ORDER, filtered
+    lead, *others = related
+    conditions += [col(Case.id).in_(other.with_only_columns(other.selected_columns[1])) for other in others]
+    return _led_by(query, lead, conditions), LEAD_ORDER, filtered
+
+
+LEAD_ORDER = Keyset(CASES_ORDER.name, (literal_column("lead.registered_at", UTCDateTime()),
+                                        literal_column("lead.case_id", String())), CASES_ORDER.kinds, descending=True)
+
+
+def _led_by(query: Any, lead: Any, conditions: list[Any]) -> Callable[[tuple[Any, ...] | None], Any]:
+    """The list read in the order of `lead` (registered_at, case_id of a related table's rows): the page's key
+    condition and the order inside it, where its index answers them (a range read backwards, or the matches
+    sorted), then each case fetched by id until the page is full."""
+    columns = lead.selected_columns
+
+    def build(key: tuple[Any, ...] | None) -> Any:
+        rows = lead.where(Keyset("lead", tuple(columns), CASES_ORDER.kinds, descending=True).after(key)) \
+            if key is not None else lead
+        ordered = rows.order_by(columns[0].desc(), columns[1].desc()).subquery("lead")
+        return query.join(ordered, ordered.c.case_id == Case.id).where(*conditions)
+    return build
+
+
+def _sparse(session: Session, names: Any) -> bool:
+    """Whether at most DENSE_PREFIX names match: an index-only count that stops there."""
+    probe = select(func.count()).select_from(names.limit(DENSE_PREFIX + 1).subquery())
+    return int(session.execute(probe).scalar_one()) <= DENSE_PREFIX
+
+
+def case_conditions(filters: CaseListFilters, *, related: bool = True) -> list[Any]:
+    """SQL conditions on `cases` for a list's filters (with `related`, the mediator and the party's name too, as
+    conditions). Days are days in Asia/Shanghai, both ends included."""
+    conditions: list[Any] = []
+    if filters.status:
+        conditions.append(col(Case.status) == filters.status)
+    if filters.committee_id:
+        conditions.append(col(Case.committee_id) == filters.committee_id)
+    if filters.registered_from and (start := _start_of_day(filters.registered_from)) is not None:
+        conditions.append(col(Case.registered_at) >= start)
+    if filters.registered_to and (end := _start_of_day(filters.registered_to, days_later=1)) is not None:
+        conditions.append(col(Case.registered_at) < end)
+    if filters.due_from:
+        conditions.append(col(Case.due_date) >= filters.due_from)
+    if filters.due_to:
+        conditions.append(col(Case.due_date) <= filters.due_to)
+    if related and filters.mediator_id:
+        conditions.append(col(Case.id).in_(
+            select(CaseMediator.case_id).where(CaseMediator.user_id == filters.mediator_id)))
+    if related and filters.party and (name := normalise_name(filters.party)):
+        conditions.append(col(Case.id).in_(
+            select(CasePartyName.case_id).where(_name_matches(name, exact=filters.party_match == "exact"))))
+    if filters.q and (text := filters.q.strip().lower()):
+        conditions.append(col(Case.search_text).contains(text, autoescape=True))
+    return conditions
+
+
+def _name_matches(name: str, *, exact: bool) -> Any:
+    """A party's name equal to `name`, or beginning with it: a range of the names' index either way. The pattern is
+    written out here (no `||` for the database to fold), escaped only when the name holds a LIKE wildcard."""
+    column = col(CasePartyName.name)
+    if exact:
+        return column == name
+    if any(ch in name for ch in "%_\\"):
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return column.like(escaped + "%", escape="\\")
+    return column.like(name + "%")
 
 
 def possible_duplicates(
@@ -257,14 +349,15 @@ def assigned_mediators(*, session: Session, case_id: str) -> list[str]:
     return list(session.exec(select(CaseMediator.user_id).where(CaseMediator.case_id == case_id)).all())
 
 
-def _scope_filters(scope: CaseScope | None) -> list[Any]:
-    """SQL conditions on `cases` for the cases within a caller's reach."""
+def _scope_filters(scope: CaseScope | None, *, mediator: bool = True) -> list[Any]:
+    """SQL conditions on `cases` for the cases within a caller's reach (without `mediator`, the committees only:
+    the caller leads with the mediator's cases)."""
     if scope is None:
         return []
     filters: list[Any] = []
     if scope.committee_ids is not None:
         filters.append(col(Case.committee_id).in_(sorted(scope.committee_ids) or [""]))
-    if scope.mediator_id is not None:
+    if mediator and scope.mediator_id is not None:
         assigned = select(CaseMediator.case_id).where(CaseMediator.user_id == scope.mediator_id)
         filters.append(col(Case.id).in_(assigned))
     return filters
@@ -384,7 +477,7 @@ def _project(
     elif event == "accept":
         case.mediators = list(payload["mediators"])
         for user_id in payload.get("mediator_ids", []):
-            session.merge(CaseMediator(case_id=case.id, user_id=user_id))
+            session.merge(CaseMediator(case_id=case.id, user_id=user_id, registered_at=case.registered_at))
         case.accepted_at = at
     elif event == "draft_agreement":
         case.agreement = {k: v for k, v in payload.items() if not k.startswith("_")}
@@ -494,6 +587,10 @@ def mark_delivered(*, session: Session, notification_id: str, at: datetime) -> b
     return True
 
 
+NOTIFICATIONS_ORDER = Keyset("notifications", (col(Notification.created_at), col(Notification.id)), ("time", "text"),
+                             descending=True)
+
+
 def list_notifications(
     *,
     session: Session,
@@ -501,10 +598,13 @@ def list_notifications(
     kind: str | None = None,
     recipient_role: str | None = None,
     limit: int = 100,
+    cursor: str | None = None,
     offset: int = 0,
+    count: bool = False,
     scope: CaseScope | None = None,
-) -> tuple[Sequence[Notification], int]:
-    """The outbox, newest first; `scope` keeps the notifications of the cases a caller reaches."""
+) -> Slice:
+    """The outbox, newest first, a page after `cursor`; `scope` keeps the notifications of the cases a caller
+    reaches."""
     filters: list[Any] = []
     if scope is not None and (case_filters := _scope_filters(scope)):
         filters.append(col(Notification.case_id).in_(select(Case.id).where(*case_filters)))
@@ -514,11 +614,8 @@ def list_notifications(
         filters.append(col(Notification.kind) == kind)
     if recipient_role:
         filters.append(col(Notification.recipient_role) == recipient_role)
-    total = session.exec(select(func.count()).select_from(Notification).where(*filters)).one()
-    rows = session.exec(
-        select(Notification).where(*filters).order_by(col(Notification.created_at).desc()).limit(limit).offset(offset)
-    ).all()
-    return rows, int(total)
+    return page(session, select(Notification).where(*filters), NOTIFICATIONS_ORDER, limit=limit, cursor=cursor,
+                offset=offset, count=count, unfiltered=None if filters else Notification.__tablename__)
 
 
 # ---------------------------------------------------------------- calendar --------------------------
@@ -552,12 +649,26 @@ def open_case_ids(*, session: Session, after: str = "", limit: int = 1000) -> li
     )
 
 
+_NO_DUE_DATE = date(9999, 12, 31)  # a provisional case without a due date comes last, on every backend
+_DUE_FIRST = func.coalesce(col(Case.due_date), _NO_DUE_DATE)
+PROVISIONAL_ORDER = Keyset("provisional", (_DUE_FIRST, col(Case.id)), ("day", "text"), descending=False)
+_PROVISIONAL = (col(Case.due_provisional).is_(True), col(Case.status) != "archived")
+
+
+def provisional_page(
+    *, session: Session, limit: int = 100, cursor: str | None = None, offset: int = 0, count: bool = False
+) -> Slice:
+    """Open cases with a provisional deadline (a year the calendar does not know), earliest due date first, a
+    page after `cursor`."""
+    return page(session, select(Case).where(*_PROVISIONAL), PROVISIONAL_ORDER, limit=limit, cursor=cursor,
+                offset=offset, count=count, key_of=lambda case: (case.due_date or _NO_DUE_DATE, case.id))
+
+
 def provisional_cases(*, session: Session, limit: int = 100, offset: int = 0) -> tuple[Sequence[Case], int]:
-    """Open cases with a provisional deadline (a year the calendar does not know), earliest due date first."""
-    filters = [col(Case.due_provisional).is_(True), col(Case.status) != "archived"]
-    total = session.exec(select(func.count()).select_from(Case).where(*filters)).one()
+    """The first `limit` of them, and how many there are (for the years they reach: api/services/calendar.py)."""
+    total = session.exec(select(func.count()).select_from(Case).where(*_PROVISIONAL)).one()
     rows = session.exec(
-        select(Case).where(*filters).order_by(col(Case.due_date), col(Case.id)).limit(limit).offset(offset)
+        select(Case).where(*_PROVISIONAL).order_by(_DUE_FIRST, col(Case.id)).limit(limit).offset(offset)
     ).all()
     return rows, int(total)
 

@@ -13,12 +13,13 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.db import SessionFactory, transaction
 from models.audit import GENESIS, ChainReport, entry_hash, verify_chain
+from models.paging import Keyset, Slice, page
 from models.tables import AuditEntry, Case, Document, Draw, Invitation, Panel
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,9 @@ def head_hash(*, session: Session) -> str:
     return last or GENESIS
 
 
+AUDIT_ORDER = Keyset("audit", (col(AuditEntry.id),), ("int",), descending=True)  # the chain's order, newest first
+
+
 def list_entries(
     *,
     session: Session,
@@ -157,9 +161,11 @@ def list_entries(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 50,
+    cursor: str | None = None,
     offset: int = 0,
-) -> tuple[Sequence[AuditEntry], int]:
-    """Entries newest first, with the total that match. `since` is inclusive, `until` exclusive."""
+    count: bool = False,
+) -> Slice:
+    """Entries newest first, a page after `cursor`. `since` is inclusive, `until` exclusive."""
     conditions: list[Any] = []
     if actor_id:
         conditions.append(col(AuditEntry.actor_id) == actor_id)
@@ -177,11 +183,8 @@ def list_entries(
         conditions.append(col(AuditEntry.at) >= since)
     if until is not None:
         conditions.append(col(AuditEntry.at) < until)
-    total = session.exec(select(func.count()).select_from(AuditEntry).where(*conditions)).one()
-    rows = session.exec(
-        select(AuditEntry).where(*conditions).order_by(col(AuditEntry.id).desc()).limit(limit).offset(offset)
-    ).all()
-    return rows, int(total)
+    return page(session, select(AuditEntry).where(*conditions), AUDIT_ORDER, limit=limit, cursor=cursor,
+                offset=offset, count=count, unfiltered=None if conditions else AuditEntry.__tablename__)
 
 
 def _in_chain_order(session: Session, batch: int) -> Iterator[Any]:

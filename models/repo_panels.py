@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from core.errors import NotFound
 from models.draw import Affiliation as DrawAffiliation
 from models.draw import Candidate, CaseFacts, Person
+from models.paging import Keyset, Slice, page
 from models.tables import (
     Affiliation,
     Case,
@@ -241,15 +242,19 @@ def invitations_of_panel(*, session: Session, panel_id: str) -> Sequence[Invitat
     ).all()
 
 
+INVITATIONS_ORDER = Keyset("invitations", (col(Invitation.invited_at), col(Invitation.id)), ("time", "text"),
+                           descending=True)
+
+
 def invitations_of_expert(
-    *, session: Session, expert_id: str, status: str | None = None, limit: int = 100, offset: int = 0
-) -> tuple[Sequence[Invitation], int]:
+    *, session: Session, expert_id: str, status: str | None = None, limit: int = 100, cursor: str | None = None,
+    offset: int = 0, count: bool = False,
+) -> Slice:
+    """An expert's invitations, newest first, a page after `cursor`."""
     query = select(Invitation).where(Invitation.expert_id == expert_id)
     if status:
         query = query.where(Invitation.status == status)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Invitation.invited_at).desc()).limit(limit).offset(offset)).all()
-    return rows, int(total)
+    return page(session, query, INVITATIONS_ORDER, limit=limit, cursor=cursor, offset=offset, count=count)
 
 
 def change_invitation(*, session: Session, change: Any) -> bool:

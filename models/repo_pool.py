@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, delete, func, insert, or_, text, update
+from sqlalchemy import Table, Text, cast, delete, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, InvalidField, NotFound
+from models.paging import Keyset, Slice, page
 from models.pool import AffiliationRow, ExpertRow, InstitutionRow, PoolRowsRefused, RelativeRow, RowError
 from models.tables import Affiliation, Expert, Institution, InstitutionGroup, utcnow
 
@@ -285,6 +286,9 @@ def affiliations_of(
     return found
 
 
+EXPERTS_ORDER = Keyset("experts", (col(Expert.id),), ("text",), descending=False)
+
+
 def search_experts(
     *,
     session: Session,
@@ -295,9 +299,11 @@ def search_experts(
     active: bool | None = None,
     institution_id: str | None = None,
     limit: int = 20,
+    cursor: str | None = None,
     offset: int = 0,
-) -> tuple[Sequence[Expert], int]:
-    """Experts matching every given filter, by id, with the total for paging. `q` looks in the name, the title
+    count: bool = False,
+) -> Slice:
+    """Experts matching every given filter, by id, a page after `cursor`. `q` looks in the name, the title
     and the names of the institutions the expert works or worked at; `institution_id` keeps the experts who
     work or worked there."""
     filters: list[Any] = []
@@ -325,11 +331,8 @@ def search_experts(
     if institution_id:
         filters.append(col(Expert.id).in_(
             select(Affiliation.expert_id).where(col(Affiliation.institution_id) == institution_id)))
-    total = session.exec(select(func.count()).select_from(Expert).where(*filters)).one()
-    rows = session.exec(
-        select(Expert).where(*filters).order_by(col(Expert.id)).limit(limit).offset(offset)
-    ).all()
-    return rows, int(total)
+    return page(session, select(Expert).where(*filters), EXPERTS_ORDER, limit=limit, cursor=cursor, offset=offset,
+                count=count, unfiltered=None if filters else Expert.__tablename__)
 
 
 # ---------------------------------------------------------------- import and export ----------------------

@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from models.lifecycle import ABANDON_REASONS, REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
+from models.lifecycle import ABANDON_REASONS, REJECT_REASONS, REQUIRED_SIGNERS, STATES, TERMINATION_GROUNDS
+from models.paging import Page
 from models.specialties import SPECIALTIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -815,11 +816,30 @@ class CaseSummary(Out):
     payment_overdue: bool = False
 
 
-class CasesPublic(BaseModel):
-    items: list[CaseSummary]
-    total: int
-    limit: int
-    offset: int
+class CaseListFilters(BaseModel):
+    """The case list's filters (GET /cases); every one given must hold. Days are days in Asia/Shanghai, both ends
+    included."""
+
+    status: Literal[STATES[1:]] | None = None  # type: ignore[valid-type]
+    committee_id: str | None = Field(default=None, max_length=64)
+    registered_from: date | None = None
+    registered_to: date | None = None
+    due_from: date | None = Field(default=None, description="the mediation period ends on or after this day (Reg 38)")
+    due_to: date | None = Field(default=None, description="the mediation period ends on or before this day")
+    mediator_id: str | None = Field(default=None, max_length=100, description="assigned to this mediator's account")
+    party: str | None = Field(
+        default=None, max_length=100, examples=["王芳"],
+        description="a party's name (the patient, an heir or representative, the institution, an insurer), or its "
+        "beginning: 王 finds 王芳 and 王小明; spaces and full-width letters do not matter. Read from an index, "
+        "however short the name")
+    party_match: Literal["prefix", "exact"] = Field(
+        default="prefix", description="exact: the whole name only (王芳, not 王芳芳)")
+    q: str | None = Field(default=None, max_length=100, description="text anywhere in the number, the names, the "
+                          "facts or the requests: reads every case in reach; for a name, `party` is much faster")
+
+
+class CasesPublic(Page[CaseSummary]):
+    """A page of the case list, newest first."""
 
 
 class TransitionPublic(Out):
@@ -947,14 +967,11 @@ class ProvisionalCase(CaseSummary):
     deadlines: list[DeadlinePublic]
 
 
-class ProvisionalCasesPublic(BaseModel):
-    """Open cases with a deadline in a year the calendar does not know: load that year to make them firm."""
+class ProvisionalCasesPublic(Page[ProvisionalCase]):
+    """Open cases with a deadline in a year the calendar does not know, earliest due date first: load that year to
+    make them firm."""
 
     unknown_years: list[int]
-    items: list[ProvisionalCase]
-    total: int
-    limit: int
-    offset: int
 
 
 # ---------------------------------------------------------------- notifications (outbox) ------------
@@ -971,8 +988,5 @@ class NotificationPublic(Out):
     delivered_at: LocalTime | None
 
 
-class NotificationsPublic(BaseModel):
-    items: list[NotificationPublic]
-    total: int
-    limit: int
-    offset: int
+class NotificationsPublic(Page[NotificationPublic]):
+    """A page of the outbox, newest first."""

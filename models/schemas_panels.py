@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.paging import Page
 from models.schemas import LocalTime, Strict
 
 
@@ -177,11 +178,8 @@ class MyInvitation(BaseModel):
     opinion: dict[str, Any] | None
 
 
-class MyInvitations(BaseModel):
-    items: list[MyInvitation]
-    total: int
-    limit: int
-    offset: int
+class MyInvitations(Page[MyInvitation]):
+    """A page of an expert's invitations, newest first."""
 
 
 class DeclineIn(Strict):

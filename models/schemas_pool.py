@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from models.paging import Page
 from models.pool import DEFAULT_CAP, MAX_CAP
 from models.schemas import ID_NUMBER, PHONE, Day, LocalTime, Name, Out, Strict
 from models.specialties import SPECIALTIES
@@ -124,11 +125,8 @@ class ExpertPublic(BaseModel):
     updated_at: LocalTime
 
 
-class ExpertsPublic(BaseModel):
-    items: list[ExpertPublic]
-    total: int
-    limit: int
-    offset: int
+class ExpertsPublic(Page[ExpertPublic]):
+    """A page of the pool, by id."""
 
 
 class InstitutionGroupCreate(Strict):

@@ -109,13 +109,23 @@ class DocumentNumber(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    # Numbers run per committee and year: two committees may print the same number.
-    __table_args__ = (UniqueConstraint("committee_id", "number", name="uq_case_committee_number"),)
+    __table_args__ = (
+        # Numbers run per committee and year: two committees may print the same number.
+        UniqueConstraint("committee_id", "number", name="uq_case_committee_number"),
+        # The case list (models/repo.py search_cases) runs newest first by (registered_at, id), a page at a time
+        # after the last row seen: one index per filter people use, its equality columns first, then the order,
+        # so that a page is one range of one index, read backwards, whatever its depth.
+        Index("ix_cases_registered", "registered_at", "id"),
+        Index("ix_cases_committee_registered", "committee_id", "registered_at", "id"),
+        Index("ix_cases_committee_status_registered", "committee_id", "status", "registered_at", "id"),
+        Index("ix_cases_status_registered", "status", "registered_at", "id"),
+        Index("ix_cases_committee_due", "committee_id", "due_date"),  # due within a range, in a committee
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     number: str = Field(index=True, max_length=100)
-    committee_id: str = Field(foreign_key="committees.id", index=True, max_length=64)
-    status: str = Field(index=True, max_length=32)
+    committee_id: str = Field(foreign_key="committees.id", max_length=64)
+    status: str = Field(max_length=32)
     application_type: str = Field(max_length=32)
     applicant_side: str | None = Field(default=None, max_length=32)
     # Each side's consent on file (Reg 31¶1): side, who, how, when, and the transition that recorded it.
@@ -142,7 +152,7 @@ class Case(SQLModel, table=True):
     # The clocks, as the workflow last derived them (models/deadlines.py): the mediation clock's ledger (Reg 38)
     # and due date, whether it is paused, every pending deadline, and whether any deadline is provisional.
     clock: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    due_date: date | None = Field(default=None, index=True)
+    due_date: date | None = None
     due_provisional: bool = Field(default=False, index=True)
     clock_paused: bool = False
     deadlines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -151,7 +161,7 @@ class Case(SQLModel, table=True):
     # PML 31 (rev 2): every payment or act of performance recorded against a term of the agreement.
     payments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0  # sequence number of the last transition
-    registered_at: datetime = _ts(nullable=False, index=True)
+    registered_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     accepted_at: datetime | None = _ts(nullable=True)
     closed_at: datetime | None = _ts(nullable=True)
@@ -162,9 +172,37 @@ class CaseMediator(SQLModel, table=True):
     """A mediator's account assigned to a case at acceptance: the cases a mediator reaches."""
 
     __tablename__ = "case_mediators"
+    # A mediator's cases newest first, in the case list's order: the case's registration time is copied here (it
+    # never changes), so that a page of a mediator's cases is one range of this index, read backwards.
+    __table_args__ = (Index("ix_case_mediators_user_registered", "user_id", "registered_at", "case_id"),)
 
     case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=64)
-    user_id: str = Field(primary_key=True, index=True, max_length=100)
+    user_id: str = Field(primary_key=True, max_length=100)
+    registered_at: datetime = _ts(nullable=False)  # the case's
+
+
+class CasePartyName(SQLModel, table=True):
+    """Every party's name a case was registered with, normalised (models/parties.py `party_names`), for the case
+    list's `party` filter: an exact name or its beginning (王 finds 王芳) is one range of a btree index, however
+    short the name. Written with the case (models/repo.py `create_case`); a registration's names never change.
+
+    Why a table of names and not a text index over the case: most names searched are two or three Chinese
+    characters (王芳), and a trigram index (pg_trgm) has no trigram to look up in a two-character pattern (it
+    would read the whole index), while `LIKE '%王芳%'` reads every case. On PostgreSQL the index uses
+    `text_pattern_ops`, so that `name LIKE '王%'` is a range scan under any database collation."""
+
+    __tablename__ = "case_party_names"
+    __table_args__ = (
+        Index("ix_case_party_names_name", "name", "registered_at", "case_id",
+              postgresql_ops={"name": "text_pattern_ops"}),
+    )
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=64)
+    role: str = Field(primary_key=True, max_length=20)  # patient, heir, representative, institution, insurer
+    name: str = Field(primary_key=True, max_length=200)
+    # The case's, which never changes: the cases of one name come out of the index newest first, as the list
+    # shows them, and a page reads only its own cases.
+    registered_at: datetime = _ts(nullable=False)
 
 
 class Transition(SQLModel, table=True):
@@ -254,14 +292,19 @@ class Notification(SQLModel, table=True):
     """The outbox: what the system tells staff (reminders, warnings, expiries). Delivery is pluggable."""
 
     __tablename__ = "notifications"
+    # The outbox is listed newest first by (created_at, id), a page at a time: the whole outbox, or a case's.
+    __table_args__ = (
+        Index("ix_notifications_created", "created_at", "id"),
+        Index("ix_notifications_case_created", "case_id", "created_at", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=200)  # natural key: case, kind and occasion; written once
-    case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
+    case_id: str = Field(foreign_key="cases.id", max_length=64)
     kind: str = Field(max_length=40, index=True)
     recipient_role: str = Field(max_length=32)
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _ts(nullable=False, index=True)
+    created_at: datetime = _ts(nullable=False)
     due_on: date | None = None  # the day the deadline names
     channel: str = Field(default="log", max_length=32)
     delivered_at: datetime | None = _ts(nullable=True)
@@ -375,11 +418,13 @@ class Invitation(SQLModel, table=True):
     """An expert drawn for a slot: invited, then accepted, declined, expired, recused, voided or cancelled."""
 
     __tablename__ = "invitations"
+    # An expert's invitations, newest first by (invited_at, id), a page at a time.
+    __table_args__ = (Index("ix_invitations_expert_invited", "expert_id", "invited_at", "id"),)
 
     id: str = Field(primary_key=True, max_length=64)
     panel_id: str = Field(foreign_key="panels.id", index=True, max_length=100)
     case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
-    expert_id: str = Field(foreign_key="experts.id", index=True, max_length=64)
+    expert_id: str = Field(foreign_key="experts.id", max_length=64)
     draw_id: str = Field(foreign_key="draws.id", max_length=64)
     slot: int
     specialty: str = Field(max_length=40)

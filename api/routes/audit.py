@@ -12,10 +12,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.access import allow, case_scope
-from api.deps import Offset, ReleasingRoute, SessionDep
+from api.deps import Count, Cursor, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from models import repo_audit
 from models.access import Caller
+from models.paging import Page
 from models.schemas import LocalTime
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -44,11 +45,8 @@ class AuditEntryPublic(BaseModel):
     hash: str
 
 
-class AuditEntriesPublic(BaseModel):
-    items: list[AuditEntryPublic]
-    total: int
-    limit: int
-    offset: int
+class AuditEntriesPublic(Page[AuditEntryPublic]):
+    """A page of the trail, newest first."""
 
 
 class BrokenLink(BaseModel):
@@ -76,14 +74,18 @@ def entries(
     since: Annotated[LocalTime | None, Query(alias="from", description="from this time (inclusive)")] = None,
     until: Annotated[LocalTime | None, Query(alias="to", description="until this time (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
+    count: Count = None,
     offset: Offset = 0,
 ) -> AuditEntriesPublic:
-    rows, total = repo_audit.list_entries(
-        session=session, committee_ids=case_scope(session, caller).committee_ids, actor_id=actor_id, target_id=target_id, committee_id=committee_id,
-        action_contains=action, request_id=request_id, since=since, until=until, limit=limit, offset=offset,
+    found = repo_audit.list_entries(
+        session=session, committee_ids=case_scope(session, caller).committee_ids, actor_id=actor_id,
+        target_id=target_id, committee_id=committee_id, action_contains=action, request_id=request_id, since=since,
+        until=until, limit=limit, cursor=cursor, offset=offset, count=count == "estimate",
     )
-    items = [AuditEntryPublic.model_validate(row, from_attributes=True) for row in rows]
-    return AuditEntriesPublic(items=items, total=total, limit=limit, offset=offset)
+    items = [AuditEntryPublic.model_validate(row, from_attributes=True) for row in found.rows]
+    return AuditEntriesPublic(items=items, limit=limit, has_more=found.has_more, next_cursor=found.next_cursor,
+                              estimated_total=found.estimated_total)
 
 
 @router.get("/verify", summary="Check the hash chain; name the first broken link (auditors, admins)")

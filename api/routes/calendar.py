@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request
 
 from api.access import allow
-from api.deps import ActorDep, DatabaseDep, Offset, ReleasingRoute, SessionDep, TemporalDep
+from api.deps import ActorDep, Count, Cursor, DatabaseDep, Offset, ReleasingRoute, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import calendar
+from api.services.provisional import listing as provisional_listing
 from core.errors import InvalidField
 from models.schemas import (
     CalendarLoadReport,
@@ -104,6 +105,9 @@ def provisional(
     session: SessionDep,
     actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    count: Count = None,
     offset: Offset = 0,
 ) -> ProvisionalCasesPublic:
-    return calendar.provisional(session=session, limit=limit, offset=offset)
+    return provisional_listing(session=session, limit=limit, cursor=cursor, offset=offset,
+                               count=count == "estimate")

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
 from api.access import allow, case_scope
-from api.deps import CaseId, DatabaseDep, Offset, ReleasingRoute, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    CaseId,
+    Count,
+    Cursor,
+    DatabaseDep,
+    Offset,
+    ReleasingRoute,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
-from models.lifecycle import STATES
-from models.schemas import AllowedEvents, CaseCreate, CasePublic, CasesPublic, SessionPublic, TransitionPublic
+from models.schemas import (
+    AllowedEvents,
+    CaseCreate,
+    CaseListFilters,
+    CasePublic,
+    CasesPublic,
+    SessionPublic,
+    TransitionPublic,
+)
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/cases", tags=["cases"], responses=ERROR_RESPONSES)
-
-Status = Literal[STATES[1:]]  # type: ignore[valid-type]
 
 REGISTRATION_EXAMPLE = {
     "committee_id": "huangpu",
@@ -57,29 +71,18 @@ async def register(
     )
 
 
-@router.get("", summary="List and search cases")
+@router.get("", summary="List and search cases, newest first, a page at a time (follow next_cursor)")
 def search(
     session: SessionDep,
     caller: Annotated[Caller, allow("cases.read")],
-    status: Status | None = None,
-    committee_id: Annotated[str | None, Query(max_length=64)] = None,
-    registered_from: date | None = None,
-    registered_to: date | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text in names, facts, requests or number")] = None,
+    filters: Annotated[CaseListFilters, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Offset = 0,
+    cursor: Cursor = None,
+    count: Count = None,
 ) -> CasesPublic:
-    return cases.search(
-        session=session,
-        status=status,
-        committee_id=committee_id,
-        registered_from=registered_from,
-        registered_to=registered_to,
-        q=q,
-        limit=limit,
-        offset=offset,
-        scope=case_scope(session, caller),
-    )
+    return cases.search(session=session, filters=filters, limit=limit, cursor=cursor, offset=offset,
+                        count=count == "estimate", scope=case_scope(session, caller))
 
 
 ReadingCaller = Annotated[Caller, allow("cases.read")]

@@ -9,7 +9,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.access import allow
-from api.deps import ActorDep, DatabaseDep, Offset, ReleasingRoute, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    ActorDep,
+    Count,
+    Cursor,
+    DatabaseDep,
+    Offset,
+    ReleasingRoute,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.errors import PANEL_RESPONSES
 from api.services import panels
 from models.schemas_panels import ConflictIn, DeclineIn, MyInvitation, MyInvitations, OpinionIn, Strict
@@ -31,9 +41,12 @@ def mine(
     actor: ActorDep,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    count: Count = None,
     offset: Offset = 0,
 ) -> MyInvitations:
-    return panels.my_invitations(session=session, actor=actor, status=status, limit=limit, offset=offset)
+    return panels.my_invitations(session=session, actor=actor, status=status, limit=limit, cursor=cursor,
+                                 offset=offset, count=count == "estimate")
 
 
 @router.get("/{invitation_id}", summary="One of my invitations")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.access import allow, case_scope, require_case_reach
-from api.deps import CaseId, Offset, ReleasingRoute, SessionDep
+from api.deps import CaseId, Count, Cursor, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.services import notifications
 from models.access import Caller
@@ -20,7 +20,8 @@ Kind = Literal[tuple(NOTIFICATION_LABELS)]  # type: ignore[valid-type]
 Role = Literal["staff", "mediator", "director", "admin", "expert"]
 
 
-@router.get("/notifications", summary="The outbox: reminders, warnings and tasks of the cases you reach")
+@router.get("/notifications",
+            summary="The outbox: reminders, warnings and tasks of the cases you reach, newest first, a page at a time")
 def outbox(
     session: SessionDep,
     caller: Annotated[Caller, allow("notifications.read")],
@@ -28,6 +29,8 @@ def outbox(
     kind: Kind | None = None,
     recipient_role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    count: Count = None,
     offset: Offset = 0,
 ) -> NotificationsPublic:
     if case_id:
@@ -35,8 +38,8 @@ def outbox(
     if caller.role == "admin":  # escalations are addressed to admins; the cases' own reminders are not theirs
         recipient_role = "admin"
     return notifications.search(
-        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset,
-        scope=case_scope(session, caller),
+        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, cursor=cursor,
+        offset=offset, count=count == "estimate", scope=case_scope(session, caller),
     )
 
 
@@ -46,8 +49,11 @@ def of_case(
     case_id: CaseId,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    count: Count = None,
     offset: Offset = 0,
 ) -> NotificationsPublic:
     return notifications.search(
-        session=session, case_id=case_id, kind=None, recipient_role=None, limit=limit, offset=offset, scope=None
+        session=session, case_id=case_id, kind=None, recipient_role=None, limit=limit, cursor=cursor, offset=offset,
+        count=count == "estimate", scope=None,
     )

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from api.access import allow
-from api.deps import ActorDep, DatabaseDep, Offset, ReleasingRoute, SessionDep
+from api.deps import ActorDep, Count, Cursor, DatabaseDep, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import pool
 from models.schemas_pool import (
@@ -101,10 +101,13 @@ def search_experts(
     active: bool | None = None,
     institution_id: Annotated[str | None, Query(max_length=64, description="works or worked there")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Cursor = None,
+    count: Count = None,
     offset: Offset = 0,
 ) -> ExpertsPublic:
     return pool.search(session=session, q=q, specialty=specialty, city=city, region=region, active=active,
-                       institution_id=institution_id, limit=limit, offset=offset)
+                       institution_id=institution_id, limit=limit, cursor=cursor, offset=offset,
+                       count=count == "estimate")
 
 
 @router.post("/experts/import", dependencies=[allow("pool.manage")], openapi_extra=CSV_BODY,

@@ -41,6 +41,7 @@ from models.schemas import (
     ActionOutcome,
     AllowedEvents,
     CaseCreate,
+    CaseListFilters,
     CasePublic,
     CasesPublic,
     CaseSummary,
@@ -385,27 +386,19 @@ def get(*, session: Session, case_id: str, caller: Caller) -> CasePublic:
 def search(
     *,
     session: Session,
-    status: str | None,
-    committee_id: str | None,
-    registered_from: date | None,
-    registered_to: date | None,
-    q: str | None,
+    filters: CaseListFilters,
     limit: int,
+    cursor: str | None,
     offset: int,
+    count: bool,
     scope: CaseScope,
 ) -> CasesPublic:
-    rows, total = repo.search_cases(
-        scope=scope,
-        session=session,
-        status=status,
-        committee_id=committee_id,
-        registered_from=registered_from,
-        registered_to=registered_to,
-        q=q,
-        limit=limit,
-        offset=offset,
-    )
-    return CasesPublic(items=[summary(c) for c in rows], total=total, limit=limit, offset=offset)
+    found = repo.search_cases(session=session, filters=filters, limit=limit, cursor=cursor, offset=offset,
+                              count=count, scope=scope)
+    items = [CaseSummary.model_validate({**row._mapping, "status_label": lifecycle.STATE_LABELS[row.status]})
+             for row in found.rows]
+    return CasesPublic(items=items, limit=limit, has_more=found.has_more, next_cursor=found.next_cursor,
+                       estimated_total=found.estimated_total)
 
 
 def history(*, session: Session, case_id: str, caller: Caller) -> list[TransitionPublic]:

@@ -16,15 +16,18 @@ def search(
     kind: str | None,
     recipient_role: str | None,
     limit: int,
-    offset: int,
+    cursor: str | None = None,
+    offset: int = 0,
+    count: bool = False,
     scope: CaseScope | None,
 ) -> NotificationsPublic:
     if case_id:
         repo.get_case(session=session, case_id=case_id)
-    rows, total = repo.list_notifications(
-        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, offset=offset,
-        scope=scope,
+    found = repo.list_notifications(
+        session=session, case_id=case_id, kind=kind, recipient_role=recipient_role, limit=limit, cursor=cursor,
+        offset=offset, count=count, scope=scope,
     )
     return NotificationsPublic(
-        items=[NotificationPublic.model_validate(n) for n in rows], total=total, limit=limit, offset=offset
+        items=[NotificationPublic.model_validate(n) for n in found.rows], limit=limit, has_more=found.has_more,
+        next_cursor=found.next_cursor, estimated_total=found.estimated_total,
     )

@@ -278,11 +278,16 @@ def _my_invitation(session: Session, invitation: Invitation) -> MyInvitation:
     )
 
 
-def my_invitations(*, session: Session, actor: Actor, status: str | None, limit: int, offset: int) -> MyInvitations:
+def my_invitations(
+    *, session: Session, actor: Actor, status: str | None, limit: int, cursor: str | None = None, offset: int = 0,
+    count: bool = False,
+) -> MyInvitations:
     expert = _expert(session, actor)
-    rows, total = repo_panels.invitations_of_expert(session=session, expert_id=expert.id, status=status,
-                                                    limit=limit, offset=offset)
-    return MyInvitations(items=[_my_invitation(session, i) for i in rows], total=total, limit=limit, offset=offset)
+    found = repo_panels.invitations_of_expert(session=session, expert_id=expert.id, status=status, limit=limit,
+                                              cursor=cursor, offset=offset, count=count)
+    return MyInvitations(items=[_my_invitation(session, i) for i in found.rows], limit=limit,
+                         has_more=found.has_more, next_cursor=found.next_cursor,
+                         estimated_total=found.estimated_total)
 
 
 def my_invitation(*, session: Session, actor: Actor, invitation_id: str) -> MyInvitation:

@@ -145,17 +145,19 @@ def search(
     active: bool | None,
     institution_id: str | None,
     limit: int,
-    offset: int,
+    cursor: str | None = None,
+    offset: int = 0,
+    count: bool = False,
 ) -> ExpertsPublic:
-    rows, total = repo_pool.search_experts(
+    found = repo_pool.search_experts(
         session=session, q=q, specialty=specialty, city=city, region=region, active=active,
-        institution_id=institution_id, limit=limit, offset=offset,
+        institution_id=institution_id, limit=limit, cursor=cursor, offset=offset, count=count,
     )
-    found = repo_pool.affiliations_of(session=session, expert_ids=[e.id for e in rows])
+    affiliations = repo_pool.affiliations_of(session=session, expert_ids=[e.id for e in found.rows])
     today = datetime.now(SHANGHAI).date()
     return ExpertsPublic(
-        items=[expert_public(e, found[e.id], masked=True, today=today) for e in rows],
-        total=total, limit=limit, offset=offset,
+        items=[expert_public(e, affiliations[e.id], masked=True, today=today) for e in found.rows],
+        limit=limit, has_more=found.has_more, next_cursor=found.next_cursor, estimated_total=found.estimated_total,
     )
 
 

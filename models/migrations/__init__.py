@@ -41,6 +41,18 @@ SINCE_FIRST_REVISION = {
     ("add_table", "document_numbers"),  # 9d4f1b27c6e3
     ("add_table", "document_jobs"),  # b8e1f2a3c4d5
     ("add_index", "document_jobs", "ix_document_jobs_case_id"),
+    # lists by keyset (c4f7a9d2e6b1): composite indexes in place of single-column ones, the parties' names
+    *(("add_index", table, name) for table, name in (
+        ("cases", "ix_cases_registered"), ("cases", "ix_cases_committee_registered"),
+        ("cases", "ix_cases_committee_status_registered"), ("cases", "ix_cases_status_registered"),
+        ("cases", "ix_cases_committee_due"), ("case_mediators", "ix_case_mediators_user_registered"),
+        ("notifications", "ix_notifications_created"), ("notifications", "ix_notifications_case_created"),
+        ("invitations", "ix_invitations_expert_invited"), ("case_party_names", "ix_case_party_names_name"))),
+    *(("remove_index", table, name) for table, name in (
+        ("cases", "ix_cases_registered_at"), ("cases", "ix_cases_committee_id"), ("cases", "ix_cases_status"),
+        ("cases", "ix_cases_due_date"), ("notifications", "ix_notifications_created_at"),
+        ("notifications", "ix_notifications_case_id"), ("invitations", "ix_invitations_expert_id"))),
+    ("add_table", "case_party_names"),
 }
 
 
@@ -83,8 +95,8 @@ def _what(diff: Any) -> tuple[str, ...]:
     """A difference autogenerate found, as (operation, table[, column or index])."""
     if isinstance(diff, tuple) and diff and diff[0] == "add_table":
         return ("add_table", diff[1].name)
-    if isinstance(diff, tuple) and diff and diff[0] == "add_index":
-        return ("add_index", diff[1].table.name, diff[1].name)
+    if isinstance(diff, tuple) and diff and diff[0] in ("add_index", "remove_index"):
+        return (diff[0], diff[1].table.name, diff[1].name)
     if isinstance(diff, tuple) and diff and diff[0] in ("add_column", "remove_column"):
         return (diff[0], diff[2], diff[3].name)
     return ("other", repr(diff))

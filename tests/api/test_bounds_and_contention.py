@@ -1,5 +1,5 @@
-"""The API's bounds and its answer under contention: every list's offset and limit are bounded (422, never a
-500), request bodies are limited before anything reads them (413 `payload_too_large`), a body that is not JSON
+"""The API's bounds and its answer under contention: every list's cursor, limit and deprecated offset are bounded
+(422, never a 500), request bodies are limited before anything reads them (413 `payload_too_large`), a body that is not JSON
 is 422 `invalid_json` with its position, the audit trail still hashes what was sent, a busy database answers
 503 `database_busy` with Retry-After, pool imports run one at a time, and the experts' portal never shows the
 patient's name, identity number or phone number in the panel's question before the expert accepts.
@@ -65,7 +65,7 @@ def padded(body: dict[str, Any], size: int) -> bytes:
 async def cases_mentioning(api: httpx.AsyncClient, text: str) -> int:
     response = await api.get("/cases", params={"q": text})
     assert response.status_code == 200, response.text
-    return response.json()["total"]
+    return len(response.json()["items"])
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 20) -> None:
@@ -97,6 +97,7 @@ LISTS = [  # (path, who may read it)
     ("/audit", AUDITOR),
     ("/notifications", {}),
     ("/calendar/provisional", ADMIN),
+    ("/pool/experts", ADMIN),
 ]
 
 
@@ -108,41 +109,55 @@ class TestEveryListIsBounded:
         assert "offset" in [e["field"] for e in response.json()["errors"]]
 
     @pytest.mark.parametrize(("path", "headers"), LISTS)
-    async def test_an_offset_of_a_million_is_accepted_and_a_limit_of_100000_is_not(self, api, path, headers):
-        accepted = await api.get(path, params={"offset": 1_000_000}, headers=headers)
+    async def test_a_deprecated_offset_of_10000_is_accepted_past_it_not_nor_a_limit_of_100000(
+            self, api, path, headers):
+        accepted = await api.get(path, params={"offset": 10_000}, headers=headers)
         assert accepted.status_code == 200, accepted.text
-        assert accepted.json()["items"] == [] and accepted.json()["offset"] == 1_000_000
-        assert (await api.get(path, params={"offset": 1_000_001}, headers=headers)).status_code == 422
+        assert accepted.json()["items"] == [] and accepted.json()["has_more"] is False
+        assert (await api.get(path, params={"offset": 10_001}, headers=headers)).status_code == 422
         too_many = await api.get(path, params={"limit": 100_000}, headers=headers)
         assert too_many.status_code == 422, too_many.text
         assert "limit" in [e["field"] for e in too_many.json()["errors"]]
+
+    @pytest.mark.parametrize(("path", "headers"), LISTS)
+    async def test_a_cursor_no_page_gave_is_422_naming_the_cursor(self, api, path, headers):
+        for cursor in ("not-a-cursor", "x" * 401):
+            response = await api.get(path, params={"cursor": cursor}, headers=headers)
+            assert response.status_code == 422, response.text
+            assert "cursor" in [e["field"] for e in response.json()["errors"]]
 
     async def test_an_experts_invitations_are_bounded_too(self, api, sessions):
         me = as_expert(an_expert(sessions))
         huge = await api.get("/me/invitations", params={"offset": HUGE_OFFSET}, headers=me)
         assert huge.status_code == 422, huge.text
         assert "offset" in [e["field"] for e in huge.json()["errors"]]
-        accepted = await api.get("/me/invitations", params={"offset": 1_000_000}, headers=me)
+        accepted = await api.get("/me/invitations", params={"offset": 10_000}, headers=me)
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["items"] == []
         too_many = await api.get("/me/invitations", params={"limit": 100_000}, headers=me)
         assert too_many.status_code == 422 and "limit" in too_many.text
+        wrong = await api.get("/me/invitations", params={"cursor": "not-a-cursor"}, headers=me)
+        assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_cursor"
 
-    async def test_the_openapi_declares_a_maximum_for_every_offset_and_limit(self, api):
+    async def test_the_openapi_declares_a_bound_for_every_cursor_limit_and_offset(self, api):
         spec = (await api.get("/openapi.json")).json()
         bounded, unbounded = [], []
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
                 for parameter in operation.get("parameters", []):
-                    if parameter.get("in") != "query" or parameter["name"] not in ("offset", "limit"):
+                    if parameter.get("in") != "query" or parameter["name"] not in ("offset", "limit", "cursor"):
                         continue
                     where = f"{method.upper()} {path} {parameter['name']}"
-                    (bounded if "maximum" in parameter.get("schema", {}) else unbounded).append(where)
+                    schemas = [parameter.get("schema", {}), *parameter.get("schema", {}).get("anyOf", [])]
+                    limited = any("maximum" in s or "maxLength" in s for s in schemas)
+                    (bounded if limited else unbounded).append(where)
+                    if parameter["name"] == "offset":
+                        assert parameter.get("deprecated") is True, where  # follow next_cursor instead
         assert unbounded == []
-        for expected in ("GET /cases offset", "GET /audit offset", "GET /notifications offset",
-                         "GET /calendar/provisional offset", "GET /me/invitations offset",
-                         "GET /pool/experts limit"):
-            assert expected in bounded
+        for path in ("/cases", "/audit", "/notifications", "/calendar/provisional", "/me/invitations",
+                     "/pool/experts", "/cases/{case_id}/notifications"):
+            for name in ("cursor", "limit", "offset"):
+                assert f"GET {path} {name}" in bounded
 
 
 # ---------------------------------------------------------------- request bodies -----------------------
@@ -235,7 +250,7 @@ async def entry_of(api: httpx.AsyncClient, request_id: str) -> dict[str, Any]:
     response = await api.get("/audit", params={"request_id": request_id}, headers=AUDITOR)
     assert response.status_code == 200, response.text
     found = response.json()
-    assert found["total"] == 1, found
+    assert len(found["items"]) == 1, found
     return found["items"][0]
 
 
@@ -437,7 +452,7 @@ class TestThePanelsQuestionIsAnonymisedForTheExpert:  # DOMAIN.md "Invitations";
 
         async def invited() -> bool:
             listed = await api.get("/me/invitations", headers=me)
-            return listed.status_code == 200 and listed.json()["total"] == 1
+            return listed.status_code == 200 and len(listed.json()["items"]) == 1
 
         await eventually(invited, "the expert's invitation")
         [before] = (await api.get("/me/invitations", headers=me)).json()["items"]

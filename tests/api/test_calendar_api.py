@@ -83,13 +83,13 @@ async def load_csv(api: httpx.AsyncClient, year: int, text: str, status: int = 2
 
 async def provisional_case_ids(api: httpx.AsyncClient) -> set[str]:
     ids: set[str] = set()
-    offset = 0
+    cursor: dict[str, str] = {}
     while True:
-        page = await get(api, "/calendar/provisional", limit=200, offset=offset)
+        page = await get(api, "/calendar/provisional", limit=200, **cursor)
         ids |= {item["id"] for item in page["items"]}
-        offset += 200
-        if offset >= page["total"]:
+        if not page["has_more"]:
             return ids
+        cursor = {"cursor": page["next_cursor"]}
 
 
 def expired(case: dict) -> dict:

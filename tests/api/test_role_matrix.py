@@ -537,7 +537,7 @@ class TestCommitteesAndAssignments:
         assert await listed(unassigned) == set()
         assert await listed(elsewhere) == set()
         outbox = await production_api.get("/notifications", headers=elsewhere)
-        assert outbox.status_code == 200 and outbox.json()["total"] == 0
+        assert outbox.status_code == 200 and outbox.json()["items"] == []
         named = await production_api.get("/notifications", params={"case_id": world.ids["case_id"]}, headers=elsewhere)
         assert named.status_code == 404  # naming another committee's case does not confirm it exists
 
