@@ -253,15 +253,50 @@ async def serve_api(settings: Settings, client: Client | None = None) -> None:
     await api_server(settings, client).serve()
 
 
-async def run_worker(settings: Settings, client: Client | None = None, sealer: Sealer | None = None) -> None:
+async def run_worker(
+    settings: Settings, client: Client | None = None, sealer: Sealer | None = None, *, documents: bool = True,
+) -> None:
+    """The cases' worker; with `documents`, a documents' worker in the same process too (`mediation worker`).
+    The embedded stack runs the documents' workers as processes of their own (`run_document_workers`)."""
     from workflows.worker import build_worker
 
-    sealer = sealer or document_sealer(settings)
+    sealer = sealer or document_sealer(settings)  # also for earlier cases, which render on this queue
     client = client or await connect(settings, metrics=True)
     engine = engine_of(settings)
-    worker = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
-                          max_cached_workflows=settings.worker_cache_size, sealer=sealer)
+    workers = build_worker(client, task_queue=settings.task_queue, session_factory=session_factory(engine),
+                           max_cached_workflows=settings.worker_cache_size, sealer=sealer,
+                           documents="inline" if documents else "apart")
+    await workers.run()
+
+
+async def run_documents_worker(settings: Settings) -> None:
+    """Renders, seals and binds documents for the cases' workers (the documents' task queue)."""
+    from workflows.worker import build_documents_worker
+
+    sealer = document_sealer(settings)
+    client = await connect(settings)
+    worker = build_documents_worker(client, task_queue=settings.task_queue,
+                                    session_factory=session_factory(engine_of(settings)), sealer=sealer)
     await worker.run()
+
+
+def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
+    """The documents' worker processes of the embedded stack: each imports the PDF stack, none slows the API."""
+    log = (settings.data_dir / "documents-worker.log").open("ab")
+    command = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['documents-worker']))"]
+    return [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            for _ in range(max(1, settings.document_workers))]
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def banner(settings: Settings, added: list[str]) -> str:
@@ -282,9 +317,11 @@ async def run_stack(settings: Settings) -> None:
     added = init_db(settings)
     sealer = document_sealer(settings)  # before anything starts: a key that cannot be used stops here
     server = start_dev_server(settings)
+    document_workers: list[subprocess.Popen[bytes]] = []
     try:
         client = await connect(settings, server=server, metrics=True)
-        worker = asyncio.create_task(run_worker(settings, client, sealer))
+        document_workers = start_document_workers(settings)
+        worker = asyncio.create_task(run_worker(settings, client, sealer, documents=False))
         api = api_server(settings, client)
         serving = asyncio.create_task(api.serve())  # returns on Ctrl-C / SIGTERM
         while not api.started and not serving.done():
@@ -300,13 +337,8 @@ async def run_stack(settings: Settings) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await worker
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        print("stopped: API, worker and Temporal dev server", flush=True)
+        stop_processes([*document_workers, server])
+        print("stopped: API, workers and Temporal dev server", flush=True)
 
 
 # ------------------------------------------------------------------ the working-day calendar ----------
@@ -349,8 +381,9 @@ def calendar_load(settings: Settings, path: Path, year: int | None, by: str) -> 
         return 1
     print(f"year {table.year} loaded{' (replacing the earlier table)' if report.replaced else ''}: "
           f"{len(table.holidays)} holidays, {len(table.workdays)} make-up workdays")
-    print(f"open cases: {report.open_cases}, told: {report.signalled}, ended: {report.not_running}, "
-          f"not told: {len(report.failed)}")
+    print(f"open cases: {report.open_cases}, recomputed: {report.recomputed} (rewritten: {report.rewritten}, "
+          f"woken: {report.woken}), left to their workflows: {report.left_to_workflows}; told: {report.signalled}, "
+          f"ended: {report.not_running}, not told: {len(report.failed)}")
     for case_id in report.failed:
         print(f"  not told (load again to retry): {case_id}")
     return 0 if not report.failed else 1
@@ -550,7 +583,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mediation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="the embedded stack: Temporal dev server, worker, API")
-    sub.add_parser("worker", help="the worker alone")
+    worker = sub.add_parser("worker", help="the worker alone (cases, and documents unless --no-documents)")
+    worker.add_argument("--no-documents", action="store_true",
+                        help="leave the documents to `mediation documents-worker` processes")
+    sub.add_parser("documents-worker", help="a documents' worker alone: renders, seals and binds documents")
     sub.add_parser("api", help="the API alone")
     sub.add_parser("migrate", help="bring the database to the schema's head revision (and make a seal key if none)")
     sub.add_parser("init-db", help="migrate, then seed the demo committees and expert pool")
@@ -605,7 +641,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_stack(settings))
     elif args.command == "worker":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_worker(settings))
+            asyncio.run(run_worker(settings, documents=not args.no_documents))
+    elif args.command == "documents-worker":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_documents_worker(settings))
     elif args.command == "api":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve_api(settings))

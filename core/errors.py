@@ -88,6 +88,23 @@ class PossibleDuplicate(Conflict):
     code = "possible_duplicate"
 
 
+class DocumentPending(Conflict):
+    """The document was named when its action was recorded and is being rendered and sealed: ask again shortly
+    (Retry-After). `attempts` and `error` show a rendering being retried."""
+
+    code = "document_pending"
+
+    def __init__(self, detail: str, *, retry_after: int = 2, **extra: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class DocumentFailed(Conflict):
+    """The document could not be made (its reason is given); the action it belongs to stays recorded."""
+
+    code = "document_failed"
+
+
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576  # a request body past this is refused (413) before anything reads it
     max_upload_bytes: int = 16_777_216  # the same for CSV files (the pool, a calendar year)
     worker_cache_size: int = 1000  # cases a worker keeps in memory (about 0.2 MB each)
+    # Processes of `mediation documents-worker` that `mediation run` starts: they render and seal the documents
+    # apart from the API and the cases' worker (each lays out one PDF at a time).
+    document_workers: int = 2
+    # A PDF asked for while its document is still being made is waited for this long, then 409 document_pending
+    # with Retry-After (its status is in every read of the document).
+    document_wait_seconds: float = 20.0
     # The committee's seal (documents/seal.py): a PEM private key and its certificate chain, the signer's
     # certificate first. Unset: seal-key.pem and seal-cert.pem in data_dir, made by `mediation seal init`
     # (the embedded stack makes them at its first start). Verification trusts the certificate file.

@@ -16,7 +16,7 @@ import json
 import mimetypes
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,13 +43,13 @@ from documents.contexts import (
     SessionMinutesContext,
     TerminationNoticeContext,
 )
+from documents.kinds import LANGUAGES
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-LANGUAGES = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 PDF_VARIANT = "pdf/a-3b"
 # WeasyPrint's layout shares font state (fontconfig, Pango); the worker renders in a thread pool.
@@ -328,7 +328,7 @@ def render_pdf(kind: str, context: Any, *, lang: str = "zh", attachments: Sequen
     """The document as PDF/A-3b, with the context attached as `<kind>.json` (and any other attachments)."""
     spec = _kind(kind, context, lang)
     html = render_html(kind, context, lang)
-    stamp = (_created(context) or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    stamp = (_created(context) or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     attachment = Attachment(
         string=context_json(context),
         name=spec.attachment_name,

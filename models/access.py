@@ -20,7 +20,7 @@ from typing import Any
 
 from core.errors import Forbidden, NotFound
 from models.anonymise import ID_NUMBER, PHONE, replace_matches
-from models.lifecycle import EVENT_ROLES, roles_for
+from models.events import EVENT_ROLES, roles_for
 
 DEV = "dev"
 STAFF = frozenset({"intake", "mediator", "director"})
@@ -104,7 +104,7 @@ def require(caller: Caller, operation: str) -> None:
 
 
 def require_event(caller: Caller, event: str, payload: Mapping[str, Any]) -> None:
-    """The roles of the event as its payload asks for it (lifecycle.roles_for), past those of its endpoint."""
+    """The roles of the event as its payload asks for it (events.roles_for), past those of its endpoint."""
     roles = roles_for(event, payload)
     if caller.role in roles or caller.is_dev:
         return

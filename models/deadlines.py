@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from models.clock import SHANGHAI, DateAnswer, MediationClock, WorkingDayCalendar, end_of_day
+from models.clock import SHANGHAI, ClockError, DateAnswer, MediationClock, WorkingDayCalendar, end_of_day
 from models.policy import ClockPolicy
 
 # The timers that raise a lifecycle event; every other timer writes a notification to the outbox.
@@ -109,6 +109,16 @@ class PaymentTerm:
             return calendar.add_working_days(effective_on, self.working_days)
         return None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, for the case row (models/projection.py); `from_dict` reads it back exactly."""
+        return {"index": self.index, "text": self.text, "amount": self.amount, "deadline": _iso(self.deadline),
+                "working_days": self.working_days}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PaymentTerm:
+        return cls(index=int(data["index"]), text=str(data["text"]), amount=data.get("amount"),
+                   deadline=_date(data.get("deadline")), working_days=data.get("working_days"))
+
     @classmethod
     def from_term(cls, index: int, term: Mapping[str, Any]) -> PaymentTerm:
         deadline = term.get("deadline")
@@ -136,6 +146,60 @@ class CaseClocks:
     performed_terms: frozenset[int] = frozenset()  # indexes of terms performed in full (record_payment)
     calendar_reminded_on: date | None = None  # a held deadline: the last day admins were asked for the calendar
     appraisal_reminded_on: date | None = None  # the last reminder about the open appraisal
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe (ISO dates), kept with the case row so that a loaded calendar year can recompute the case's
+        deadlines without its workflow (models/projection.py); `from_dict` reads it back exactly."""
+        return {
+            "status": self.status,
+            "entered_on": self.entered_on.isoformat(),
+            "mediation": self.mediation.to_dict(),
+            "effective_on": _iso(self.effective_on),
+            "payments": [term.to_dict() for term in self.payments],
+            "performed_on": _iso(self.performed_on),
+            "judicial_applied": self.judicial_applied,
+            "followup_done": self.followup_done,
+            "performed_terms": sorted(self.performed_terms),
+            "calendar_reminded_on": _iso(self.calendar_reminded_on),
+            "appraisal_reminded_on": _iso(self.appraisal_reminded_on),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseClocks:
+        """The inverse of `to_dict`. A record that is not one raises `ClockError` (the mediation clock's ledger
+        is checked again, models/clock.py)."""
+        try:
+            return cls(
+                status=str(data["status"]),
+                entered_on=_day(data["entered_on"]),
+                mediation=MediationClock.from_dict(data["mediation"]),
+                effective_on=_date(data.get("effective_on")),
+                payments=tuple(PaymentTerm.from_dict(term) for term in data.get("payments", [])),
+                performed_on=_date(data.get("performed_on")),
+                judicial_applied=bool(data.get("judicial_applied", False)),
+                followup_done=bool(data.get("followup_done", False)),
+                performed_terms=frozenset(int(i) for i in data.get("performed_terms", [])),
+                calendar_reminded_on=_date(data.get("calendar_reminded_on")),
+                appraisal_reminded_on=_date(data.get("appraisal_reminded_on")),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, ClockError):
+                raise
+            raise ClockError(f"not a record of a case's clocks: {exc!r}") from None
+
+
+def _iso(d: date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _day(text: Any) -> date:
+    if not isinstance(text, str):
+        raise ClockError(f"not an ISO date: {text!r}")
+    return date.fromisoformat(text)
+
+
+def _date(text: Any) -> date | None:
+    return None if text is None else _day(text)
 
 
 def after_firing(case: CaseClocks, timer: Timer) -> CaseClocks:

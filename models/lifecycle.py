@@ -61,46 +61,7 @@ MAX_PANEL = 7  # experts on one consultation panel
 # Events the case's own machinery raises (its clocks, its expert panel), never staff.
 SYSTEM_EVENTS = frozenset({"consent_expired", "deadline_expired", "record_expert_opinion"})
 
-# Who asks for each event (DOMAIN.md, the "Who" column). "Staff" there is the committee's staff: intake staff
-# and the director; the mediator has the events of the case they own. Signatures: the mediator records them
-# too, but only the director applies the committee seal (API check on `signer`).
-_INTAKE = ("intake", "director")
-EVENT_ROLES: dict[str, tuple[str, ...]] = {
-    "register": _INTAKE,
-    "request_consent": _INTAKE,
-    "submit_for_review": _INTAKE,
-    "record_consent": _INTAKE,
-    "record_refusal": _INTAKE,
-    "accept": ("director",),
-    "reject": ("director",),
-    "extend_deadline": ("director",),
-    "start_appraisal": ("mediator",),
-    "finish_appraisal": ("mediator",),
-    "abandon_appraisal": ("mediator",),
-    "link_respondent": ("intake", "mediator", "director"),
-    "request_consultation": ("mediator",),
-    "schedule_session": ("mediator",),
-    "record_minutes": ("mediator",),
-    "draft_agreement": ("mediator",),
-    "revise_agreement": ("mediator",),
-    "sign": ("intake", "mediator", "director"),
-    "record_payment": ("mediator",),
-    "confirm_performance": ("mediator",),
-    "record_nonperformance": ("mediator",),
-    "record_judicial_confirmation": ("mediator",),
-    "record_followup": ("mediator",),
-    "declare_failed": ("mediator",),
-    "terminate": ("intake", "mediator", "director"),
-    "archive": _INTAKE,
-}
-SEAL_ROLE = "director"  # Reg 39: the committee seal
-
-
-def roles_for(event: str, payload: Mapping[str, Any]) -> tuple[str, ...]:
-    """Who may ask for `event` with this payload: the committee seal is the director's alone (Reg 39)."""
-    if event == "sign" and payload.get("signer") == "committee_seal":
-        return (SEAL_ROLE,)
-    return EVENT_ROLES[event]
+# Who asks for each event, with everything else that defines it: models/events.py.
 
 APPLICATION_TYPES = ("joint", "one_side", "oral", "committee_initiated")
 

@@ -6,7 +6,7 @@ travels into the case's workflow with its input, so that a running case keeps th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -31,14 +31,17 @@ class ClockPolicy:
     case_file_retention_years: int = 30  # 卷宗 (PML 27): printed on the cover; the committee's archive rule
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _NAMES}  # every value is a scalar or a tuple of them
         data["warn_before_wd"] = list(self.warn_before_wd)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ClockPolicy:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in (data or {}).items() if k in known}
+        values = {k: v for k, v in (data or {}).items() if k in _FIELDS}
         if "warn_before_wd" in values:
             values["warn_before_wd"] = tuple(values["warn_before_wd"])
         return cls(**values)
+
+
+_NAMES = tuple(f.name for f in fields(ClockPolicy))  # in their order, as asdict gives them
+_FIELDS = frozenset(_NAMES)

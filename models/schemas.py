@@ -600,32 +600,6 @@ class RecordFollowup(Note):
     lawsuit_detail: str | None = Field(default=None, max_length=2000)
 
 
-ACTION_SCHEMAS: dict[str, type[BaseModel]] = {
-    "request_consent": RequestConsent,
-    "record_consent": RecordConsent,
-    "record_refusal": RecordRefusal,
-    "submit_for_review": SubmitForReview,
-    "accept": Accept,
-    "reject": Reject,
-    "schedule_session": ScheduleSession,
-    "record_minutes": RecordMinutes,
-    "start_appraisal": StartAppraisal,
-    "finish_appraisal": FinishAppraisal,
-    "abandon_appraisal": AbandonAppraisal,
-    "extend_deadline": ExtendDeadline,
-    "draft_agreement": DraftAgreement,
-    "revise_agreement": ReviseAgreement,
-    "sign": Sign,
-    "record_payment": RecordPayment,
-    "confirm_performance": ConfirmPerformance,
-    "record_nonperformance": RecordNonperformance,
-    "declare_failed": DeclareFailed,
-    "terminate": Terminate,
-    "archive": Archive,
-    "record_judicial_confirmation": RecordJudicialConfirmation,
-    "record_followup": RecordFollowup,
-    "request_consultation": RequestConsultation,
-}
 
 
 # ---------------------------------------------------------------- responses -------------------------
@@ -861,19 +835,27 @@ class AllowedEvents(BaseModel):
 
 
 class DocumentPublic(Out):
+    """A document of a case. An action answers as soon as it is recorded, with the ids of the documents it issues:
+    each is `pending` while it is rendered and sealed apart (its number, SHA-256 and size come with it), then
+    `issued`, or `failed` with the reason. `attempts` and `error` show a rendering being retried."""
+
     id: str
     case_id: str
     kind: str
     lang: str
-    version: int
-    number: str
-    title: str
     source_seq: int
-    sha256: str
-    size: int
-    media_type: str
-    superseded: bool
-    created_at: LocalTime
+    status: Literal["pending", "issued", "failed"] = "issued"
+    version: int | None = None
+    number: str | None = None
+    title: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    media_type: str = "application/pdf"
+    superseded: bool = False
+    created_at: LocalTime | None = None
+    requested_at: LocalTime | None = None
+    attempts: int = 0
+    error: str | None = None
 
 
 class SessionPublic(Out):
@@ -935,14 +917,25 @@ class CalendarYearPublic(BaseModel):
 
 
 class CalendarLoadReport(BaseModel):
-    """What loading a year did: the table is stored, and every open case's workflow was told to recompute."""
+    """What loading a year did: the table is stored, every open case's deadlines are recomputed in one batch from
+    the clocks its row keeps, and the workflows whose next timer moved are told (`calendar_loaded`). Every open
+    case is either recomputed or left to its workflow (`recomputed + left_to_workflows == open_cases`), and every
+    workflow told was told, had ended or failed (`signalled + not_running + len(failed) == woken +
+    left_to_workflows`)."""
 
     year: CalendarYearPublic
     replaced: bool = Field(description="a table for the year was loaded before")
     open_cases: int
-    signalled: int = Field(description="open cases whose workflow was told; each recomputes its deadlines")
+    recomputed: int = Field(description="open cases whose deadlines were recomputed in the batch, from the "
+                            "clocks their row keeps")
+    rewritten: int = Field(description="of those, the cases whose deadlines changed: their row was rewritten")
+    woken: int = Field(description="of those, the cases whose earliest pending timer moved: their workflow is "
+                       "told, so that it sleeps until the new one (the others refresh their calendar when they wake)")
+    left_to_workflows: int = Field(description="open cases whose workflow is told to recompute them itself: "
+                                   "rows written before they kept the clocks, or changed while the batch ran")
+    signalled: int = Field(description="workflows told (woken or left to their workflow)")
     not_running: int = Field(description="cases whose workflow has ended")
-    failed: list[str] = Field(description="cases that could not be told (repeat the load to retry them)")
+    failed: list[str] = Field(description="cases whose workflow could not be told (repeat the load to retry them)")
 
 
 class WorkingDayPublic(BaseModel):

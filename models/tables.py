@@ -521,3 +521,6 @@ class DocumentJob(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=2000)
     requested_at: datetime = _ts(nullable=False)
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The case row as the transition left it: the document says what the case was at its event, even when later
+    # actions were recorded before it was rendered.
+    case_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

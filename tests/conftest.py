@@ -112,8 +112,9 @@ async def worker(
 async def api(
     temporal_env: WorkflowEnvironment, database_url: str, worker: str, seal_paths: tuple[Path, Path]
 ) -> AsyncIterator[httpx.AsyncClient]:
+    # documents are made apart from the actions: a read waits for them longer on a suite that loads the machine
     settings = Settings(database_url=database_url, task_queue=worker, seal_key_path=seal_paths[0],
-                        seal_cert_path=seal_paths[1])
+                        seal_cert_path=seal_paths[1], document_wait_seconds=90)
     app = create_app(settings, temporal=temporal_env.client)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

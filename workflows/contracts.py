@@ -140,6 +140,18 @@ class TransitionRecord:
     clock: dict[str, Any] | None = None  # the clocks after the event (see ClockProjection)
     idempotency_key: str | None = None
     request_digest: str | None = None
+    # The documents the event issues, recorded as pending with the transition: the action answers with their
+    # ids, and they are rendered apart (RenderRequest.document_ids).
+    documents: list[DocumentOrder] = field(default_factory=list)
+
+
+@dataclass
+class DocumentOrder:
+    """A document an event issues, named before it is rendered: its id (one per language), kind and language."""
+
+    id: str
+    kind: str
+    lang: str
 
 
 @dataclass
@@ -169,6 +181,7 @@ class RenderRequest:
     kind: str
     source_seq: int
     at: datetime
+    document_ids: dict[str, str] = field(default_factory=dict)  # per language, named by the workflow (else new)
 
 
 @dataclass

@@ -14,6 +14,11 @@ Every staff action is safe to repeat and to race (rev 2): the workflow keeps the
 Idempotency-Key and to each self-loop action, so a repeat gets the first answer and changes nothing, and checks
 the case version the action was decided on (If-Match), all under the same lock that orders the actions.
 
+One workflow task per action (the "fast-core" patch): the transition, its projection and its pending documents
+are written by a local activity inside the Update's own workflow task; the documents are then rendered and sealed
+on the documents' task queue while the action has already answered (with their ids); the timer is re-armed only
+when the earliest deadline moved.
+
 Deterministic: no I/O here, times from workflow.now(), ids from workflow.uuid4(), policies and calendar
 tables from the input and from signals. Cases started before the clocks existed replay as they ran (the
 "legal-clocks" and "notices" patches) and keep running without timers; cases started before revision 2 of the
@@ -29,12 +34,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
-    from models import lifecycle
+    from documents.kinds import languages_of
+    from models import events, lifecycle
     from models.clock import (
         SHANGHAI,
         ClockError,
@@ -55,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         CaseSnapshot,
         ClockProjection,
         DisputeOutcome,
+        DocumentOrder,
         DocumentRef,
         NotificationRecord,
         OpenDispute,
@@ -65,6 +72,7 @@ with workflow.unsafe.imports_passed_through():
         StaffAction,
         TransitionRecord,
         action_digest,
+        documents_queue,
         panel_workflow_id,
     )
 
@@ -113,6 +121,10 @@ class DisputeWorkflow:
         self._ready = False
         self._lock = asyncio.Lock()
         self._rev2 = workflow.patched("rev-2")  # the rules of revision 2 (see the module docstring)
+        # One workflow task per action and documents off its path (see the module docstring).
+        self._fast = workflow.patched("fast-core")
+        self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
+        self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
         registration = inp.registration
         self._application_type = registration["application_type"]
         self._applicant_side: str | None = registration.get("applicant_side")
@@ -153,19 +165,18 @@ class DisputeWorkflow:
         with_clocks = workflow.patched("legal-clocks")
         clocks = replace(self._clocks, status="registered", entered_on=legal_date(workflow.now()))
         projection = self._projection(clocks, payment_overdue=False) if with_clocks else None
-        await workflow.execute_activity_method(
+        await self._write(
             DisputeActivities.persist_registration,
             RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor, at=workflow.now(),
                                clock=projection),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         self._status, self._seq, self._ready, self._clocks = "registered", 1, True, clocks
         self._projected = projection
         if with_clocks:
             while self._status != "archived":
                 await self._wait_for_next_timer()
-        await workflow.wait_condition(lambda: self._status == "archived" and workflow.all_handlers_finished())
+        await workflow.wait_condition(lambda: self._status == "archived" and workflow.all_handlers_finished()
+                                      and self._documents_made())
         return DisputeOutcome(case_id=self._case_id, status=self._status, seq=self._seq)
 
     # ------------------------------------------------------------------ updates and signals ---------
@@ -308,9 +319,11 @@ class DisputeWorkflow:
         pending = self._pending()
         woken = lambda: self._changed or self._status == "archived"  # noqa: E731
         if not pending:
+            self._armed = None
             await workflow.wait_condition(woken)
             return
         timer = pending[0]
+        self._armed = (timer.key, timer.at)
         delay = timer.at - workflow.now()
         if delay > timedelta(0):
             try:
@@ -370,6 +383,8 @@ class DisputeWorkflow:
     async def _transition(self, action: StaffAction) -> ActionResult:
         """Apply one lifecycle event: check, persist, remember, render. Called under the lock."""
         to_status = self._check(action, self._status)
+        if action.event == "sign" and self._fast:  # a signature refers to the draft as rendered: wait for it
+            await workflow.wait_condition(self._documents_made)
         payload = self._enrich(action)
         from_status, seq, at = self._status, self._seq + 1, workflow.now()
         try:
@@ -379,7 +394,10 @@ class DisputeWorkflow:
                                    type="RuleViolated", non_retryable=True) from None
         overdue = self._payment_overdue and to_status == "performance"
         projection = self._projection(clocks, overdue) if workflow.patched("legal-clocks") else None
-        await workflow.execute_activity_method(
+        kind = events.document_of(action.event, to_status) if self._fast else None
+        orders = [DocumentOrder(id=workflow.uuid4().hex, kind=kind, lang=lang) for lang in languages_of(kind)] \
+            if kind else []
+        await self._write(
             DisputeActivities.persist_transition,
             TransitionRecord(
                 case_id=self._case_id,
@@ -394,20 +412,24 @@ class DisputeWorkflow:
                 clock=projection,
                 idempotency_key=action.idempotency_key or None,
                 request_digest=self._digest(action) if action.idempotency_key else None,
+                documents=orders,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         self._seq, self._status, self._clocks, self._payment_overdue = seq, to_status, clocks, overdue
         if projection is not None:
             self._projected = projection
         self._remember(action.event, payload)
-        self._changed = True
+        self._changed = self._earliest_moved() if self._fast else True
         if action.event == "request_consultation":
             await self._open_panel(payload, action)
         elif from_status in lifecycle.OPEN_STATES and to_status not in lifecycle.OPEN_STATES:
             await self._close_panels()
-        documents = await self._render(action.event, seq)
+        if self._fast:
+            if orders:
+                self._make_documents(action.event, seq, at, orders)
+            document_ids = [order.id for order in orders]
+        else:
+            document_ids = [doc.id for doc in await self._render(action.event, seq)]
         return ActionResult(
             case_id=self._case_id,
             event=action.event,
@@ -416,7 +438,7 @@ class DisputeWorkflow:
             seq=seq,
             at=at,
             allowed_events=self._allowed(to_status),
-            document_ids=[doc.id for doc in documents],
+            document_ids=document_ids,
             session_id=payload.get("session_id") if action.event == "schedule_session" else None,
             panel_id=payload.get("panel_id") if action.event == "request_consultation" else None,
         )
@@ -505,12 +527,7 @@ class DisputeWorkflow:
         projection = self._projection(self._clocks, self._payment_overdue)
         if projection == self._projected:
             return
-        await workflow.execute_activity_method(
-            DisputeActivities.record_clock,
-            ClockProjection(case_id=self._case_id, clock=projection),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        await self._write(DisputeActivities.record_clock, ClockProjection(case_id=self._case_id, clock=projection))
         self._projected = projection
 
     # ------------------------------------------------------------------ helpers ---------------------
@@ -627,12 +644,13 @@ class DisputeWorkflow:
 
     async def _render(self, event: str, seq: int) -> list[DocumentRef]:
         if event == "archive" and workflow.patched("case-file"):  # 卷宗 (PML 27)
-            return await workflow.execute_activity_method(
-                DisputeActivities.bind_case_file,
+            return await workflow.execute_activity(
+                "bind_case_file",
                 RenderRequest(case_id=self._case_id, kind="case_file", source_seq=seq, at=workflow.now()),
                 start_to_close_timeout=CASE_FILE_TIMEOUT,
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=CASE_FILE_RETRY,
+                result_type=list[DocumentRef],
             )
         if event in DOCUMENTS_OF_EVENT_REV2 and workflow.patched("documents-rev-2"):
             if event == "sign" and self._status != "performance":  # not the fourth act: nothing is issued
@@ -642,16 +660,72 @@ class DisputeWorkflow:
             kind = DOCUMENTS_OF_EVENT.get(event)
             if kind is None or (kind != "agreement" and not workflow.patched("notices")):
                 return []
-        documents: list[DocumentRef] = await workflow.execute_activity_method(
-            DisputeActivities.render_document,
+        documents: list[DocumentRef] = await workflow.execute_activity(
+            "render_document",
             RenderRequest(case_id=self._case_id, kind=kind, source_seq=seq, at=workflow.now()),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
+            result_type=list[DocumentRef],
         )
         if event == "draft_agreement":  # what each signature refers to
             self._agreement = next(doc for doc in documents if doc.lang == "zh")
         return documents
+
+
+    # ------------------------------------------------------------------ fast core ---------------------
+    async def _write(self, activity: Any, record: Any) -> Any:
+        """A write of the case's record: a local activity in the Update's own workflow task (fast-core), or an
+        activity as earlier cases recorded it."""
+        if self._fast:
+            return await workflow.execute_local_activity_method(
+                activity, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
+        return await workflow.execute_activity_method(
+            activity, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY)
+
+    def _earliest_moved(self) -> bool:
+        """The timer being waited for is no longer the earliest pending one (a new deadline, a moved one)."""
+        pending = self._pending()
+        earliest = (pending[0].key, pending[0].at) if pending else None
+        return earliest != self._armed or self._status == "archived"
+
+    def _documents_made(self) -> bool:
+        return all(task.done() for task in self._making)
+
+    def _make_documents(self, event: str, seq: int, at: datetime, orders: list[DocumentOrder]) -> None:
+        """Render and seal the event's documents on the documents' queue while the action has answered. The 卷宗
+        waits for every document before it (it binds them)."""
+        earlier = [task for task in self._making if not task.done()]
+        self._making = [*earlier, asyncio.create_task(self._made(event, seq, at, orders, earlier))]
+
+    async def _made(self, event: str, seq: int, at: datetime, orders: list[DocumentOrder],
+                    earlier: list[asyncio.Task[None]]) -> None:
+        kind = orders[0].kind
+        request = RenderRequest(case_id=self._case_id, kind=kind, source_seq=seq, at=at,
+                                document_ids={order.lang: order.id for order in orders})
+        binding = kind == "case_file"
+        if binding and earlier:
+            await workflow.wait(earlier)
+        try:
+            refs = await workflow.execute_activity(
+                "bind_case_file" if binding else "render_document",
+                request,
+                task_queue=documents_queue(workflow.info().task_queue),
+                start_to_close_timeout=CASE_FILE_TIMEOUT if binding else ACTIVITY_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=CASE_FILE_RETRY if binding else ACTIVITY_RETRY,
+                result_type=list[DocumentRef],
+            )
+        except ActivityError as failed:  # marked failed on the document itself, with the reason
+            workflow.logger.error("%s of case %s (transition %s) not made: %s", kind, self._case_id, seq,
+                                  failed.cause or failed)
+            return
+        if event == "draft_agreement":  # what each signature refers to
+            self._agreement = _lang_of(refs, "zh")
+
+
+def _lang_of(refs: list[DocumentRef], lang: str) -> DocumentRef | None:
+    return next((ref for ref in refs if ref.lang == lang), None)
 
 
 def _day_of(value: Any, default: date) -> date:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Response
-from pydantic import BaseModel
 from temporalio.client import Client
 
 from api.access import allow
@@ -18,40 +17,11 @@ from api.deps import CaseId, Database, DatabaseDep, ReleasingRoute, SettingsDep,
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
-from models.schemas import ACTION_SCHEMAS, ActionOutcome, LinkRespondent
+from models.events import EVENTS, STAFF_ACTIONS, EventSpec
+from models.schemas import ActionOutcome, LinkRespondent
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/cases", tags=["actions"], responses=ERROR_RESPONSES)
 
-SUMMARIES = {
-    "request_consent": "Ask the other side for consent (征求对方意见, Reg 31¶1)",
-    "record_consent": "Record the other side's consent",
-    "record_refusal": "Record the other side's refusal (PML 17)",
-    "submit_for_review": "Submit for acceptance review (受理审查)",
-    "accept": "Accept and assign 1–3 mediators (受理, starts the 30-WD clock)",
-    "reject": "Reject with reasons (不予受理)",
-    "schedule_session": "Schedule a mediation session",
-    "record_minutes": "Record a session's minutes (调解笔录)",
-    "start_appraisal": "A medical-damage appraisal is commissioned (医疗损害鉴定, Reg 34): the clock pauses",
-    "finish_appraisal": "The appraisal opinion arrived (Reg 36): the clock runs again",
-    "abandon_appraisal": "The appraisal will not report (declined, returned, fee not advanced, withdrawn): the clock "
-    "runs again",
-    "record_payment": "Record a payment or act of performance against one term of the agreement (PML 31)",
-    "extend_deadline": "Extend the mediation period by agreement (延长调解期限, Reg 38)",
-    "draft_agreement": "Draft the agreement (人民调解协议书, PML 29)",
-    "revise_agreement": "A party refuses to sign: back to mediation, the draft is superseded",
-    "sign": "Record a signature or the committee seal (Reg 39)",
-    "confirm_performance": "Confirm the agreement performed: every term in full, or the patient side's written "
-    "acceptance of less (PML 31)",
-    "record_nonperformance": "Record nonperformance, parties referred to court (PML 32)",
-    "declare_failed": "Declare mediation failed (调解不成, PML 26)",
-    "terminate": "Terminate mediation on a legal ground (终止调解)",
-    "archive": "Archive the closed case (归档, PML 27)",
-    "record_judicial_confirmation": "Record the parties' application for judicial confirmation and the court's "
-    "result (司法确认, PML 33)",
-    "record_followup": "Record the follow-up visit after performance (回访记录)",
-    "request_consultation": "Ask the expert pool for a panel (专家咨询, Reg 33): experts are drawn and invited; the "
-    "clock keeps running",
-}
 
 
 IdempotencyKey = Annotated[str | None, Header(
@@ -102,7 +72,9 @@ def action_call(
 ActionCallDep = Annotated[ActionCall, Depends(action_call)]
 
 
-def _add_action(event: str, schema: type[BaseModel]) -> None:
+def _add_action(spec: EventSpec) -> None:
+    event, schema = spec.name, spec.payload
+
     async def action(
         case_id: CaseId,
         body: Annotated[schema, Body()],  # type: ignore[valid-type]
@@ -116,18 +88,18 @@ def _add_action(event: str, schema: type[BaseModel]) -> None:
         f"/{{case_id}}/{event.replace('_', '-')}",
         action,
         methods=["POST"],
-        summary=SUMMARIES[event],
+        summary=spec.summary,
         operation_id=event,
         response_model=ActionOutcome,
     )
 
 
-for _event, _schema in ACTION_SCHEMAS.items():
-    _add_action(_event, _schema)
+for _spec in STAFF_ACTIONS:  # one route per staff action of the catalogue
+    _add_action(_spec)
 
 
 @router.put("/{case_id}/respondent-institution", operation_id="link_respondent", response_model=ActionOutcome,
-            summary="Link the respondent to the expert pool's institution registry (Reg 37: recusal by id)")
+            summary=EVENTS["link_respondent"].summary)
 async def link_respondent(
     case_id: CaseId,
     body: LinkRespondent,

@@ -21,6 +21,7 @@ from api.deps import (
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from models.access import Caller
+from models.events import EVENTS
 from models.schemas import (
     AllowedEvents,
     CaseCreate,
@@ -49,7 +50,7 @@ REGISTRATION_EXAMPLE = {
 }
 
 
-@router.post("", status_code=201, summary="Register a dispute (登记) for your committee")
+@router.post("", status_code=201, summary=EVENTS["register"].summary)
 async def register(
     body: Annotated[CaseCreate, Body(openapi_examples={"一方申请": {"value": REGISTRATION_EXAMPLE}})],
     db: DatabaseDep,

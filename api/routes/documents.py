@@ -7,36 +7,49 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from api.access import allow
-from api.deps import ActorDep, CaseId, DocumentId, ReleasingRoute, SessionDep, SettingsDep
+from api.deps import ActorDep, CaseId, DatabaseDep, DocumentId, ReleasingRoute, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.services import documents
 from models.schemas import DocumentPublic
+
+# How long a read waits for a document still being made (an action answers before its documents are issued).
+Wait = Annotated[float | None, Query(ge=0, le=60, description="seconds to wait for a document being made "
+                                     "(default: the installation's document_wait_seconds); 0 answers at once")]
 
 router = APIRouter(route_class=ReleasingRoute, tags=["documents"], responses=ERROR_RESPONSES)
 
 
 @router.get("/cases/{case_id}/documents", dependencies=[allow("documents.read")],
             summary="A case's generated documents")
-def of_case(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[DocumentPublic]:
-    return documents.of_case(session=session, case_id=case_id)
+async def of_case(case_id: CaseId, db: DatabaseDep, settings: SettingsDep, actor: ActorDep,
+                  wait: Wait = None) -> list[DocumentPublic]:
+    """Documents being made are waited for (`wait` seconds, by default the installation's); then each with its
+    status."""
+    return await documents.of_case_when_settled(db=db, case_id=case_id,
+                                                wait=settings.document_wait_seconds if wait is None else wait)
 
 
 @router.get("/documents/{document_id}", dependencies=[allow("documents.read")],
             summary="A document's metadata, with its SHA-256")
-def metadata(document_id: DocumentId, session: SessionDep, actor: ActorDep) -> DocumentPublic:
-    return documents.metadata(session=session, document_id=document_id)
+async def metadata(document_id: DocumentId, db: DatabaseDep, settings: SettingsDep, actor: ActorDep,
+                   wait: Wait = None) -> DocumentPublic:
+    """A document being made is waited for (`wait` seconds, by default the installation's); then its status."""
+    return await documents.metadata_when_settled(db=db, document_id=document_id,
+                                                 wait=settings.document_wait_seconds if wait is None else wait)
 
 
 @router.get(
     "/documents/{document_id}/verify", dependencies=[allow("documents.read")],
     summary="Verify a document: its SHA-256 against the recorded one, and the committee's seal (PAdES)",
 )
-def verify(
-    document_id: DocumentId, session: SessionDep, settings: SettingsDep, actor: ActorDep
+async def verify(
+    document_id: DocumentId, db: DatabaseDep, settings: SettingsDep, actor: ActorDep
 ) -> documents.DocumentVerification:
-    return documents.verify(session=session, settings=settings, document_id=document_id)
+    await documents.when_issued(db=db, document_id=document_id, wait=settings.document_wait_seconds)
+    return await db.run(lambda session: documents.verify(session=session, settings=settings, document_id=document_id))
 
 
 def _pdf_response(document: Any, data: bytes) -> Response:
@@ -59,17 +72,23 @@ PDF = {200: {"content": {"application/pdf": {}}, "description": "The PDF"}}
     summary="The case file (卷宗, PML 27) of an archived case: cover, index, history, audit entries, and every "
     "document attached as issued (PDF/A-3)",
 )
-def case_file(case_id: CaseId, session: SessionDep) -> Response:
-    document = documents.case_file(session=session, case_id=case_id)
-    return _pdf_response(document, documents.pdf(session=session, document_id=document.id, lang=None)[1])
+async def case_file(case_id: CaseId, db: DatabaseDep, settings: SettingsDep) -> Response:
+    await documents.case_file_issued(db=db, case_id=case_id, wait=settings.document_wait_seconds)
+
+    def read(session: Session) -> tuple[Any, bytes]:
+        document = documents.case_file(session=session, case_id=case_id)
+        return document, documents.pdf(session=session, document_id=document.id, lang=None)[1]
+
+    return _pdf_response(*await db.run(read))
 
 
 @router.get(
     "/cases/{case_id}/case-file/manifest", dependencies=[allow("documents.read")],
     summary="The case file's SHA-256 and its manifest: the SHA-256 of every document it binds",
 )
-def case_file_manifest(case_id: CaseId, session: SessionDep) -> documents.CaseFileManifest:
-    return documents.case_file_manifest(session=session, case_id=case_id)
+async def case_file_manifest(case_id: CaseId, db: DatabaseDep, settings: SettingsDep) -> documents.CaseFileManifest:
+    await documents.case_file_issued(db=db, case_id=case_id, wait=settings.document_wait_seconds)
+    return await db.run(lambda session: documents.case_file_manifest(session=session, case_id=case_id))
 
 
 @router.get(
@@ -78,10 +97,16 @@ def case_file_manifest(case_id: CaseId, session: SessionDep) -> documents.CaseFi
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}},
 )
-def pdf(
+async def pdf(
     document_id: DocumentId,
-    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
     actor: ActorDep,
     lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
+    wait: Wait = None,
 ) -> Response:
-    return _pdf_response(*documents.pdf(session=session, document_id=document_id, lang=lang))
+    """A document still being made is waited for (`wait` seconds), then 409 document_pending with Retry-After."""
+    await documents.when_issued(db=db, document_id=document_id,
+                                wait=settings.document_wait_seconds if wait is None else wait)
+    return _pdf_response(*await db.run(
+        lambda session: documents.pdf(session=session, document_id=document_id, lang=lang)))

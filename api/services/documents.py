@@ -2,26 +2,99 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from core.errors import NotFound
+from api.deps import Database
+from core.errors import DocumentFailed, DocumentPending, NotFound
 from core.settings import Settings
-from models import repo
+from models import repo, repo_documents
 from models.schemas import DocumentPublic
-from models.tables import Document
+from models.tables import Document, DocumentJob
 
 log = logging.getLogger(__name__)
 
 
 def of_case(*, session: Session, case_id: str) -> list[DocumentPublic]:
+    """Every document of the case: issued, then those still being made or that failed."""
     repo.get_case(session=session, case_id=case_id)
-    return [DocumentPublic.model_validate(d) for d in repo.list_documents(session=session, case_id=case_id)]
+    issued = [DocumentPublic.model_validate(d) for d in repo.list_documents(session=session, case_id=case_id)]
+    known = {d.id for d in issued}
+    unfinished = [_unfinished(job) for job in repo_documents.unfinished_of_case(session=session, case_id=case_id)
+                  if job.id not in known]
+    return sorted([*issued, *unfinished], key=lambda d: (d.source_seq, d.lang))
+
+
+def _unfinished(job: DocumentJob) -> DocumentPublic:
+    return DocumentPublic(id=job.id, case_id=job.case_id, kind=job.kind, lang=job.lang, source_seq=job.source_seq,
+                          status=job.status, attempts=job.attempts, error=job.error, requested_at=job.requested_at)
+
+
+def _still(job: DocumentJob) -> DocumentPending | DocumentFailed:
+    if job.status == "failed":
+        return DocumentFailed(f"document {job.id!r} ({job.kind}, {job.lang}) could not be made: {job.error}",
+                              document_id=job.id, status=job.status)
+    retried = f"; {job.attempts} attempt(s) failed so far, the last with: {job.error}" if job.attempts else ""
+    return DocumentPending(f"document {job.id!r} ({job.kind}, {job.lang}) is being rendered and sealed{retried}; "
+                           "ask again shortly", document_id=job.id, status=job.status, attempts=job.attempts)
+
+
+async def of_case_when_settled(*, db: Database, case_id: str, wait: float) -> list[DocumentPublic]:
+    """The case's documents, after waiting up to `wait` seconds for those being made."""
+    deadline, delay = time.monotonic() + wait, 0.05
+
+    def pending(session: Session) -> bool:
+        return any(job.status == "pending"
+                   for job in repo_documents.unfinished_of_case(session=session, case_id=case_id))
+
+    while time.monotonic() + delay <= deadline and await db.run(pending):
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    return await db.run(lambda session: of_case(session=session, case_id=case_id))
+
+
+async def settled(*, db: Database, document_id: str, wait: float) -> DocumentJob | None:
+    """The document's job once it is issued or failed (None: issued before jobs were kept), or still pending
+    after waiting up to `wait` seconds."""
+    deadline, delay = time.monotonic() + wait, 0.05
+    while True:
+        job = await db.run(lambda session: repo_documents.find_job(session=session, document_id=document_id))
+        if job is None or job.status != "pending" or time.monotonic() + delay > deadline:
+            return job
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+async def when_issued(*, db: Database, document_id: str, wait: float) -> None:
+    """Returns once the document is issued (at once for every document issued before), waiting up to `wait`
+    seconds for one being made; then 409 document_pending with Retry-After, or document_failed."""
+    job = await settled(db=db, document_id=document_id, wait=wait)
+    if job is not None and job.status != "issued":
+        raise _still(job)
+
+
+async def metadata_when_settled(*, db: Database, document_id: str, wait: float) -> DocumentPublic:
+    """The document's record, after waiting up to `wait` seconds for one being made: issued, or its status."""
+    await settled(db=db, document_id=document_id, wait=wait)
+    return await db.run(lambda session: metadata(session=session, document_id=document_id))
+
+
+async def case_file_issued(*, db: Database, case_id: str, wait: float) -> None:
+    """The case's 卷宗, when it is being bound: waited for as `when_issued`."""
+    def binding(session: Session) -> str | None:
+        jobs = repo_documents.unfinished_of_case(session=session, case_id=case_id)
+        return next((job.id for job in reversed(jobs) if job.kind == "case_file"), None)
+
+    job_id = await db.run(binding)
+    if job_id is not None:
+        await when_issued(db=db, document_id=job_id, wait=wait)
 
 
 class CaseFileManifest(BaseModel):
@@ -50,6 +123,10 @@ def case_file_manifest(*, session: Session, case_id: str) -> CaseFileManifest:
 
 
 def metadata(*, session: Session, document_id: str) -> DocumentPublic:
+    """A document's record; one still being made (or that failed) shows its status, attempts and error."""
+    job = repo_documents.find_job(session=session, document_id=document_id)
+    if job is not None and job.status != "issued":
+        return _unfinished(job)
     return DocumentPublic.model_validate(repo.get_document(session=session, document_id=document_id))
 
 

@@ -198,7 +198,9 @@ class TestLoadingAYear:
         report = await load_json(api, 2027, TABLE_2027)
         assert report["replaced"] is False
         assert report["failed"] == []
-        assert report["signalled"] + report["not_running"] == report["open_cases"]
+        # every open case is recomputed in the batch or left to its workflow, and every workflow to tell was told
+        assert report["recomputed"] + report["left_to_workflows"] == report["open_cases"]
+        assert report["signalled"] + report["not_running"] == report["woken"] + report["left_to_workflows"]
         year = report["year"]
         assert year["year"] == 2027 and year["layer"] == "table" and year["provisional"] is False
         assert year["loaded_by"] == "钱管理员" and year["loaded_at"].endswith("+08:00")

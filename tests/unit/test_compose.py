@@ -204,8 +204,9 @@ def test_the_temporal_ui_talks_to_the_temporal_service() -> None:
     assert depends_on("temporal-ui")["temporal"]["condition"] == "service_healthy"
 
 
-def test_api_worker_and_migrate_are_one_image_built_from_the_dockerfile() -> None:
-    commands = {"api": ["mediation", "api"], "worker": ["mediation", "worker"],
+def test_api_workers_and_migrate_are_one_image_built_from_the_dockerfile() -> None:
+    commands = {"api": ["mediation", "api"], "worker": ["mediation", "worker", "--no-documents"],
+                "documents": ["mediation", "documents-worker"],  # PDFs apart from the cases' worker
                 "migrate": ["mediation", "migrate"]}  # the schema and a seal key; no demo data
     for name, command in commands.items():
         build = SERVICES[name]["build"]

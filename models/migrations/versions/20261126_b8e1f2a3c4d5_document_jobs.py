@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.Column("requested_at", models.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", models.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("case_snapshot", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
