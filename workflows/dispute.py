@@ -28,6 +28,7 @@ rule book (the "rev-2" patch) keep its first rules: no holds, no signing grace, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -79,6 +80,8 @@ with workflow.unsafe.imports_passed_through():
 # Two identical self-loop actions without If-Match this close together were sent at once (a double click, two
 # staff, a retry without its Idempotency-Key): one action (rev 2).
 SAME_ACTION_WITHIN = timedelta(seconds=60)
+# A signature recorded while its draft is still being rendered waits this long for the draft's SHA-256.
+SIGNING_WAITS_FOR_DRAFT = timedelta(seconds=10)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)  # a database write waits at most its busy timeout (15 s)
 # Rendering and binding heartbeat while they work: a worker that dies mid-way is noticed within this, and the
 # document is made again on another (not after the whole start-to-close timeout).
@@ -383,8 +386,11 @@ class DisputeWorkflow:
     async def _transition(self, action: StaffAction) -> ActionResult:
         """Apply one lifecycle event: check, persist, remember, render. Called under the lock."""
         to_status = self._check(action, self._status)
-        if action.event == "sign" and self._fast:  # a signature refers to the draft as rendered: wait for it
-            await workflow.wait_condition(self._documents_made)
+        if action.event == "sign" and self._fast and not self._documents_made():
+            # a signature refers to the draft as rendered (its SHA-256): wait for it, a while at most; past that,
+            # the act names the draft by its id (whose record keeps its SHA-256)
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(self._documents_made, timeout=SIGNING_WAITS_FOR_DRAFT)
         payload = self._enrich(action)
         from_status, seq, at = self._status, self._seq + 1, workflow.now()
         try:
@@ -427,6 +433,9 @@ class DisputeWorkflow:
         if self._fast:
             if orders:
                 self._make_documents(action.event, seq, at, orders)
+            if action.event == "draft_agreement":  # named now; its SHA-256 once rendered
+                self._agreement = next(DocumentRef(id=o.id, kind=o.kind, lang=o.lang, sha256="") for o in orders
+                                       if o.lang == "zh")
             document_ids = [order.id for order in orders]
         else:
             document_ids = [doc.id for doc in await self._render(action.event, seq)]
@@ -609,7 +618,8 @@ class DisputeWorkflow:
             payload["signed_at"] = payload.get("signed_at") or (now if self._rev2 else workflow.now().isoformat())
             if self._agreement is not None:
                 payload["document_id"] = self._agreement.id
-                payload["document_sha256"] = self._agreement.sha256
+                if self._agreement.sha256:
+                    payload["document_sha256"] = self._agreement.sha256
             if payload.get("signer") == "patient" and self._heirs:  # each heir's act, kept with the patient side's
                 before = self._signed.get("patient", {})
                 payload["heirs_signed"] = [*before.get("heirs_signed", []), payload["signed_by"]]
