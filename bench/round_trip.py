@@ -137,7 +137,8 @@ async def carry_a_case(api: httpx.AsyncClient) -> list[float]:
         assert response.status_code == 200, f"{path}: {response.text}"
         if path == "draft-agreement":  # staff print the draft before it is signed (not timed)
             draft = response.json()["document_ids"][0]
-            assert (await api.get(f"/documents/{draft}/pdf", params={"wait": 60})).status_code == 200
+            printed = await api.get(f"/documents/{draft}/pdf", params={"wait": 60})
+            assert printed.status_code == 200, printed.text
     return timings
 
 
