@@ -289,7 +289,9 @@ def start_api(database_url: str, port: int, workers: int, code: Path | None = No
     env = {**os.environ, "MEDIATION_DATABASE_URL": database_url, "MEDIATION_DATA_DIR": data_dir,
            "MEDIATION_DEV_MODE": "true", "MEDIATION_LOG_LEVEL": "WARNING", "PYTHONPATH": str(code)}
     command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+               # a worker busy under the load is not a dead one; idle clients keep their connection
+               "--timeout-worker-healthcheck", "60", "--timeout-keep-alive", "60"]
     process = subprocess.Popen(command, env=env, cwd=code, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -326,6 +328,7 @@ def deep_cursors(base: str, count: int) -> list[str]:
 # ---------------------------------------------------------------- the run ---------------------------------
 def main(admin_url: str, cases: int, clients: int, requests: int, workers: int,
          before_code: Path | None = None) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     url = recreate(admin_url)
     engine = make_engine(url, pool_size=clients, max_overflow=0)
     try:
@@ -419,6 +422,7 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int,
         **({"api_before_ms": {name: figures_of(t) for name, t in old_http.items()}} if old_http else {}),
         "insert_s": round(insert_s, 1), "migration_s": round(migrate_s, 1),
         "database": "postgresql", "cpus": os.cpu_count(),
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],  # others' work on the machine
     }
 
 

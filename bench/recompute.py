@@ -20,8 +20,8 @@ one JSON line of figures, then a human table.
    the product loads it (`api.services.calendar.load`: store the table, recompute every open case in one batch,
    tell the workflows whose next timer moved) and three times are taken from the start of the load: until `load`
    returned (`load_s`), until every case row shows a due date that is no longer provisional
-   (`recompute_all_s`; the database is polled every `--poll` s), and until the workers were idle again, the woken
-   workflows done (`workflows_settled_s`).
+   (`recompute_all_s`; the database is polled every `--poll` s), and until every workflow told had recomputed
+   with the new table and written its projection again (`workflows_settled_s`, from the worker's own metrics).
    `--rows-only`: the same N cases written as rows the way their workflows write them (models/projection.py
    `project`), no workflows (a woken case's signal finds none: `not_running`); on SQLite, or on a fresh database
    of the PostgreSQL server `--database-url` names (made and dropped here).
@@ -34,13 +34,13 @@ recomputing and writing its row) is not measured again here, it took 586 s for 1
 clocks (workflows from before models/projection.py) measures that old path, and says so (`left_to_workflows`).
 
 Creating the cases is not part of the figure (`create_cases_s` is printed for information). Documents are not
-what this measures either: to make creating 10,000 cases affordable, the worker renders with a stub that
-returns a small fixed PDF-like byte string instead of WeasyPrint ("renderer": "stub" in the JSON); the rest of
-the activities (context, numbering, storing the document) runs as in the product. The worker is otherwise the
-product's (workflows/worker.py: 8 activity threads, the SDK's default slots and its cache of 1000 workflows),
-built here to pass the stub renderer and to count the workflow instances it builds (the SDK's default sandbox
-runner, counting); the flags change it for experiments. It runs in this process next to the client that signals,
-as in the embedded stack (`mediation run`).
+what this measures either: to make creating 10,000 cases affordable, the documents' worker (in this process)
+renders with a stub that returns a small fixed PDF-like byte string instead of WeasyPrint ("renderer": "stub" in
+the JSON); the rest of the documents' activities (context, numbering, storing the document) runs as in the
+product. The cases' worker is otherwise the product's (workflows/worker.py: 8 activity threads, the SDK's default
+slots and its cache of 1000 workflows), built here to count the workflow instances it builds (the SDK's default
+sandbox runner, counting); the flags change it for experiments. It runs in this process next to the client that
+signals, as in the embedded stack (`mediation run`).
 """
 
 from __future__ import annotations
@@ -100,7 +100,15 @@ from tests.factories import registration
 from workflows.activities import DisputeActivities
 from workflows.contracts import Actor, OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
-from workflows.worker import RESTRICTIONS
+from workflows.panel_activities import PanelActivities
+from workflows.worker import (
+    RESTRICTIONS,
+    WORKFLOWS,
+    Workers,
+    build_documents_worker,
+    document_activities,
+    earlier_cases_documents,
+)
 
 # A SAMPLE table for 2027, not the official one (the State Council publishes 2027's schedule late in 2026;
 # this bench does not assume it): New Year's Day, a Spring Festival week and two make-up weekend days.
@@ -434,15 +442,18 @@ class Metrics:
             await asyncio.sleep(0.2)
             self.drain()
 
-    async def settled(self, quiet: float, timeout: float) -> float:
-        """The instant (perf_counter) of the last workflow task once none was completed for `quiet` s."""
+    async def settled(self, told: int, quiet: float, timeout: float) -> float:
+        """The instant (perf_counter) of the last workflow task, once every workflow told wrote its projection
+        again (`told` record_clock activities: each recomputes with the new table) and none ran for `quiet` s."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             self.drain()
-            if time.perf_counter() - max(self.last_task_at, 0.0) >= quiet:
+            done = self.counts["activity:record_clock"] >= told
+            if done and time.perf_counter() - self.last_task_at >= quiet:
                 return self.last_task_at
             await asyncio.sleep(0.2)
-        raise BenchFailure(f"the workers were still busy {timeout} s after the load")
+        raise BenchFailure(f"{self.counts['activity:record_clock']} of the {told} workflows told wrote their "
+                           f"projection within {timeout} s")
 
 
 @dataclass
@@ -583,17 +594,21 @@ async def real_path(args: argparse.Namespace) -> dict[str, Any]:
             policy, calendar = committee_policy_and_calendar(sessions)
             env = await start_dev_server(runtime)
             log(f"Temporal dev server at {env.client.service_client.config.target_host}")
-            worker = Worker(
+            # workflows/worker.py build_worker, with the stub renderer and the counting runner
+            cases_worker = Worker(
                 env.client,
                 task_queue=settings.task_queue,
-                workflows=[DisputeWorkflow],
-                activities=DisputeActivities(sessions, renderer=stub_renderer).all(),
+                workflows=WORKFLOWS,
+                activities=[*DisputeActivities(sessions).all(), *PanelActivities(sessions).all(),
+                            *earlier_cases_documents(lambda: document_activities(sessions, renderer=stub_renderer))],
                 activity_executor=ThreadPoolExecutor(args.activity_threads),
                 workflow_runner=CountingRunner(restrictions=RESTRICTIONS),
                 max_cached_workflows=args.cache,
                 max_concurrent_workflow_tasks=args.workflow_tasks,
                 max_concurrent_activities=args.activities,
             )
+            worker = Workers([cases_worker, build_documents_worker(
+                env.client, task_queue=settings.task_queue, session_factory=sessions, renderer=stub_renderer)])
             drainer = asyncio.create_task(metrics.keep_draining())
             async with worker:
                 start = time.perf_counter()
@@ -625,7 +640,8 @@ async def real_path(args: argparse.Namespace) -> dict[str, Any]:
                 await progress.wait(args.timeout)
                 poller.cancel()
                 log(f"every row recomputed {progress.times['all']:.2f} s after the load began")
-                settled_at = await metrics.settled(quiet=2.0, timeout=args.timeout)
+                settled_at = await metrics.settled(report.signalled, quiet=1.0, timeout=args.timeout)
+                log(f"the {report.signalled} workflows told were done {settled_at - start:.2f} s after the load began")
                 counts = dict(metrics.counts)
                 replays, replay_setup_s = INSTANCES.created, INSTANCES.seconds
                 core_warnings = dict(core_log.counts)
