@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -456,6 +457,7 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="uvicorn worker processes of the API (default: one per core, at most 4)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the API and the database go too
     why = reachable(args.database_url)
     if why is not None:
         print(json.dumps({"bench": "case_list", "skipped": f"PostgreSQL unreachable at {args.database_url}: {why}"}))

@@ -168,10 +168,12 @@ class DisputeWorkflow:
         with_clocks = workflow.patched("legal-clocks")
         clocks = replace(self._clocks, status="registered", entered_on=legal_date(workflow.now()))
         projection = self._projection(clocks, payment_overdue=False) if with_clocks else None
-        await self._write(
+        await workflow.execute_activity_method(  # an activity: a database lock at registration outlasts a task
             DisputeActivities.persist_registration,
             RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor, at=workflow.now(),
                                clock=projection),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
         self._status, self._seq, self._ready, self._clocks = "registered", 1, True, clocks
         self._projected = projection
