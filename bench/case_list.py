@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -229,14 +230,39 @@ def new_list(engine: Engine, filters: CaseListFilters, after: tuple[Any, ...] | 
 
 
 def in_sql(url: str, variants: list[list[Statement]], *, clients: int, requests: int) -> list[float]:
-    """`requests` lists from `clients` connections at once, each taking the next variant in turn: the database's
-    part, through psycopg itself (no ORM on the way)."""
+    """`requests` lists from `clients` connections at once, the variants in turn: the database's part. With
+    pgbench (a client in C: what is timed is the database) when it is installed, else from Python threads."""
+    if shutil.which("pgbench"):
+        return in_pgbench(url, variants, clients=clients, requests=requests)
+    return in_threads(url, variants, clients=clients, requests=requests)
+
+
+def in_pgbench(url: str, variants: list[list[Statement]], *, clients: int, requests: int) -> list[float]:
+    with tempfile.TemporaryDirectory(prefix="bench-case-list-") as folder:
+        scripts: list[str] = []
+        with psycopg.connect(url) as connection:
+            cursor = psycopg.ClientCursor(connection)
+            for i, statements in enumerate(variants):
+                script = Path(folder, f"variant{i}.sql")
+                script.write_text("".join(f"{cursor.mogrify(sql, params)};\n" for sql, params in statements))
+                scripts += ["-f", str(script)]
+        command = ["pgbench", "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
+                   "-t", str(max(2, requests // clients + 1)), "-l", f"--log-prefix={folder}/log", *scripts, url]
+        subprocess.run(command, check=True, capture_output=True, text=True)
+        # each line: client, transaction (from 1), latency in µs...; a connection's first is its warm-up
+        rows = [line.split() for log in Path(folder).glob("log*") for line in log.read_text().splitlines()]
+        return [int(row[2]) / 1000 for row in rows if row and int(row[1]) > 1]
+
+
+def in_threads(url: str, variants: list[list[Statement]], *, clients: int, requests: int) -> list[float]:
     timings: list[float] = []
     lock = threading.Lock()
     counter = iter(range(requests))
 
     def client() -> None:
         with psycopg.connect(url, autocommit=True) as connection:
+            for sql, params in variants[0]:  # the connection's warm-up, not timed
+                connection.execute(sql, params).fetchall()
             while True:
                 with lock:
                     n = next(counter, None)
@@ -394,8 +420,10 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int,
                 began = time.perf_counter()
                 new_http[name] = asyncio.run(over_http(base, variants, clients=clients, requests=per_query))
                 rates[name] = round(per_query / (time.perf_counter() - began))
-            # the floor: what any request costs through the API's middleware and routing, here
+            # the floors: what any request costs through the API's middleware and routing, here, and any read
+            # of the database (the two committees)
             health = asyncio.run(over_http(base, [{}], clients=clients, requests=per_query, path="/health"))
+            small = asyncio.run(over_http(base, [{}], clients=clients, requests=per_query, path="/committees"))
         finally:
             stop(api)
         deep_keys = [CASES_ORDER.decode(c) for c in cursors]
@@ -417,11 +445,12 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int,
         "cases": cases, "clients": clients, "api_workers": workers, "page": PAGE, "deep_page": DEEP,
         "committees": len(committees()), "two_character_patient_names": two, "party_names": names,
         "api_ms": {name: figures_of(t) for name, t in new_http.items()},
-        "api_requests_per_s": rates, "api_health_ms": figures_of(health),
+        "api_requests_per_s": rates, "api_health_ms": figures_of(health), "api_committees_ms": figures_of(small),
         "sql_keyset_ms": {name: figures_of(t) for name, t in new_sql.items()},
         "sql_before_ms": {name: figures_of(t) for name, t in old.items()},
         **({"api_before_ms": {name: figures_of(t) for name, t in old_http.items()}} if old_http else {}),
         "insert_s": round(insert_s, 1), "migration_s": round(migrate_s, 1),
+        "sql_client": "pgbench" if shutil.which("pgbench") else "psycopg threads",
         "database": "postgresql", "cpus": os.cpu_count(),
         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],  # others' work on the machine
     }
@@ -439,6 +468,8 @@ def table(figures: dict[str, Any]) -> str:
                      f" {pair(figures.get('api_before_ms', {}).get(name)):>18}")
     floor = figures["api_health_ms"]
     lines.append(f"{'GET /health':18} {pair(floor):>16}  (the same clients: what any request costs here)")
+    lines.append(f"{'GET /committees':18} {pair(figures['api_committees_ms']):>16}  (any read of the database: two "
+                 "rows)")
     lines.append(f"migration on {figures['cases']:,} cases (names filled in, indexes built): {figures['migration_s']} s")
     return "\n".join(lines)
 
@@ -457,6 +488,8 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="uvicorn worker processes of the API (default: one per core, at most 4)")
     args = parser.parse_args()
+    if args.cases < (DEEP + 10) * PAGE:
+        parser.error(f"--cases: at least {(DEEP + 10) * PAGE:,}, so that page {DEEP} and the ten after it exist")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the API and the database go too
     why = reachable(args.database_url)
     if why is not None:

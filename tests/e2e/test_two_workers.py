@@ -112,7 +112,7 @@ class Desk:
         await self.post(f"/cases/{case['id']}/request-consultation",
                         {"specialties": ["law"], "question": "医方术中消毒是否规范"})
         deadline = time.monotonic() + 30
-        while not (await self.api.get(f"/cases/{case['id']}/notifications")).json()["total"]:
+        while not (await self.api.get(f"/cases/{case['id']}/notifications")).json()["items"]:
             assert time.monotonic() < deadline, "the panel told nobody"
             await asyncio.sleep(0.2)
         return case["id"]
@@ -122,6 +122,9 @@ class Desk:
                  ("record-payment", payment()), ("confirm-performance", {}), ("archive", {})]
         for action, body in steps:
             await self.post(f"/cases/{case_id}/{action}", body)
+        # the documents are made apart from the actions: staff see them issued when they open the case's list
+        listed = await self.api.get(f"/cases/{case_id}/documents", params={"wait": 45})
+        assert listed.status_code == 200 and {d["status"] for d in listed.json()} == {"issued"}, listed.text
 
 
 def activities_run(port: int) -> int:
