@@ -21,6 +21,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml alembic.ini cli.py ./
 COPY core ./core
+COPY domain ./domain
 COPY models ./models
 COPY documents ./documents
 COPY workflows ./workflows

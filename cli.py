@@ -41,8 +41,10 @@ from api.services import pool as pool_service
 from core import logging as core_logging
 from core.db import engine_of, session_factory, transaction
 from core.settings import Settings, get_settings
-from models import pool, repo, repo_pool
-from models.clock import SHANGHAI, CalendarTableError, parse_year_table
+from domain import pool
+from domain.clock import CalendarTableError, parse_year_table
+from domain.time import SHANGHAI
+from models import repo, repo_pool
 from models.repo import create_schema
 from models.seed import seed_committees
 from models.seed_pool import seed_pool

@@ -1,6 +1,6 @@
 """Every route names its operation: `allow("cases.read")` is the dependency that checks the caller's role (403)
 and, when the path names a case or something of a case (a document, a panel, a draw), that the case is within
-the caller's reach (404) and, for a change, not archived (409). The rules themselves are in models/access.py."""
+the caller's reach (404) and, for a change, not archived (409). The rules themselves are in domain/access.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from sqlmodel import Session
 
 from api.auth import current_caller
 from core.errors import IllegalTransition
-from models import access, repo
-from models.access import Caller
+from domain import access
+from domain.access import Caller
+from models import repo
 from models.tables import Case, Document, Draw, Panel
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -75,7 +76,7 @@ def require_case_reach(session: Session, caller: Caller, case_id: str) -> None:
 def allow(operation: str) -> Any:
     """The dependency of a route that does `operation`; it gives the route the caller."""
     if operation not in access.PERMISSIONS:
-        raise KeyError(f"no such operation in models/access.py: {operation}")
+        raise KeyError(f"no such operation in domain/access.py: {operation}")
 
     def checked_caller(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         access.require(caller, operation)

@@ -1,4 +1,4 @@
-"""Recording the audit trail (models/audit.py): every request that may change something, whatever its answer
+"""Recording the audit trail (domain/audit.py): every request that may change something, whatever its answer
 (a refused attempt is evidence too), and every read by an auditor or an expert (shared/DOMAIN.md, "Every
 access by an auditor or expert is logged").
 

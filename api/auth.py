@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Request
 
 from api.services.auth import actor_of_caller, caller_of, user_of_request
 from core.errors import InvalidField, Unauthorized
-from models.access import DEV, Caller
+from domain.access import DEV, Caller
 from models.users import ROLES
 from workflows.contracts import Actor
 

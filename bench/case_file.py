@@ -20,13 +20,12 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from documents.case_file import bind, file_name
 from documents.contexts import CaseFileContext, FiledAuditEntry, FiledDocument, FiledTransition
 from documents.seal import SealKey, generate_committee_key, sealer_for
+from domain.time import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 COMMITTEE = "上海市黄浦区医疗纠纷人民调解委员会"
 

@@ -38,8 +38,8 @@ from documents.contexts import (
     TerminationNoticeContext,
 )
 from documents.render import pdf_from_html, render_pdf
-from models.clock import SHANGHAI
-from models.lifecycle import TERMINATION_GROUNDS
+from domain.lifecycle import TERMINATION_GROUNDS
+from domain.time import SHANGHAI
 
 COMMITTEE = "上海市黄浦区医疗纠纷人民调解委员会"
 CASE_NUMBER = "〔2026〕沪黄医调字第12号"

@@ -1,11 +1,11 @@
 """One slot of an expert draw over a city pool: eligibility over every expert, then the seeded draw (Reg 33,
-37; models/draw.py). Prints one JSON line of figures, then a human table.
+37; domain/draw.py). Prints one JSON line of figures, then a human table.
 
     python -m bench.draw                    (20,000 experts, 50 repeats)
     python -m bench.draw --with-database    (and the draw as the activity runs it, the pool read from SQLite)
 
 The pool is synthetic and the same on every run (random.Random(--seed)): about 3 specialties per expert from
-models/specialties.py (some departments far more common than others, as in a real pool), current and past
+domain/specialties.py (some departments far more common than others, as in a real pool), current and past
 affiliations with a few dozen institutions, among them the respondent's group of three sites, declared
 relatives, loads and caps, and some inactive experts. The case: the patient and a representative (a few
 experts are related to them, one bears the patient's name and has no identity number), a conflict, earlier
@@ -34,8 +34,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from models.draw import LOOKBACK_YEARS, Affiliation, Candidate, CaseFacts, Person, draw, eligibility
-from models.specialties import CLINICAL, NON_CLINICAL
+from domain.draw import LOOKBACK_YEARS, Affiliation, Candidate, CaseFacts, Person, draw, eligibility
+from domain.specialties import CLINICAL, NON_CLINICAL
 
 TARGET_MS_PER_20K = 20.0
 TODAY = date(2026, 6, 15)

@@ -6,7 +6,7 @@ one JSON line of figures, then a human table.
     python -m bench.recompute --rows-only           (the batch alone: rows written as the workflows write them)
     python -m bench.recompute --rows-only --database-url postgresql://postgres@127.0.0.1:5432/postgres
 
-1. The pure computation (models/clock.py, models/deadlines.py, models/projection.py): the due date and the full
+1. The pure computation (domain/clock.py, domain/deadlines.py, domain/projection.py): the due date and the full
    `timers(...)` list of N mediation clocks accepted on different days of November and December 2026, so that most
    periods reach 2027, a year chinesecalendar does not know; first with 2027 unknown (counted Monday to Friday
    without its statutory holidays, provisional), then with a loaded 2027 `YearTable`; and what the batch computes
@@ -22,7 +22,7 @@ one JSON line of figures, then a human table.
    returned (`load_s`), until every case row shows a due date that is no longer provisional
    (`recompute_all_s`; the database is polled every `--poll` s), and until every workflow told had recomputed
    with the new table and written its projection again (`workflows_settled_s`, from the worker's own metrics).
-   `--rows-only`: the same N cases written as rows the way their workflows write them (models/projection.py
+   `--rows-only`: the same N cases written as rows the way their workflows write them (domain/projection.py
    `project`), no workflows (a woken case's signal finds none: `not_running`); on SQLite, or on a fresh database
    of the PostgreSQL server `--database-url` names (made and dropped here).
    Every row is then checked against the pure computation with the same table (rows-only: every row entirely;
@@ -31,7 +31,7 @@ one JSON line of figures, then a human table.
 The figure before this issue (every open case's workflow told, each waking, being replayed when not cached,
 recomputing and writing its row) is not measured again here, it took 586 s for 10,000 cases
 (docs/benchmarks.md): it is printed as `before_recompute_all_s` for comparison. A real-path run whose rows keep no
-clocks (workflows from before models/projection.py) measures that old path, and says so (`left_to_workflows`).
+clocks (workflows from before domain/projection.py) measures that old path, and says so (`left_to_workflows`).
 
 Creating the cases is not part of the figure (`create_cases_s` is printed for information). Documents are not
 what this measures either: to make creating 10,000 cases affordable, the documents' worker (in this process)
@@ -88,13 +88,15 @@ from api.services import calendar as calendar_service
 from cli import _temporal_binary, init_db
 from core.db import SessionFactory, engine_of, session_factory, transaction
 from core.settings import Settings
+from domain.clock import PACKAGE_YEARS, MediationClock, WorkingDayCalendar, YearTable
+from domain.deadlines import CaseClocks, timers
+from domain.payloads import CaseCreate
+from domain.policy import ClockPolicy
+from domain.projection import columns, earliest, next_timer_moved, project
+from domain.time import SHANGHAI
 from models import repo
-from models.clock import PACKAGE_YEARS, SHANGHAI, MediationClock, WorkingDayCalendar, YearTable
-from models.deadlines import CaseClocks, timers
-from models.policy import ClockPolicy
-from models.projection import columns, earliest, next_timer_moved, project
 from models.repo_clocks import ClockRow
-from models.schemas import CalendarLoadReport, CaseCreate
+from models.schemas import CalendarLoadReport
 from models.tables import Case
 from tests.factories import registration
 from workflows.activities import DisputeActivities
@@ -164,7 +166,7 @@ def compute(clocks: list[MediationClock], calendar: WorkingDayCalendar, policy: 
 
 
 def written(clock: MediationClock, calendar: WorkingDayCalendar, policy: ClockPolicy) -> dict[str, Any]:
-    """The projection a case's workflow writes (models/projection.py), nothing fired yet."""
+    """The projection a case's workflow writes (domain/projection.py), nothing fired yet."""
     return project(case_clocks(clock), fired=(), calendar=calendar, policy=policy, hold_provisional=True,
                    payment_overdue=False)
 
@@ -325,7 +327,7 @@ def report_figures(report: CalendarLoadReport, fanout: calendar_service.Fanout, 
 # ------------------------------------------------------------------ 2a. rows only -----------------------
 def write_rows(sessions: SessionFactory, clocks: list[MediationClock], calendar: WorkingDayCalendar,
                policy: ClockPolicy) -> list[str]:
-    """A case row in mediation per clock, its clocks as its workflow writes them (models/projection.py): the first
+    """A case row in mediation per clock, its clocks as its workflow writes them (domain/projection.py): the first
     case registered as the product registers it, the others copies of its row with their own id and number."""
     body = CaseCreate.model_validate(registration(application_type="joint", applicant_side=None))
     with transaction(sessions) as session:

@@ -32,13 +32,13 @@ from documents.contexts import (
     Term,
     TerminationNoticeContext,
 )
-from models import labels
-from models.anonymise import age_on
-from models.clock import WorkingDayCalendar, legal_date
-from models.deadlines import PaymentTerm
-from models.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
-from models.parties import copies_needed, heirs_of
-from models.schemas import SHANGHAI
+from domain import labels
+from domain.anonymise import age_on
+from domain.clock import WorkingDayCalendar, legal_date
+from domain.deadlines import PaymentTerm
+from domain.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
+from domain.parties import copies_needed, heirs_of
+from domain.time import SHANGHAI
 from models.tables import AuditEntry, Case, Committee, Document, MediationSession, Transition
 
 FOR_WHOM = {"patient": "患方", "institution": "医方", "mediator": "人民调解员", "committee_seal": "人民调解委员会"}

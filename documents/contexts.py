@@ -169,7 +169,7 @@ class AcceptanceNoticeContext(NoticeContext):
     mediators: tuple[str, ...]  # one to three
     working_days: int = 30  # the mediation clock's length (Reg 38; a committee policy)
     # The due date reaches a year whose holidays are not known yet: it was counted Monday to Friday
-    # without the statutory holidays (models/holidays.py), and is printed with （暂定）.
+    # without the statutory holidays (domain/holidays.py), and is printed with （暂定）.
     deadline_provisional: bool = False
 
 
@@ -177,7 +177,7 @@ class AcceptanceNoticeContext(NoticeContext):
 class RejectReason:
     """One of the eight listed reasons for not accepting (MOJ 2002 Rules art 22, Reg 31¶4)."""
 
-    number: int  # 1–8, as in models.lifecycle.REJECT_REASONS
+    number: int  # 1–8, as in domain.lifecycle.REJECT_REASONS
     text: str  # the listed text (Chinese)
     ticked: bool = False
     detail: str | None = None  # reason 8 ("other"): the reason in words
@@ -223,7 +223,7 @@ class FailureNoticeContext(NoticeContext):
 class TerminationNoticeContext(NoticeContext):
     """终止调解告知书: a ground (PML 23(2), Reg 31¶4, PML 25) with its detail, the other routes."""
 
-    ground: str  # a key of models.lifecycle.TERMINATION_GROUNDS, e.g. "party_withdrew"
+    ground: str  # a key of domain.lifecycle.TERMINATION_GROUNDS, e.g. "party_withdrew"
     ground_text: str  # its text (Chinese), e.g. "当事人撤回申请或明确拒绝继续调解（…）"
     detail: str  # what happened, in words
     terminated_on: date
@@ -306,7 +306,7 @@ class FollowupRecordContext(NoticeContext):
 # The opinion is shared with both parties: it names the patient by surname only (王某), never with an
 # identity number, phone or address, and the experts by name and title. An expert's part voided after a
 # conflict was found (Reg 37) stays on every later version of the opinion, marked void with its reason.
-# Specialties are passed as code plus Chinese label (models/specialties.py), so the English template can
+# Specialties are passed as code plus Chinese label (domain/specialties.py), so the English template can
 # translate them by code.
 
 
@@ -315,7 +315,7 @@ class PanelMember:
     """One slot of the panel: the specialty asked for and the expert who accepted it."""
 
     slot: int
-    specialty: str  # a code of models.specialties, e.g. "obstetrics"
+    specialty: str  # a code of domain.specialties, e.g. "obstetrics"
     specialty_label: str  # its Chinese label, e.g. "产科"
     name: str
     title: str = ""  # 主任医师, 教授, 律师 ...
@@ -406,7 +406,7 @@ class FiledTransition:
     from_label: str
     to_label: str
     actor: str  # name (role)
-    label: str = ""  # the event in Chinese (models/labels.py)
+    label: str = ""  # the event in Chinese (domain/labels.py)
     details: tuple[tuple[str, str], ...] = ()  # what was recorded with it, in Chinese
 
 

@@ -20,8 +20,8 @@ from documents.contexts import (
     PartyBlock,
     SealBlock,
 )
-from models.schemas import SHANGHAI
-from models.specialties import label
+from domain.specialties import label
+from domain.time import SHANGHAI
 from models.tables import Case, Committee, Expert, Invitation, Panel
 
 # What every panel is given through the expert portal (models/schemas_panels.py CaseMaterialForExpert): the

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
-from zoneinfo import ZoneInfo
 
 import pydyf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
@@ -44,11 +43,12 @@ from documents.contexts import (
     TerminationNoticeContext,
 )
 from documents.kinds import LANGUAGES
+from domain.time import SHANGHAI
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 PDF_VARIANT = "pdf/a-3b"

@@ -14,15 +14,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
-from models.access import CaseScope
-from models.clock import MediationClock, WorkingDayCalendar, YearTable
-from models.duplicates import institution_key, is_possible_duplicate, patient_keys
-from models.lifecycle import CLOSED_STATES
+from domain.access import CaseScope
+from domain.clock import MediationClock, WorkingDayCalendar, YearTable
+from domain.duplicates import institution_key, is_possible_duplicate, patient_keys
+from domain.lifecycle import CLOSED_STATES
+from domain.parties import heirs_of, normalise_name, party_count, party_names
+from domain.performance import term_balances
+from domain.time import SHANGHAI
 from models.paging import Keyset, Slice, page
-from models.parties import heirs_of, normalise_name, party_count, party_names
-from models.performance import term_balances
 from models.repo_panels import create_panel
-from models.schemas import SHANGHAI, CaseListFilters
+from models.schemas import CaseListFilters
 from models.tables import (
     CalendarYear,
     Case,
@@ -232,7 +233,7 @@ def search_cases(
 ) -> Slice:
     """The summaries of the cases matching every filter, newest first: the page after `cursor` (InvalidCursor if
     no page of this list gave it), with an estimated count when `count`. `scope` narrows to the cases a caller
-    reaches (models/access.py)."""
+    reaches (domain/access.py)."""
     build, keyset, filtered = case_list_query(session, filters or CaseListFilters(), scope)
     return page(session, build, keyset, limit=limit, cursor=cursor, offset=offset, count=count,
                 key_of=lambda row: (row.registered_at, row.id), unfiltered=None if filtered else Case.__tablename__)
@@ -331,7 +332,7 @@ def _name_matches(name: str, *, exact: bool) -> Any:
 def possible_duplicates(
     *, session: Session, registration: dict[str, Any], registered_before: datetime | None = None
 ) -> list[Case]:
-    """Earlier cases of the same patient, institution and treatment (models/duplicates.py), oldest first: all of
+    """Earlier cases of the same patient, institution and treatment (domain/duplicates.py), oldest first: all of
     them for a new registration, those registered before it for a registered case."""
     id_key, nb_key = patient_keys(registration["patient"])
     keys = [col(Case.patient_id_key) == id_key] if id_key else []

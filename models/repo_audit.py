@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.db import SessionFactory, transaction
-from models.audit import GENESIS, ChainReport, entry_hash, verify_chain
+from domain.audit import GENESIS, ChainReport, entry_hash, verify_chain
 from models.paging import Keyset, Slice, page
 from models.tables import AuditEntry, Case, Document, Draw, Invitation, Panel
 

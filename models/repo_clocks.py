@@ -1,7 +1,7 @@
 """The clock projections of open cases, read and rewritten a page at a time (a loaded calendar year recomputes them
 in one batch: api/services/calendar.py). Keyword-only functions; the caller commits.
 
-Only the columns the projection fills are read and written (models/projection.py `columns`). A row is rewritten
+Only the columns the projection fills are read and written (domain/projection.py `columns`). A row is rewritten
 only if its `clock` column still holds the text read with it: a case whose workflow wrote it in between (an event,
 a timer) is left as its workflow wrote it, and reported so that its workflow is told instead.
 """
@@ -38,7 +38,7 @@ class ClockRow:
                    deadlines_text=json_text(columns["deadlines"]))
 
     def holds(self, columns: dict[str, Any]) -> bool:
-        """The row holds these columns already (models/projection.py `columns`)."""
+        """The row holds these columns already (domain/projection.py `columns`)."""
         if any(self.columns[name] != columns[name] for name in self.columns):
             return False
         return json_text(columns["deadlines"]) == self.deadlines_text or (

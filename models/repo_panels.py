@@ -13,8 +13,8 @@ from sqlalchemy import Text, cast, func
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
-from models.draw import Affiliation as DrawAffiliation
-from models.draw import Candidate, CaseFacts, Person
+from domain.draw import Affiliation as DrawAffiliation
+from domain.draw import Candidate, CaseFacts, Person
 from models.paging import Keyset, Slice, page
 from models.tables import (
     Affiliation,
@@ -31,7 +31,7 @@ from models.tables import (
 )
 
 OPEN_INVITATION = ("invited", "accepted")  # what counts against an expert's cap until the opinion is in
-# How each status of an invitation excludes the expert from this case's later draws (models/draw.py).
+# How each status of an invitation excludes the expert from this case's later draws (domain/draw.py).
 EXCLUDING_STATUS = {"declined": "declined", "expired": "expired", "recused": "recused", "voided": "recused"}
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import Table, Text, cast, delete, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, InvalidField, NotFound
+from domain.pool import AffiliationRow, ExpertRow, InstitutionRow, PoolRowsRefused, RelativeRow, RowError
 from models.paging import Keyset, Slice, page
-from models.pool import AffiliationRow, ExpertRow, InstitutionRow, PoolRowsRefused, RelativeRow, RowError
 from models.tables import Affiliation, Expert, Institution, InstitutionGroup, utcnow
 
 CHUNK = 500  # ids per IN (...) and experts per flush
@@ -406,7 +406,7 @@ def expert_row(expert: Expert, affiliations: Iterable[Affiliation]) -> ExpertRow
 
 
 def export_experts(*, session: Session, city: str | None = None) -> list[ExpertRow]:
-    """The pool (or a city's), by id, as rows of the pool file (models/pool.py format_pool_csv)."""
+    """The pool (or a city's), by id, as rows of the pool file (domain/pool.py format_pool_csv)."""
     experts = select(Expert).order_by(col(Expert.id))
     affiliations = (
         select(Affiliation)

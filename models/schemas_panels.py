@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.payloads import LocalTime, Strict
 from models.paging import Page
-from models.schemas import LocalTime, Strict
 
 
 class Out(BaseModel):

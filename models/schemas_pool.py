@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.payloads import ID_NUMBER, PHONE, Day, LocalTime, Name, Strict
+from domain.pool import DEFAULT_CAP, MAX_CAP
+from domain.specialties import SPECIALTIES
 from models.paging import Page
-from models.pool import DEFAULT_CAP, MAX_CAP
-from models.schemas import ID_NUMBER, PHONE, Day, LocalTime, Name, Out, Strict
-from models.specialties import SPECIALTIES
+from models.schemas import Out
 
 SpecialtyCode = Literal[tuple(SPECIALTIES)]  # type: ignore[valid-type]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from domain.pool import InstitutionRow, parse_pool_csv
 from models import repo_pool
-from models.pool import InstitutionRow, parse_pool_csv
 from models.tables import Expert, Institution, InstitutionGroup
 
 CITY = "上海市"

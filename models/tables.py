@@ -64,7 +64,7 @@ class Committee(SQLModel, table=True):
     # default pattern of a kind of document (DEFAULT_NUMBER_PATTERNS).
     case_number_pattern: str = Field(default="〔{year}〕{short}医调字第{seq}号", max_length=100)
     number_patterns: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # Clock lengths (models/policy.py ClockPolicy); empty means the rule book's defaults.
+    # Clock lengths (domain/policy.py ClockPolicy); empty means the rule book's defaults.
     policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -134,7 +134,7 @@ class Case(SQLModel, table=True):
     institution_name: str = Field(max_length=200)
     # Reg 37 (rev 2): the respondent in the expert pool's institution registry; recusal uses this id only.
     respondent_institution_id: str | None = Field(default=None, max_length=64)
-    # What tells a re-filed dispute (rev 2, models/duplicates.py): hashes of the patient's identity number and of
+    # What tells a re-filed dispute (rev 2, domain/duplicates.py): hashes of the patient's identity number and of
     # name plus birth date (never the numbers themselves), and the institution's name as compared.
     patient_id_key: str | None = Field(default=None, index=True, max_length=64)
     patient_nb_key: str | None = Field(default=None, index=True, max_length=64)
@@ -149,7 +149,7 @@ class Case(SQLModel, table=True):
     signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
-    # The clocks, as the workflow last derived them (models/deadlines.py): the mediation clock's ledger (Reg 38)
+    # The clocks, as the workflow last derived them (domain/deadlines.py): the mediation clock's ledger (Reg 38)
     # and due date, whether it is paused, every pending deadline, and whether any deadline is provisional.
     clock: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     due_date: date | None = None
@@ -182,7 +182,7 @@ class CaseMediator(SQLModel, table=True):
 
 
 class CasePartyName(SQLModel, table=True):
-    """Every party's name a case was registered with, normalised (models/parties.py `party_names`), for the case
+    """Every party's name a case was registered with, normalised (domain/parties.py `party_names`), for the case
     list's `party` filter: an exact name or its beginning (王 finds 王芳) is one range of a btree index, however
     short the name. Written with the case (models/repo.py `create_case`); a registration's names never change.
 
@@ -278,7 +278,7 @@ class DocumentContent(SQLModel, table=True):
 
 
 class CalendarYear(SQLModel, table=True):
-    """An admin-loaded table of holidays and make-up workdays for a year (models/clock.py YearTable)."""
+    """An admin-loaded table of holidays and make-up workdays for a year (domain/clock.py YearTable)."""
 
     __tablename__ = "calendar_years"
 
@@ -392,7 +392,7 @@ class Panel(SQLModel, table=True):
 
 class Draw(SQLModel, table=True):
     """One random draw for one slot: the seed, the snapshot of eligible experts, every exclusion with its
-    reason, and the result (models/draw.py). Anyone can re-run it from these and get the same expert."""
+    reason, and the result (domain/draw.py). Anyone can re-run it from these and get the same expert."""
 
     __tablename__ = "draws"
     __table_args__ = (UniqueConstraint("panel_id", "slot", "attempt", name="uq_draw_slot_attempt"),)
@@ -472,7 +472,7 @@ class Conflict(SQLModel, table=True):
     at: datetime = _ts(nullable=False)
 
 
-# ---------------------------------------------------------------- the audit trail (models/audit.py) -------
+# ---------------------------------------------------------------- the audit trail (domain/audit.py) -------
 class AuditEntry(SQLModel, table=True):
     """One action or logged read: append-only and hash-chained. The id is the chain's order; each row
     carries the hash of the row before it, so that an altered, deleted or inserted row is found

@@ -1,6 +1,6 @@
 """An independent oracle for the tests of the clocks: it walks the days one by one, with chinesecalendar for the
 years it knows, an admin's year table where one is given, and otherwise Monday to Friday without the statutory
-holidays (rev 2). It shares no code with models/clock.py or models/holidays.py: the lunar dates come from another
+holidays (rev 2). It shares no code with domain/clock.py or domain/holidays.py: the lunar dates come from another
 library (lunardate) and Qingming from the classical solar-term formula, so a test that compares the two checks
 the product against the rule, not against itself.
 """

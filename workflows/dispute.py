@@ -4,7 +4,7 @@ Every staff action is the Update `apply_event`. Its validator asks the lifecycle
 legal now (a refused Update leaves no history); the handler re-checks under a lock, so that of two staff
 acting at once exactly one succeeds, then writes the projection and renders documents in activities.
 
-The workflow also keeps the case's clocks (models/clock.py, models/deadlines.py): it sleeps until the
+The workflow also keeps the case's clocks (domain/clock.py, domain/deadlines.py): it sleeps until the
 earliest timer it has not fired and recomputes the timers whenever an event, a pause, an extension or a newly
 loaded calendar year changes them. A timer raises a system event (consent_expired, deadline_expired) through
 the same path as staff actions, or writes a notification to the outbox. Whatever the case's deadlines are
@@ -41,20 +41,13 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
     from documents.kinds import languages_of
-    from models import events, lifecycle
-    from models.clock import (
-        SHANGHAI,
-        ClockError,
-        MediationClock,
-        WorkingDayCalendar,
-        YearTable,
-        end_of_day,
-        legal_date,
-    )
-    from models.deadlines import CaseClocks, PaymentTerm, Timer, after_firing, consent_due, timers
-    from models.parties import heirs_of, party_count
-    from models.performance import term_balances
-    from models.policy import ClockPolicy
+    from domain import events, lifecycle
+    from domain.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, end_of_day, legal_date
+    from domain.deadlines import CaseClocks, PaymentTerm, Timer, after_firing, consent_due, timers
+    from domain.parties import heirs_of, party_count
+    from domain.performance import term_balances
+    from domain.policy import ClockPolicy
+    from domain.time import SHANGHAI
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
         SYSTEM,

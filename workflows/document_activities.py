@@ -29,9 +29,9 @@ from documents.case_file import bind
 from documents.kinds import languages_of
 from documents.opinion_context import expert_opinion_context
 from documents.render import KINDS, render_pdf
+from domain.policy import ClockPolicy
+from domain.time import SHANGHAI
 from models import repo, repo_audit, repo_documents, repo_panels
-from models.clock import SHANGHAI
-from models.policy import ClockPolicy
 from models.tables import Case, Committee, Document, Transition
 from workflows.contracts import DocumentRef, RenderRequest
 

@@ -1,7 +1,7 @@
 """ExpertPanelWorkflow: one per consultation (Reg 33), a child of the case's DisputeWorkflow.
 
 It draws an expert for every slot of the panel (for example 2 × obstetrics + 1 × law) from the city's pool
-(Reg 35), with the exclusions of Reg 37 (models/draw.py), and invites them. Each expert answers within the
+(Reg 35), with the exclusions of Reg 37 (domain/draw.py), and invites them. Each expert answers within the
 answer clock (2 working days by default). A decline, an expiry, a declared conflict or an upheld objection
 replaces the expert with a new draw for the same slot, so the panel keeps its mix. When the pool has nobody
 left for a slot, staff are told and the slot waits for them (`redraw_slot`); the case is never blocked, and
@@ -27,9 +27,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from models.clock import WorkingDayCalendar, end_of_day, legal_date
-    from models.policy import ClockPolicy
-    from models.specialties import label
+    from domain.clock import WorkingDayCalendar, end_of_day, legal_date
+    from domain.policy import ClockPolicy
+    from domain.specialties import label
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
         DrawRequest,

@@ -3,7 +3,7 @@
 Each one is idempotent. A draw is keyed by (panel, slot, attempt): a retried draw finds the one it recorded and
 never draws twice, so the seed that decided is the seed on file. The seed comes from the operating system's
 randomness (`secrets`), is recorded with the snapshot of the eligible experts and every exclusion, and the
-choice follows from them alone (models/draw.py), so that anyone can re-run it.
+choice follows from them alone (domain/draw.py), so that anyone can re-run it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlmodel import Session
 from temporalio import activity
 
 from core.db import SessionFactory, transaction
+from domain.clock import legal_date
+from domain.draw import ALGORITHM, draw, eligibility
 from models import repo, repo_panels
-from models.clock import legal_date
-from models.draw import ALGORITHM, draw, eligibility
 from models.tables import Draw, Invitation
 from workflows.contracts import DrawOutcome, DrawRequest, InvitationChange, PanelState
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from workflows.document_activities import DocumentActivities, Renderer
 
 WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow]
-# The lunar calendar library that derives an unknown year's statutory holidays (models/holidays.py) imports its
+# The lunar calendar library that derives an unknown year's statutory holidays (domain/holidays.py) imports its
 # parts lazily, inside its functions: it is pure and deterministic, so the sandbox passes it through as it is.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("lunar_python")
 RUNNER = SandboxedWorkflowRunner(restrictions=RESTRICTIONS)

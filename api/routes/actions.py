@@ -16,9 +16,10 @@ from api.access import allow
 from api.deps import CaseId, Database, DatabaseDep, ReleasingRoute, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
-from models.access import Caller
-from models.events import EVENTS, STAFF_ACTIONS, EventSpec
-from models.schemas import ActionOutcome, LinkRespondent
+from domain.access import Caller
+from domain.events import EVENTS, STAFF_ACTIONS, EventSpec
+from domain.payloads import LinkRespondent
+from models.schemas import ActionOutcome
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/cases", tags=["actions"], responses=ERROR_RESPONSES)
 

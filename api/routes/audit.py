@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 from api.access import allow, case_scope
 from api.deps import Count, Cursor, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
+from domain.access import Caller
+from domain.payloads import LocalTime
 from models import repo_audit
-from models.access import Caller
 from models.paging import Page
-from models.schemas import LocalTime
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,

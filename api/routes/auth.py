@@ -12,7 +12,7 @@ from api.deps import ActorDep, ReleasingRoute, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import auth
 from api.services.auth import ApiKeyCreated, TokenPair, UserPublic
-from models.schemas import Strict
+from domain.payloads import Strict
 
 AUTH_RESPONSES = {
     **ERROR_RESPONSES,

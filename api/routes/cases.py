@@ -20,11 +20,11 @@ from api.deps import (
 )
 from api.errors import ERROR_RESPONSES
 from api.services import cases
-from models.access import Caller
-from models.events import EVENTS
+from domain.access import Caller
+from domain.events import EVENTS
+from domain.payloads import CaseCreate
 from models.schemas import (
     AllowedEvents,
-    CaseCreate,
     CaseListFilters,
     CasePublic,
     CasesPublic,

@@ -10,8 +10,8 @@ from api.access import allow, case_scope, require_case_reach
 from api.deps import CaseId, Count, Cursor, Offset, ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.services import notifications
-from models.access import Caller
-from models.deadlines import NOTIFICATION_LABELS
+from domain.access import Caller
+from domain.deadlines import NOTIFICATION_LABELS
 from models.schemas import NotificationsPublic
 
 router = APIRouter(route_class=ReleasingRoute, tags=["notifications"], responses=ERROR_RESPONSES)

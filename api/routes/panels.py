@@ -11,6 +11,7 @@ from api.access import allow
 from api.deps import ActorDep, CaseId, DatabaseDep, ReleasingRoute, SessionDep, SettingsDep, TemporalDep
 from api.errors import PANEL_RESPONSES
 from api.services import panels
+from domain.specialties import SPECIALTIES
 from models.schemas_panels import (
     DrawPublic,
     DrawVerification,
@@ -23,7 +24,6 @@ from models.schemas_panels import (
     SlotRedrawIn,
     SpecialtyFigures,
 )
-from models.specialties import SPECIALTIES
 
 router = APIRouter(route_class=ReleasingRoute, tags=["panels"], responses=PANEL_RESPONSES)
 

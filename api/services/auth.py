@@ -19,8 +19,8 @@ from core.security import (
     verify_password,
 )
 from core.settings import Settings
+from domain.access import Caller
 from models import repo_users
-from models.access import Caller
 from models.users import User
 from workflows.contracts import Actor
 

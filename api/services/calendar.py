@@ -1,7 +1,7 @@
 """The working-day calendar: answers for staff, year tables loaded by admins, and the cases told about them.
 
 Loading a year stores its table, then recomputes every open case's deadlines in one batch, a page of cases at a
-time, from the clocks each case row keeps (models/projection.py): the rows whose deadlines changed are rewritten in
+time, from the clocks each case row keeps (domain/projection.py): the rows whose deadlines changed are rewritten in
 one statement a page, and only the workflows whose earliest pending timer moved are told (the signal
 `calendar_loaded`), so that they sleep until the new one; the others wake when they meant to and refresh their
 calendar then. A row written before rows kept their clocks, or changed by its workflow while the batch ran, is
@@ -29,16 +29,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Database
 from api.services.cases import summary
 from core.errors import DomainError, NotFound
-from models import projection, repo, repo_clocks
-from models.clock import (
+from domain import projection
+from domain.clock import (
     PACKAGE_YEARS,
-    SHANGHAI,
     CalendarTableError,
     WorkingDayCalendar,
     YearTable,
     end_of_day,
     parse_year_table,
 )
+from domain.time import SHANGHAI
+from models import repo, repo_clocks
 from models.repo_clocks import ClockRow
 from models.schemas import (
     CalendarLoadReport,
@@ -234,7 +235,7 @@ class PagePlan:
 
 
 def plan_page(rows: list[ClockRow], calendar: WorkingDayCalendar) -> PagePlan:
-    """Each row's projection with `calendar`, from what the row keeps (models/projection.py). Pure."""
+    """Each row's projection with `calendar`, from what the row keeps (domain/projection.py). Pure."""
     plan = PagePlan()
     for row in rows:
         try:

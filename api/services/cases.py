@@ -33,14 +33,16 @@ from core.errors import (
     PossibleDuplicate,
     StaleVersion,
 )
-from models import access, lifecycle, repo, repo_pool, repo_users
-from models.access import Caller, CaseScope
-from models.clock import SHANGHAI, MediationClock, end_of_day
-from models.policy import ClockPolicy
+from domain import access, lifecycle
+from domain.access import Caller, CaseScope
+from domain.clock import MediationClock, end_of_day
+from domain.payloads import CaseCreate
+from domain.policy import ClockPolicy
+from domain.time import SHANGHAI
+from models import repo, repo_pool, repo_users
 from models.schemas import (
     ActionOutcome,
     AllowedEvents,
-    CaseCreate,
     CaseListFilters,
     CasePublic,
     CasesPublic,

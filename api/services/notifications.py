@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from domain.access import CaseScope
 from models import repo
-from models.access import CaseScope
 from models.schemas import NotificationPublic, NotificationsPublic
 
 

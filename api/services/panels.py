@@ -15,10 +15,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Database
 from api.services.workflow_calls import within, workflow_error
 from core.errors import Conflict, DomainError, Forbidden, InvalidField, NotFound
+from domain.anonymise import age_on, anonymise, masked_name, patient_side_names
+from domain.clock import legal_date
+from domain.draw import ALGORITHM, draw
+from domain.specialties import SPECIALTIES, label
 from models import repo, repo_panels
-from models.anonymise import age_on, anonymise, masked_name, patient_side_names
-from models.clock import legal_date
-from models.draw import ALGORITHM, draw
 from models.schemas_panels import (
     CaseMaterialForExpert,
     CaseSummaryForExpert,
@@ -37,7 +38,6 @@ from models.schemas_panels import (
     SlotPublic,
     SpecialtyFigures,
 )
-from models.specialties import SPECIALTIES, label
 from models.tables import Expert, Invitation, Objection, Panel
 from workflows.contracts import (
     Actor,
@@ -128,7 +128,7 @@ def get_draw(*, session: Session, draw_id: str) -> DrawPublic:
 
 
 def verify_draw(*, session: Session, draw_id: str) -> DrawVerification:
-    """Re-runs a recorded draw from its seed and snapshot (models/draw.py) and says whether it matches."""
+    """Re-runs a recorded draw from its seed and snapshot (domain/draw.py) and says whether it matches."""
     recorded = repo_panels.get_draw(session=session, draw_id=draw_id)
     rerun = draw(recorded.snapshot, recorded.seed) if recorded.algorithm == ALGORITHM else None
     return DrawVerification(

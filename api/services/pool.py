@@ -14,8 +14,10 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from core.errors import DatabaseBusy, InvalidField
-from models import pool, repo_pool
-from models.schemas import SHANGHAI
+from domain import pool
+from domain.specialties import CLINICAL, SPECIALTIES
+from domain.time import SHANGHAI
+from models import repo_pool
 from models.schemas_pool import (
     AffiliationIn,
     AffiliationPublic,
@@ -34,7 +36,6 @@ from models.schemas_pool import (
     RelativePublic,
     SpecialtyPublic,
 )
-from models.specialties import CLINICAL, SPECIALTIES
 from models.tables import Affiliation, Expert, Institution, InstitutionGroup
 
 MAX_CSV_BYTES = 32 * 1024 * 1024  # a pool of tens of thousands of experts

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from core.db import SessionFactory, transaction
+from domain.audit import ALTERED, payload_digest
 from models import repo_audit
-from models.audit import ALTERED, payload_digest
 from models.tables import AuditEntry
 from tests.factories import registration
 

@@ -27,8 +27,8 @@ import pytest
 
 from api.main import create_app
 from core.settings import Settings
-from models.pool import COLUMNS
-from models.schemas import SHANGHAI
+from domain.pool import COLUMNS
+from domain.time import SHANGHAI
 from tests.factories import linked_to, registration
 from tests.pools import add_expert, make_city
 

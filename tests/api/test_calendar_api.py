@@ -2,7 +2,7 @@
 ends, and the year tables admins load for years the `chinesecalendar` package does not know yet
 (shared/DOMAIN.md, "Time: the clocks"). An open case follows a newly loaded year.
 
-Expected dates come from an oracle written here, independent of models/clock.py: it walks the days one by one
+Expected dates come from an oracle written here, independent of domain/clock.py: it walks the days one by one
 (a loaded table, else chinesecalendar for the years it knows, else Monday to Friday).
 
 The database is shared by the whole test session: every test that loads a year deletes its row first and

@@ -3,9 +3,9 @@
 and only the workflows whose earliest pending timer moved are told; a row that keeps no clocks is left to its
 workflow, as before.
 
-The cases here are rows written as their workflow writes them (models/projection.py `project`), most without a
+The cases here are rows written as their workflow writes them (domain/projection.py `project`), most without a
 workflow: what is checked is the batch, with a recording stand-in for the signal, and once through the API. Expected
-dates come from tests/oracle.py, which shares no code with models/clock.py.
+dates come from tests/oracle.py, which shares no code with domain/clock.py.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from sqlmodel import Session
 from api.deps import Database
 from api.services.calendar import Fanout, recompute_open_cases
 from core.db import SessionFactory, transaction
+from domain.clock import MediationClock, WorkingDayCalendar, YearTable
+from domain.deadlines import CaseClocks
+from domain.payloads import CaseCreate
+from domain.policy import ClockPolicy
+from domain.projection import columns, project
+from domain.time import SHANGHAI
 from models import repo
-from models.clock import SHANGHAI, MediationClock, WorkingDayCalendar, YearTable
-from models.deadlines import CaseClocks
-from models.policy import ClockPolicy
-from models.projection import columns, project
 from models.repo_clocks import ClockRow, open_case_clocks, rewrite_clocks
-from models.schemas import CaseCreate
 from models.tables import CalendarYear, Case
 from tests.factories import registration
 from tests.oracle import midnight_after, nth_working_day_after

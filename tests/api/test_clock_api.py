@@ -3,7 +3,7 @@ mediation clock, its pauses for an appraisal (Reg 34) and its agreed extensions,
 (payment, judicial confirmation under PML 33, the follow-up visit), the notices each ending issues, and the
 outbox of notifications. The timers themselves firing is tested in tests/workflows/test_clocks.py.
 
-Expected dates come from an oracle written here, independent of models/clock.py: it walks the days one by one
+Expected dates come from an oracle written here, independent of domain/clock.py: it walks the days one by one
 (a loaded table, else chinesecalendar for the years it knows, else Monday to Friday).
 """
 
@@ -17,7 +17,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from models.clock import SHANGHAI
+from domain.time import SHANGHAI
 from tests.factories import (
     APPRAISAL,
     COURT_ACCEPTED,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models.lifecycle import SYSTEM_EVENTS
+from domain.lifecycle import SYSTEM_EVENTS
 from tests.factories import SIGNATURES, WITHDRAWAL, agreement, linked_to, registration
 from tests.http import case_of, ok, refused
 from tests.pools import City, add_expert, make_city

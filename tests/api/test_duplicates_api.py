@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from models.clock import SHANGHAI
+from domain.time import SHANGHAI
 from tests.factories import registration
 from tests.http import case_of
 
@@ -120,7 +120,7 @@ class TestReFiledDispute:  # DOMAIN.md edge case "The dispute is re-filed", rev 
         assert [m["id"] for m in body["matches"]] == [first["id"]]
         assert len(await cases_named(api, data["patient"]["name"])) == 1
 
-    async def test_a_period_not_given_may_overlap_any(self, api):  # models/duplicates.py
+    async def test_a_period_not_given_may_overlap_any(self, api):  # domain/duplicates.py
         data = application() | period("2026-10-03", "2026-10-12")
         first = await registered(api, data)
         body = await refused(api, again(data, treatment_period=None), 409)

@@ -148,7 +148,7 @@ class TestInvalidPayloads:
     async def test_a_signature_or_a_payment_in_the_future_is_422(self, api):
         from datetime import datetime, timedelta
 
-        from models.schemas import SHANGHAI
+        from domain.time import SHANGHAI
         from tests.factories import agreement
 
         tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).isoformat()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from api.main import create_app
-from models.events import ACTION_SCHEMAS
+from domain.events import ACTION_SCHEMAS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import httpx
 
-from models.clock import SHANGHAI
+from domain.time import SHANGHAI
 from tests.factories import APPRAISAL, SIGNATURES, agreement, payment, registration
 from tests.http import case_of, ok, refused
 

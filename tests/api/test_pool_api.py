@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from core.db import SessionFactory
-from models.pool import COLUMNS
+from domain.pool import COLUMNS
 from models.tables import Affiliation, Expert
 
 HEADER = ",".join(COLUMNS)

@@ -21,8 +21,8 @@ from api.access import operation_of
 from api.main import ROUTERS, create_app
 from core.security import hash_password
 from core.settings import Settings
+from domain.time import SHANGHAI
 from models import repo_users
-from models.clock import SHANGHAI
 from tests.api.test_expert_consultation_api import QUESTION, eventually
 from tests.factories import (
     APPRAISAL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from models.schemas import SHANGHAI
+from domain.time import SHANGHAI
 from tests.factories import registration
 
 

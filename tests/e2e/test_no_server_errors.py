@@ -265,12 +265,12 @@ def tolerated(failure: Exception, case: schemathesis.Case, response: requests.Re
         "invalid year table"
     ):
         return ("a year table whose days are not all in the year of the path, or a day both holiday and workday: "
-                "refused 422 by models/clock.py, a rule the JSON Schema does not express")
+                "refused 422 by domain/clock.py, a rule the JSON Schema does not express")
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("detail", "").startswith(
         "invalid pool file"
     ):
         return ("a CSV body that is not a pool file (header, columns, values): refused 422 with every bad row by "
-                "models/pool.py, a format the JSON Schema of a text body does not express")
+                "domain/pool.py, a format the JSON Schema of a text body does not express")
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("code") == "invalid_cursor":
         return ("a page cursor the API never issued: refused 422 invalid_cursor, since a cursor is opaque (only a "
                 "next_cursor of an earlier page is one), which the JSON Schema of a string cannot express")

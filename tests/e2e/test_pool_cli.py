@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, create_engine, select
 
-from models.pool import COLUMNS
+from domain.pool import COLUMNS
 from models.tables import Affiliation, Expert, Institution, InstitutionGroup
 from tests.e2e.conftest import MEDIATION
 

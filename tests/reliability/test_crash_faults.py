@@ -13,7 +13,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from tests.factories import SHANGHAI, SIGNATURES, agreement, payment, registration
+from domain.time import SHANGHAI
+from tests.factories import SIGNATURES, agreement, payment, registration
 from tests.reliability.cluster import Cluster, Desk, figures, scale
 
 EVENTS = ["register", "request_consent", "record_consent", "accept", "schedule_session", "record_minutes",

@@ -1,4 +1,4 @@
-"""The roles and reach of models/access.py, without the API: who may ask for which lifecycle event (DOMAIN.md,
+"""The roles and reach of domain/access.py, without the API: who may ask for which lifecycle event (DOMAIN.md,
 the "Who" column), which cases a caller reaches, and how personal numbers are masked."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import Forbidden, NotFound
-from models import events, lifecycle
-from models.access import (
+from domain import events, lifecycle
+from domain.access import (
     Caller,
     CaseScope,
     allows,
@@ -18,7 +18,7 @@ from models.access import (
     require_event,
     require_reach,
 )
-from models.anonymise import anonymise
+from domain.anonymise import anonymise
 
 CITIES = {"上海市": ["huangpu", "xuhui"], "南京市": ["gulou"]}
 

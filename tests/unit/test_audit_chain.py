@@ -1,4 +1,4 @@
-"""The audit trail's hash chain, without a database (models/audit.py): each entry carries the hash of the one
+"""The audit trail's hash chain, without a database (domain/audit.py): each entry carries the hash of the one
 before it, so that an altered, deleted, inserted or reordered entry is found and named."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.audit import (
+from domain.audit import (
     ALTERED,
     GENESIS,
     UNLINKED,

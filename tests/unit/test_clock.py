@@ -1,5 +1,5 @@
 """The working-day calendar and the mediation clock (shared/DOMAIN.md, "Time: the clocks"), checked against
-models/clock.py. Expected dates were counted by hand on the 2026 official calendar; comments show the count.
+domain/clock.py. Expected dates were counted by hand on the 2026 official calendar; comments show the count.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.clock import (
-    SHANGHAI,
+from domain.clock import (
     CalendarTableError,
     ClockError,
     CountAnswer,
@@ -31,7 +30,8 @@ from models.clock import (
     legal_date,
     parse_year_table,
 )
-from models.holidays import statutory_holidays
+from domain.holidays import statutory_holidays
+from domain.time import SHANGHAI
 from tests.oracle import statutory_holidays as oracle_holidays
 
 D = date

@@ -1,7 +1,7 @@
-"""Every timer of a case (shared/DOMAIN.md, "Time: the clocks"), checked against models/deadlines.py.
+"""Every timer of a case (shared/DOMAIN.md, "Time: the clocks"), checked against domain/deadlines.py.
 
 `timers(case, calendar=..., policy=...)` is a pure function, so each test builds the case's clocks by hand and
-reads the timers back. Expected dates are counted independently of models/clock.py: by walking the days with
+reads the timers back. Expected dates are counted independently of domain/clock.py: by walking the days with
 `chinese_calendar.is_workday` for 2004–2026, and for 2027, which chinesecalendar 1.11 does not know, Monday to
 Friday without the statutory holidays as tests/oracle.py derives them (rev 2), or minus a given table. Counting follows the Civil Code: the start day does not count
 (art 201), a period ends at 24:00 of its last day (art 203).
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import chinese_calendar  # type: ignore[import-untyped]
 import pytest
 
-from models.clock import MediationClock, WorkingDayCalendar, YearTable, end_of_day
-from models.deadlines import (
+from domain.clock import MediationClock, WorkingDayCalendar, YearTable, end_of_day
+from domain.deadlines import (
     SYSTEM_EVENTS,
     TIMER_LABELS,
     CaseClocks,
@@ -28,11 +28,11 @@ from models.deadlines import (
     start_of_day,
     timers,
 )
-from models.policy import ClockPolicy
+from domain.policy import ClockPolicy
 from tests.oracle import statutory_holidays
 
 D = date
-SHANGHAI = ZoneInfo("Asia/Shanghai")  # the real zone, independent of the fixed offset models/clock.py uses
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the real zone, independent of the fixed offset domain/clock.py uses
 CAL = WorkingDayCalendar()
 POLICY = ClockPolicy()
 
@@ -98,7 +98,7 @@ def case(status: str, entered_on: date = D(2026, 3, 2), **clocks: object) -> Cas
 def timers_of(
     clocks: CaseClocks, calendar: WorkingDayCalendar = CAL, policy: ClockPolicy = POLICY
 ) -> list[Timer]:
-    """models.deadlines.timers, by default on the official calendar and the default policy."""
+    """domain.deadlines.timers, by default on the official calendar and the default policy."""
     return timers(clocks, calendar=calendar, policy=policy)
 
 

@@ -1,5 +1,5 @@
 """Who may advise on a case and the draw among them (shared/DOMAIN.md, "Experts: pool, draw, conflicts"),
-checked against models/draw.py.
+checked against domain/draw.py.
 
 `eligibility(...)` and `draw(...)` are pure, so each test builds a small pool and the case's facts by hand.
 The draw's algorithm is reproduced here from the module docstring alone, with hmac and hashlib, so that the
@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 
-from models.draw import (
+from domain.draw import (
     ANSWERED,
     LOOKBACK_YEARS,
     REASONS,

@@ -1,4 +1,4 @@
-"""The law of the case lifecycle (shared/DOMAIN.md), checked against models/lifecycle.py."""
+"""The law of the case lifecycle (shared/DOMAIN.md), checked against domain/lifecycle.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import DomainError, IllegalTransition, RuleViolated
-from models.lifecycle import (
+from domain.lifecycle import (
     EVENTS,
     REJECT_REASONS,
     STATES,
@@ -17,7 +17,7 @@ from models.lifecycle import (
     concurrency_key,
     next_status,
 )
-from models.performance import TermBalance
+from domain.performance import TermBalance
 
 AGREEMENT = {
     "facts": "术后切口感染",

@@ -31,7 +31,7 @@ from documents.contexts import (
     TerminationNoticeContext,
 )
 from documents.render import KINDS, render_html, render_pdf
-from models.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
+from domain.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
 from tests.pdf_text import flat, page_parts, words, xmp_pdfa
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -1,4 +1,4 @@
-"""The pool file (models/pool.py): a city's expert pool (Reg 35) as CSV, checked row by row. Every problem is
+"""The pool file (domain/pool.py): a city's expert pool (Reg 35) as CSV, checked row by row. Every problem is
 reported with its row (the header being row 1) and its column, not only the first; what is exported imports
 back unchanged."""
 
@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from models.pool import (
+from domain.pool import (
     COLUMNS,
     AffiliationRow,
     ExpertRow,
@@ -18,8 +18,8 @@ from models.pool import (
     parse_institutions_csv,
     parse_pool_csv,
 )
+from domain.specialties import SPECIALTIES
 from models.seed_pool import INSTITUTIONS, POOL_CSV
-from models.specialties import SPECIALTIES
 
 HEADER = ",".join(COLUMNS)
 GOOD = "SH-1,上海市,张建华,主任医师,产科,黄浦区,true,3,13916000001,zhang@example.org,,sh-a:2015-01-01:2020-06-30,"

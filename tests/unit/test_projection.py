@@ -1,7 +1,7 @@
-"""The clock projection (models/projection.py): what a case row shows of its clocks and what it keeps to recompute
+"""The clock projection (domain/projection.py): what a case row shows of its clocks and what it keeps to recompute
 them when a calendar year is loaded, without the case's workflow (docs/clocks.md, "Loading a year").
 
-Expected dates come from tests/oracle.py, which walks the days one by one and shares no code with models/clock.py.
+Expected dates come from tests/oracle.py, which walks the days one by one and shares no code with domain/clock.py.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from api.services.calendar import plan_page
-from models.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, end_of_day
-from models.deadlines import CaseClocks, PaymentTerm, after_firing, timers
-from models.policy import ClockPolicy
-from models.projection import RECOMPUTE_KEYS, columns, earliest, next_timer_moved, pending, project, stored
+from domain.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, end_of_day
+from domain.deadlines import CaseClocks, PaymentTerm, after_firing, timers
+from domain.policy import ClockPolicy
+from domain.projection import RECOMPUTE_KEYS, columns, earliest, next_timer_moved, pending, project, stored
 from models.repo_clocks import ClockRow, json_text
 from tests.oracle import midnight_after, nth_working_day_after
 
@@ -138,7 +138,7 @@ class TestRecomputedFromTheRow:
         expired = next(d for d in now["deadlines"] if d["kind"] == "deadline_expired")
         assert datetime.fromisoformat(expired["at"]) == midnight_after(due)  # Civil Code 203
 
-    def test_a_case_keeps_the_policy_it_started_with(self) -> None:  # Reg 38, models/policy.py
+    def test_a_case_keeps_the_policy_it_started_with(self) -> None:  # Reg 38, domain/policy.py
         shorter = ClockPolicy(mediation_wd=20)
         clocks = CaseClocks(status="in_mediation", entered_on=ACCEPTED, mediation=MediationClock(20).start(ACCEPTED))
         again = stored(kept(projected(clocks, policy=shorter)), payment_overdue=False)

@@ -2,7 +2,7 @@
 shared/DOMAIN.md ("Time: the clocks") fires when the law says, moves when a pause, an extension or a newly
 loaded calendar year moves it, and does what it must (a system event, or a notification in the outbox).
 
-Expected dates come from an oracle written here, independent of models/clock.py: it walks the days one by one
+Expected dates come from an oracle written here, independent of domain/clock.py: it walks the days one by one
 (chinesecalendar for the years it knows, a loaded table, or Monday to Friday without the statutory holidays).
 
 The test server starts at today's date, so every mediation period reaches 2027, which chinesecalendar does not
@@ -29,7 +29,8 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
-from models.clock import SHANGHAI, end_of_day
+from domain.clock import end_of_day
+from domain.time import SHANGHAI
 from models.tables import Case, Document, Notification, Transition
 from tests import oracle
 from tests.factories import APPRAISAL, SIGNATURES, agreement, registration

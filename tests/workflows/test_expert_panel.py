@@ -22,8 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from core.db import SessionFactory
-from models.clock import SHANGHAI, end_of_day
-from models.draw import draw as rerun
+from domain.clock import end_of_day
+from domain.draw import draw as rerun
+from domain.time import SHANGHAI
 from models.tables import (
     Case,
     Document,

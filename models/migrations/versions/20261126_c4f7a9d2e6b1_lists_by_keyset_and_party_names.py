@@ -20,7 +20,7 @@ import sqlmodel
 from alembic import op
 
 import models.tables
-from models.parties import party_names
+from domain.parties import party_names
 
 revision: str = "c4f7a9d2e6b1"
 down_revision: str | None = "b8e1f2a3c4d5"

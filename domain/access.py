@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import Forbidden, NotFound
-from models.anonymise import ID_NUMBER, PHONE, replace_matches
-from models.events import EVENT_ROLES, roles_for
+from domain.anonymise import ID_NUMBER, PHONE, replace_matches
+from domain.events import EVENT_ROLES, roles_for
 
 DEV = "dev"
 STAFF = frozenset({"intake", "mediator", "director"})

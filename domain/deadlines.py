@@ -30,8 +30,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from models.clock import SHANGHAI, ClockError, DateAnswer, MediationClock, WorkingDayCalendar, end_of_day
-from models.policy import ClockPolicy
+from domain.clock import ClockError, DateAnswer, MediationClock, WorkingDayCalendar, end_of_day
+from domain.policy import ClockPolicy
+from domain.time import SHANGHAI
 
 # The timers that raise a lifecycle event; every other timer writes a notification to the outbox.
 SYSTEM_EVENTS = frozenset({"consent_expired", "deadline_expired"})
@@ -69,7 +70,7 @@ class Timer:
     recipient_role: str
     message: str
     due_on: date  # the day the deadline names
-    provisional: bool = False  # counted through a year the calendar does not know (models/clock.py)
+    provisional: bool = False  # counted through a year the calendar does not know (domain/clock.py)
     also_to: tuple[str, ...] = ()  # further roles told (a hold: the admins, who load calendar years)
     day: date | None = None  # a repeating reminder: the day at whose end it fires (see after_firing)
     holds: bool = False  # a system event's provisional date: it holds the case instead of raising the event
@@ -110,7 +111,7 @@ class PaymentTerm:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe, for the case row (models/projection.py); `from_dict` reads it back exactly."""
+        """JSON-safe, for the case row (domain/projection.py); `from_dict` reads it back exactly."""
         return {"index": self.index, "text": self.text, "amount": self.amount, "deadline": _iso(self.deadline),
                 "working_days": self.working_days}
 
@@ -149,7 +150,7 @@ class CaseClocks:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe (ISO dates), kept with the case row so that a loaded calendar year can recompute the case's
-        deadlines without its workflow (models/projection.py); `from_dict` reads it back exactly."""
+        deadlines without its workflow (domain/projection.py); `from_dict` reads it back exactly."""
         return {
             "status": self.status,
             "entered_on": self.entered_on.isoformat(),
@@ -167,7 +168,7 @@ class CaseClocks:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CaseClocks:
         """The inverse of `to_dict`. A record that is not one raises `ClockError` (the mediation clock's ledger
-        is checked again, models/clock.py)."""
+        is checked again, domain/clock.py)."""
         try:
             return cls(
                 status=str(data["status"]),

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from models.clock import SHANGHAI
-from models.lifecycle import ABANDON_REASONS, TERMINATION_GROUNDS
+from domain.lifecycle import ABANDON_REASONS, TERMINATION_GROUNDS
+from domain.time import SHANGHAI
 
 EVENT_LABELS: dict[str, str] = {
     "register": "登记调解申请",

@@ -11,7 +11,7 @@ from, so that loading a calendar year recomputes every open case's deadlines in 
 | `case_clocks` | the case's clocks (`CaseClocks.to_dict`) |
 | `fired` | the keys of the timers already fired (a fired timer never fires twice) |
 | `hold_provisional` | a provisional deadline holds the case (rev 2); false for cases started before rev 2 |
-| `policy` | the clock lengths the case started with (a running case keeps them, models/policy.py) |
+| `policy` | the clock lengths the case started with (a running case keeps them, domain/policy.py) |
 | `next_timer` | the earliest pending timer, `{"key", "at"}`: the one the workflow sleeps until |
 
 Only the workflows whose `next_timer` moved (another key, or another instant) must be told of a loaded year; the
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from models.clock import WorkingDayCalendar
-from models.deadlines import CaseClocks, Timer, timers
-from models.policy import ClockPolicy
+from domain.clock import WorkingDayCalendar
+from domain.deadlines import CaseClocks, Timer, timers
+from domain.policy import ClockPolicy
 
 # What the row keeps, beside the ledger, to recompute the projection without the workflow.
 RECOMPUTE_KEYS = ("case_clocks", "fired", "hold_provisional", "policy", "next_timer")

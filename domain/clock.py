@@ -12,7 +12,7 @@ The working-day calendar (工作日), in two layers
    Council publishes the next year's schedule late in the year. A loaded table for a year the package knows
    *replaces* the package for that whole year.
 A year that neither layer knows is counted Monday to Friday without the public holidays that the law fixes by
-date (models/holidays.py: New Year's Day, Spring Festival, Qingming, Labour Day, Dragon Boat, Mid-Autumn,
+date (domain/holidays.py: New Year's Day, Spring Festival, Qingming, Labour Day, Dragon Boat, Mid-Autumn,
 National Day), and every answer that touches it is marked `provisional=True`: only that year's bridging days and
 make-up days are unknown. Never refused, never silently trusted. An answer is provisional when any calendar
 year from the start's year to the end's (or result's) year is unknown.
@@ -55,18 +55,18 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from typing import Any, Literal
 
 import chinese_calendar.constants as _package  # type: ignore[import-untyped]
 
-from models.holidays import statutory_holidays
+from domain.holidays import statutory_holidays
+from domain.time import SHANGHAI
 
 __all__ = [
     "MEDIATION_WD",
     "PACKAGE_YEARS",
-    "SHANGHAI",
     "CalendarTableError",
     "ClockError",
     "CountAnswer",
@@ -84,10 +84,6 @@ __all__ = [
     "parse_year_table",
 ]
 
-# Asia/Shanghai is UTC+8 all year (no daylight saving since 1991), so a fixed offset gives the same instants
-# as zoneinfo.ZoneInfo("Asia/Shanghai") without reading the tz database, and it also works inside Temporal's
-# workflow sandbox, where ZoneInfo is a restricted proxy that datetime refuses as a tzinfo.
-SHANGHAI = timezone(timedelta(hours=8), "CST")
 MEDIATION_WD = 30  # Reg 38
 MAX_DAY_NAME = 50  # characters in the name of a holiday or make-up day (春节, 国庆节调休, ...)
 
@@ -487,7 +483,7 @@ class WorkingDayCalendar:
 
     def name_of(self, d: date) -> str | None:
         """The name of a day off or make-up day: from a loaded table, or for an unknown year the statutory
-        holiday that falls on it (models/holidays.py). The package's years carry no names."""
+        holiday that falls on it (domain/holidays.py). The package's years carry no names."""
         _check_date(d)
         table = self._tables.get(d.year)
         if table is not None:
@@ -607,7 +603,7 @@ class MediationClock:
     `budget` is the policy's length (30 WD by default); `total_budget` adds the extensions. Nothing
     calendar-dependent is stored: `used`, `remaining` and `due_date` are derived on demand from the ledger
     and a `WorkingDayCalendar`, following the counting rule of the module docstring. Methods return new
-    clocks; an illegal sequence raises `ClockError`. The lifecycle (models/lifecycle.py) decides *when* an
+    clocks; an illegal sequence raises `ClockError`. The lifecycle (domain/lifecycle.py) decides *when* an
     event is allowed (e.g. extensions only in `in_mediation`); the clock only keeps its ledger consistent:
     dates never go backwards and only the last pause may be open.
     """

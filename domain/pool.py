@@ -7,7 +7,7 @@ One row per expert:
     SH-E0001,上海市,张建国,主任医师,产科;妇科,黄浦区,true,3,13800138000,,,HOSP1:2015-01-01:2020-06-30;HOSP2:2021-03-01:,
 
 - `id`, `city`, `name` and `specialties` are required; the other columns may be left out of the file.
-- `specialties`: codes or Chinese labels of models/specialties.py (`obstetrics` or `产科`), separated by
+- `specialties`: codes or Chinese labels of domain/specialties.py (`obstetrics` or `产科`), separated by
   `;` or `；`.
 - `active`: true/false (also 1/0, yes/no, 是/否); empty means true. `max_concurrent`: the cap on concurrent
   assignments, at least 1; empty means 3.
@@ -33,8 +33,8 @@ from datetime import date
 from typing import Any
 
 from core.errors import DomainError
-from models.schemas import EARLIEST, ID_NUMBER, LATEST, PHONE
-from models.specialties import SPECIALTIES
+from domain.payloads import EARLIEST, ID_NUMBER, LATEST, PHONE
+from domain.specialties import SPECIALTIES
 
 COLUMNS: tuple[str, ...] = (
     "id", "city", "name", "title", "specialties", "region", "active", "max_concurrent",
@@ -98,7 +98,7 @@ class ExpertRow:
     id: str
     city: str
     name: str
-    specialties: tuple[str, ...]  # codes of models/specialties.py
+    specialties: tuple[str, ...]  # codes of domain/specialties.py
     title: str = ""
     region: str = ""
     active: bool = True

@@ -1,6 +1,6 @@
 """The catalogue of events: each event of the lifecycle defined in one place — what staff send (its payload
 schema), who may ask for it, what it is (its summary, also the API operation's), how the API offers it, and the
-document it issues. Checked at import against the lifecycle's events (models/lifecycle.py keeps the states, the
+document it issues. Checked at import against the lifecycle's events (domain/lifecycle.py keeps the states, the
 transitions and the guards: when an event is legal).
 
 The API builds one route per staff action from it, access control takes its roles from it, and the case's workflow
@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from models import lifecycle
-from models import schemas as s
+from domain import lifecycle
+from domain import payloads as s
 
 # Who asks for each event (DOMAIN.md, the "Who" column). "Staff" there is the committee's staff: intake staff
 # and the director; the mediator has the events of the case they own. Signatures: the mediator records them

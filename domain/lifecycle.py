@@ -19,9 +19,9 @@ from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from core.errors import IllegalTransition, RuleViolated
-from models.clock import legal_date
-from models.performance import TermBalance, outstanding
-from models.specialties import SPECIALTIES
+from domain.clock import legal_date
+from domain.performance import TermBalance, outstanding
+from domain.specialties import SPECIALTIES
 
 # Reasons for `reject` (MOJ 2002 Rules art 22, Reg 31¶4), numbered as on the Nanjing notice.
 REJECT_REASONS: dict[int, str] = {
@@ -61,7 +61,7 @@ MAX_PANEL = 7  # experts on one consultation panel
 # Events the case's own machinery raises (its clocks, its expert panel), never staff.
 SYSTEM_EVENTS = frozenset({"consent_expired", "deadline_expired", "record_expert_opinion"})
 
-# Who asks for each event, with everything else that defines it: models/events.py.
+# Who asks for each event, with everything else that defines it: domain/events.py.
 
 APPLICATION_TYPES = ("joint", "one_side", "oral", "committee_initiated")
 
