@@ -2,23 +2,29 @@
 
 Appends are serialised per database: PostgreSQL takes a transaction-scoped advisory lock before reading the
 last hash; SQLite takes the database's write lock first (BEGIN IMMEDIATE). The unique prev_hash is the backstop:
-a fork is refused by the database whatever happens, and `record` retries such an append.
+a fork is refused by the database whatever happens, and `record_batch` retries such an append.
+
+A batch (`append_batch`, `record_batch`: the API's writer hands over whatever requests have queued, api/audit.py)
+takes the lock once, reads the last hash once and links its entries one after the other in the order given; it
+is committed whole or not at all. Each API process may have its own writer: the lock is per transaction, so the
+batches of several processes interleave whole, and the chain stays one.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.db import SessionFactory, transaction
-from domain.audit import GENESIS, ChainReport, entry_hash, verify_chain
+from domain.audit import FIELDS, GENESIS, ChainReport, entry_hash, verify_chain
 from models.paging import Keyset, Slice, page
 from models.tables import AuditEntry, Case, Document, Draw, Invitation, Panel
 
@@ -38,12 +44,29 @@ _OF_A_CASE: dict[str, Any] = {
 
 
 def _clip(value: str | None, column: str) -> str | None:
-    """A value cut to its column's length (PostgreSQL refuses longer ones): the trail records a request with
-    an oversized header rather than losing it. Clipped before hashing, so the hash covers what is stored."""
+    """A value cut to its column's length (PostgreSQL refuses longer ones), a NUL character replaced by U+FFFD
+    (PostgreSQL's text cannot hold one; a path parameter such as `/cases/x%00/accept` carries it): the trail
+    records such a request rather than losing it. Done before hashing, so the hash covers what is stored."""
     if value is None:
         return None
+    value = value.replace("\x00", "\ufffd")
     limit = AuditEntry.__table__.c[column].type.length  # type: ignore[attr-defined]
     return value[:limit] if limit else value
+
+
+_OPTIONAL: dict[str, Any] = {"actor_name": "", "actor_role": "", "committee_id": None, "target_type": None,
+                             "target_id": None, "request_id": "", "status_code": None}
+_TEXT = ("actor_id", "actor_name", "actor_role", "committee_id", "action", "target_type", "target_id",
+         "request_id")
+
+
+def _storable(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed fields of an entry (domain/audit.py FIELDS) as they will be stored; `at`, `actor_id`, `action`
+    and `payload_sha256` are required."""
+    fields = {name: given.get(name, _OPTIONAL[name]) if name in _OPTIONAL else given[name] for name in FIELDS}
+    for name in _TEXT:
+        fields[name] = _clip(fields[name], name)
+    return fields
 
 
 def _lock_chain(session: Session) -> None:
@@ -73,44 +96,68 @@ def append(
     request_id: str = "",
     status_code: int | None = None,
     payload_sha256: str,
-) -> AuditEntry:
-    """Append one entry after the last one. Call it in a transaction of its own (as `record` does) and commit
-    soon: the chain is locked until then."""
-    fields: dict[str, Any] = {
-        "at": at,
-        "actor_id": _clip(actor_id, "actor_id"),
-        "actor_name": _clip(actor_name, "actor_name"),
-        "actor_role": _clip(actor_role, "actor_role"),
-        "committee_id": _clip(committee_id, "committee_id"),
-        "action": _clip(action, "action"),
-        "target_type": _clip(target_type, "target_type"),
-        "target_id": _clip(target_id, "target_id"),
-        "request_id": _clip(request_id, "request_id"),
-        "status_code": status_code,
-        "payload_sha256": payload_sha256,
-    }
+) -> int:
+    """Append one entry after the last one and give its id. Call it in a transaction of its own (as
+    `record_batch` does) and commit soon: the chain is locked until then."""
+    [entry_id] = append_batch(session=session, entries=[{
+        "at": at, "actor_id": actor_id, "actor_name": actor_name, "actor_role": actor_role,
+        "committee_id": committee_id, "action": action, "target_type": target_type, "target_id": target_id,
+        "request_id": request_id, "status_code": status_code, "payload_sha256": payload_sha256,
+    }])
+    return entry_id
+
+
+def append_batch(*, session: Session, entries: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Append `entries` after the last one, in the order given, and give their ids: one lock, one read of the
+    last hash and one INSERT for them all, each entry linked to the one before it. Call it in a transaction of
+    its own and commit soon."""
+    if not entries:
+        return []
     _lock_chain(session)
     prev_hash = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
     prev_hash = prev_hash or GENESIS
-    entry = AuditEntry(**fields, prev_hash=prev_hash, hash=entry_hash(prev_hash, fields))
-    session.add(entry)
-    session.flush()
-    return entry
+    rows = []
+    for given in entries:
+        fields = _storable(given)
+        rows.append({**fields, "prev_hash": prev_hash, "hash": entry_hash(prev_hash, fields)})
+        prev_hash = rows[-1]["hash"]
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    ids = list(inserted.scalars())
+    # A row's id is its place in the chain: the ids must rise in the order the entries were linked. The INSERT
+    # makes them so (rows in parameter order); checked, because a chain out of order would not verify.
+    if any(later <= earlier for earlier, later in itertools.pairwise(ids)):
+        raise RuntimeError(f"audit entries were given ids out of their chain order: {ids}")
+    return ids
 
 
-def record(*, sessions: SessionFactory, attempts: int = 5, **fields: Any) -> AuditEntry:
-    """Append one entry in a transaction of its own and commit it. A fork refused by the unique prev_hash
-    (which the lock should make impossible) is retried on the new last entry."""
+def record_batch(*, sessions: SessionFactory, entries: Sequence[Mapping[str, Any]], attempts: int = 5) -> list[int]:
+    """Append `entries` in one transaction of their own and commit them: all of them or none. A fork refused by
+    the unique prev_hash (which the lock should make impossible) is retried whole on the new last entry; any
+    other error goes on up, and nothing of the batch is stored."""
     for attempt in range(1, attempts + 1):
         try:
             with transaction(sessions) as session:
-                return append(session=session, **fields)
+                return append_batch(session=session, entries=entries)
         except IntegrityError:
             if attempt == attempts:
                 raise
             log.warning("audit append raced another one (attempt %d); retrying", attempt)
             time.sleep(0.01 * attempt)
     raise AssertionError("unreachable")
+
+
+def record(*, sessions: SessionFactory, attempts: int = 5, **fields: Any) -> int:
+    """Append one entry in a transaction of its own, commit it and give its id (`record_batch` of one)."""
+    [entry_id] = record_batch(sessions=sessions, entries=[fields], attempts=attempts)
+    return entry_id
+
+
+def committees_of(*, session: Session, targets: Iterable[tuple[str | None, str | None]]
+                  ) -> dict[tuple[str | None, str | None], str | None]:
+    """`committee_of` for each (target_type, target_id), each distinct target read once."""
+    return {target: committee_of(session=session, target_type=target[0], target_id=target[1])
+            for target in dict.fromkeys(targets)}
 
 
 def committee_of(*, session: Session, target_type: str | None, target_id: str | None) -> str | None:
