@@ -26,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from domain.panel_lifecycle import InvitationStatus
+
 ALGORITHM = "hmac-sha256-rejection-v1"
 LOOKBACK_YEARS = 3  # policy default: an affiliation that ended within 3 years still excludes
 
@@ -41,7 +43,15 @@ REASONS: dict[str, str] = {
     "on_this_panel": "已在本专家组中",
     "at_capacity": "在办咨询已达上限",
 }
-ANSWERED = ("declined", "expired", "recused")
+# How an invitation that ended on this case keeps its expert out of the case's later draws, by its status
+# (domain/panel_lifecycle.py): a part of the opinion voided for a conflict counts as a recusal.
+EXCLUDED_BY_STATUS: dict[str, str] = {
+    InvitationStatus.DECLINED: "declined",
+    InvitationStatus.EXPIRED: "expired",
+    InvitationStatus.RECUSED: "recused",
+    InvitationStatus.VOIDED: "recused",
+}
+ANSWERED: tuple[str, ...] = tuple(dict.fromkeys(EXCLUDED_BY_STATUS.values()))  # declined, expired, recused
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class CaseFacts:
     institution_ids: frozenset[str]  # the respondent institution and every site of its group
     people: tuple[Person, ...]  # the patient and the patient's representatives
     conflicted: frozenset[str] = frozenset()  # declared conflicts and upheld objections
-    answered: dict[str, str] = field(default_factory=dict)  # expert id -> declined | expired | recused
+    answered: dict[str, str] = field(default_factory=dict)  # expert id -> a reason of ANSWERED
     on_this_panel: frozenset[str] = frozenset()
 
 
