@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlmodel import Session
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from core.db import SessionFactory, transaction
+from core.errors import IllegalTransition, RuleViolated
 from domain.clock import legal_date
 from domain.draw import ALGORITHM, draw, eligibility
+from domain.panel_lifecycle import PanelStatus
 from models import repo, repo_panels
 from models.tables import Draw, Invitation
 from workflows.contracts import DrawOutcome, DrawRequest, InvitationChange, PanelState
@@ -100,13 +104,13 @@ class PanelActivities:
     @activity.defn
     def change_invitation(self, change: InvitationChange) -> bool:
         """Records an answer, an expiry, a recusal, a voided part or an opinion; once."""
-        with transaction(self._sessions) as session:
+        with _lawful(), transaction(self._sessions) as session:
             return repo_panels.change_invitation(session=session, change=change)
 
     @activity.defn
     def save_panel(self, state: PanelState) -> None:
-        with transaction(self._sessions) as session:
-            if state.status == "closed":
+        with _lawful(), transaction(self._sessions) as session:
+            if state.status == PanelStatus.CLOSED:
                 repo_panels.close_panel(session=session, panel_id=state.panel_id, at=state.at,
                                         reason="案件调解程序已结束")
             else:
@@ -118,3 +122,13 @@ class PanelActivities:
 
     def all(self) -> list[Callable]:
         return [self.draw_slot, self.change_invitation, self.save_panel]
+
+
+@contextmanager
+def _lawful() -> Iterator[None]:
+    """A move the row's lifecycle refuses (domain/panel_lifecycle.py) fails the activity for good: the workflow
+    checked it before, so the row and the workflow disagree, and retrying would not change that."""
+    try:
+        yield
+    except (IllegalTransition, RuleViolated) as err:
+        raise ApplicationError(err.detail, err.extra, type=type(err).__name__, non_retryable=True) from None
