@@ -13,8 +13,9 @@ from sqlalchemy import Text, cast, func
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
+from domain.draw import EXCLUDED_BY_STATUS, Candidate, CaseFacts, Person
 from domain.draw import Affiliation as DrawAffiliation
-from domain.draw import Candidate, CaseFacts, Person
+from domain.panel_lifecycle import INVITATION, OPEN_INVITATIONS, PANEL, InvitationStatus, PanelStatus
 from models.paging import Keyset, Slice, page
 from models.tables import (
     Affiliation,
@@ -30,9 +31,9 @@ from models.tables import (
     Transition,
 )
 
-OPEN_INVITATION = ("invited", "accepted")  # what counts against an expert's cap until the opinion is in
-# How each status of an invitation excludes the expert from this case's later draws (domain/draw.py).
-EXCLUDING_STATUS = {"declined": "declined", "expired": "expired", "recused": "recused", "voided": "recused"}
+# The statuses of an invitation the expert gave as an answer (for the answer time of the figures): they accepted,
+# declined, or declared a conflict (recused) before anyone else did.
+ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.RECUSED)
 
 
 # ---------------------------------------------------------------- panels ---------------------------------
@@ -82,7 +83,8 @@ def update_panel(
     opinion_version: int | None = None,
 ) -> Panel:
     panel = get_panel(session=session, panel_id=panel_id)
-    panel.status = status
+    if panel.status != status:  # the panel's lifecycle says whether it may (domain/panel_lifecycle.py)
+        panel.status = PANEL.move(panel.status, status)
     panel.unfilled_slots = sorted(unfilled_slots)
     if meeting is not None:
         panel.meeting = meeting
@@ -95,14 +97,17 @@ def update_panel(
 
 
 def close_panel(*, session: Session, panel_id: str, at: datetime, reason: str) -> int:
-    """The case left mediation: open invitations are cancelled (the experts are free again)."""
+    """The case left mediation: open invitations are cancelled (the experts are free again); a part of the
+    opinion already given stays."""
     cancelled = 0
     for invitation in invitations_of_panel(session=session, panel_id=panel_id):
-        if invitation.status in OPEN_INVITATION and invitation.opinion is None:
-            invitation.status, invitation.reason = "cancelled", reason
+        opinion_given = invitation.opinion is not None
+        if INVITATION.allows(invitation.status, "cancel", opinion_given=opinion_given):
+            invitation.status = INVITATION.next(invitation.status, "cancel", opinion_given=opinion_given)
+            invitation.reason = reason
             session.add(invitation)
             cancelled += 1
-    update_panel(session=session, panel_id=panel_id, status="closed",
+    update_panel(session=session, panel_id=panel_id, status=PanelStatus.CLOSED,
                  unfilled_slots=get_panel(session=session, panel_id=panel_id).unfilled_slots, at=at)
     return cancelled
 
@@ -140,9 +145,9 @@ def case_facts(*, session: Session, case: Case, panel: Panel, city: str) -> tupl
     answered: dict[str, str] = {}
     on_panel: set[str] = set()
     for invitation in session.exec(select(Invitation).where(Invitation.case_id == case.id)).all():
-        if invitation.status in EXCLUDING_STATUS:
-            answered.setdefault(invitation.expert_id, EXCLUDING_STATUS[invitation.status])
-        elif invitation.panel_id == panel.id and invitation.status in OPEN_INVITATION:
+        if invitation.status in EXCLUDED_BY_STATUS:
+            answered.setdefault(invitation.expert_id, EXCLUDED_BY_STATUS[invitation.status])
+        elif invitation.panel_id == panel.id and invitation.status in OPEN_INVITATIONS:
             on_panel.add(invitation.expert_id)
     facts = CaseFacts(
         institution_ids=frozenset(institution_ids),
@@ -164,7 +169,7 @@ def current_loads(*, session: Session) -> dict[str, int]:
     """Concurrent assignments per expert: invitations open and not yet answered with an opinion."""
     rows = session.exec(
         select(Invitation.expert_id, func.count())
-        .where(col(Invitation.status).in_(OPEN_INVITATION), col(Invitation.opinion_at).is_(None))
+        .where(col(Invitation.status).in_(OPEN_INVITATIONS), col(Invitation.opinion_at).is_(None))
         .group_by(Invitation.expert_id)
     ).all()
     return {expert_id: int(n) for expert_id, n in rows}
@@ -258,20 +263,24 @@ def invitations_of_expert(
 
 
 def change_invitation(*, session: Session, change: Any) -> bool:
-    """Applies an InvitationChange once; False when it was applied before (a retried activity)."""
+    """Applies an InvitationChange once; False when it was applied before (a retried activity). A move the
+    invitation's lifecycle refuses raises IllegalTransition or RuleViolated (domain/panel_lifecycle.py)."""
     invitation = get_invitation(session=session, invitation_id=change.invitation_id)
+    opinion_given = invitation.opinion is not None
     if change.opinion is not None:
-        if invitation.opinion is not None:
+        if opinion_given:
             return False
+        INVITATION.next(invitation.status, "give_opinion", opinion_given=False)
         invitation.opinion, invitation.opinion_at = dict(change.opinion), change.at
     elif invitation.status == change.status:
         return False
     else:
-        if invitation.answered_at is None and change.status in ("accepted", "declined", "recused"):
+        status = INVITATION.move(invitation.status, change.status, opinion_given=opinion_given, reason=change.reason)
+        if invitation.answered_at is None and status in ANSWERS:
             invitation.answered_at = change.at
-        if change.status == "accepted":
+        if status == InvitationStatus.ACCEPTED:
             invitation.accepted_at = change.at
-        invitation.status, invitation.reason = change.status, change.reason
+        invitation.status, invitation.reason = status, change.reason
     session.add(invitation)
     if change.conflict_source:
         session.add(Conflict(expert_id=invitation.expert_id, case_id=invitation.case_id,
@@ -350,17 +359,18 @@ def _hours(invitation: Invitation) -> float | None:
 def _figures(invitations: list[Invitation], load: int) -> dict[str, Any]:
     counts = Counter(i.status for i in invitations)
     accepted = sum(1 for i in invitations if i.accepted_at is not None)
-    answered = accepted + counts["declined"] + counts["expired"] + sum(
-        1 for i in invitations if i.status == "recused" and i.accepted_at is None and i.answered_at is not None
+    answered = accepted + counts[InvitationStatus.DECLINED] + counts[InvitationStatus.EXPIRED] + sum(
+        1 for i in invitations
+        if i.status == InvitationStatus.RECUSED and i.accepted_at is None and i.answered_at is not None
     )
     hours = [h for h in (_hours(i) for i in invitations) if h is not None]
     return {
         "invitations": len(invitations),
         "accepted": accepted,
-        "declined": counts["declined"],
-        "expired": counts["expired"],
-        "recused": counts["recused"],
-        "voided": counts["voided"],
+        "declined": counts[InvitationStatus.DECLINED],
+        "expired": counts[InvitationStatus.EXPIRED],
+        "recused": counts[InvitationStatus.RECUSED],
+        "voided": counts[InvitationStatus.VOIDED],
         "acceptance_rate": round(accepted / answered, 4) if answered else None,
         "median_answer_hours": round(statistics.median(hours), 2) if hours else None,
         "current_load": load,
@@ -377,7 +387,7 @@ def expert_figures(
     experts = [e for e in session.exec(query.order_by(col(Expert.id))).all()
                if specialty is None or specialty in e.specialties]
     by_expert: dict[str, list[Invitation]] = defaultdict(list)
-    for invitation in session.exec(select(Invitation).where(Invitation.status != "cancelled")).all():
+    for invitation in session.exec(select(Invitation).where(Invitation.status != InvitationStatus.CANCELLED)).all():
         by_expert[invitation.expert_id].append(invitation)
     loads = current_loads(session=session)
     return [
@@ -401,12 +411,12 @@ def specialty_figures(*, session: Session, city: str | None = None) -> list[dict
             pool[s] += 1
             active[s] += e.active
     by_specialty: dict[str, list[Invitation]] = defaultdict(list)
-    for invitation in session.exec(select(Invitation).where(Invitation.status != "cancelled")).all():
+    for invitation in session.exec(select(Invitation).where(Invitation.status != InvitationStatus.CANCELLED)).all():
         if invitation.expert_id in in_city:
             by_specialty[invitation.specialty].append(invitation)
     load_of: Counter[str] = Counter()
     for invitation in session.exec(
-        select(Invitation).where(col(Invitation.status).in_(OPEN_INVITATION), col(Invitation.opinion_at).is_(None))
+        select(Invitation).where(col(Invitation.status).in_(OPEN_INVITATIONS), col(Invitation.opinion_at).is_(None))
     ).all():
         if invitation.expert_id in in_city:
             load_of[invitation.specialty] += 1

@@ -4,7 +4,7 @@ not found (404)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -22,13 +22,13 @@ from api.deps import (
 )
 from api.errors import PANEL_RESPONSES
 from api.services import panels
+from domain.panel_lifecycle import InvitationStatus
 from models.schemas_panels import ConflictIn, DeclineIn, MyInvitation, MyInvitations, OpinionIn, Strict
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/me/invitations", tags=["experts' portal"], responses=PANEL_RESPONSES,
                    dependencies=[allow("portal")])
 
 InvitationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Status = Literal["invited", "accepted", "declined", "expired", "recused", "voided", "cancelled"]
 
 
 class AcceptIn(Strict):
@@ -39,7 +39,7 @@ class AcceptIn(Strict):
 def mine(
     session: SessionDep,
     actor: ActorDep,
-    status: Status | None = None,
+    status: InvitationStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
     count: Count = None,

@@ -18,6 +18,7 @@ from core.errors import Conflict, DomainError, Forbidden, InvalidField, NotFound
 from domain.anonymise import age_on, anonymise, masked_name, patient_side_names
 from domain.clock import legal_date
 from domain.draw import ALGORITHM, draw
+from domain.panel_lifecycle import ENDED_INVITATIONS, INVITATION, PANEL, InvitationStatus, seat_of_invitation
 from domain.specialties import SPECIALTIES, label
 from models import repo, repo_panels
 from models.schemas_panels import (
@@ -48,8 +49,6 @@ from workflows.contracts import (
     SlotRedraw,
     panel_workflow_id,
 )
-
-ENDED = ("declined", "expired", "recused", "voided", "cancelled")
 
 
 # ---------------------------------------------------------------- talking to the panel's workflow ----------
@@ -91,11 +90,10 @@ def panel_public(*, session: Session, panel: Panel) -> PanelPublic:
     experts = _experts(session, invitations)
     slots: list[SlotPublic] = []
     for slot, specialty in enumerate(panel.specialties):
-        current = next((i for i in reversed(invitations) if i.slot == slot and i.status not in ENDED), None)
-        if current is None:
-            status = "unfilled" if slot in panel.unfilled_slots else "drawing"
-        else:
-            status = "opinion" if current.opinion is not None else current.status
+        current = next((i for i in reversed(invitations)
+                        if i.slot == slot and i.status not in ENDED_INVITATIONS), None)
+        status = seat_of_invitation(current.status if current else None, unfilled=slot in panel.unfilled_slots,
+                                    opinion_given=current is not None and current.opinion is not None)
         expert = experts.get(current.expert_id) if current else None
         slots.append(SlotPublic(
             slot=slot, specialty=specialty, specialty_label=label(specialty), status=status,
@@ -173,12 +171,12 @@ def _on_panel(session: Session, panel: Panel, invitation_id: str) -> Invitation:
 
 
 def add_objection(*, session: Session, panel_id: str, body: ObjectionIn, actor: Actor) -> ObjectionPublic:
-    """Reg 37: a party asks, orally or in writing, that an expert of the panel be recused."""
+    """Reg 37: a party asks, orally or in writing, that an expert of the panel be recused: the invitation must still
+    allow a recusal (IllegalTransition once the expert left the panel), on a panel still open."""
     panel = repo_panels.get_panel(session=session, panel_id=panel_id)
     invitation = _on_panel(session, panel, body.invitation_id)
-    if invitation.status in ENDED:
-        raise Conflict(f"the expert already left the panel ({invitation.status})")
-    if panel.status == "closed":
+    INVITATION.next(invitation.status, "recuse", opinion_given=invitation.opinion is not None, reason=body.reason)
+    if panel.status in PANEL.final:
         raise Conflict("the panel is closed: the case has left mediation")
     objection = repo_panels.add_objection(session=session, objection=Objection(
         id=uuid.uuid4().hex, panel_id=panel.id, invitation_id=invitation.id, case_id=panel.case_id,
@@ -252,7 +250,7 @@ def _my_invitation(session: Session, invitation: Invitation) -> MyInvitation:
         treatment_episode=anonymise(reg.get("treatment_episode") or "", names),
         facts=anonymise(reg.get("facts", ""), names),
     )
-    accepted = invitation.status == "accepted"
+    accepted = invitation.status == InvitationStatus.ACCEPTED  # identity is shown on acceptance
     material = None
     if accepted:
         documents = [
