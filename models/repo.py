@@ -15,11 +15,11 @@ from sqlmodel import Session, col, select
 
 from core.errors import NotFound
 from domain.access import CaseScope
+from domain.case_state import CaseState
 from domain.clock import MediationClock, WorkingDayCalendar, YearTable
 from domain.duplicates import institution_key, is_possible_duplicate, patient_keys
 from domain.lifecycle import CLOSED_STATES
-from domain.parties import heirs_of, normalise_name, party_count, party_names
-from domain.performance import term_balances
+from domain.parties import normalise_name, party_names
 from domain.time import SHANGHAI
 from models.paging import Keyset, Slice, page
 from models.repo_panels import create_panel
@@ -365,33 +365,20 @@ def _scope_filters(scope: CaseScope | None, *, mediator: bool = True) -> list[An
 
 
 def guard_facts(*, session: Session, case: Case, today: date | None = None) -> dict[str, Any]:
-    """The facts of a case that the lifecycle's guards read besides the event's payload (lifecycle.CASE_FACTS),
-    from the projection; the workflow derives the same from its own state."""
+    """The facts of a case that the lifecycle's guards read besides the event's payload (lifecycle.CASE_FACTS):
+    the case's state (domain/case_state.py) built from the projection, read as the workflow reads its own."""
     today = today or datetime.now(SHANGHAI).date()
-    # the balance of each term is kept once the agreement took effect, settled and archived cases included
-    terms = (case.agreement or {}).get("terms", []) if case.effective_on is not None else []
-    drafted_at = (case.agreement or {}).get("drafted_at")
-    return {
-        "application_type": case.application_type,
-        "applicant_side": case.applicant_side,
-        "consents": sorted({c["side"] for c in case.consents}),
-        "consent_due_passed": _consent_due_passed(case, today),
-        "respondent_institution_id": case.respondent_institution_id,
-        "signed": sorted(case.signatures),
-        "scheduled_sessions": [
-            s.id
-            for s in session.exec(select(MediationSession).where(MediationSession.case_id == case.id)).all()
-            if s.minutes is None
-        ],
-        "drafted_on": datetime.fromisoformat(drafted_at).astimezone(SHANGHAI).date() if drafted_at else None,
-        "mediation_due": _exact_mediation_due(session=session, case=case),
-        "today": today,
-        "balances": term_balances(terms, case.payments),
-        "effective_on": case.effective_on,
-        "heirs": [heir["name"] for heir in heirs_of(case.registration)],
-        "heirs_signed": list(case.signatures.get("patient", {}).get("heirs_signed", [])),
-        "party_count": party_count(case.registration),
-    }
+    open_sessions = [
+        s.id for s in session.exec(select(MediationSession).where(MediationSession.case_id == case.id)).all()
+        if s.minutes is None
+    ]
+    state = CaseState.of_record(
+        registration=case.registration, consents=case.consents, respondent=case.respondent_institution_id,
+        signatures=case.signatures, open_sessions=open_sessions, agreement=case.agreement, payments=case.payments,
+        mediators=case.mediators,
+    )
+    return state.facts(today=today, consent_due_passed=_consent_due_passed(case, today),
+                       mediation_due=_exact_mediation_due(session=session, case=case), effective_on=case.effective_on)
 
 
 def _consent_due_passed(case: Case, today: date) -> bool:

@@ -57,6 +57,10 @@ class OpenDispute:
     request_id: str = ""
     policy: dict[str, Any] = field(default_factory=dict)  # the committee's ClockPolicy
     calendar: dict[str, Any] = field(default_factory=dict)  # the loaded year tables (WorkingDayCalendar)
+    # A run continued from an earlier one (its history grew long): the case as that run left it.
+    carried: CarriedCase | None = None
+    # Continue as new after this many history events (0: when the server suggests it, ~4k events / ~4 MB).
+    history_limit: int = 0
 
 
 def action_digest(event: str, payload: dict[str, Any]) -> str:
@@ -334,3 +338,32 @@ class OpinionReady:
 
     panel_id: str
     version: int
+
+
+@dataclass
+class CarriedAnswer:
+    """An answer the case gave, kept across runs: the first answer to an Idempotency-Key (key: the key), or the
+    last self-loop action of a kind (key: the kind), with the request's digest."""
+
+    key: str
+    digest: str
+    seq: int
+    result: ActionResult
+
+
+@dataclass
+class CarriedCase:
+    """What a case's workflow hands to its next run when its history grows long (continue-as-new): everything
+    its rules, clocks and repeats read, nothing the database does not already hold twice."""
+
+    status: str
+    seq: int
+    state: dict[str, Any]  # domain.case_state.CaseState.to_dict()
+    clocks: dict[str, Any]  # domain.deadlines.CaseClocks.to_dict()
+    fired: list[str]
+    payment_overdue: bool
+    projected: dict[str, Any] | None
+    agreement: DocumentRef | None
+    answers: list[CarriedAnswer]
+    last_of_kind: list[CarriedAnswer]
+    rev2: bool  # the rule book the case started under

@@ -42,9 +42,9 @@ with workflow.unsafe.imports_passed_through():
     from core.errors import DomainError
     from documents.kinds import languages_of
     from domain import events, lifecycle
+    from domain.case_state import CaseState
     from domain.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, end_of_day, legal_date
-    from domain.deadlines import CaseClocks, PaymentTerm, Timer, after_firing, consent_due, timers
-    from domain.parties import heirs_of, party_count
+    from domain.deadlines import CaseClocks, Timer, after_firing, consent_due, timers
     from domain.performance import term_balances
     from domain.policy import ClockPolicy
     from domain.time import SHANGHAI
@@ -52,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         SYSTEM,
         ActionResult,
+        CarriedAnswer,
+        CarriedCase,
         CaseSnapshot,
         ClockProjection,
         DisputeOutcome,
@@ -116,29 +118,20 @@ class DisputeWorkflow:
         self._seq = 0
         self._ready = False
         self._lock = asyncio.Lock()
-        self._rev2 = workflow.patched("rev-2")  # the rules of revision 2 (see the module docstring)
+        carried = inp.carried  # a run continued from an earlier one keeps the rule book the case started under
+        self._rev2 = carried.rev2 if carried else workflow.patched("rev-2")  # the rules of revision 2
         # One workflow task per action and documents off its path (see the module docstring).
-        self._fast = workflow.patched("fast-core")
+        self._fast = True if carried else workflow.patched("fast-core")
+        # A case that lives for months continues as new when its history grows long (see _continue_now).
+        self._continues = workflow.patched("continue-as-new")
+        self._history_limit = inp.history_limit
         self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
         self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
-        registration = inp.registration
-        self._application_type = registration["application_type"]
-        self._applicant_side: str | None = registration.get("applicant_side")
-        self._consents: set[str] = {c["side"] for c in registration.get("consents", [])}
-        if registration.get("both_consented"):  # registered before rev 2 with the bare flag
-            self._consents |= set(lifecycle.SIDES)
-        self._respondent: str | None = registration["institution"].get("pool_institution_id")
-        # Civil Code 173: when the patient has died, each heir signs for the patient side (rev 2 of the documents)
-        heirs_sign = workflow.patched("heirs-sign")
-        self._heirs: list[str] = [heir["name"] for heir in heirs_of(registration)] if heirs_sign else []
-        self._party_count = party_count(registration) if heirs_sign else 0  # PML 29: copies of the agreement
-        self._signed: dict[str, dict[str, Any]] = {}
-        self._open_sessions: list[str] = []
+        # The facts the rules read, changed by each event recorded (domain/case_state.py). Civil Code 173: when
+        # the patient has died, each heir signs for the patient side (rev 2 of the documents).
+        self._case = CaseState.from_dict(carried.state) if carried else \
+            CaseState.registered(inp.registration, heirs_sign=workflow.patched("heirs-sign"))
         self._agreement: DocumentRef | None = None
-        self._terms: tuple[PaymentTerm, ...] = ()
-        self._agreement_terms: list[dict[str, Any]] = []
-        self._drafted_on: date | None = None
-        self._payments: list[dict[str, Any]] = []
         # rev 2: the answer given to each Idempotency-Key (with the request's digest), and the last self-loop
         # action of each kind (its sequence number and digest), for repeats and races
         self._answers: dict[str, tuple[str, ActionResult]] = {}
@@ -151,28 +144,62 @@ class DisputeWorkflow:
         self._clocks = CaseClocks(status="new", entered_on=date.min, mediation=MediationClock(self._policy.mediation_wd))
         self._fired: set[str] = set()
         self._payment_overdue = False
-        self._mediators: list[str] = []
         self._projected: dict[str, Any] | None = None  # the clock projection last written
         self._changed = False  # something that moves the timers happened
-        self._panels: list[str] = []  # the expert panels (child workflows) this case opened
+        if carried:
+            self._carry_on(carried)
+
+    def _carry_on(self, carried: CarriedCase) -> None:
+        """The case as the previous run left it."""
+        self._status, self._seq, self._ready = carried.status, carried.seq, True
+        self._clocks = CaseClocks.from_dict(carried.clocks)
+        self._fired, self._payment_overdue = set(carried.fired), carried.payment_overdue
+        self._projected, self._agreement = carried.projected, carried.agreement
+        self._answers = {a.key: (a.digest, a.result) for a in carried.answers}
+        self._last_of_kind = {a.key: (a.seq, a.digest, a.result) for a in carried.last_of_kind}
+
+    def _carried(self) -> CarriedCase:
+        return CarriedCase(
+            status=self._status, seq=self._seq, state=self._case.to_dict(), clocks=self._clocks.to_dict(),
+            fired=sorted(self._fired), payment_overdue=self._payment_overdue, projected=self._projected,
+            agreement=self._agreement, rev2=self._rev2,
+            answers=[CarriedAnswer(key=k, digest=d, seq=r.seq, result=r) for k, (d, r) in self._answers.items()],
+            last_of_kind=[CarriedAnswer(key=k, digest=d, seq=seq, result=r)
+                          for k, (seq, d, r) in self._last_of_kind.items()],
+        )
+
+    def _continue_now(self) -> bool:
+        """Temporal suggests a new run (the history is long), or the case's own limit is reached. Not while the
+        case's mediation has expert panels open: they are this run's children and would be cancelled with it."""
+        if not self._continues or self._status in ("new", "archived"):
+            return False
+        if self._case.panels and self._status in lifecycle.OPEN_STATES:
+            return False
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or bool(
+            self._history_limit and info.get_current_history_length() >= self._history_limit)
 
     @workflow.run
     async def run(self, inp: OpenDispute) -> DisputeOutcome:
-        with_clocks = workflow.patched("legal-clocks")
-        clocks = replace(self._clocks, status="registered", entered_on=legal_date(workflow.now()))
-        projection = self._projection(clocks, payment_overdue=False) if with_clocks else None
-        await workflow.execute_activity_method(  # an activity: a database lock at registration outlasts a task
-            DisputeActivities.persist_registration,
-            RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor, at=workflow.now(),
-                               clock=projection),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-        self._status, self._seq, self._ready, self._clocks = "registered", 1, True, clocks
-        self._projected = projection
+        with_clocks = inp.carried is not None or workflow.patched("legal-clocks")
+        if inp.carried is None:
+            clocks = replace(self._clocks, status="registered", entered_on=legal_date(workflow.now()))
+            projection = self._projection(clocks, payment_overdue=False) if with_clocks else None
+            await workflow.execute_activity_method(  # an activity: a database lock at registration outlasts a task
+                DisputeActivities.persist_registration,
+                RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor,
+                                   at=workflow.now(), clock=projection),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._status, self._seq, self._ready, self._clocks = "registered", 1, True, clocks
+            self._projected = projection
         if with_clocks:
-            while self._status != "archived":
+            while self._status != "archived" and not self._continue_now():
                 await self._wait_for_next_timer()
+            if self._status != "archived":  # a long history: the case goes on in a new run, as it is now
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._documents_made())
+                workflow.continue_as_new(replace(inp, carried=self._carried(), calendar=self._calendar.to_dict()))
         await workflow.wait_condition(lambda: self._status == "archived" and workflow.all_handlers_finished()
                                       and self._documents_made())
         return DisputeOutcome(case_id=self._case_id, status=self._status, seq=self._seq)
@@ -315,7 +342,7 @@ class DisputeWorkflow:
         async with self._lock:
             await self._project_if_changed()
         pending = self._pending()
-        woken = lambda: self._changed or self._status == "archived"  # noqa: E731
+        woken = lambda: self._changed or self._status == "archived" or self._continue_now()  # noqa: E731
         if not pending:
             self._armed = None
             await workflow.wait_condition(woken)
@@ -365,7 +392,7 @@ class DisputeWorkflow:
                 )
 
     def _recipients(self, role: str) -> list[str]:
-        return list(self._mediators) if role == "mediator" else []
+        return list(self._case.mediators) if role == "mediator" else []
 
     def _system_payload(self, timer: Timer) -> dict[str, Any]:
         """What the case records when its clock runs out: the deadline, and the moment it ran out (a deadline
@@ -458,7 +485,7 @@ class DisputeWorkflow:
                 actor=action.actor,
                 policy=self._policy.to_dict(),
                 calendar=self._calendar.to_dict(),
-                mediators=list(self._mediators),
+                mediators=list(self._case.mediators),
             ),
             id=panel_workflow_id(payload["panel_id"]),
             task_queue=workflow.info().task_queue,
@@ -467,7 +494,7 @@ class DisputeWorkflow:
 
     async def _close_panels(self) -> None:
         """Mediation is over: the case's panels cancel their open invitations and close."""
-        for panel_id in self._panels:
+        for panel_id in self._case.panels:
             try:
                 await workflow.get_external_workflow_handle(panel_workflow_id(panel_id)).signal("case_closed")
             except Exception as err:  # noqa: BLE001 - a panel that already ended needs nothing
@@ -490,15 +517,16 @@ class DisputeWorkflow:
         if to_status != c.status:
             changes["entered_on"] = today
         if event == "sign" and to_status == "performance":  # Reg 39: effective on the last of the four
-            signed = [*self._signed.values(), payload]
+            signed = [*self._case.signed.values(), payload]
             signed += [act for s in signed for act in s.get("heir_acts", [])]  # each heir's act counts (rev 2)
             changes["effective_on"] = max(_day_of(s.get("signed_at"), today) for s in signed)
-            changes["payments"] = self._terms
+            changes["payments"] = self._case.terms
         elif event == "record_payment":  # PML 31: a term paid in full has nothing left to chase
-            balances = term_balances(self._agreement_terms, [*self._payments, payload])
+            terms, paid = [dict(t) for t in self._case.agreement_terms], [*map(dict, self._case.payments), payload]
+            balances = term_balances(terms, paid)
             changes["performed_terms"] = frozenset(b.term - 1 for b in balances if b.performed)
         elif event == "confirm_performance":
-            acts = [p["paid_on"] for p in self._payments]
+            acts = [p["paid_on"] for p in self._case.payments]
             acceptance = payload.get("patient_acceptance") or {}
             acts += [acceptance["accepted_on"]] if acceptance.get("accepted_on") else []
             # the follow-up counts from the last act of performance; confirmations of old payloads used paid_at
@@ -549,23 +577,8 @@ class DisputeWorkflow:
     def _case_facts(self) -> dict[str, Any]:
         """The facts of the case its guards read (lifecycle.CASE_FACTS), from the workflow's own state."""
         today = legal_date(workflow.now())
-        facts: dict[str, Any] = {
-            "application_type": self._application_type,
-            "applicant_side": self._applicant_side,
-            "consents": sorted(self._consents),
-            "consent_due_passed": self._consent_due_passed(today),
-            "respondent_institution_id": self._respondent,
-            "signed": sorted(self._signed),
-            "scheduled_sessions": list(self._open_sessions),
-            "drafted_on": self._drafted_on,
-            "mediation_due": self._exact_mediation_due(),
-            "today": today,
-            "balances": term_balances(self._agreement_terms, self._payments),
-            "effective_on": self._clocks.effective_on,
-            "heirs": list(self._heirs),
-            "heirs_signed": list(self._signed.get("patient", {}).get("heirs_signed", [])),
-            "party_count": self._party_count,
-        }
+        facts = self._case.facts(today=today, consent_due_passed=self._consent_due_passed(today),
+                                 mediation_due=self._exact_mediation_due(), effective_on=self._clocks.effective_on)
         if not self._rev2:  # the first rule book: no recusal link, no silence rule, no signature dating
             facts.update(respondent_institution_id="(before rev 2)", consent_due_passed=True, mediation_due=None,
                          drafted_on=None, balances=())
@@ -606,7 +619,7 @@ class DisputeWorkflow:
         elif action.event == "record_consent":
             payload["consented_at"] = payload.get("consented_at") or now
             if not payload.get("side") and self._status == "awaiting_consent":  # the side that did not apply
-                payload["side"] = "institution" if self._applicant_side == "patient" else "patient"
+                payload["side"] = "institution" if self._case.applicant_side == "patient" else "patient"
         elif action.event == "draft_agreement" and self._rev2:
             payload["drafted_at"] = now
         elif action.event == "sign":
@@ -615,37 +628,15 @@ class DisputeWorkflow:
                 payload["document_id"] = self._agreement.id
                 if self._agreement.sha256:
                     payload["document_sha256"] = self._agreement.sha256
-            if payload.get("signer") == "patient" and self._heirs:  # each heir's act, kept with the patient side's
-                before = self._signed.get("patient", {})
+            if payload.get("signer") == "patient" and self._case.heirs:  # each heir's act, with the patient side's
+                before = self._case.signed.get("patient", {})
                 payload["heirs_signed"] = [*before.get("heirs_signed", []), payload["signed_by"]]
                 act = {k: payload.get(k) for k in ("signed_by", "method", "signed_at", "capacity") if payload.get(k)}
                 payload["heir_acts"] = [*before.get("heir_acts", []), act]
         return payload
 
     def _remember(self, event: str, payload: dict[str, Any]) -> None:
-        if event == "sign":
-            self._signed[payload["signer"]] = payload
-        elif event in ("draft_agreement", "revise_agreement"):
-            self._signed = {}
-            if event == "draft_agreement":
-                self._agreement_terms = list(payload.get("terms", []))
-                self._terms = tuple(PaymentTerm.from_term(i, t) for i, t in enumerate(self._agreement_terms))
-                self._drafted_on = legal_date(workflow.now())
-                self._payments = []
-        elif event == "record_consent" and payload.get("side"):
-            self._consents.add(payload["side"])
-        elif event == "link_respondent":
-            self._respondent = payload["institution_id"]
-        elif event == "record_payment":
-            self._payments.append(payload)
-        elif event == "schedule_session":
-            self._open_sessions.append(payload["session_id"])
-        elif event == "record_minutes":
-            self._open_sessions.remove(payload["session_id"])
-        elif event == "accept":
-            self._mediators = list(payload.get("mediators", []))
-        elif event == "request_consultation":
-            self._panels.append(payload["panel_id"])
+        self._case = self._case.apply(event, payload, on=legal_date(workflow.now()))
 
     async def _render(self, event: str, seq: int) -> list[DocumentRef]:
         if event == "archive" and workflow.patched("case-file"):  # 卷宗 (PML 27)
