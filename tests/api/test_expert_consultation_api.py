@@ -172,7 +172,9 @@ class TestTheExpertsPortal:
         me = as_expert(slot["expert_id"])
         opinion = {"fault": "有过错", "causation": "有因果关系", "liability_percent": 60}
         url = f"/me/invitations/{slot['invitation_id']}/opinion"
-        assert (await api.post(url, json=opinion, headers=me)).status_code == 409
+        early = await api.post(url, json=opinion, headers=me)
+        assert early.status_code == 409 and early.json()["code"] == "illegal_transition"  # Reg 33: accept first
+        assert early.json()["state"] == "invited" and "accept" in early.json()["allowed_events"]
         await api.post(f"/me/invitations/{slot['invitation_id']}/accept", json={}, headers=me)
         assert (await api.post(url, json={**opinion, "liability_percent": 101}, headers=me)).status_code == 422
         given = await api.post(url, json=opinion, headers=me)

@@ -368,3 +368,47 @@ class TestOpinion:
         await consult.act(case, "terminate", ground="party_withdrew")
         await consult.eventually(lambda: consult.panel(panel).status == "closed", "the panel closes")
         assert {i.status for i in consult.rows(Invitation, panel)} == {"cancelled"}
+
+
+# ------------------------------------------------------------------ refusals (domain/panel_lifecycle.py) ---
+class TestRefusals:
+    async def test_what_the_panels_lifecycle_does_not_allow_is_refused_naming_the_state(self, consult, sessions):
+        from workflows.contracts import MeetingPlan, SlotRedraw
+
+        city = make_city(sessions)
+        two_obstetricians_and_a_lawyer(sessions, city)
+        case = await consult.case_in_mediation(city)
+        panel = await consult.request(case, ["obstetrics", "law"])
+        first, second = consult.invitation(panel, 0), consult.invitation(panel, 1)
+
+        async def refused(update: Any, arg: Any) -> Any:
+            with pytest.raises(WorkflowUpdateFailedError) as failure:
+                await panel.execute_update(update, arg)
+            return failure.value.cause
+
+        # Reg 33: an opinion comes after the acceptance
+        cause = await refused(ExpertPanelWorkflow.submit_opinion, OpinionPart(
+            first.id, first.expert_id, fault="存在过错", causation="存在因果关系", liability_percent=50, text="意见"))
+        assert cause.type == "IllegalTransition" and cause.details[0]["state"] == "invited"
+        # an invitation is answered once
+        await consult.reply(panel, first, "accept")
+        cause = await refused(ExpertPanelWorkflow.answer, ExpertReply(first.id, first.expert_id, "decline", "出差"))
+        assert cause.type == "IllegalTransition" and cause.details[0]["state"] == "accepted"
+        assert "recuse" in cause.details[0]["allowed_events"]
+        # a decline states its reason
+        cause = await refused(ExpertPanelWorkflow.answer, ExpertReply(second.id, second.expert_id, "decline", " "))
+        assert cause.type == "RuleViolated" and cause.details[0]["rules"] == ["reason_given"]
+        # only a seat the pool could not fill is drawn again by staff
+        cause = await refused(ExpertPanelWorkflow.redraw_slot, SlotRedraw(slot=0, actor=MEDIATOR))
+        assert cause.type == "IllegalTransition" and cause.details[0]["state"] == "accepted"
+        # the meeting waits for every acceptance
+        plan = MeetingPlan(at=(await consult.env.get_current_time()) + timedelta(days=3), place="第二会议室",
+                           actor=MEDIATOR)
+        cause = await refused(ExpertPanelWorkflow.schedule_meeting, plan)
+        assert cause.type == "IllegalTransition" and cause.details[0]["state"] == "drawing"
+        # an opinion is given once
+        await consult.opinion(panel, consult.invitation(panel, 0))
+        cause = await refused(ExpertPanelWorkflow.submit_opinion, OpinionPart(
+            first.id, first.expert_id, fault="无过错", causation="无因果关系", liability_percent=0, text="意见"))
+        assert cause.type == "RuleViolated" and cause.details[0]["rules"] == ["not opinion_given"]
+        assert [i.status for i in consult.rows(Invitation, panel) if i.id == first.id] == ["accepted"]
