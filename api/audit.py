@@ -5,18 +5,23 @@ access by an auditor or expert is logged").
 A pure ASGI middleware. It hashes the request body as the route reads it, never holding it (the payload's digest;
 what the route leaves unread is hashed as it is drained at the end, up to the upload limit of api/limits.py), gives
 every request an id (the client's X-Request-ID, or a new one that the route also sees
-and the response carries back), and appends one entry in a transaction of its own once the route has answered.
+and the response carries back), and holds a recorded request's answer back until its entry is committed: an
+answered request always has its entry, and a crash loses only entries of requests that got no answer.
 
-Who acted is what the route resolved: `api.auth.current_actor` leaves the actor it returns in the request's
-state (`ACTOR_STATE`). No parsing rule is repeated here. A request that never resolved an actor
-(unknown path, no credentials) is recorded as "anonymous".
+One writer per API process (`AuditWriter`, started and stopped by the lifespan) appends the entries: each request
+hands its entry over and awaits the commit; the writer appends whatever has queued meanwhile in one transaction
+(group commit: under load many requests share one), in the order handed over, under the chain's lock
+(models/repo_audit.py), so that the writers of several API processes keep one chain. It is flushed when the
+lifespan ends; an entry handed over when no writer runs is appended in a transaction of its own.
 
-When the entry cannot be written:
+When the entry cannot be written (the batch's transaction failed: nothing of it is stored):
 - an action (POST, PUT, PATCH, DELETE) has already happened: its answer goes out unchanged and the failure is
   logged at CRITICAL with the whole entry, so that the trail can be completed from the log (fail open: a 500
   would tell the client that an accepted case was not accepted, and invite a retry);
-- a logged read has not left the server yet: it is held back until its entry is written, and answered 503
-  `audit_unavailable` if that fails (fail closed: no unrecorded reading of personal information).
+- a logged read is not served: it is answered 503 `audit_unavailable` (fail closed: no unrecorded reading of
+  personal information).
+A batch that fails for another reason than the database (busy, locked, unreachable) is tried again an entry at a
+time, so that one entry the database refuses costs no other its place in the trail.
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ import json
 import logging
 import re
 import uuid
+from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -145,25 +154,128 @@ class _Exchange:
         }
 
 
-def _write(sessions: SessionFactory, fields: dict[str, Any]) -> None:
+# ---------------------------------------------------------------- the writer --------------------------------
+Entry = dict[str, Any]
+_DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)  # busy, locked, unreachable: no entry would do
+
+
+def write_batch(sessions: SessionFactory, entries: Sequence[Entry]) -> None:
+    """Append `entries` in one transaction, each with its committee (read before the chain is locked)."""
     with sessions() as session:
-        committee_id = repo_audit.committee_of(
-            session=session, target_type=fields["target_type"], target_id=fields["target_id"]
-        )
-    repo_audit.record(sessions=sessions, committee_id=committee_id, **fields)
+        committees = repo_audit.committees_of(
+            session=session, targets=[(entry["target_type"], entry["target_id"]) for entry in entries])
+    repo_audit.record_batch(sessions=sessions, entries=[
+        {**entry, "committee_id": committees[(entry["target_type"], entry["target_id"])]} for entry in entries])
+
+
+def _write(sessions: SessionFactory, entries: Sequence[Entry]) -> list[bool]:
+    """Whether each entry was written: the batch whole, or (when an entry, not the database, failed it) each entry
+    in a transaction of its own."""
+    try:
+        write_batch(sessions, entries)
+        return [True] * len(entries)
+    except _DATABASE_DOWN:
+        log.exception("audit batch of %d entries not written", len(entries))
+        return [False] * len(entries)
+    except Exception:
+        if len(entries) == 1:
+            log.exception("audit entry not written")
+            return [False]
+        log.exception("audit batch of %d entries refused; writing them one at a time", len(entries))
+    return [_write(sessions, [entry])[0] for entry in entries]
+
+
+def _lost(entry: Entry) -> None:
+    log.critical("AUDIT ENTRY NOT WRITTEN: %s", json.dumps(entry, default=str, ensure_ascii=False))
+
+
+class AuditWriter:
+    """The one writer of an API process: `append` hands an entry over and returns once it is committed (True), or
+    once its batch failed (False). Entries are written in the order handed over, whatever has queued while the
+    previous batch was committed going into the next one (at most `max_batch`)."""
+
+    def __init__(self, sessions: SessionFactory, *, max_batch: int = 500) -> None:
+        self.sessions = sessions
+        self.max_batch = max(1, max_batch)
+        self._queue: deque[tuple[Entry, asyncio.Future[bool]]] = deque()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = anyio.CapacityLimiter(1)  # its own thread: never behind the requests' database calls
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="audit-writer")
+
+    @property
+    def running(self) -> bool:
+        return (self._task is not None and not self._task.done() and not self._closing
+                and asyncio.get_running_loop() is self._loop)
+
+    async def append(self, entry: Entry) -> bool:
+        if not self.running:  # before start, after close, or called from another event loop: on its own
+            return (await anyio.to_thread.run_sync(_write, self.sessions, [entry]))[0]
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((entry, done))
+        self._wake.set()
+        # A request cancelled meanwhile (its client went away) leaves its entry in the queue: it is written.
+        return await asyncio.shield(done)
+
+    async def close(self) -> None:
+        """Write everything handed over, then stop; later entries are written each on its own."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+                    try:
+                        written = await anyio.to_thread.run_sync(_write, self.sessions, [e for e, _ in batch],
+                                                                 limiter=self._thread)
+                    except BaseException:
+                        for _, done in batch:
+                            if not done.done():
+                                done.set_result(False)
+                        raise
+                    for (_, done), ok in zip(batch, written, strict=True):
+                        if not done.done():
+                            done.set_result(ok)
+                if self._closing:
+                    return
+        finally:  # cancelled (not closed): what is still queued is not written, and each request says so
+            while self._queue:
+                _, done = self._queue.popleft()
+                if not done.done():
+                    done.set_result(False)
+
+
+def start_writer(app: FastAPI, sessions: SessionFactory, *, max_batch: int) -> AuditWriter:
+    app.state.audit_writer = writer = AuditWriter(sessions, max_batch=max_batch)
+    writer.start()
+    return writer
 
 
 async def _append(scope: Scope, exchange: _Exchange) -> bool:
-    """Append the exchange's entry; False (and a CRITICAL log line carrying the entry) if it could not be."""
-    fields = exchange.fields()
+    """Append the exchange's entry and wait for its commit; False (and a CRITICAL log line carrying the entry) if
+    it could not be written."""
+    entry = exchange.fields()
     try:
-        sessions: SessionFactory = scope["app"].state.session_factory
-        await run_in_threadpool(_write, sessions, fields)
-        return True
+        state = scope["app"].state
+        # An app run without its lifespan's writer: a writer never started appends the entry on its own.
+        writer: AuditWriter = getattr(state, "audit_writer", None) or AuditWriter(state.session_factory)
+        if await writer.append(entry):
+            return True
     except Exception:  # whatever failed, the entry is lost and someone must know
-        log.critical("AUDIT ENTRY NOT WRITTEN: %s", json.dumps(fields, default=str, ensure_ascii=False),
-                     exc_info=True)
-        return False
+        log.exception("audit entry not handed over")
+    _lost(entry)
+    return False
 
 
 # ---------------------------------------------------------------- the middleware ----------------------------
@@ -183,15 +295,22 @@ class AuditMiddleware:
         scope.setdefault("state", {})  # request.state, where the actor dependency leaves the actor
         exchange = _Exchange(scope, request_id)
         receive = self._hashing(receive, exchange)
-        held: list[Message] = []  # a logged read's answer, until its entry is written
+        held: list[Message] = []  # a recorded request's answer, until its entry is committed
         holding = False
+        recorded = False  # its entry handed over: written, or logged as lost
+
+        async def record() -> bool:
+            nonlocal recorded
+            recorded = True
+            await self._drain(receive, exchange)
+            return await _append(scope, exchange)
 
         async def send_recorded(message: Message) -> None:
             nonlocal holding
             if message["type"] == "http.response.start":
                 exchange.status_code = int(message["status"])
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
-                holding = exchange.is_logged_read()
+                holding = exchange.is_recorded()
             elif (message["type"] == "http.response.body" and exchange.wants_created_id()
                   and len(exchange.created_body) < _CREATED_BODY_LIMIT):
                 exchange.created_body += message.get("body", b"")
@@ -201,7 +320,7 @@ class AuditMiddleware:
             held.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 holding = False
-                if await _append(scope, exchange):
+                if await record() or not exchange.is_logged_read():  # an action answers all the same
                     for kept in held:
                         await send(kept)
                 else:
@@ -212,13 +331,13 @@ class AuditMiddleware:
         except Exception:
             if exchange.status_code is None or holding:
                 exchange.status_code = 500  # nothing went out: the error handler outside answers 500
-            if exchange.is_recorded():
-                await self._drain(receive, exchange)
-                await _append(scope, exchange)
+            if exchange.is_recorded() and not recorded:
+                await record()
             raise
-        if exchange.is_recorded() and not exchange.is_logged_read():
-            await self._drain(receive, exchange)
-            await _append(scope, exchange)  # after the answer went out: fail open, loudly
+        if exchange.is_recorded() and not recorded:  # the route returned without a whole answer: the server's
+            if exchange.status_code is None or holding:  # is a 500
+                exchange.status_code = 500
+            await record()
 
     @staticmethod
     def _hashing(receive: Receive, exchange: _Exchange) -> Receive:

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import errors, hardening, limits, observability
 from api.audit import install as install_audit_trail
+from api.audit import start_writer as start_audit_writer
 from api.routes import (
     actions,
     audit,
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.temporal = temporal
+        audit_writer = start_audit_writer(app, app.state.session_factory, max_batch=settings.audit_batch_max)
         yield
+        await audit_writer.close()  # every entry handed over is committed before the engine goes
         engine.dispose()
 
     app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = 10.0  # no free connection within this: 503 with Retry-After
     db_busy_timeout_seconds: float = 15.0  # SQLite: a writer waits this long for another's lock
     api_threads: int = 40  # the API's thread pool, where every database call of a request runs
+    # The audit trail's writer (api/audit.py): at most this many entries of waiting requests in one transaction.
+    audit_batch_max: int = 500
     max_body_bytes: int = 1_048_576  # a request body past this is refused (413) before anything reads it
     max_upload_bytes: int = 16_777_216  # the same for CSV files (the pool, a calendar year)
     worker_cache_size: int = 1000  # cases a worker keeps in memory (about 0.2 MB each)

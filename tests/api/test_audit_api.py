@@ -155,7 +155,7 @@ class TestReadsByAuditorsAndExpertsAreRecorded:  # Reg 42: case files are privat
 
     async def test_an_auditors_read_is_refused_when_it_cannot_be_recorded(self, api, monkeypatch, audit_log):
         case = await register(api)
-        monkeypatch.setattr(repo_audit, "record", _broken_record)
+        monkeypatch.setattr(repo_audit, "record_batch", _broken_record)
         response = await api.get(f"/cases/{case['id']}", headers=AUDITOR)
         assert response.status_code == 503 and response.json()["code"] == "audit_unavailable"
         assert "王小明" not in response.text  # nothing of the case left the server
@@ -176,7 +176,7 @@ def audit_log(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture)
 
 class TestAnUnrecordableActionStillAnswers:
     async def test_the_answer_is_unchanged_and_the_entry_goes_to_the_log(self, api, monkeypatch, audit_log):
-        monkeypatch.setattr(repo_audit, "record", _broken_record)
+        monkeypatch.setattr(repo_audit, "record_batch", _broken_record)
         request_id = rid()
         response = await api.post("/cases", json=registration(), headers={**STAFF, "X-Request-ID": request_id})
         assert response.status_code == 201  # the case exists: saying otherwise would invite a second one
