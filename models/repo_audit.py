@@ -155,8 +155,9 @@ def record(*, sessions: SessionFactory, attempts: int = 5, **fields: Any) -> int
 
 def committees_of(*, session: Session, targets: Iterable[tuple[str | None, str | None]]
                   ) -> dict[tuple[str | None, str | None], str | None]:
-    """`committee_of` for each (target_type, target_id), each distinct target read once."""
-    return {target: committee_of(session=session, target_type=target[0], target_id=target[1])
+    """`committee_of` for each (target_type, target_id), each distinct target read once (an id no column can
+    hold, such as one with a NUL, names nothing stored: looked up as stored)."""
+    return {target: committee_of(session=session, target_type=target[0], target_id=_clip(target[1], "target_id"))
             for target in dict.fromkeys(targets)}
 
 
