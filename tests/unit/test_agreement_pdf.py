@@ -187,9 +187,14 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+HAN = "[\u3000-\u9fff\uff00-\uffef\U00020000-\U0003ffff]"
+
+
 def words(text: str) -> str:
-    """Whitespace runs as one space: English text is compared regardless of where lines were broken."""
-    return " ".join(text.split())
+    """Whitespace runs as one space, and none between two Chinese characters: English text is compared regardless
+    of where lines were broken, and of where a rare character of a name, printed by another face, split a line's
+    text in runs."""
+    return re.sub(rf"(?<={HAN}) (?={HAN})", "", " ".join(text.split()))
 
 
 @pytest.fixture(scope="module")
@@ -544,17 +549,23 @@ def to_unicode(font: dict[str, Any]) -> dict[int, str]:
     }
 
 
-def test_fonts_are_embedded_subsets_of_noto_serif_cjk_sc(zh: PdfReader) -> None:
-    fonts = embedded_fonts(zh)
-    assert fonts
-    for font in fonts:
-        assert re.fullmatch(r"/[A-Z]{6}\+Noto-Serif-CJK-SC(-Bold)?", font["/BaseFont"]), font["/BaseFont"]
+def test_fonts_are_embedded_subsets_of_the_bundled_faces_and_of_noto_serif_cjk_sc_for_the_rare_name(
+    zh: PdfReader,
+) -> None:
+    # the bundled faces (documents/fonts.py: Noto Serif CJK SC cut down to GB 2312) print the text; the name's 𠮷
+    # is not in them, and is printed by the installed Noto Serif CJK SC, the style's next family
+    names = set()
+    for font in embedded_fonts(zh):
+        name = re.fullmatch(r"/[A-Z]{6}\+(Mediation-Serif-SC|Noto-Serif-CJK-SC)(-Bold)?", font["/BaseFont"])
+        assert name, font["/BaseFont"]
+        names.add(name.group(1))
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert names == {"Mediation-Serif-SC", "Noto-Serif-CJK-SC"}
 
 
 def test_the_embedded_font_has_a_real_glyph_for_the_rare_character(zh: PdfReader) -> None:
-    # 𠮷 (U+20BB7) is in Noto Serif CJK SC itself (Debian package fonts-noto-cjk): no fallback font
+    # 𠮷 (U+20BB7) is in Noto Serif CJK SC itself (Debian package fonts-noto-cjk): no other fallback font
     for font in embedded_fonts(zh):
         codes = [code for code, text in to_unicode(font).items() if text == RARE]
         if not codes:
