@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from statemachine import State, StateMachine
-from statemachine.exceptions import TransitionNotAllowed
+from statemachine.callbacks import CallbackGroup
 
 from core.errors import IllegalTransition, RuleViolated
 from domain.clock import legal_date
@@ -487,6 +487,34 @@ for _state in DisputeLifecycle.states:  # type: ignore[attr-defined]
 _GUARDS = DisputeLifecycle(start_value="new")  # the guard methods are pure: one instance serves every check
 
 
+def _compiled_guards(transition: Any) -> tuple[tuple[str, bool], ...]:
+    """A transition's conditions as (guard method, the value it must give): `cond` True, `unless` False."""
+    guards = []
+    for spec in transition.cond.list:
+        if spec.group != CallbackGroup.COND:
+            continue
+        name = getattr(spec.func, "__name__", spec.func)
+        if not isinstance(name, str) or not callable(getattr(DisputeLifecycle, name, None)):
+            raise TypeError(f"a lifecycle condition must name a guard method, not {spec.func!r}")
+        guards.append((name, bool(spec.expected_value)))
+    return tuple(guards)
+
+
+# The lifecycle compiled once: for each state and event, each transition that may take it, in declaration order
+# (the first whose guards pass is taken, as python-statemachine takes it), with its guards. No machine is built
+# per check; tests/unit/test_lifecycle_compiled.py holds the two to the same answers.
+TRANSITIONS: dict[tuple[str, str], tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]] = {}
+for _state in DisputeLifecycle.states:  # type: ignore[attr-defined]
+    for _transition in _state.transitions:
+        for _event in _transition.event.split(" "):
+            TRANSITIONS[(_state.id, _event)] = (*TRANSITIONS.get((_state.id, _event), ()),
+                                                (_transition.target.id, _compiled_guards(_transition)))
+
+
+def _passes(guards: tuple[tuple[str, bool], ...], facts: Mapping[str, Any]) -> bool:
+    return all(bool(getattr(_GUARDS, name)(**facts)) is expected for name, expected in guards)
+
+
 # Events that can leave the case where it is (a self-loop somewhere): two of them at once are a race the state
 # does not settle (rev 2). What tells two such actions apart: the field named here (two signers may sign at
 # once), otherwise the event itself.
@@ -542,14 +570,12 @@ def next_status(status: str, event: str, facts: Mapping[str, Any] | None = None)
             event=event,
             allowed=allowed,
         )
-    sm = machine_at(status)
-    try:
-        sm.send(event, **facts)
-    except TransitionNotAllowed:
-        failed = _failed_guards(sm, status, event, facts)
-        rules = "; ".join(_rule_text(name, facts) for name in failed) or "a guard refused"
-        raise RuleViolated(f"'{event}' refused: {rules}", state=status, event=event, rules=failed) from None
-    return str(sm.current_state_value)
+    for target, guards in TRANSITIONS[(status, event)]:
+        if _passes(guards, facts):
+            return target
+    failed = _failed_guards(_GUARDS, status, event, facts)
+    rules = "; ".join(_rule_text(name, facts) for name in failed) or "a guard refused"
+    raise RuleViolated(f"'{event}' refused: {rules}", state=status, event=event, rules=failed)
 
 
 def _failed_guards(sm: DisputeLifecycle, status: str, event: str, facts: Mapping[str, Any]) -> list[str]:

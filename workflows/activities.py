@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from temporalio import activity
 
@@ -23,6 +23,7 @@ from workflows.contracts import (
     NotificationRecord,
     RegistrationRecord,
     TransitionRecord,
+    calendar_digest,
 )
 
 log = logging.getLogger("mediation.notifications")
@@ -135,5 +136,14 @@ class DisputeActivities:
                 self._channel.deliver(record)
         return added
 
+    @activity.defn
+    def calendar_if_changed(self, known: str) -> dict[str, Any] | None:
+        """The loaded year tables, when they are not the ones whose digest the workflow knows (a year loaded since
+        that did not move this case's next timer, so its workflow was not told); None when they are."""
+        with self._sessions() as session:
+            calendar = repo.working_day_calendar(session=session).to_dict()
+        return None if calendar_digest(calendar) == known else calendar
+
     def all(self) -> list[Callable]:
-        return [self.persist_registration, self.persist_transition, self.record_clock, self.notify]
+        return [self.persist_registration, self.persist_transition, self.record_clock, self.notify,
+                self.calendar_if_changed]

@@ -63,6 +63,13 @@ class OpenDispute:
     history_limit: int = 0
 
 
+def calendar_digest(calendar: dict[str, Any]) -> str:
+    """What identifies the loaded year tables (WorkingDayCalendar.to_dict()): a case's workflow and the database
+    compare it to learn whether a year was loaded since."""
+    canonical = json.dumps(calendar, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def action_digest(event: str, payload: dict[str, Any]) -> str:
     """What identifies a request's content: the same event with the same payload gives the same digest."""
     canonical = json.dumps([event, payload], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

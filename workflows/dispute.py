@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         StaffAction,
         TransitionRecord,
         action_digest,
+        calendar_digest,
         documents_queue,
         panel_workflow_id,
     )
@@ -125,6 +126,8 @@ class DisputeWorkflow:
         # A case that lives for months continues as new when its history grows long (see _continue_now).
         self._continues = workflow.patched("continue-as-new")
         self._history_limit = inp.history_limit
+        # A loaded calendar year is learnt at the next action or wake when it did not move the next timer.
+        self._refreshes = workflow.patched("calendar-refresh")
         self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
         self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
         # The facts the rules read, changed by each event recorded (domain/case_state.py). Civil Code 173: when
@@ -141,6 +144,7 @@ class DisputeWorkflow:
         if not self._rev2:  # cases started before rev 2 keep the timers they had
             self._policy = replace(self._policy, signing_grace_wd=0, appraisal_reminder_wd=0)
         self._calendar = WorkingDayCalendar.from_dict(inp.calendar)
+        self._stored_calendar = calendar_digest(self._calendar.to_dict())  # the stored tables as last seen
         self._clocks = CaseClocks(status="new", entered_on=date.min, mediation=MediationClock(self._policy.mediation_wd))
         self._fired: set[str] = set()
         self._payment_overdue = False
@@ -356,7 +360,29 @@ class DisputeWorkflow:
                 return  # something changed: recompute
             except asyncio.TimeoutError:
                 pass
+        if await self._refresh_calendar():
+            return  # a year was loaded since: recompute before anything fires
         await self._fire(timer)
+
+    async def _refresh_calendar(self) -> bool:
+        """The loaded year tables, if a year was loaded since this workflow last knew them: the set-based
+        recompute tells only the cases whose next timer moved (api/services/calendar.py); the others learn it here,
+        before they act or fire. True when the calendar changed."""
+        if not self._refreshes:
+            return False
+        stored = await workflow.execute_local_activity_method(
+            DisputeActivities.calendar_if_changed, self._stored_calendar, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY)
+        if stored is None:
+            return False
+        self._stored_calendar = calendar_digest(stored)
+        calendar = self._calendar
+        for table in WorkingDayCalendar.from_dict(stored).tables.values():  # a stored table replaces its year's
+            calendar = calendar.with_table(table)
+        if calendar.tables == self._calendar.tables:
+            return False
+        self._calendar, self._changed = calendar, True
+        return True
 
     async def _fire(self, timer: Timer) -> None:
         async with self._lock:
@@ -407,6 +433,7 @@ class DisputeWorkflow:
     # ------------------------------------------------------------------ transitions -----------------
     async def _transition(self, action: StaffAction) -> ActionResult:
         """Apply one lifecycle event: check, persist, remember, render. Called under the lock."""
+        await self._refresh_calendar()  # the guards and the clocks read it
         to_status = self._check(action, self._status)
         if action.event == "sign" and self._fast and not self._documents_made():
             # a signature refers to the draft as rendered (its SHA-256): wait for it, a while at most; past that,
