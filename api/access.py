@@ -52,6 +52,7 @@ def _check_case(request: Request, caller: Caller, event: str) -> None:
             case = session.get(Case, case_id) if case_id else None
             if case is None:
                 return  # the service answers 404 in its own words
+            request.state.case = case  # read once: the service's pre-check uses this row (known_case)
             _require_reach(session, caller, case, kind=kind, ident=params[param])
             if case.status == "archived" and request.method not in READ_METHODS and not _repeat(request, session, case):
                 raise IllegalTransition(f"case {case.id!r} is archived: its file is bound and nothing in it "
@@ -64,6 +65,13 @@ def _repeat(request: Request, session: Session, case: Case) -> bool:
     archived or not (nothing changes)."""
     key = request.headers.get("idempotency-key")
     return bool(key) and repo.transition_by_key(session=session, case_id=case.id, key=key) is not None
+
+
+def known_case(request: Request, case_id: str) -> Case | None:
+    """The case row the reach check read for this request, when it is the one named: a service need not read it
+    again (the workflow's validator decides for good on its own state)."""
+    case = getattr(request.state, "case", None)
+    return case if case is not None and case.id == case_id else None
 
 
 def require_case_reach(session: Session, caller: Caller, case_id: str) -> None:

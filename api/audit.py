@@ -133,6 +133,12 @@ class _Exchange:
     def wants_created_id(self) -> bool:
         return self.method == "POST" and not self.scope.get("path_params") and self.status_code == 201
 
+    def case_committee(self, target_type: str | None) -> str | None:
+        """The committee of the case the path names, from the row the reach check read for this request (its
+        document, panel or draw too): the case is read once per request (api/access.py)."""
+        case = (self.scope.get("state") or {}).get("case")
+        return case.committee_id if case is not None and target_type in _CASE_PATH_PARAMS else None
+
     def fields(self) -> dict[str, Any]:
         actor = self.actor()
         target_type, target_id = _target(self.scope)
@@ -140,7 +146,9 @@ class _Exchange:
             target_type, target_id = _created_type(self.scope), _created_id(self.created_body)
             if target_id is None:
                 target_type = None
+        known = self.case_committee(target_type)
         return {
+            **({"committee_id": known} if known is not None else {}),
             "at": self.at,
             "actor_id": actor.id if actor is not None else ANONYMOUS,
             "actor_name": actor.name if actor is not None else "",
@@ -156,15 +164,21 @@ class _Exchange:
 
 # ---------------------------------------------------------------- the writer --------------------------------
 Entry = dict[str, Any]
+# The path parameters whose case the reach check reads (api/access.py): an entry about one knows its committee.
+_CASE_PATH_PARAMS = frozenset({"case_id", "document_id", "panel_id", "draw_id"})
 _DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)  # busy, locked, unreachable: no entry would do
 
 
 def write_batch(sessions: SessionFactory, entries: Sequence[Entry]) -> None:
-    """Append `entries` in one transaction, each with its committee (read before the chain is locked)."""
-    with sessions() as session:
-        committees = repo_audit.committees_of(
-            session=session, targets=[(entry["target_type"], entry["target_id"]) for entry in entries])
+    """Append `entries` in one transaction, each with its committee (known from the request's case, else read
+    before the chain is locked)."""
+    unknown = [(entry["target_type"], entry["target_id"]) for entry in entries if "committee_id" not in entry]
+    committees: dict[tuple[str | None, str | None], str | None] = {}
+    if unknown:
+        with sessions() as session:
+            committees = repo_audit.committees_of(session=session, targets=unknown)
     repo_audit.record_batch(sessions=sessions, entries=[
+        entry if "committee_id" in entry else
         {**entry, "committee_id": committees[(entry["target_type"], entry["target_id"])]} for entry in entries])
 
 

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from temporalio.client import Client
 
-from api.access import allow
+from api.access import allow, known_case
 from api.deps import CaseId, Database, DatabaseDep, ReleasingRoute, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
@@ -43,6 +43,7 @@ class ActionCall:
     db: Database
     client: Client
     timeout: float
+    request: Request
     response: Response
     request_id: str
     idempotency_key: str | None
@@ -51,7 +52,8 @@ class ActionCall:
     async def answer(self, service: Callable[..., Awaitable[ActionOutcome]], **action: Any) -> ActionOutcome:
         outcome = await service(
             db=self.db, client=self.client, timeout=self.timeout, request_id=self.request_id,
-            idempotency_key=self.idempotency_key, if_match=self.if_match, **action,
+            idempotency_key=self.idempotency_key, if_match=self.if_match,
+            known=known_case(self.request, action["case_id"]), **action,
         )
         self.response.headers["ETag"] = f'"{outcome.version}"'
         return outcome
@@ -61,12 +63,13 @@ def action_call(
     db: DatabaseDep,
     client: TemporalDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     x_request_id: RequestId = None,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = "",
 ) -> ActionCall:
-    return ActionCall(db=db, client=client, timeout=settings.action_timeout_seconds, response=response,
+    return ActionCall(db=db, client=client, timeout=settings.action_timeout_seconds, request=request, response=response,
                       request_id=x_request_id or "", idempotency_key=idempotency_key, if_match=if_match)
 
 

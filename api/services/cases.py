@@ -274,7 +274,9 @@ async def _act(
     request_id: str = "",
     idempotency_key: str | None = None,
     if_match: str | None = None,
+    known: Case | None = None,
 ) -> ActionOutcome:
+    """`known` is the case row the reach check read for this request: the pre-check uses it, not a second read."""
     payload = body.model_dump(mode="json", exclude_none=True)
     digest = action_digest(event, payload)  # of what the client sent
     access.require_event(caller, event, payload)
@@ -285,7 +287,7 @@ async def _act(
 
     def precheck(session: Session) -> int:
         """Quick answers from the projection (the workflow's validator decides for good); the version seen."""
-        case = repo.get_case(session=session, case_id=case_id)
+        case = known if known is not None else repo.get_case(session=session, case_id=case_id)
         if event == "accept" and payload.get("mediator_ids"):
             payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
         if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
