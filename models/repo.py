@@ -20,6 +20,7 @@ from domain.clock import MediationClock, WorkingDayCalendar, YearTable
 from domain.duplicates import institution_key, is_possible_duplicate, patient_keys
 from domain.lifecycle import CLOSED_STATES
 from domain.parties import normalise_name, party_names
+from domain.projection import columns as projection_columns
 from domain.time import SHANGHAI
 from models.paging import Keyset, Slice, page
 from models.repo_panels import create_panel
@@ -513,14 +514,10 @@ def _project(
 
 
 def _set_clock(case: Case, clock: dict[str, Any]) -> None:
-    """The clocks' projection, as DisputeWorkflow._projection derives it."""
-    case.clock = clock["ledger"]
-    case.due_date = date.fromisoformat(clock["due_date"]) if clock.get("due_date") else None
-    case.due_provisional = bool(clock.get("provisional"))
-    case.clock_paused = bool(clock.get("paused"))
-    case.deadlines = list(clock.get("deadlines", []))
-    case.payment_overdue = bool(clock.get("payment_overdue"))
-    case.effective_on = date.fromisoformat(clock["effective_on"]) if clock.get("effective_on") else None
+    """The clocks' projection, as DisputeWorkflow._projection derives it (domain/projection.py `project`): the
+    row's columns, and in `clock` what recomputes them when the workflow wrote it."""
+    for name, value in projection_columns(clock).items():
+        setattr(case, name, value)
 
 
 def record_clock(*, session: Session, case_id: str, clock: dict[str, Any]) -> None:

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import CaseClocks, Timer, after_firing, consent_due, timers
     from domain.performance import term_balances
     from domain.policy import ClockPolicy
+    from domain.projection import project
     from domain.time import SHANGHAI
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
@@ -128,6 +129,9 @@ class DisputeWorkflow:
         self._history_limit = inp.history_limit
         # A loaded calendar year is learnt at the next action or wake when it did not move the next timer.
         self._refreshes = workflow.patched("calendar-refresh")
+        # The case row keeps what recomputes its deadlines without the workflow (domain/projection.py), so that a
+        # loaded calendar year is applied to it in one batch.
+        self._keeps_clocks = workflow.patched("projection-keeps-clocks")
         self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
         self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
         # The facts the rules read, changed by each event recorded (domain/case_state.py). Civil Code 173: when
@@ -566,7 +570,11 @@ class DisputeWorkflow:
         return replace(c, **changes)
 
     def _projection(self, clocks: CaseClocks, payment_overdue: bool) -> dict[str, Any]:
-        """What the case row shows of the clocks: the ledger, the due date, and every pending deadline."""
+        """What the case row shows of the clocks: the ledger, the due date, and every pending deadline (and, for
+        cases started since, what recomputes them: domain/projection.py)."""
+        if self._keeps_clocks:
+            return project(clocks, fired=self._fired, calendar=self._calendar, policy=self._policy,
+                           hold_provisional=self._rev2, payment_overdue=payment_overdue)
         due = clocks.mediation.due_date(self._calendar)
         fired = self._fired
         deadlines = [t.to_dict() for t in self._timers(clocks) if t.key not in fired]

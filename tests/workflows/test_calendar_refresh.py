@@ -12,6 +12,7 @@ import pytest
 
 from core.db import SessionFactory, transaction
 from domain.clock import MediationClock, YearTable
+from domain.projection import RECOMPUTE_KEYS
 from domain.time import SHANGHAI
 from models import repo
 from models.tables import CalendarYear, Case
@@ -61,3 +62,5 @@ async def test_a_workflow_that_was_not_told_counts_on_the_stored_year_at_its_nex
     exact = MediationClock.from_dict(case.clock).due_date(stored)
     assert exact is not None and not exact.provisional and exact.date.year == 2027  # Reg 38: 30 WD into 2027
     assert case.due_date == exact.date and case.due_provisional is False  # not the Monday-to-Friday count
+    # and the row keeps what recomputes it, so the next loaded year is applied to it in the batch
+    assert set(RECOMPUTE_KEYS) <= set(case.clock)
