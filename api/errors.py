@@ -83,7 +83,10 @@ PANEL_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     403: {"model": ErrorBody, "description": "The caller's role may not do this: the experts' portal is for experts "
           "of the pool, the panels for the committee's staff (`forbidden`)"},
-    409: {"model": ErrorBody, "description": "The panel or the invitation is not in a state for this (`conflict`)"},
+    409: {"model": IllegalTransitionBody | RuleViolatedBody | ErrorBody,
+          "description": "The panel, seat or invitation is not in a state for this (`illegal_transition`, with the "
+          "allowed events: domain/panel_lifecycle.py), a rule of the move is broken (`rule_violated`: a refusal "
+          "without its reason, a second opinion), or the panel changed meanwhile (`conflict`)"},
 }
 
 

@@ -20,6 +20,7 @@ from documents.contexts import (
     PartyBlock,
     SealBlock,
 )
+from domain.panel_lifecycle import InvitationStatus
 from domain.specialties import label
 from domain.time import SHANGHAI
 from models.tables import Case, Committee, Expert, Invitation, Panel
@@ -68,7 +69,7 @@ def _material(raw: Mapping[str, Any] | None) -> tuple[str, ...]:
 
 def _part(invitation: Invitation, expert: Expert) -> OpinionPart:
     opinion = invitation.opinion or {}
-    void = invitation.status == "voided"
+    void = invitation.status == InvitationStatus.VOIDED
     return OpinionPart(
         slot=invitation.slot,
         specialty=invitation.specialty,
@@ -99,9 +100,9 @@ def expert_opinion_context(
     """The opinion of `panel` on `case`, numbered `number`, issued `at`; `experts` by id."""
     issued = at.astimezone(SHANGHAI)
     registration = case.registration
-    accepted = sorted((i for i in invitations if i.status == "accepted"), key=lambda i: i.slot)
+    accepted = sorted((i for i in invitations if i.status == InvitationStatus.ACCEPTED), key=lambda i: i.slot)
     answered = sorted(
-        (i for i in invitations if i.opinion is not None and i.status in ("accepted", "voided")),
+        (i for i in invitations if i.opinion is not None and i.status in (InvitationStatus.ACCEPTED, InvitationStatus.VOIDED)),
         key=lambda i: (i.slot, i.opinion_at or i.invited_at),
     )
     return ExpertOpinionContext(

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from domain.panel_lifecycle import InvitationStatus, PanelStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -382,7 +384,7 @@ class Panel(SQLModel, table=True):
     institution_id: str | None = Field(default=None, max_length=64)
     requested_by: str = Field(max_length=200)
     requested_at: datetime = _ts(nullable=False)
-    status: str = Field(default="drawing", max_length=32)  # drawing, complete, opinion, closed
+    status: str = Field(default=PanelStatus.DRAWING.value, max_length=32)  # domain/panel_lifecycle.py PanelStatus
     opinion_version: int = 0  # the opinions issued so far (a voided part makes a new version)
     unfilled_slots: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     meeting: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -428,7 +430,7 @@ class Invitation(SQLModel, table=True):
     draw_id: str = Field(foreign_key="draws.id", max_length=64)
     slot: int
     specialty: str = Field(max_length=40)
-    status: str = Field(default="invited", max_length=32, index=True)
+    status: str = Field(default=InvitationStatus.INVITED.value, max_length=32, index=True)  # InvitationStatus
     invited_at: datetime = _ts(nullable=False)
     answer_due_at: datetime = _ts(nullable=False)
     answered_at: datetime | None = _ts(nullable=True)  # the first answer: accepted, declined or a conflict
