@@ -429,7 +429,8 @@ class Metrics:
             name = update.metric.name.removeprefix("temporal_")
             if name in ("workflow_task_execution_failed", "activity_execution_failed"):
                 self.counts[name] += int(update.value)
-            elif name == "activity_execution_latency":  # a histogram: one update per activity run
+            # a histogram: one update per activity run (the case's writes run as local activities since fast-core)
+            elif name in ("activity_execution_latency", "local_activity_execution_latency"):
                 self.counts["activity:" + str(update.attributes.get("activity_type"))] += 1
             elif name == "workflow_task_execution_latency":  # one update per workflow task completed
                 self.counts["workflow_tasks"] += 1
