@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,25 +42,53 @@ if TYPE_CHECKING:
 Renderer = Callable[..., bytes]
 
 
+class _Heartbeats:
+    """One thread per process heartbeats for every activity rendering or binding now, every `every` seconds, so
+    that Temporal notices within the heartbeat timeout a worker that died, not after the whole activity timeout.
+    One thread for all (started once), not one per activity: starting a thread for every document was a cost, and
+    a thread that dies before it has started leaves `Thread.start()` waiting forever."""
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._lock = threading.Lock()
+        self._beating: dict[int, contextvars.Context] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, context: contextvars.Context) -> int:
+        with self._lock:
+            key = id(context)
+            self._beating[key] = context
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="activity-heartbeats", daemon=True)
+                self._thread.start()
+            return key
+
+    def remove(self, key: int) -> None:
+        with self._lock:
+            self._beating.pop(key, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._every)
+            with self._lock:
+                contexts = list(self._beating.values())
+            for context in contexts:
+                with contextlib.suppress(Exception):  # a heartbeat that cannot be sent is not the work's failure
+                    context.copy().run(activity.heartbeat)
+
+
+_HEARTBEATS = _Heartbeats(every=3.0)
+
+
 @contextmanager
-def heartbeating(every: float = 3.0) -> Iterator[None]:
-    """Heartbeat from a thread of its own while the activity's work (one long call: a layout, a binding) runs, so
-    that Temporal notices within the heartbeat timeout a worker that died, not after the whole activity timeout."""
-    stop = threading.Event()
-    context = contextvars.copy_context()  # the activity's context, where activity.heartbeat finds it
-
-    def beat() -> None:
-        while not stop.wait(every):
-            with contextlib.suppress(Exception):  # a heartbeat that cannot be sent is not the work's failure
-                activity.heartbeat()
-
-    beater = threading.Thread(target=context.run, args=(beat,), daemon=True)
-    beater.start()
+def heartbeating() -> Iterator[None]:
+    """Heartbeats for the activity running in this thread while its work (one long call: a layout, a binding) runs
+    (the activity's context is where activity.heartbeat finds it)."""
+    key = _HEARTBEATS.add(contextvars.copy_context())
     try:
         yield
     finally:
-        stop.set()
-        beater.join()
+        _HEARTBEATS.remove(key)
 
 
 
