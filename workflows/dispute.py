@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import CaseClocks, Timer, after_firing, consent_due, timers
     from domain.performance import term_balances
     from domain.policy import ClockPolicy
-    from domain.projection import project
+    from domain.projection import RECOMPUTE_KEYS, project
     from domain.time import SHANGHAI
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
@@ -572,21 +572,11 @@ class DisputeWorkflow:
     def _projection(self, clocks: CaseClocks, payment_overdue: bool) -> dict[str, Any]:
         """What the case row shows of the clocks: the ledger, the due date, and every pending deadline (and, for
         cases started since, what recomputes them: domain/projection.py)."""
+        projected = project(clocks, fired=self._fired, calendar=self._calendar, policy=self._policy,
+                            hold_provisional=self._rev2, payment_overdue=payment_overdue)
         if self._keeps_clocks:
-            return project(clocks, fired=self._fired, calendar=self._calendar, policy=self._policy,
-                           hold_provisional=self._rev2, payment_overdue=payment_overdue)
-        due = clocks.mediation.due_date(self._calendar)
-        fired = self._fired
-        deadlines = [t.to_dict() for t in self._timers(clocks) if t.key not in fired]
-        return {
-            "ledger": clocks.mediation.to_dict(),
-            "due_date": due.date.isoformat() if due else None,
-            "provisional": any(d["provisional"] for d in deadlines),  # a pending deadline in an unknown year
-            "paused": clocks.mediation.paused,
-            "deadlines": deadlines,
-            "payment_overdue": payment_overdue,
-            "effective_on": clocks.effective_on.isoformat() if clocks.effective_on else None,
-        }
+            return projected
+        return {k: v for k, v in projected.items() if k not in RECOMPUTE_KEYS}  # as earlier cases wrote it
 
     async def _project_if_changed(self) -> None:
         if self._status in ("new", "archived"):
