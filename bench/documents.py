@@ -1,12 +1,14 @@
 """How long a document takes to render (template, WeasyPrint layout, PDF/A, the context attached), without the
-seal: the draft and the effective agreement, the acceptance and termination notices and the minutes, in Chinese.
+seal: the draft and the effective agreement, the acceptance, termination and failure notices, the minutes and the
+expert opinion, in Chinese.
 Prints one JSON line of figures, then a human line.
 
     python -m bench.documents              (each document 9 times after one warm-up; median and max, ms)
 
 The floor, measured in the same run: an empty page (one Chinese character) laid out by the same pipeline (the same
 print style and fonts, PDF/A-3b); `agreement_ratio` is the effective agreement's median over the floor's (goal:
-at most 1.5, and at most 200 ms unloaded).
+at most 1.5, and at most 200 ms unloaded); `opinion_to_notice` is the three-page expert opinion's median over the
+one-page failure notice's.
 
 Each figure is wall-clock time; `cpu_median_ms` is the process's CPU time for the same renders, which other work on
 the machine disturbs less. `load_average` is the machine's (1, 5, 15 minutes) before and after the run: wall-clock
@@ -33,7 +35,12 @@ from documents.contexts import (
     AcceptanceNoticeContext,
     AgreementContext,
     Attendee,
+    ExpertOpinionContext,
+    FailureNoticeContext,
+    Meeting,
     MinutesStatement,
+    OpinionPart,
+    PanelMember,
     PartyBlock,
     SealBlock,
     SessionMinutesContext,
@@ -113,7 +120,31 @@ DOCUMENTS: dict[str, tuple[str, Callable[[], Any]]] = {
         statements=tuple(MinutesStatement(speaker, "我方认为医方术中消毒不规范，要求赔偿各项损失。" * 4)
                          for speaker in ("王大明", "张律师") * 3),
         summary="双方同意在下次调解时就赔偿数额继续协商。")),
+    "failure_notice": ("failure_notice", lambda: FailureNoticeContext(
+        **NOTICE_HEAD, document_number="〔2026〕沪黄医调不成字第5号", cause="deadline_expired",
+        failed_on=ISSUED.date())),
+    "expert_opinion": ("expert_opinion", lambda: expert_opinion()),
 }
+
+
+def expert_opinion() -> ExpertOpinionContext:
+    """A three-slot panel's opinion, one part voided and redrawn (version 2): three pages."""
+    slots = ((1, "obstetrics", "产科", "李华", "主任医师"), (2, "obstetrics", "产科", "张敏", "副主任医师"),
+             (3, "law", "法学", "赵强", "律师"))
+    finding = ("医方在产程观察中未及时发现胎心异常，存在过错", "过错与新生儿缺氧缺血性脑病之间存在因果关系")
+    parts = [OpinionPart(slot, code, label, name, title, *finding, liability_percent=60,
+                         text="产程记录显示胎心监护异常持续四十分钟。\n医方未及时处置。" * 3,
+                         submitted_on=ISSUED.date()) for slot, code, label, name, title in slots]
+    parts.insert(1, OpinionPart(2, "obstetrics", "产科", "孙伟", "主任医师", "医方不存在过错", "不存在因果关系",
+                                liability_percent=0, void=True, void_reason="三年内曾在医方任职（回避事由）"))
+    return ExpertOpinionContext(
+        committee_name=COMMITTEE, case_number=CASE_NUMBER, issued_at=ISSUED, seal=NOTICE_HEAD["seal"],
+        parties=(PartyBlock(side="patient", name="王某"), PartyBlock(side="institution", name=INSTITUTION.name)),
+        document_number="〔2026〕沪黄医调咨字第3号", version=2,
+        question="医方在产程处理中是否存在过错？过错与新生儿损害后果之间有无因果关系？责任程度如何？",
+        material=("门诊病历", "住院病历", "胎心监护记录"),
+        panel=tuple(PanelMember(slot, code, label, name, title) for slot, code, label, name, title in slots),
+        parts=tuple(parts), meeting=Meeting(held_at=ISSUED, place="本委员会第一会议室"))
 
 
 EMPTY_PAGE = '<html lang="zh-CN"><body><p>空</p></body></html>'
@@ -150,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             "cores": os.cpu_count()}
     agreement, floor = figures["agreement"], figures["empty_page_floor"]
     summary = {"agreement_median_ms": agreement["median_ms"],
-               "agreement_ratio": round(agreement["median_ms"] / floor["median_ms"], 2)}
+               "agreement_ratio": round(agreement["median_ms"] / floor["median_ms"], 2),
+               "opinion_to_notice": round(figures["expert_opinion"]["median_ms"]
+                                          / figures["failure_notice"]["median_ms"], 2)}
     cpu_ratio = round(agreement["cpu_median_ms"] / floor["cpu_median_ms"], 2)
     print(json.dumps({"bench": "documents", "repeat": args.repeat, "load_average": load, "render": figures, **summary,
                       "agreement_cpu_ratio": cpu_ratio, "goals": GOALS,

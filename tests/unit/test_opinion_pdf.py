@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -21,7 +20,7 @@ import pypdfium2
 import pytest
 from pypdf import PdfReader
 
-from documents.contexts import ExpertOpinionContext, FailureNoticeContext, OpinionPart
+from documents.contexts import ExpertOpinionContext, OpinionPart
 from documents.opinion_context import DEFAULT_MATERIAL, expert_opinion_context, surname_only
 from documents.render import KINDS, render_html, render_pdf
 from models.tables import DEFAULT_NUMBER_PATTERNS, Case, Committee, Expert, Invitation, Panel
@@ -125,7 +124,6 @@ def build(**changes: Any) -> ExpertOpinionContext:
 class Rendered:
     context: ExpertOpinionContext
     pdf: bytes
-    seconds: float
 
     @cached_property
     def reader(self) -> PdfReader:
@@ -150,9 +148,7 @@ class Rendered:
 
 
 def rendered(context: ExpertOpinionContext, lang: str) -> Rendered:
-    started = time.perf_counter()
-    pdf = render_pdf("expert_opinion", context, lang=lang)
-    return Rendered(context, pdf, time.perf_counter() - started)
+    return Rendered(context, render_pdf("expert_opinion", context, lang=lang))
 
 
 @pytest.fixture(scope="module")
@@ -446,26 +442,3 @@ def test_page_one_is_not_blank(request: pytest.FixtureRequest, lang: str,
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     inked = sum(image.histogram()[:200]) / (image.size[0] * image.size[1])
     assert 0.02 < inked < 0.5, inked
-
-
-def best_of_two(renders: dict[str, Any]) -> dict[str, float]:
-    """The best of two renders of each (kind, context), taken in turns so that a busy machine slows all."""
-    times: dict[str, list[float]] = {kind: [] for kind in renders}
-    for _ in range(2):
-        for kind, context in renders.items():
-            started = time.perf_counter()
-            render_pdf(kind, context)
-            times[kind].append(time.perf_counter() - started)
-    return {kind: min(seconds) for kind, seconds in times.items()}
-
-
-def test_the_opinion_renders_about_as_fast_as_a_notice(zh: Rendered) -> None:
-    # a one-page notice takes 0.2–0.4 s; this three-page opinion must not cost much more (warm, best of two)
-    notice = FailureNoticeContext(
-        committee_name=COMMITTEE, case_number=CASE_NUMBER, document_number="〔2026〕沪黄医调不成字第5号",
-        issued_at=ISSUED, parties=zh.context.parties, seal=zh.context.seal, cause="deadline_expired",
-        failed_on=ISSUED.date(),
-    )
-    assert zh.seconds < 5.0, zh.seconds  # the module's first render, fonts loaded on the way
-    best = best_of_two({"expert_opinion": zh.context, "failure_notice": notice})
-    assert best["expert_opinion"] < 3 * best["failure_notice"], best
