@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk curl jq
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk curl jq chromium
 
 .PHONY: run test bench reliability system-packages clean
 

@@ -9,7 +9,8 @@ import anyio
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors, hardening, limits, observability
+from api import console as console_pages
+from api import docs, errors, hardening, limits, observability
 from api.audit import install as install_audit_trail
 from api.audit import start_writer as start_audit_writer
 from api.routes import (
@@ -24,13 +25,15 @@ from api.routes import (
     notifications,
     panels,
     pool,
+    sessions,
+    worklist,
 )
 from core.db import engine_of, session_factory
 from core.settings import Settings, get_settings
 from models.repo import create_schema
 
 ROUTERS = tuple(module.router for module in (auth, cases, actions, documents, notifications, calendar, committees,
-                                            pool, panels, expert_portal, audit))
+                                            pool, panels, expert_portal, audit, worklist, sessions))
 
 DESCRIPTION = """
 医疗纠纷人民调解 — the case workflow of a medical-dispute mediation committee.
@@ -67,7 +70,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         engine.dispose()
 
     app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-                  dependencies=[Depends(observability.log_context)])
+                  dependencies=[Depends(observability.log_context)], docs_url=None, redoc_url=None)
     errors.install(app)
     hardening.install(app, settings)
     limits.install(app, settings)  # bodies bounded before anything reads them
@@ -75,6 +78,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     observability.install(app)  # outermost: timed
     for router in ROUTERS:
         app.include_router(router)
+    docs.install(app)  # Swagger UI and ReDoc from installed files; the security schemes
+    console_pages.install(app)  # the console under /console
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

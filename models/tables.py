@@ -122,6 +122,8 @@ class Case(SQLModel, table=True):
         Index("ix_cases_committee_status_registered", "committee_id", "status", "registered_at", "id"),
         Index("ix_cases_status_registered", "status", "registered_at", "id"),
         Index("ix_cases_committee_due", "committee_id", "due_date"),  # due within a range, in a committee
+        # sort=next_deadline: the nearest pending deadline of any kind, soonest first, in a committee
+        Index("ix_cases_committee_next_deadline", "committee_id", "next_deadline", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -159,6 +161,8 @@ class Case(SQLModel, table=True):
     clock_paused: bool = False
     deadlines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     payment_overdue: bool = Field(default=False, index=True)
+    # The soonest day among the pending deadlines (`deadlines`), whatever their kind: the worklists' order.
+    next_deadline: date | None = None
     effective_on: date | None = None  # the agreement took effect (Reg 39)
     # PML 31 (rev 2): every payment or act of performance recorded against a term of the agreement.
     payments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -237,6 +241,8 @@ class MediationSession(SQLModel, table=True):
     """A scheduled mediation session (调解会) and, once held, its minutes (调解笔录)."""
 
     __tablename__ = "mediation_sessions"
+    # The calendar of sessions across cases: a week of sessions is one range of this index.
+    __table_args__ = (Index("ix_mediation_sessions_scheduled", "scheduled_at", "id"),)
 
     id: str = Field(primary_key=True, max_length=64)
     case_id: str = Field(foreign_key="cases.id", index=True, max_length=64)
@@ -247,6 +253,12 @@ class MediationSession(SQLModel, table=True):
     attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     minutes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     minutes_seq: int | None = None
+    # scheduled → held (its minutes recorded) or cancelled (with its reason); a move keeps it scheduled
+    status: str = Field(default="scheduled", max_length=16)
+    # each move of the session: {"seq", "from_at", "to_at", "from_place", "to_place", "reason"}
+    moves: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # the cancellation: {"seq", "reason", "at"}
+    cancellation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Document(SQLModel, table=True):

@@ -53,6 +53,12 @@ SINCE_FIRST_REVISION = {
         ("cases", "ix_cases_due_date"), ("notifications", "ix_notifications_created_at"),
         ("notifications", "ix_notifications_case_id"), ("invitations", "ix_invitations_expert_id"))),
     ("add_table", "case_party_names"),
+    # sessions moved and cancelled (d1a2b3c4e5f6)
+    *(("add_column", "mediation_sessions", column) for column in ("status", "moves", "cancellation")),
+    ("add_index", "mediation_sessions", "ix_mediation_sessions_scheduled"),
+    # the cases' next deadline (e2b3c4d5f6a7)
+    ("add_column", "cases", "next_deadline"),
+    ("add_index", "cases", "ix_cases_committee_next_deadline"),
 }
 
 

@@ -149,6 +149,11 @@ def test_one_made_before_the_accounts_and_case_files_is_upgraded_keeping_its_cas
             if table not in ("case_mediators", "case_party_names"):  # dropped with their tables above
                 connection.execute(text(f"DROP INDEX {index}"))
         connection.execute(text("ALTER TABLE documents DROP COLUMN manifest"))
+        for index in ("ix_mediation_sessions_scheduled", "ix_cases_committee_next_deadline"):  # the console's
+            connection.execute(text(f"DROP INDEX {index}"))
+        for column in ("status", "moves", "cancellation"):  # sessions moved and cancelled
+            connection.execute(text(f"ALTER TABLE mediation_sessions DROP COLUMN {column}"))
+        connection.execute(text("ALTER TABLE cases DROP COLUMN next_deadline"))
         for index in ("ix_cases_patient_id_key", "ix_cases_patient_nb_key", "ix_transitions_case_idempotency_key"):
             connection.execute(text(f"DROP INDEX {index}"))
         for column in ("consents", "payments", "respondent_institution_id", "patient_id_key", "patient_nb_key",

@@ -1,0 +1,10 @@
+"""The caller's open tasks (GET /worklist)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ReleasingRoute
+from api.errors import ERROR_RESPONSES
+
+router = APIRouter(route_class=ReleasingRoute, tags=["worklist"], responses=ERROR_RESPONSES)
