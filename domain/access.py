@@ -42,6 +42,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calendar.provisional": ADMIN,
     "committees.read": EVERYONE,
     "committees.policy": ADMIN,
+    "committees.manage": ADMIN,  # create a committee, edit its name, city and numbering
+    "worklist.read": STAFF,  # the caller's own open tasks
+    "sessions.read": CASE_READERS,  # the calendar of sessions across the cases in reach
     "pool.vocabulary": EVERYONE,
     "pool.registry": STAFF | {"admin", "auditor"},  # institutions and groups: the respondent of a case
     "pool.read": frozenset({"admin", "director", "auditor"}),
