@@ -31,7 +31,7 @@ class CaseState:
     heirs: tuple[str, ...] = ()  # Civil Code 173: each heir signs for a deceased patient
     party_count: int = 0  # PML 29: the agreement's copies
     signed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # signer -> the act (Reg 39)
-    open_sessions: tuple[str, ...] = ()  # scheduled sessions without minutes
+    open_sessions: tuple[str, ...] = ()  # sessions still scheduled: without minutes, not cancelled (a move keeps one)
     agreement_terms: tuple[Mapping[str, Any], ...] = ()  # the draft's terms (PML 29)
     drafted_on: date | None = None
     payments: tuple[Mapping[str, Any], ...] = ()  # PML 31: performance, term by term
@@ -118,9 +118,9 @@ class CaseState:
             return replace(self, payments=(*self.payments, dict(payload)))
         if event == "schedule_session":
             return replace(self, open_sessions=(*self.open_sessions, payload["session_id"]))
-        if event == "record_minutes":
+        if event in ("record_minutes", "cancel_session"):  # held, or cancelled: no longer open
             return replace(self, open_sessions=tuple(s for s in self.open_sessions if s != payload["session_id"]))
-        if event == "accept":
+        if event in ("accept", "reassign_mediators"):
             return replace(self, mediators=tuple(payload.get("mediators", [])))
         if event == "request_consultation":
             return replace(self, panels=(*self.panels, payload["panel_id"]))

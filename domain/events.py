@@ -61,9 +61,17 @@ EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in (
     EventSpec("reject", "Reject with reasons (不予受理)", DIRECTOR, s.Reject, issues="rejection_notice"),
     EventSpec("link_respondent", "Link the respondent to the expert pool's institution registry (Reg 37: recusal "
               "by id)", ANY_STAFF, s.LinkRespondent, route="own"),
-    EventSpec("schedule_session", "Schedule a mediation session", MEDIATOR, s.ScheduleSession),
+    EventSpec("schedule_session", "Schedule a mediation session; a mediator booked elsewhere within two hours is "
+              "warned", MEDIATOR, s.ScheduleSession),
     EventSpec("record_minutes", "Record a session's minutes (调解笔录)", MEDIATOR, s.RecordMinutes,
               issues="session_minutes"),
+    EventSpec("reschedule_session", "Move a session still scheduled to another time (and place), with the reason; "
+              "a mediator booked elsewhere within two hours is warned", MEDIATOR, s.RescheduleSession),
+    EventSpec("cancel_session", "Cancel a session still scheduled, with the reason: it is no longer open",
+              MEDIATOR, s.CancelSession),
+    EventSpec("reassign_mediators", "Assign the case's 1–3 mediators anew (in mediation, appraisal, signing or "
+              "performance): the accounts named reach the case, the others no longer do", DIRECTOR,
+              s.ReassignMediators),
     EventSpec("request_consultation", "Ask the expert pool for a panel (专家咨询, Reg 33): experts are drawn and "
               "invited; the clock keeps running", MEDIATOR, s.RequestConsultation),
     EventSpec("record_expert_opinion", "The panel's experts have all given their opinion (Reg 33)", route="none",

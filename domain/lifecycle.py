@@ -153,6 +153,18 @@ class DisputeLifecycle(StateMachine):
     # Sessions (调解笔录) happen while mediating
     schedule_session = in_mediation.to.itself(internal=True)
     record_minutes = in_mediation.to.itself(cond=["has_open_session", "session_scheduled"], internal=True)
+    # A session still scheduled (no minutes, not cancelled) can be moved, with a reason, or cancelled; a cancelled
+    # session is no longer open
+    reschedule_session = in_mediation.to.itself(cond=["has_open_session", "session_still_scheduled"], internal=True)
+    cancel_session = in_mediation.to.itself(cond=["has_open_session", "session_still_scheduled"], internal=True)
+    # The director assigns other mediators (one to three) once the case is accepted and until it closes: while
+    # mediating, during an appraisal, while signatures are collected and while performance is supervised (PML 31)
+    reassign_mediators = (
+        in_mediation.to.itself(cond="one_to_three_mediators", internal=True)
+        | appraisal.to.itself(cond="one_to_three_mediators", internal=True)
+        | signing.to.itself(cond="one_to_three_mediators", internal=True)
+        | performance.to.itself(cond="one_to_three_mediators", internal=True)
+    )
     # PML 29
     draft_agreement = in_mediation.to(signing, cond=["has_pml29_content", "enough_copies"])
     revise_agreement = signing.to(in_mediation)
@@ -221,7 +233,7 @@ class DisputeLifecycle(StateMachine):
         return bool(respondent_institution_id)
 
     def one_to_three_mediators(self, mediators: Iterable[str] = (), **_: Any) -> bool:
-        """Accepting assigns one to three mediators."""
+        """Accepting assigns one to three mediators; so does a reassignment."""
         return 1 <= len(set(mediators)) <= 3
 
     def has_reject_reason(self, reasons: Iterable[int] = (), reason_text: str = "", **_: Any) -> bool:
@@ -265,6 +277,12 @@ class DisputeLifecycle(StateMachine):
 
     def session_scheduled(self, session_id: str = "", scheduled_sessions: Iterable[str] = (), **_: Any) -> bool:
         """Minutes are recorded for a session that was scheduled and has no minutes yet."""
+        return session_id in set(scheduled_sessions)
+
+    def session_still_scheduled(
+        self, session_id: str = "", scheduled_sessions: Iterable[str] = (), **_: Any
+    ) -> bool:
+        """Only a session still scheduled — its minutes not recorded, not cancelled — is moved or cancelled."""
         return session_id in set(scheduled_sessions)
 
     def enough_copies(self, copies: int | None = None, party_count: int = 0, **_: Any) -> bool:
@@ -420,7 +438,7 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "rejected by itself (consent_expired). Before it, record a refusal stated in writing or orally (PML 17)",
     "respondent_linked": "link the respondent to the expert pool's institution registry first (PUT "
     "/cases/{id}/respondent-institution): expert recusal checks institutions by id, never by name (Reg 37)",
-    "one_to_three_mediators": "accept must assign one to three mediators",
+    "one_to_three_mediators": "a case is assigned one to three mediators (accept, reassign_mediators)",
     "has_reject_reason": "reject needs at least one reason from the list (1–8); reason 8 needs a reason in words",
     "appraisal_commissioned": "an appraisal is commissioned by both sides together, or by the committee with "
     "both sides' consent (Reg 34)",
@@ -430,8 +448,11 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "extended (Reg 38)",
     "extension_agreed": "an extension needs the consent of both parties, the director's approval and a positive "
     "number of working days (Reg 38)",
-    "has_open_session": "no scheduled session is waiting for its minutes",
+    "has_open_session": "the case has no session still scheduled (every one has its minutes or is cancelled)",
     "session_scheduled": "minutes can only be recorded for a scheduled session",
+    "session_still_scheduled": lambda f: f"session {f.get('session_id')!r} is not a session of this case that is "
+    "still scheduled: only a session whose minutes are not recorded and that is not cancelled can be moved or "
+    "cancelled",
     "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
     "and terms with the manner and deadline of performance (PML 29)",
     "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39)",
@@ -526,7 +547,8 @@ SELF_LOOP_EVENTS = frozenset(
     for event in transition.event.split(" ")
 )
 _CONCURRENT_BY: dict[str, str] = {"sign": "signer", "record_minutes": "session_id", "record_consent": "side",
-                                  "record_payment": "term"}
+                                  "record_payment": "term", "reschedule_session": "session_id",
+                                  "cancel_session": "session_id"}
 
 
 def concurrency_key(event: str, payload: Mapping[str, Any]) -> str | None:

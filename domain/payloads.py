@@ -312,6 +312,14 @@ class Accept(Note):
         return self
 
 
+class ReassignMediators(Accept):
+    """The director assigns the case's mediators anew after acceptance: one to three, as at acceptance. The
+    accounts named reach the case from now on; an account no longer named no longer does."""
+
+    reason: str = Field(min_length=1, max_length=2000, examples=["陈调解员休假，改由周调解员主持调解"],
+                        description="why the mediators change")
+
+
 class Reject(Note):
     reasons: list[Annotated[int, Field(ge=1, le=8)]] = Field(
         min_length=1, description="; ".join(f"{k}. {v}" for k, v in REJECT_REASONS.items()), examples=[[2]]
@@ -330,6 +338,25 @@ class ScheduleSession(Note):
     place: Name = Field(examples=["黄浦区医调委第一调解室"])
     mediators: list[Name] = Field(min_length=1, max_length=3, examples=[["陈调解员"]])
     attendees: list[Name] = Field(default_factory=list, examples=[["王大明", "张律师"]])
+
+
+class RescheduleSession(Note):
+    """Move a session still scheduled (no minutes, not cancelled) to another time, and perhaps another place."""
+
+    session_id: str = Field(min_length=1, max_length=64, description="the session (schedule-session's session_id)")
+    scheduled_at: LocalTime = Field(examples=["2026-11-27T14:00:00+08:00"], description="its new time")
+    place: Name | None = Field(default=None, examples=["黄浦区医调委第二调解室"],
+                               description="its new place; none: the place stays")
+    reason: str = Field(min_length=1, max_length=2000, examples=["患方代理人出庭，申请改期"],
+                        description="why it is moved")
+
+
+class CancelSession(Note):
+    """Cancel a session still scheduled (no minutes, not cancelled): it is no longer open."""
+
+    session_id: str = Field(min_length=1, max_length=64, description="the session (schedule-session's session_id)")
+    reason: str = Field(min_length=1, max_length=2000, examples=["医方代理人无法到场，调解会取消"],
+                        description="why it is cancelled")
 
 
 class Statement(Strict):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -197,7 +197,7 @@ def get_case(*, session: Session, case_id: str) -> Case:
     return case
 
 
-def _start_of_day(day: date, *, days_later: int = 0) -> datetime | None:
+def start_of_day(day: date, *, days_later: int = 0) -> datetime | None:
     """00:00 Asia/Shanghai of `day` (plus some days) in UTC, or None where that instant is outside what a
     datetime can hold (0001-01-01 or 9999-12-31): such a bound filters nothing out."""
     try:
@@ -299,9 +299,9 @@ def case_conditions(filters: CaseListFilters, *, related: bool = True) -> list[A
         conditions.append(col(Case.status) == filters.status)
     if filters.committee_id:
         conditions.append(col(Case.committee_id) == filters.committee_id)
-    if filters.registered_from and (start := _start_of_day(filters.registered_from)) is not None:
+    if filters.registered_from and (start := start_of_day(filters.registered_from)) is not None:
         conditions.append(col(Case.registered_at) >= start)
-    if filters.registered_to and (end := _start_of_day(filters.registered_to, days_later=1)) is not None:
+    if filters.registered_to and (end := start_of_day(filters.registered_to, days_later=1)) is not None:
         conditions.append(col(Case.registered_at) < end)
     if filters.due_from:
         conditions.append(col(Case.due_date) >= filters.due_from)
@@ -365,13 +365,18 @@ def _scope_filters(scope: CaseScope | None, *, mediator: bool = True) -> list[An
     return filters
 
 
+def case_scope_filters(scope: CaseScope | None) -> list[Any]:
+    """SQL conditions on `cases` for the cases within a caller's reach (domain/access.py `case_scope`)."""
+    return _scope_filters(scope)
+
+
 def guard_facts(*, session: Session, case: Case, today: date | None = None) -> dict[str, Any]:
     """The facts of a case that the lifecycle's guards read besides the event's payload (lifecycle.CASE_FACTS):
     the case's state (domain/case_state.py) built from the projection, read as the workflow reads its own."""
     today = today or datetime.now(SHANGHAI).date()
-    open_sessions = [
+    open_sessions = [  # still scheduled: no minutes, not cancelled (a move keeps a session open)
         s.id for s in session.exec(select(MediationSession).where(MediationSession.case_id == case.id)).all()
-        if s.minutes is None
+        if s.minutes is None and s.status != "cancelled"
     ]
     state = CaseState.of_record(
         registration=case.registration, consents=case.consents, respondent=case.respondent_institution_id,
@@ -468,6 +473,9 @@ def _project(
         for user_id in payload.get("mediator_ids", []):
             session.merge(CaseMediator(case_id=case.id, user_id=user_id, registered_at=case.registered_at))
         case.accepted_at = at
+    elif event == "reassign_mediators":  # the accounts named reach the case, the others no longer do
+        case.mediators = list(payload["mediators"])
+        _assign(session=session, case=case, user_ids=payload.get("mediator_ids", []))
     elif event == "draft_agreement":
         case.agreement = {k: v for k, v in payload.items() if not k.startswith("_")}
         case.agreement_version += 1
@@ -499,7 +507,22 @@ def _project(
         if minutes is not None:
             minutes.minutes = payload
             minutes.minutes_seq = seq
+            minutes.status = "held"
             session.add(minutes)
+    elif event == "reschedule_session" and (
+            moved := _session_of(session=session, case=case, session_id=payload["session_id"])) is not None:
+        to_at = datetime.fromisoformat(payload["scheduled_at"])
+        to_place = payload.get("place") or moved.place
+        moved.moves = [*moved.moves, {
+            "seq": seq, "from_at": _iso(moved.scheduled_at), "to_at": _iso(to_at), "from_place": moved.place,
+            "to_place": to_place, "reason": payload["reason"]}]
+        moved.scheduled_at, moved.place = to_at, to_place
+        session.add(moved)
+    elif event == "cancel_session" and (
+            cancelled := _session_of(session=session, case=case, session_id=payload["session_id"])) is not None:
+        cancelled.status = "cancelled"
+        cancelled.cancellation = {"seq": seq, "reason": payload["reason"], "at": _iso(at)}
+        session.add(cancelled)
     elif event in ("reject", "record_refusal", "consent_expired", "declare_failed", "deadline_expired",
                    "terminate", "confirm_performance", "record_nonperformance"):
         case.outcome = {"event": event, **payload}
@@ -511,6 +534,30 @@ def _project(
             specialties=list(payload["specialties"]), question=payload.get("question", ""),
             institution_id=case.respondent_institution_id, requested_by=actor["name"], at=at,
         )
+
+
+def _assign(*, session: Session, case: Case, user_ids: Sequence[str]) -> None:
+    """The mediators' accounts that reach the case are exactly `user_ids` (case_mediators)."""
+    wanted = set(user_ids)
+    for row in session.exec(select(CaseMediator).where(CaseMediator.case_id == case.id)).all():
+        if row.user_id not in wanted:
+            session.delete(row)
+    for user_id in user_ids:
+        session.merge(CaseMediator(case_id=case.id, user_id=user_id, registered_at=case.registered_at))
+
+
+def _session_of(*, session: Session, case: Case, session_id: str) -> MediationSession | None:
+    """The case's session: the lifecycle lets only one of its open sessions through, so None never happens (and a
+    retried write must not fail for ever on it)."""
+    row = session.get(MediationSession, session_id)
+    return row if row is not None and row.case_id == case.id else None
+
+
+def _iso(moment: datetime) -> str:
+    """A time as the projection's JSON keeps it: ISO 8601 in Asia/Shanghai."""
+    if moment.tzinfo is None:  # SQLite gives back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(SHANGHAI).isoformat()
 
 
 def _set_clock(case: Case, clock: dict[str, Any]) -> None:

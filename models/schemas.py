@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.lifecycle import STATES
 from domain.payloads import (
@@ -276,6 +276,26 @@ class DocumentPublic(Out):
     error: str | None = None
 
 
+SessionStatus = Literal["scheduled", "held", "cancelled"]
+
+
+class SessionMovePublic(BaseModel):
+    """One move of a session: from when and where, to when and where, and why."""
+
+    seq: int = Field(description="the case's transition that moved it")
+    from_at: LocalTime
+    to_at: LocalTime
+    from_place: str
+    to_place: str
+    reason: str
+
+
+class SessionCancellationPublic(BaseModel):
+    seq: int = Field(description="the case's transition that cancelled it")
+    reason: str
+    at: LocalTime
+
+
 class SessionPublic(Out):
     id: str
     scheduled_at: LocalTime
@@ -283,6 +303,71 @@ class SessionPublic(Out):
     mediators: list[str]
     attendees: list[str]
     minutes: dict[str, Any] | None
+    status: SessionStatus = Field(description="scheduled (moved or not), held (its minutes recorded) or cancelled")
+    moves: list[SessionMovePublic] = Field(default_factory=list, description="each move, oldest first")
+    cancellation: SessionCancellationPublic | None = None
+
+
+class SessionListFilters(BaseModel):
+    """The sessions' calendar's filters (GET /sessions); every one given must hold. Days are days in Asia/Shanghai,
+    both ends included; without them, this week (Monday to Sunday)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_day: Day | None = Field(default=None, alias="from", description="from this day (default: this week's "
+                                 "Monday)", examples=["2026-11-23"])
+    to_day: Day | None = Field(default=None, alias="to", description="until this day, included (default: the "
+                               "Sunday after `from`)", examples=["2026-11-29"])
+    mediator: str | None = Field(default=None, min_length=1, max_length=100, examples=["陈调解员"],
+                                 description="a mediator of the session, by name as the session names them")
+    status: SessionStatus | None = None
+    committee_id: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SessionListFilters:
+        if self.from_day is not None and self.to_day is not None and self.to_day < self.from_day:
+            raise ValueError(f"to ({self.to_day}) is before from ({self.from_day})")
+        return self
+
+
+class CalendarSessionPublic(BaseModel):
+    """A session in the calendar across cases, with its case."""
+
+    id: str = Field(description="the session's id")
+    case_id: str
+    case_number: str
+    committee_id: str
+    case_status: str
+    patient_name: str
+    institution_name: str
+    scheduled_at: LocalTime
+    place: str
+    mediators: list[str]
+    status: SessionStatus
+    moved: int = Field(default=0, description="how many times it was moved")
+
+
+class SessionsPublic(Page[CalendarSessionPublic]):
+    """A page of the sessions' calendar, earliest first; `from` and `to` are the days it covers."""
+
+    from_day: date = Field(alias="from", serialization_alias="from")
+    to_day: date = Field(alias="to", serialization_alias="to")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ActionWarning(BaseModel):
+    """Something the action did that staff should look at; the action was done all the same."""
+
+    code: Literal["mediator_double_booked", "clash_check_unavailable"] = Field(examples=["mediator_double_booked"])
+    message: str = Field(examples=[("陈调解员 已安排 2026-11-25 10:00 在第二调解室的调解会（〔2026〕沪黄医调字第12号），"
+                                    "与本场相隔1小时，不足2小时")])
+    session_id: str | None = Field(default=None, description="the other session (null when its case is not "
+                                   "within your reach)")
+    case_id: str | None = Field(default=None, description="its case (null when not within your reach)")
+    case_number: str | None = None
+    scheduled_at: LocalTime | None = None
+    mediators: list[str] = Field(default_factory=list, description="the mediators booked at both")
 
 
 class ActionOutcome(BaseModel):
@@ -302,6 +387,10 @@ class ActionOutcome(BaseModel):
     version: int = Field(description="the case's version after the action (If-Match for the next one)")
     repeated: bool = Field(default=False, description="the answer given to the same request before: nothing "
                            "changed this time (Idempotency-Key, or the same self-loop action sent twice at once)")
+    warnings: list[ActionWarning] = Field(
+        default_factory=list, description="done, but look: schedule-session and reschedule-session warn when a "
+        "mediator of the session has another scheduled session less than two hours from it (any case of the "
+        "committee)")
 
 
 # ---------------------------------------------------------------- working-day calendar --------------

@@ -102,6 +102,8 @@ DOCUMENTS_OF_EVENT: dict[str, str] = {
     "record_followup": "followup_record",  # 回访记录
     "record_expert_opinion": "expert_opinion",  # 专家咨询意见书 (Reg 33)
 }
+# The events that name a session: their answer carries its id.
+SESSION_EVENTS = frozenset({"schedule_session", "reschedule_session", "cancel_session"})
 # Revision 2 of the documents (shared/DOMAIN.md): each draft is issued unsealed and unnumbered; the agreement is
 # issued, numbered and sealed on the last of the four acts (Reg 39); every session's minutes are issued.
 DOCUMENTS_OF_EVENT_REV2: dict[str, str] = {
@@ -481,6 +483,8 @@ class DisputeWorkflow:
         self._changed = self._earliest_moved() if self._fast else True
         if action.event == "request_consultation":
             await self._open_panel(payload, action)
+        elif action.event == "reassign_mediators":
+            await self._tell_panels("mediators_changed", list(self._case.mediators))
         elif from_status in lifecycle.OPEN_STATES and to_status not in lifecycle.OPEN_STATES:
             await self._close_panels()
         if self._fast:
@@ -501,7 +505,7 @@ class DisputeWorkflow:
             at=at,
             allowed_events=self._allowed(to_status),
             document_ids=document_ids,
-            session_id=payload.get("session_id") if action.event == "schedule_session" else None,
+            session_id=payload.get("session_id") if action.event in SESSION_EVENTS else None,
             panel_id=payload.get("panel_id") if action.event == "request_consultation" else None,
         )
 
@@ -528,6 +532,14 @@ class DisputeWorkflow:
         for panel_id in self._case.panels:
             try:
                 await workflow.get_external_workflow_handle(panel_workflow_id(panel_id)).signal("case_closed")
+            except Exception as err:  # noqa: BLE001 - a panel that already ended needs nothing
+                workflow.logger.info("panel %s not signalled: %s", panel_id, err)
+
+    async def _tell_panels(self, signal: str, arg: Any) -> None:
+        """Tell the case's panels something new (its mediators reassigned); a panel that ended needs nothing."""
+        for panel_id in self._case.panels:
+            try:
+                await workflow.get_external_workflow_handle(panel_workflow_id(panel_id)).signal(signal, arg)
             except Exception as err:  # noqa: BLE001 - a panel that already ended needs nothing
                 workflow.logger.info("panel %s not signalled: %s", panel_id, err)
 

@@ -221,6 +221,11 @@ class ExpertPanelWorkflow:
             self._status, self._closed = PANEL.next(self._status, "close"), True
             await self._save()
 
+    @workflow.signal
+    def mediators_changed(self, mediators: list[str]) -> None:
+        """The director assigned the case's mediators anew: the panel's notices go to them from now on."""
+        self._inp.mediators = list(mediators)
+
     @workflow.query
     def view(self) -> PanelView:
         return self._view()

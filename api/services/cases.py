@@ -23,6 +23,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import Database
+from api.services import sessions as sessions_service
 from api.services.auth import actor_of_caller
 from api.services.workflow_calls import timed_out, within
 from core.errors import (
@@ -42,6 +43,7 @@ from domain.time import SHANGHAI
 from models import repo, repo_pool, repo_users
 from models.schemas import (
     ActionOutcome,
+    ActionWarning,
     AllowedEvents,
     CaseListFilters,
     CasePublic,
@@ -70,6 +72,10 @@ from workflows.contracts import (
 )
 
 log = logging.getLogger("mediation.api")
+# The events that assign the case's mediators: their accounts reach the case (case_mediators).
+ASSIGNING = frozenset({"accept", "reassign_mediators"})
+# The events that name a session: their answer carries its id.
+SESSION_EVENTS = frozenset({"schedule_session", "reschedule_session", "cancel_session"})
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
 
 
@@ -254,12 +260,27 @@ async def link_respondent(*, db: Database, institution_id: str, **action: Any) -
 
 async def act(*, timeout: float, case_id: str, **action: Any) -> ActionOutcome:
     """A staff action, answered within `timeout` in all: waiting for the database included, not only the
-    workflow (MEDIATION_ACTION_TIMEOUT_SECONDS)."""
+    workflow (MEDIATION_ACTION_TIMEOUT_SECONDS). A session scheduled or moved then carries a warning for each
+    mediator of it booked elsewhere within two hours (api/services/sessions.py)."""
     try:
         async with asyncio.timeout(timeout):
-            return await _act(timeout=timeout, case_id=case_id, **action)
+            answered = await _act(timeout=timeout, case_id=case_id, **action)
     except TimeoutError:
         raise timed_out(timeout, case_id) from None
+    if answered.event in sessions_service.CLASH_CHECKED and answered.session_id:
+        answered.warnings = await _clash_warnings(db=action["db"], case_id=case_id, session_id=answered.session_id,
+                                                  caller=action["caller"])
+    return answered
+
+
+async def _clash_warnings(*, db: Database, case_id: str, session_id: str, caller: Caller) -> list[ActionWarning]:
+    """The action is done whatever this finds: a database that cannot answer now is a warning, not an error."""
+    try:
+        return await db.run(lambda session: sessions_service.clash_warnings(
+            session=session, case_id=case_id, session_id=session_id, caller=caller))
+    except Exception:  # the action was applied: its answer must not become an error
+        log.exception("double-booking check of session %s (case %s) failed", session_id, case_id)
+        return [sessions_service.unavailable()]
 
 
 async def _act(
@@ -281,14 +302,14 @@ async def _act(
     digest = action_digest(event, payload)  # of what the client sent
     access.require_event(caller, event, payload)
     expected = parse_if_match(if_match)
-    if event == "accept" and caller.checks_reach and not caller.is_dev and not payload.get("mediator_ids"):
+    if event in ASSIGNING and caller.checks_reach and not caller.is_dev and not payload.get("mediator_ids"):
         raise InvalidField("mediator_ids", "name the mediators' accounts (usernames): only assigned mediators "
                                            "reach the case")
 
     def precheck(session: Session) -> int:
         """Quick answers from the projection (the workflow's validator decides for good); the version seen."""
         case = known if known is not None else repo.get_case(session=session, case_id=case_id)
-        if event == "accept" and payload.get("mediator_ids"):
+        if event in ASSIGNING and payload.get("mediator_ids"):
             payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
         if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
             if expected is not None and expected != case.version:
@@ -356,15 +377,15 @@ def _outcome_of(*, session: Session, row: Transition) -> ActionOutcome:
         allowed_events=lifecycle.allowed_events(row.to_status),
         document_ids=[d.id for d in repo.list_documents(session=session, case_id=row.case_id)
                       if d.source_seq == row.seq],
-        session_id=row.payload.get("session_id") if row.event == "schedule_session" else None,
+        session_id=row.payload.get("session_id") if row.event in SESSION_EVENTS else None,
         panel_id=row.payload.get("panel_id") if row.event == "request_consultation" else None,
         repeated=True,
     )
 
 
 def _assigned_mediators(*, session: Session, case: Case, payload: dict[str, Any]) -> list[str]:
-    """The accounts named at acceptance must be active mediators of the case's committee; the names printed
-    are the ones given, or the accounts' names."""
+    """The accounts named at acceptance (or at a reassignment) must be active mediators of the case's committee;
+    the names printed are the ones given, or the accounts' names."""
     names = []
     for username in payload["mediator_ids"]:
         user = repo_users.find_user(session=session, username=username)

@@ -153,6 +153,9 @@ EVENTS: dict[str, tuple[set[str], dict[str, Any], list[tuple[str, dict[str, Any]
     "reject": (DIRECTOR, JOINT, [REVIEW], {"reasons": [6, 8], "reason_text": "患方已向法院起诉"}),
     "schedule_session": (MEDIATOR, JOINT, IN_MEDIATION, SESSION),
     "record_minutes": (MEDIATOR, JOINT, IN_MEDIATION, "minutes"),
+    "reschedule_session": (MEDIATOR, JOINT, IN_MEDIATION, "reschedule"),
+    "cancel_session": (MEDIATOR, JOINT, IN_MEDIATION, "cancel"),
+    "reassign_mediators": (DIRECTOR, JOINT, IN_MEDIATION, "reassign"),
     "start_appraisal": (MEDIATOR, JOINT, IN_MEDIATION, APPRAISAL),
     "finish_appraisal": (MEDIATOR, JOINT, [*IN_MEDIATION, APPRAISAL_STEP], OPINION),
     "abandon_appraisal": (MEDIATOR, JOINT, [*IN_MEDIATION, APPRAISAL_STEP], {"reason": "fee_not_advanced"}),
@@ -260,6 +263,13 @@ def event(name: str) -> Maker:
         elif body == "minutes":
             scheduled = await world.act(case_id, "schedule_session", SESSION, "mediator")
             payload = minutes(scheduled["session_id"])
+        elif body in ("reschedule", "cancel"):
+            scheduled = await world.act(case_id, "schedule_session", SESSION, "mediator")
+            payload = {"session_id": scheduled["session_id"], "reason": "患方申请改期"}
+            if body == "reschedule":
+                payload["scheduled_at"] = "2026-11-26T14:00:00+08:00"
+        elif body == "reassign":
+            payload = {**accept_with(world), "reason": "调解员工作调整"}
         elif body == "sign":
             payload = SIGNER_BY_ROLE.get(role, SIGNATURES[0])
         elif body == "judicial":
@@ -282,6 +292,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/cases/{case_id}/history"): (CASE_READERS, fixed("GET", "/cases/{case_id}/history")),
     ("GET", "/cases/{case_id}/allowed-events"): (CASE_READERS, fixed("GET", "/cases/{case_id}/allowed-events")),
     ("GET", "/cases/{case_id}/sessions"): (CASE_READERS, fixed("GET", "/cases/{case_id}/sessions")),
+    ("GET", "/sessions"): (CASE_READERS, fixed("GET", "/sessions")),
     **{("POST", f"/cases/{{case_id}}/{name.replace('_', '-')}"): (roles, event(name))
        for name, (roles, *_rest) in EVENTS.items()},
     ("PUT", "/cases/{case_id}/respondent-institution"): (STAFF, link_respondent),

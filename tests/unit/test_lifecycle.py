@@ -39,6 +39,9 @@ PASSING_FACTS: dict[str, dict] = {
     "start_appraisal": {"commissioned_by": "both_parties"},
     "extend_deadline": {"patient_consent": True, "institution_consent": True, "approved_by": "赵主任", "extra_days": 10},
     "record_minutes": {"session_id": "s1", "scheduled_sessions": ["s1"]},
+    "reschedule_session": {"session_id": "s1", "scheduled_sessions": ["s1"]},
+    "cancel_session": {"session_id": "s1", "scheduled_sessions": ["s1"]},
+    "reassign_mediators": {"mediators": ["周调解员"]},
     "draft_agreement": AGREEMENT,
     "sign": {"signer": "patient", "signed": []},
     "terminate": {"ground": "party_withdrew"},
@@ -70,6 +73,10 @@ LEGAL: dict[tuple[str, str], str] = {
     ("appraisal", "record_expert_opinion"): "appraisal",
     ("signing", "record_expert_opinion"): "signing",
     ("in_mediation", "record_minutes"): "in_mediation",
+    ("in_mediation", "reschedule_session"): "in_mediation",  # a session still scheduled is moved
+    ("in_mediation", "cancel_session"): "in_mediation",  # or cancelled
+    **{(state, "reassign_mediators"): state for state in (  # after acceptance, before the case closes
+        "in_mediation", "appraisal", "signing", "performance")},
     ("in_mediation", "draft_agreement"): "signing",  # PML 29
     ("in_mediation", "declare_failed"): "failed",  # PML 26
     ("in_mediation", "deadline_expired"): "failed",  # Reg 38
@@ -110,6 +117,7 @@ class TestTheTable:
             "request_consultation", "record_expert_opinion",
             "archive", "record_judicial_confirmation", "record_followup",
             "abandon_appraisal", "record_payment", "link_respondent",
+            "reschedule_session", "cancel_session", "reassign_mediators",
         }
 
     @pytest.mark.parametrize(("state", "event"), sorted(LEGAL))
