@@ -18,11 +18,17 @@ Only the workflows whose `next_timer` moved (another key, or another instant) mu
 others wake at the instant they already sleep until, and refresh their calendar then. The row's `clock` column
 holds the ledger and these keys (`columns`), so a row written before they existed is recognised (`stored` is None)
 and its workflow is told as before.
+
+`columns` also gives the row its `next_deadline`: the soonest day among the pending deadlines, whatever their kind
+(the worklists' order, api/services/worklist.py). It is derived from `deadlines` where the columns are made, not
+kept in the projection itself, so every path that writes the clock columns (the workflow's projection through
+models/repo.py, the calendar's batch through models/repo_clocks.py) writes it in step, and the projection the
+workflow compares with the one it wrote last is unchanged for the cases already running.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -89,7 +95,16 @@ def columns(projection: Mapping[str, Any]) -> dict[str, Any]:
         "deadlines": list(projection.get("deadlines", [])),
         "payment_overdue": bool(projection.get("payment_overdue")),
         "effective_on": _date(projection.get("effective_on")),
+        "next_deadline": next_deadline(projection.get("deadlines", [])),
     }
+
+
+def next_deadline(deadlines: Iterable[Mapping[str, Any]]) -> date | None:
+    """The soonest day among pending deadlines (`Timer.to_dict`'s `due_on`), whatever their kind; None when there
+    are none. A reminder names the day of the deadline it is about (a warning names the due date), so this is the
+    day the nearest deadline falls on, not the day a reminder fires."""
+    days = [date.fromisoformat(d["due_on"]) for d in deadlines if d.get("due_on")]
+    return min(days, default=None)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The clock projections of open cases, read and rewritten a page at a time (a loaded calendar year recomputes them
 in one batch: api/services/calendar.py). Keyword-only functions; the caller commits.
 
-Only the columns the projection fills are read and written (domain/projection.py `columns`). A row is rewritten
+Only the columns the projection fills are read and written (domain/projection.py `columns`, `next_deadline` with
+them, so that the worklists' order follows a loaded year). A row is rewritten
 only if its `clock` column still holds the text read with it: a case whose workflow wrote it in between (an event,
 a timer) is left as its workflow wrote it, and reported so that its workflow is told instead.
 """
@@ -49,7 +50,7 @@ def open_case_clocks(*, session: Session, after: str = "", limit: int = 1000) ->
     """Open cases (not archived: their workflow still runs), by id after `after`, with their projection columns."""
     rows = session.connection().execute(
         text("SELECT id, CAST(clock AS TEXT), due_date, due_provisional, clock_paused, CAST(deadlines AS TEXT), "
-             "payment_overdue, effective_on FROM cases WHERE status <> 'archived' AND id > :after "
+             "payment_overdue, effective_on, next_deadline FROM cases WHERE status <> 'archived' AND id > :after "
              "ORDER BY id LIMIT :limit"),
         {"after": after, "limit": limit},
     ).all()
@@ -64,11 +65,12 @@ def open_case_clocks(*, session: Session, after: str = "", limit: int = 1000) ->
                 "clock_paused": bool(clock_paused),
                 "payment_overdue": bool(payment_overdue),
                 "effective_on": _day(effective_on),
+                "next_deadline": _day(next_deadline),
             },
             deadlines_text=deadlines if deadlines is not None else "[]",
         )
-        for case_id, clock_text, due_date, due_provisional, clock_paused, deadlines, payment_overdue, effective_on
-        in rows
+        for case_id, clock_text, due_date, due_provisional, clock_paused, deadlines, payment_overdue, effective_on,
+        next_deadline in rows
     ]
 
 
@@ -83,21 +85,21 @@ def rewrite_clocks(*, session: Session, rows: Sequence[tuple[str, str, dict[str,
     params = [{"id": case_id, "old": old, "clock": json_text(c["clock"]), "due": _iso(c["due_date"]),
                "provisional": bool(c["due_provisional"]), "paused": bool(c["clock_paused"]),
                "deadlines": json_text(c["deadlines"]), "overdue": bool(c["payment_overdue"]),
-               "effective": _iso(c["effective_on"])} for case_id, old, c in rows]
+               "effective": _iso(c["effective_on"]), "next": _iso(c["next_deadline"])} for case_id, old, c in rows]
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         statement = text(
             "UPDATE cases AS c SET clock = CAST(v.clock AS json), due_date = v.due, due_provisional = v.provisional, "
             "clock_paused = v.paused, deadlines = CAST(v.deadlines AS json), payment_overdue = v.overdue, "
-            "effective_on = v.effective "
+            "effective_on = v.effective, next_deadline = v.next "
             "FROM json_to_recordset(CAST(:rows AS json)) AS v(id text, old text, clock text, due date, "
-            "provisional boolean, paused boolean, deadlines text, overdue boolean, effective date) "
+            "provisional boolean, paused boolean, deadlines text, overdue boolean, effective date, next date) "
             "WHERE c.id = v.id AND CAST(c.clock AS TEXT) = v.old RETURNING c.id"
         )
         return {case_id for (case_id,) in connection.execute(statement, {"rows": json.dumps(params)})}
     statement = text(
         "UPDATE cases SET clock = :clock, due_date = :due, due_provisional = :provisional, clock_paused = :paused, "
-        "deadlines = :deadlines, payment_overdue = :overdue, effective_on = :effective "
+        "deadlines = :deadlines, payment_overdue = :overdue, effective_on = :effective, next_deadline = :next "
         "WHERE id = :id AND CAST(clock AS TEXT) = :old"
     )
     if connection.execute(statement, params).rowcount == len(params):  # executemany: the rows changed, summed
