@@ -308,7 +308,7 @@ class TestCalendar:
                                                                          "to": day.isoformat()})
         assert [s["id"] for s in one_day["items"]] == [morning, cancelled]
 
-    async def test_a_page_at_a_time(self, api, sessions):
+    async def test_a_page_at_a_time(self, api, sessions, database_url):
         city = make_city(sessions)
         day = some_day()
         case_id = await in_mediation(api, city.committee_id)
@@ -324,7 +324,10 @@ class TestCalendar:
             cursor = page["next_cursor"]
         assert seen[2:] == made[2:] and sorted(seen[:2]) == sorted(made[:2]) and len(seen) == 4
         counted = await calendar(api, committee_id=city.committee_id, count="estimate", **{"from": day.isoformat()})
-        assert counted["estimated_total"] == 4  # exact on SQLite, an estimate on PostgreSQL
+        if database_url.startswith("sqlite"):  # exact on SQLite; the planner's estimate on PostgreSQL
+            assert counted["estimated_total"] == 4
+        else:
+            assert isinstance(counted["estimated_total"], int) and counted["estimated_total"] >= 0
         moved = await ok(api, case_id, "reschedule-session", {"session_id": made[0], "scheduled_at": at(day, 18),
                                                               "reason": "改期"})
         assert moved["warnings"] == []
