@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 READS_LOGGED_FOR = frozenset({"auditor", "expert"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CONSOLE_PREFIX = "/console/"
 ANONYMOUS = "anonymous"
 _CREATED_BODY_LIMIT = 64 * 1024
 DRAIN_CAP = 16 * 1024 * 1024 + 1  # the largest body the API reads (MEDIATION_MAX_UPLOAD_BYTES, default)
@@ -306,6 +307,11 @@ class AuditMiddleware:
             request_id = uuid.uuid4().hex
             # The route sees it too (a lifecycle transition stores it), so the two records meet.
             scope["headers"] = [*scope.get("headers", ()), (b"x-request-id", request_id.encode("ascii"))]
+        if (scope.get("path", "") + "/").startswith(CONSOLE_PREFIX):
+            # The console's own pages: what they read and do is recorded by the API requests they make, under the
+            # user's own name and this request's id.
+            await self.app(scope, receive, send)
+            return
         scope.setdefault("state", {})  # request.state, where the actor dependency leaves the actor
         exchange = _Exchange(scope, request_id)
         receive = self._hashing(receive, exchange)

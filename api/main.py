@@ -26,6 +26,7 @@ from api.routes import (
     panels,
     pool,
     sessions,
+    users,
     worklist,
 )
 from core.db import engine_of, session_factory
@@ -33,7 +34,8 @@ from core.settings import Settings, get_settings
 from models.repo import create_schema
 
 ROUTERS = tuple(module.router for module in (auth, cases, actions, documents, notifications, calendar, committees,
-                                            pool, panels, expert_portal, audit, worklist, sessions))
+                                            pool, panels, expert_portal, audit, worklist, sessions,
+                                            users))
 
 DESCRIPTION = """
 医疗纠纷人民调解 — the case workflow of a medical-dispute mediation committee.

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "committees.manage": ADMIN,  # create a committee, edit its name, city and numbering
     "worklist.read": STAFF,  # the caller's own open tasks
     "sessions.read": CASE_READERS,  # the calendar of sessions across the cases in reach
+    "users.read": frozenset({"admin", "director"}),  # a director: their committee's accounts (choosing mediators)
+    "users.manage": ADMIN,
     "pool.vocabulary": EVERYONE,
     "pool.registry": STAFF | {"admin", "auditor"},  # institutions and groups: the respondent of a case
     "pool.read": frozenset({"admin", "director", "auditor"}),

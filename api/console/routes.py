@@ -1,0 +1,586 @@
+"""The console's pages. Each page reads and acts through the API (api/console/api_client.py) with the user's own
+credentials, then renders a template; each form posts here, is checked for its CSRF token, and is sent on to the
+API as the JSON its payload model takes. An answer of the API that refuses something is shown on the page it came
+from, with the API's own words (the rule that refused it)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from api.console import i18n
+from api.console.api_client import Answer, ConsoleApi
+from api.console.forms import FormField, bool_mark, field_errors, fields_of, payload_of
+from api.console.session import (
+    DEV_ROLES,
+    CsrfRefused,
+    Login,
+    check_csrf,
+    csrf_token,
+    ensure_session_id,
+    forget,
+    keep_dev_role,
+    keep_lang,
+    keep_tokens,
+    lang_of,
+    login_of,
+)
+from core.settings import Settings
+from domain import access
+from domain.events import EVENTS
+from domain.payloads import CaseCreate
+from domain.time import SHANGHAI
+from models.schemas_panels import ConflictIn, DeclineIn, OpinionIn
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+CONSOLE = "/console"
+HOME_OF_ROLE = {"expert": "/console/invitations", "auditor": "/console/home", "admin": "/console/admin"}
+INVITATION_FORMS: dict[str, type[BaseModel] | None] = {
+    "accept": None, "decline": DeclineIn, "conflict": ConflictIn, "opinion": OpinionIn}
+REGISTRATION_SKIP = frozenset({"confirm_new_dispute"})
+ASSIGNING = ("accept", "reassign_mediators")  # events whose form chooses the committee's mediators
+
+
+class Visit:
+    """One request to the console: who, in which language, their API client and the page's CSRF token."""
+
+    def __init__(self, request: Request, settings: Settings, login: Login, me: dict[str, Any] | None) -> None:
+        self.request, self.settings, self.login, self.me = request, settings, login, me
+        self.lang = lang_of(request)
+        self.api = ConsoleApi(request, login)
+        self.response_cookies: list[tuple[str, str]] = []
+
+    @property
+    def role(self) -> str:
+        return (self.me or {}).get("role", "")
+
+    def may(self, operation: str) -> bool:
+        if self.role == access.DEV or (self.login.dev_role and not self.login.access):
+            return operation != "portal"
+        return self.role in access.PERMISSIONS.get(operation, frozenset())
+
+    def t(self, key: str) -> str:
+        return i18n.text(self.lang, key)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def _visit(request: Request) -> Visit:
+    settings = _settings(request)
+    login = login_of(request, settings)
+    visit = Visit(request, settings, login, None)
+    if login.dev_role and not login.access:
+        visit.me = {"role": login.dev_role, "full_name": i18n.ROLE_LABELS[visit.lang][login.dev_role],
+                    "username": f"console-{login.dev_role}", "committee_id": None, "dev": True}
+    elif login.present:
+        answer = await visit.api.get("/auth/me")
+        if answer.ok:
+            visit.me = answer.body
+    return visit
+
+
+def _finish(visit: Visit, response: Response) -> Response:
+    ensure_session_id(visit.request, response, visit.settings)
+    if visit.api.renewed:
+        keep_tokens(response, visit.settings, visit.api.renewed)
+    if "lang" in visit.request.query_params and visit.request.query_params["lang"] in i18n.LANGS:
+        keep_lang(response, visit.settings, visit.lang)
+    return response
+
+
+def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) -> Response:
+    sid = ensure_session_id(visit.request, Response(), visit.settings)
+    context = {
+        "v": visit, "t": visit.t, "lang": visit.lang, "me": visit.me, "csrf": csrf_token(visit.settings, sid),
+        "event_label": lambda e: i18n.event_label(visit.lang, e),
+        "state_label": lambda s: i18n.state_label(visit.lang, s),
+        "field_label": lambda k: i18n.field_label(visit.lang, k),
+        "value_label": lambda f, x: i18n.value_label(visit.lang, f, x),
+        "role_label": lambda r: i18n.ROLE_LABELS[visit.lang].get(r, r),
+        "bool_mark": bool_mark, "path": visit.request.url.path, "query": str(visit.request.url.query),
+        "dev_mode": visit.settings.dev_mode, "flash": visit.request.query_params.get("done"),
+        **values,
+    }
+    response = templates.TemplateResponse(visit.request, template, context, status_code=status_code)
+    return _finish(visit, response)
+
+
+def _redirect(visit: Visit, to: str) -> Response:
+    return _finish(visit, RedirectResponse(to, status_code=303))
+
+
+def _login_page(visit: Visit) -> Response:
+    return _redirect(visit, f"{CONSOLE}/login?next={quote(visit.request.url.path)}")
+
+
+def _refused(visit: Visit, answer: Answer, back: str) -> Response:
+    """A page for an API answer that is not a success: its status, its words, the rule."""
+    if answer.status == 401:
+        return _login_page(visit)
+    return _render(visit, "refused.html", status_code=answer.status, answer=answer, back=back)
+
+
+async def _checked_form(request: Request, visit: Visit) -> Any:
+    form = await request.form()
+    check_csrf(request, visit.settings, str(form.get("csrf_token") or ""))
+    return form
+
+
+# ---------------------------------------------------------------- logging in -----------------------------
+@router.get("", response_class=HTMLResponse)
+async def start(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _redirect(visit, f"{CONSOLE}/login")
+    return _redirect(visit, HOME_OF_ROLE.get(visit.role, f"{CONSOLE}/home"))
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> Response:
+    visit = await _visit(request)
+    return _render(visit, "login.html", dev_roles=DEV_ROLES if visit.settings.dev_mode else (), error=None,
+                   next=request.query_params.get("next", ""))
+
+
+def _safe_next(target: str | None) -> str | None:
+    return target if target and target.startswith(f"{CONSOLE}/") and "//" not in target else None
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def log_in(request: Request, username: Annotated[str, Form(max_length=100)] = "",
+                 password: Annotated[str, Form(max_length=200)] = "") -> Response:
+    visit = await _visit(request)
+    form = await _checked_form(request, visit)
+    answer = await visit.api.call("POST", "/auth/token", data={"username": username, "password": password},
+                                  anonymous=True)
+    if not answer.ok:
+        error = visit.t("login_failed") if answer.status in (401, 422) else answer.detail
+        return _render(visit, "login.html", status_code=answer.status, error=error,
+                       dev_roles=DEV_ROLES if visit.settings.dev_mode else (), next=form.get("next", ""))
+    visit.api.renewed = None
+    me = await ConsoleApi(request, Login(access=answer.body["access_token"])).get("/auth/me")
+    role = me.body.get("role", "") if me.ok else ""
+    response = RedirectResponse(_safe_next(str(form.get("next") or "")) or HOME_OF_ROLE.get(role, f"{CONSOLE}/home"),
+                                status_code=303)
+    keep_tokens(response, visit.settings, answer.body)
+    return _finish(visit, response)
+
+
+@router.post("/login/dev", response_class=HTMLResponse)
+async def log_in_dev(request: Request, role: Annotated[str, Form(max_length=32)]) -> Response:
+    visit = await _visit(request)
+    await _checked_form(request, visit)
+    if not visit.settings.dev_mode or role not in DEV_ROLES:
+        return _render(visit, "refused.html", status_code=403, answer=None, message=visit.t("forbidden"),
+                       back=f"{CONSOLE}/login")
+    response = RedirectResponse(HOME_OF_ROLE.get(role, f"{CONSOLE}/home"), status_code=303)
+    keep_dev_role(response, visit.settings, role)
+    return _finish(visit, response)
+
+
+@router.post("/logout")
+async def log_out(request: Request) -> Response:
+    visit = await _visit(request)
+    await _checked_form(request, visit)
+    response = RedirectResponse(f"{CONSOLE}/login", status_code=303)
+    forget(response)
+    return _finish(visit, response)
+
+
+@router.get("/lang/{lang}")
+async def switch_language(request: Request, lang: str) -> Response:
+    visit = await _visit(request)
+    response = RedirectResponse(_safe_next(request.query_params.get("next")) or f"{CONSOLE}", status_code=303)
+    if lang in i18n.LANGS:
+        keep_lang(response, visit.settings, lang)
+    return _finish(visit, response)
+
+
+# ---------------------------------------------------------------- home: each role's page -------------------
+def _week(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+@router.get("/home", response_class=HTMLResponse)
+async def home(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    role = visit.role
+    calls: dict[str, Any] = {}
+    if visit.may("worklist.read"):
+        calls["worklist"] = visit.api.get("/worklist")
+    if visit.may("cases.read"):
+        if role in ("director", "dev"):
+            calls["review"] = visit.api.get("/cases", status="under_review", limit=50)
+        if role == "intake":
+            calls["awaiting"] = visit.api.get("/cases", status="awaiting_consent", limit=50)
+            calls["registered"] = visit.api.get("/cases", status="registered", limit=50)
+        calls["cases"] = visit.api.get("/cases", limit=50, sort="next_deadline" if role == "mediator" else None)
+        calls["overdue_payments"] = visit.api.get("/cases", status="performance", limit=50)
+    names = list(calls)
+    answers = dict(zip(names, await asyncio.gather(*calls.values()), strict=True))
+    pages = {name: (a.body if a.ok else None) for name, a in answers.items()}
+    monday, sunday = _week(today())
+    return _render(visit, "home.html", pages=pages, today=today(), week_end=sunday, role=role)
+
+
+# ---------------------------------------------------------------- cases ------------------------------------
+@router.get("/cases", response_class=HTMLResponse)
+async def case_list(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    query = request.query_params
+    q = (query.get("q") or "").strip()
+    params: dict[str, Any] = {"limit": 50, "status": query.get("status"), "cursor": query.get("cursor"),
+                              "due_to": query.get("due_to"), "mediator_id": query.get("mediator_id")}
+    if q:  # a name finds by the name index; numbers and anything else by text
+        params["q" if any(ch.isdigit() for ch in q) else "party"] = q
+    answer = await visit.api.get("/cases", **params)
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/home")
+    return _render(visit, "cases.html", page=answer.body, q=q, status=query.get("status") or "",
+                   statuses=[s for s in i18n.STATE_LABELS if s != "new"])
+
+
+def _registration_fields(values: dict[str, Any], committee_id: str | None,
+                         committees: list[dict[str, Any]]) -> list[FormField]:
+    shown = dict(values)
+    if committee_id and "committee_id" not in shown:
+        shown["committee_id"] = committee_id
+    shown.setdefault("application_type", "one_side")
+    fields = fields_of(CaseCreate, shown, skip=REGISTRATION_SKIP)
+    if (committee := _find(fields, "committee_id")) is not None and committees:
+        committee.kind, committee.options = "select", [c["id"] for c in committees]
+        committee.labels = {c["id"]: c["name"] for c in committees}
+    return fields
+
+
+@router.get("/cases/new", response_class=HTMLResponse)
+async def registration_form(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    committees = await visit.api.get("/committees")
+    listed = committees.body if committees.ok else []
+    return _render(visit, "register.html", fields=_registration_fields({}, (visit.me or {}).get("committee_id"), listed),
+                   errors={}, duplicates=None, committees=committees.body if committees.ok else [], answer=None)
+
+
+@router.post("/cases/new", response_class=HTMLResponse)
+async def register(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    payload = payload_of(CaseCreate, form.getlist)
+    if form.get("confirm_reason"):
+        payload["confirm_new_dispute"] = {"reason": str(form.get("confirm_reason"))}
+    answer = await visit.api.call("POST", "/cases", json=payload,
+                                  headers={"Idempotency-Key": str(form.get("idempotency_key") or "")} if
+                                  form.get("idempotency_key") else None)
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/cases/{answer.body['id']}?done=register")
+    if answer.status == 401:
+        return _login_page(visit)
+    committees = await visit.api.get("/committees")
+    duplicates = answer.body.get("matches") if isinstance(answer.body, dict) and \
+        answer.body.get("code") == "possible_duplicate" else None
+    listed = committees.body if committees.ok else []
+    return _render(visit, "register.html", status_code=answer.status, fields=_registration_fields(payload, None, listed),
+                   errors=field_errors(answer.body) if isinstance(answer.body, dict) else {},
+                   duplicates=duplicates, committees=committees.body if committees.ok else [], answer=answer)
+
+
+def _action_path(case_id: str, event: str) -> tuple[str, str]:
+    if event == "link_respondent":
+        return "PUT", f"/cases/{case_id}/respondent-institution"
+    return "POST", f"/cases/{case_id}/{event.replace('_', '-')}"
+
+
+def _find(fields: list[FormField], key: str) -> FormField | None:
+    return next((f for f in fields if f.key == key), None)
+
+
+def _tailor(event: str, fields: list[FormField], case: dict[str, Any], sessions: list[dict[str, Any]],
+            mediators: list[dict[str, Any]]) -> list[FormField]:
+    """What the case already knows, offered as choices: its open sessions, the committee's mediators, its
+    mediators' names. The API still decides on whatever is sent."""
+    if (session_field := _find(fields, "session_id")) is not None:
+        open_sessions = [s for s in sessions if not s.get("minutes") and s.get("status", "scheduled") == "scheduled"]
+        session_field.kind, session_field.options = "select", [s["id"] for s in open_sessions]
+        session_field.labels = {s["id"]: f"{str(s['scheduled_at'])[:16].replace('T', ' ')} {s['place']}"
+                                for s in open_sessions}
+        if open_sessions and session_field.value is None:
+            session_field.value = open_sessions[-1]["id"]
+    if (accounts := _find(fields, "mediator_ids")) is not None and mediators:
+        accounts.kind, accounts.options = "choices", [m["username"] for m in mediators]
+        accounts.labels = {m["username"]: m["full_name"] for m in mediators}
+        accounts.value = accounts.value if isinstance(accounts.value, list) else []
+    if event == "schedule_session" and (names := _find(fields, "mediators")) is not None and not names.value:
+        names.value = "\n".join(case.get("mediators", []))
+    return fields
+
+
+def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], mediators: list[dict[str, Any]],
+           sent: dict[str, Any] | None = None, failed_event: str | None = None) -> list[dict[str, Any]]:
+    """A form for each event the law allows now and the caller's role may ask for."""
+    forms = []
+    for event in case.get("allowed_events", []):
+        spec = EVENTS.get(event)
+        if spec is None or spec.route == "none" or spec.payload is None or not visit.may(f"event.{event}"):
+            continue
+        values = sent if event == failed_event else None
+        fields = _tailor(event, fields_of(spec.payload, values, form=event), case, sessions, mediators)
+        forms.append({"event": event, "fields": fields, "open": event == failed_event})
+    return forms
+
+
+async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent: dict[str, Any] | None = None,
+                     failed: Answer | None = None, failed_event: str | None = None) -> Response:
+    api = visit.api
+    case, history, documents, sessions, panels = await asyncio.gather(
+        api.get(f"/cases/{case_id}"), api.get(f"/cases/{case_id}/history"),
+        api.get(f"/cases/{case_id}/documents", wait=0), api.get(f"/cases/{case_id}/sessions"),
+        api.get(f"/cases/{case_id}/panels"))
+    if not case.ok:
+        return _refused(visit, case, back=f"{CONSOLE}/cases")
+    mediators: list[dict[str, Any]] = []
+    if visit.may("users.read") and any(e in case.body.get("allowed_events", []) for e in ASSIGNING):
+        found = await api.get("/users", role="mediator", committee_id=case.body["committee_id"])
+        mediators = found.body if found.ok else []
+    forms = _forms(visit, case.body, sessions.body if sessions.ok else [], mediators, sent, failed_event)
+    return _render(visit, "case.html", status_code=status_code, case=case.body,
+                   history=history.body if history.ok else [],
+                   documents=documents.body if documents.ok else [], sessions=sessions.body if sessions.ok else [],
+                   panels=panels.body if panels.ok else [], forms=forms, failed=failed, failed_event=failed_event,
+                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_page(request: Request, case_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    return await _case_page(visit, case_id)
+
+
+@router.post("/cases/{case_id}/act/{event}", response_class=HTMLResponse)
+async def act(request: Request, case_id: str, event: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    spec = EVENTS.get(event)
+    if spec is None or spec.payload is None or spec.route == "none":
+        return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
+                       back=f"{CONSOLE}/cases/{case_id}")
+    payload = payload_of(spec.payload, form.getlist)
+    method, path = _action_path(case_id, event)
+    headers = {"If-Match": f'"{form.get("version")}"'} if form.get("version") else {}
+    answer = await visit.api.call(method, path, json=payload, headers=headers)
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/cases/{case_id}?done={event}")
+    if answer.status == 401:
+        return _login_page(visit)
+    return await _case_page(visit, case_id, status_code=answer.status, sent=payload, failed=answer,
+                            failed_event=event)
+
+
+# ---------------------------------------------------------------- documents -------------------------------
+@router.get("/documents/{document_id}/pdf")
+async def document_pdf(request: Request, document_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    answer = await visit.api.get(f"/documents/{document_id}/pdf", lang=request.query_params.get("lang"))
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/home")
+    disposition = "attachment" if request.query_params.get("download") else "inline"
+    _, _, filename = answer.headers.get("content-disposition", "").partition(";")
+    response = Response(answer.body, media_type="application/pdf")
+    response.headers["Content-Disposition"] = f"{disposition};{filename}" if filename else disposition
+    if digest := answer.headers.get("x-content-sha256"):
+        response.headers["X-Content-SHA256"] = digest
+    return _finish(visit, response)
+
+
+@router.get("/documents/{document_id}/verify", response_class=HTMLResponse)
+async def document_verify(request: Request, document_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    metadata, verification = await asyncio.gather(visit.api.get(f"/documents/{document_id}"),
+                                                  visit.api.get(f"/documents/{document_id}/verify"))
+    if not metadata.ok:
+        return _refused(visit, metadata, back=f"{CONSOLE}/home")
+    return _render(visit, "verify.html", document=metadata.body,
+                   verification=verification.body if verification.ok else None, answer=verification)
+
+
+@router.get("/cases/{case_id}/case-file")
+async def case_file(request: Request, case_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    answer = await visit.api.get(f"/cases/{case_id}/case-file")
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/cases/{case_id}")
+    response = Response(answer.body, media_type=answer.headers.get("content-type", "application/pdf"))
+    if disposition := answer.headers.get("content-disposition"):
+        response.headers["Content-Disposition"] = disposition
+    return _finish(visit, response)
+
+
+# ---------------------------------------------------------------- sessions' calendar -----------------------
+@router.get("/calendar", response_class=HTMLResponse)
+async def calendar(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    try:
+        day = date.fromisoformat(request.query_params.get("week") or "")
+    except ValueError:
+        day = today()
+    monday, sunday = _week(day)
+    answer = await visit.api.get("/sessions", **{"from": monday.isoformat(), "to": sunday.isoformat()})
+    items = answer.body if answer.ok else []
+    items = items.get("items", []) if isinstance(items, dict) else items
+    days = [monday + timedelta(days=i) for i in range(7)]
+    by_day: dict[str, list[Any]] = {d.isoformat(): [] for d in days}
+    for item in items:
+        by_day.setdefault(str(item.get("scheduled_at", ""))[:10], []).append(item)
+    return _render(visit, "calendar.html", days=days, by_day=by_day, monday=monday,
+                   previous=(monday - timedelta(days=7)).isoformat(), following=(monday + timedelta(days=7)).isoformat(),
+                   answer=answer)
+
+
+# ---------------------------------------------------------------- the expert's invitations -----------------
+@router.get("/invitations", response_class=HTMLResponse)
+async def invitations(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    answer = await visit.api.get("/me/invitations", limit=50)
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/home")
+    return _render(visit, "invitations.html", page=answer.body)
+
+
+async def _invitation_page(visit: Visit, invitation_id: str, *, status_code: int = 200, failed: Answer | None = None,
+                           failed_form: str | None = None, sent: dict[str, Any] | None = None) -> Response:
+    answer = await visit.api.get(f"/me/invitations/{invitation_id}")
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/invitations")
+    forms = {name: fields_of(model, sent if name == failed_form else None, form=name) if model else []
+             for name, model in INVITATION_FORMS.items()}
+    return _render(visit, "invitation.html", status_code=status_code, invitation=answer.body, forms=forms,
+                   failed=failed, failed_form=failed_form,
+                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+
+
+@router.get("/invitations/{invitation_id}", response_class=HTMLResponse)
+async def invitation(request: Request, invitation_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    return await _invitation_page(visit, invitation_id)
+
+
+@router.post("/invitations/{invitation_id}/{answer_kind}", response_class=HTMLResponse)
+async def answer_invitation(request: Request, invitation_id: str, answer_kind: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    if answer_kind not in INVITATION_FORMS:
+        return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
+                       back=f"{CONSOLE}/invitations")
+    model = INVITATION_FORMS[answer_kind]
+    payload = payload_of(model, form.getlist) if model else None
+    answer = await visit.api.call("POST", f"/me/invitations/{invitation_id}/{answer_kind}", json=payload)
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/invitations/{invitation_id}?done={answer_kind}")
+    if answer.status == 401:
+        return _login_page(visit)
+    return await _invitation_page(visit, invitation_id, status_code=answer.status, failed=answer,
+                                  failed_form=answer_kind, sent=payload)
+
+
+# ---------------------------------------------------------------- the auditor ------------------------------
+@router.get("/audit", response_class=HTMLResponse)
+async def audit(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    query = request.query_params
+    entries, chain = await asyncio.gather(
+        visit.api.get("/audit", limit=100, target_id=query.get("target_id"), actor_id=query.get("actor_id")),
+        visit.api.get("/audit/verify"))
+    if not entries.ok:
+        return _refused(visit, entries, back=f"{CONSOLE}/home")
+    return _render(visit, "audit.html", entries=entries.body, chain=chain.body if chain.ok else None)
+
+
+# ---------------------------------------------------------------- the administrator ------------------------
+@router.get("/admin", response_class=HTMLResponse)
+async def admin(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    committees, years, provisional = await asyncio.gather(
+        visit.api.get("/committees"), visit.api.get("/calendar/years"), visit.api.get("/calendar/provisional"))
+    return _render(visit, "admin.html", committees=committees.body if committees.ok else [],
+                   years=years.body if years.ok else None, provisional=provisional.body if provisional.ok else None,
+                   report=None)
+
+
+@router.post("/admin/pool/import", response_class=HTMLResponse)
+async def pool_import(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        return _render(visit, "refused.html", status_code=422, answer=None, message="CSV", back=f"{CONSOLE}/admin")
+    content = await upload.read()
+    answer = await visit.api.call("POST", "/pool/experts/import", files={"file": (upload.filename, content,
+                                                                                    "text/csv")},
+                                  params={"skip_invalid": "true" if form.get("skip_invalid") else None})
+    committees, years, provisional = await asyncio.gather(
+        visit.api.get("/committees"), visit.api.get("/calendar/years"), visit.api.get("/calendar/provisional"))
+    return _render(visit, "admin.html", status_code=answer.status, committees=committees.body if committees.ok else [],
+                   years=years.body if years.ok else None, provisional=provisional.body if provisional.ok else None,
+                   report=answer)
+
+
+def install_errors(app: Any) -> None:
+    """A console form without its CSRF token: 403 with a page that says so, nothing done."""
+    from starlette.requests import Request as StarletteRequest
+
+    async def csrf_refused(request: StarletteRequest, exc: Exception) -> Response:
+        visit = await _visit(request)  # type: ignore[arg-type]
+        return _render(visit, "refused.html", status_code=403, answer=None, message=visit.t("csrf"),
+                       back=request.headers.get("referer") or CONSOLE)
+
+    app.add_exception_handler(CsrfRefused, csrf_refused)

@@ -1,0 +1,46 @@
+"""Accounts: the administrator's list and new accounts; a director's list of their committee's staff."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from api.access import allow
+from api.deps import ReleasingRoute, SessionDep
+from api.errors import ERROR_RESPONSES
+from api.services import users
+from api.services.auth import UserPublic
+from domain.access import Caller
+from domain.payloads import Strict
+from models.users import ROLES
+
+router = APIRouter(route_class=ReleasingRoute, prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
+
+
+class UserCreate(Strict):
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$", examples=["chen.tiaojie"])
+    full_name: str = Field(min_length=1, max_length=100, examples=["陈调解员"])
+    role: str = Field(examples=["mediator"], description=f"one of: {', '.join(ROLES)}")
+    password: str = Field(min_length=1, max_length=200)
+    committee_id: str | None = Field(default=None, max_length=64, examples=["huangpu"])
+    city: str | None = Field(default=None, max_length=100)
+    expert_id: str | None = Field(default=None, max_length=64)
+
+
+@router.get("", summary="Accounts (admin: all; a director: their committee's)")
+def list_users(
+    session: SessionDep,
+    caller: Annotated[Caller, allow("users.read")],
+    role: Annotated[str | None, Query(max_length=16, examples=["mediator"])] = None,
+    committee_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[UserPublic]:
+    return users.list_users(session=session, caller=caller, role=role, committee_id=committee_id)
+
+
+@router.post("", status_code=201, summary="Create an account (admin)")
+def create_user(body: UserCreate, session: SessionDep, caller: Annotated[Caller, allow("users.manage")]) -> UserPublic:
+    return users.create_user(session=session, username=body.username, full_name=body.full_name, role=body.role,
+                             password=body.password, committee_id=body.committee_id, city=body.city,
+                             expert_id=body.expert_id)

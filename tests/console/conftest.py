@@ -1,0 +1,111 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, against the embedded stack as a user
+starts it (`mediation run`: the Temporal dev server, the workers, the API with the console), with real accounts
+made by `mediation users create`.
+
+CONSOLE_SCREENSHOTS=<folder> saves each role's landing page and the case page there (`make screenshots`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.e2e.conftest import MEDIATION, Stack, make_stack
+
+PASSWORD = "console password 1"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    name: str
+    committee: str | None = None
+    expert_id: str | None = None
+
+
+ACCOUNTS = {
+    "clerk": Account("clerk.hp", "intake", "林登记", "huangpu"),
+    "director": Account("director.hp", "director", "赵主任", "huangpu"),
+    "mediator": Account("mediator.hp", "mediator", "陈调解员", "huangpu"),
+    "auditor": Account("auditor.hp", "auditor", "钱审计", "huangpu"),
+    "admin": Account("admin", "admin", "系统管理员"),
+    "clerk_xuhui": Account("clerk.xh", "intake", "徐登记", "xuhui"),
+}
+
+
+def create_account(stack: Stack, account: Account) -> None:
+    args = [MEDIATION, "users", "create", account.username, "--role", account.role, "--name", account.name,
+            "--password-stdin"]
+    if account.committee:
+        args += ["--committee", account.committee]
+    if account.expert_id:
+        args += ["--expert-id", account.expert_id]
+    done = subprocess.run(args, env=stack.env, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = make_stack(tmp_path_factory.mktemp("console-stack"))
+    try:
+        running.start(seconds=150)
+        for account in ACCOUNTS.values():
+            create_account(running, account)
+        yield running
+        running.ctrl_c()
+    finally:
+        running.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, stack: Stack) -> Iterator[callable]:
+    """A page in a browser context of its own (its own cookies: one user each), at 1280×800."""
+    contexts = []
+
+    def make(**options: object) -> Page:
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=stack.base,
+                                      accept_downloads=True, **options)
+        context.set_default_timeout(60_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def log_in(page: Page, who: str) -> None:
+    """The login form, as a user fills it in."""
+    account = ACCOUNTS[who] if who in ACCOUNTS else who
+    page.goto("/console/login")
+    page.get_by_label("用户名").fill(account.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/console/**")
+    assert "/console/login" not in page.url, page.content()
+
+
+def screenshot(page: Page, name: str) -> None:
+    folder = os.environ.get("CONSOLE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)

@@ -1,0 +1,192 @@
+"""A dispute carried through the console in Chromium, as its users would: the clerk registers a one-sided dispute and
+gets the other side's consent, the director accepts it and assigns the mediator, the mediator schedules a session,
+records its minutes, drafts the agreement and records the parties' and their own signatures, the director applies
+the seal; the auditor downloads the agreement and verifies it. On the way: an action the law refuses shows the
+rule that refused it, another committee's user cannot open the case by its URL, and a form without its CSRF
+token is refused. The tests run in order and share the case (`WORLD`)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from domain.time import SHANGHAI
+from tests.console.conftest import log_in, screenshot
+
+WORLD: dict[str, Any] = {}
+NOW = datetime.now(SHANGHAI)
+YESTERDAY = (NOW - timedelta(days=1)).replace(hour=9, minute=30, second=0, microsecond=0)
+
+
+def act(page: Page, event: str, fill: dict[str, str] | None = None, select: dict[str, str] | None = None,
+        check: list[str] | None = None) -> None:
+    """Open the event's form on the case page, fill it in by its labels' fields, and submit it."""
+    form = page.locator(f"#act-{event}")
+    expect(form).to_be_visible()
+    if form.get_attribute("open") is None:
+        form.locator("summary").click()
+    for name, value in (select or {}).items():
+        form.locator(f"#f-{event}-{name}").select_option(value)
+    for name, value in (fill or {}).items():
+        form.locator(f"#f-{event}-{name}").fill(value)
+    for label in check or []:
+        form.get_by_label(label).check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def status_of(page: Page) -> str:
+    return page.locator("h1 .status").inner_text()
+
+
+def test_the_clerk_registers_a_one_sided_dispute_and_gets_consent(new_page):
+    page = new_page()
+    log_in(page, "clerk")
+    expect(page.locator("h1")).to_contain_text("工作台")
+    screenshot(page, "intake-home")
+    page.get_by_role("link", name="登记纠纷").first.click()
+    page.locator("#f-application_type").select_option("one_side")
+    page.locator("#f-applicant_side").select_option("patient")
+    page.locator("#f-patient-name").fill("王小明")
+    page.locator("#f-patient-id_number").fill("310101198001011234")
+    page.locator("#f-patient-phone").fill("13800138000")
+    page.locator("#f-institution-name").fill("上海市某区人民医院")
+    page.locator("#f-institution-legal_representative").fill("李院长")
+    page.locator("#f-facts").fill("患者于2026年10月3日因阑尾炎入院手术，术后切口感染，再次手术。")
+    page.locator("#f-claim_amount").fill("120000.00")
+    page.locator("#f-requests").fill("要求医方赔偿医疗费、误工费等共计人民币十二万元。")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登记纠纷").click()
+    assert re.search(r"/console/cases/[A-Za-z0-9_-]+\?done=register", page.url), page.locator("main").inner_text()
+    WORLD["case_url"] = page.url.split("?")[0]
+    WORLD["case_id"] = WORLD["case_url"].rsplit("/", 1)[1]
+    WORLD["number"] = page.locator("h1").inner_text().split(" ")[0]
+    expect(page.locator("h1 .status")).to_have_text("已登记")
+
+    act(page, "request_consent", select={"method": "phone"})
+    expect(page.locator("h1 .status")).to_have_text("待对方同意")
+    act(page, "record_consent", fill={"consented_by": "李院长"}, select={"method": "written"})
+    # Reg 31¶1: with the other side's consent on file the case goes to the acceptance review
+    expect(page.locator("h1 .status")).to_have_text("受理审查")
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "登记调解申请" in timeline and "登记当事人同意调解" in timeline and "林登记" in timeline
+
+
+def test_the_director_accepts_it_from_the_review_queue_choosing_the_mediator(new_page):
+    page = new_page()
+    log_in(page, "director")
+    queue = page.locator("section", has=page.locator("h2", has_text="待受理审查"))
+    expect(queue).to_contain_text(WORLD["number"])
+    screenshot(page, "director-home")
+    queue.get_by_role("link", name=WORLD["number"]).click()
+    act(page, "accept", check=["陈调解员"])
+    expect(page.locator("h1 .status")).to_have_text("调解中")
+    clock = page.locator("section.clock")
+    expect(clock).to_contain_text("剩余工作日")  # Reg 38: the 30 working days run from acceptance
+    expect(clock.locator("dd").first).to_contain_text("/ 30")
+
+
+def test_the_mediator_holds_a_session_drafts_the_agreement_and_collects_signatures(new_page):
+    page = new_page()
+    log_in(page, "mediator")
+    mine = page.locator("section", has=page.locator("h2", has_text="我的案件"))
+    expect(mine).to_contain_text(WORLD["number"])
+    screenshot(page, "mediator-home")
+    mine.get_by_role("link", name=WORLD["number"]).click()
+    act(page, "schedule_session", fill={"scheduled_at": YESTERDAY.strftime("%Y-%m-%dT%H:%M"),
+                                        "place": "黄浦区医调委第一调解室"})
+    expect(page.locator("#sessions-h + ul")).to_contain_text("第一调解室")
+    held = YESTERDAY + timedelta(hours=1)
+    act(page, "record_minutes", fill={"held_at": held.strftime("%Y-%m-%dT%H:%M"), "recorder": "刘记录员",
+                                      "attendees": "王小明\n李院长",
+                                      "statements-0-speaker": "王小明（患方）",
+                                      "statements-0-text": "我方认为医方术中消毒不规范。",
+                                      "statements-1-speaker": "李院长（医方）",
+                                      "statements-1-text": "医方同意协商赔偿。"})
+    expect(page.locator(".flash")).to_be_visible()
+    due = (NOW + timedelta(days=30)).date().isoformat()
+    act(page, "draft_agreement", fill={
+        "facts": "患者术后切口感染，再次手术。", "points_in_dispute": "医方诊疗行为是否存在过错及赔偿数额",
+        "responsibilities": "医方对患者损害承担主要责任", "terms-0-text": "医方一次性向患方支付赔偿款",
+        "terms-0-amount": "80000.00", "terms-0-manner": "银行转账至患方指定账户", "terms-0-deadline": due})
+    expect(page.locator("h1 .status")).to_have_text("待签署")
+    for signer, name in (("patient", "王小明"), ("institution", "李院长"), ("mediator", "陈调解员")):
+        act(page, "sign", select={"signer": signer}, fill={"signed_by": name})
+        expect(page.locator(".flash")).to_be_visible()
+    screenshot(page, "case-page")
+
+
+def test_an_action_the_law_refuses_shows_the_rule(new_page):
+    page = new_page()
+    log_in(page, "mediator")
+    page.goto(WORLD["case_url"])
+    act(page, "sign", select={"signer": "patient"}, fill={"signed_by": "王小明"})  # signed already
+    refusal = page.locator("#refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("signs once (Reg 39)")  # Reg 39: each signs once
+    expect(page.locator("h1 .status")).to_have_text("待签署")
+
+
+def test_the_director_applies_the_seal_and_the_agreement_takes_effect(new_page):
+    page = new_page()
+    log_in(page, "director")
+    page.goto(WORLD["case_url"])
+    act(page, "sign", select={"signer": "committee_seal"}, fill={"signed_by": "赵主任"}, )
+    expect(page.locator("h1 .status")).to_have_text("履行中")  # Reg 39: effective once all four signed
+
+
+def _agreement_link(page: Page, text: str):
+    return page.locator("ul.documents li", has_text="人民调解协议书").filter(has_not_text="草稿") \
+        .filter(has_not_text="已被取代").get_by_role("link", name=text).first
+
+
+def test_the_auditor_downloads_and_verifies_the_agreement(new_page):
+    page = new_page()
+    log_in(page, "auditor")
+    screenshot(page, "auditor-home")
+    page.goto(WORLD["case_url"])
+    deadline = time.monotonic() + 120
+    while _agreement_link(page, "核验").count() == 0:  # documents are made apart from the action
+        assert time.monotonic() < deadline, page.locator("ul.documents").inner_text()
+        page.wait_for_timeout(1000)
+        page.reload()
+    with page.expect_download() as downloading:
+        _agreement_link(page, "下载").click()
+    pdf = downloading.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
+    _agreement_link(page, "核验").click()
+    assert "核验通过" in page.locator("#verdict").inner_text(), page.locator("main").inner_text()
+    recorded = page.locator("#sha256-recorded").inner_text()
+    import hashlib
+
+    assert hashlib.sha256(pdf).hexdigest() == recorded
+
+
+def test_a_user_of_another_committee_cannot_open_the_case_by_its_url(new_page):
+    page = new_page()
+    log_in(page, "clerk_xuhui")
+    response = page.goto(WORLD["case_url"])
+    assert response is not None and response.status == 404  # Reg 42: not even its existence
+    expect(page.locator(".refused")).to_be_visible()
+    assert WORLD["number"] not in page.content()
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(new_page):
+    page = new_page()
+    log_in(page, "mediator")
+    page.goto(WORLD["case_url"])
+    before = page.locator("ol.timeline li").count()
+    answer = page.request.post(f"{WORLD['case_url']}/act/record_payment",
+                               form={"term": "1", "amount": "100.00", "paid_on": NOW.date().isoformat(),
+                                     "payer": "上海市某区人民医院", "proof": "回单"})
+    assert answer.status == 403 and "安全令牌" in answer.text()
+    forged = page.request.post(f"{WORLD['case_url']}/act/record_payment",
+                               form={"csrf_token": "0" * 64, "term": "1", "amount": "100.00",
+                                     "paid_on": NOW.date().isoformat(), "payer": "某", "proof": "回单"})
+    assert forged.status == 403
+    page.reload()
+    assert page.locator("ol.timeline li").count() == before
