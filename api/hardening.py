@@ -17,12 +17,16 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 # Case data is private (Reg 42): no shared cache keeps it. The API serves JSON and PDFs, never pages that run
-# scripts, except the interactive docs (Swagger UI from its CDN), which get a policy that lets them work.
+# scripts, except the interactive docs (api/docs.py: Swagger UI and ReDoc, served from installed files). Their
+# policy lets them run their own files and call this API, and nothing else: no inline or foreign script, no
+# request to another host. ReDoc also writes its styles into <style> elements and searches in a worker it makes
+# from a blob; Swagger UI needs neither.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-               "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-               "https://fastapi.tiangolo.com; frame-ancestors 'none'")
-DOCS_PATHS = ("/docs", "/redoc")
+SWAGGER_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+REDOC_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+PAGE_POLICIES = {"/docs": SWAGGER_POLICY, "/docs/oauth2-redirect": SWAGGER_POLICY, "/redoc": REDOC_POLICY}
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -51,14 +55,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path", "").startswith(DOCS_PATHS)
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        policy = PAGE_POLICIES.get(path.removeprefix(root) if root else path, API_POLICY)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", DOCS_POLICY if docs else API_POLICY)
+                headers.setdefault("Content-Security-Policy", policy)
                 headers.setdefault("Cache-Control", "no-store")
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
