@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from domain.time import SHANGHAI
+from tests.api.test_expert_consultation_api import eventually
 from tests.api.test_role_matrix import add_account, log_in, production_api  # noqa: F401 - a fixture
-from tests.factories import APPRAISAL, registration
+from tests.factories import APPRAISAL, linked_to, registration
 from tests.http import case_of, ok, refused
 from tests.pools import make_city
 
@@ -395,6 +396,31 @@ class TestReassigningMediators:
         answer = await refused(api, case_id, "reassign-mediators", body, status=422)
         assert answer["code"] == "invalid_payload"
         assert (await case_of(api, case_id))["mediators"] == ["陈调解员"]
+
+
+    async def test_the_open_panels_notify_the_new_mediators(self, api, sessions):  # Reg 33
+        city = make_city(sessions)  # its pool has no lawyer: the panel's seat stays unfilled
+        response = await api.post("/cases", json=linked_to(city.respondent, committee_id=city.committee_id,
+                                                           application_type="joint", applicant_side=None))
+        case_id = response.json()["id"]
+        await ok(api, case_id, "submit-for-review")
+        await ok(api, case_id, "accept", {"mediators": ["陈调解员"]})
+        panel_id = (await ok(api, case_id, "request-consultation", {"specialties": ["law"],
+                                                                    "question": "医方有无过错"}))["panel_id"]
+
+        async def unfilled() -> list[list[str]]:
+            outbox = (await api.get(f"/cases/{case_id}/notifications")).json()["items"]
+            return [n["recipients"] for n in reversed(outbox) if n["kind"] == "panel_slot_unfilled"]
+
+        async def told(count: int) -> bool:
+            return len(await unfilled()) >= count
+
+        await eventually(lambda: told(1), "the unfilled seat's notice")
+        await ok(api, case_id, "reassign-mediators", {"mediators": ["周调解员"], "reason": "陈调解员调离"})
+        redrawn = await api.post(f"/panels/{panel_id}/slots/0/redraw", json={})
+        assert redrawn.status_code == 200, redrawn.text
+        await eventually(lambda: told(2), "the redrawn seat's notice")
+        assert await unfilled() == [["陈调解员"], ["周调解员"]]
 
 
 class TestReachFollowsTheAssignment:
