@@ -231,6 +231,9 @@ class TestPerformance:  # PML 31
     def test_an_overdue_term_stays_a_task_after_its_timers_fired(self):
         fired = frozenset(f"{kind}:0:2026-11-20" for kind in ("payment_due", "payment_overdue", "payment_prompt"))
         work = case(self.performing(), fired=fired, payment_overdue=True)
+        pending = project(self.performing(), fired=fired, calendar=CALENDAR, policy=POLICY, hold_provisional=True,
+                          payment_overdue=True)["deadlines"]
+        assert all(d["due_on"] != "2026-11-20" for d in pending)  # the row no longer shows it among its deadlines
         tasks = [t for t in tasks_of_case(work, kinds_for("mediator"), window()) if t.kind == "payment"]
         [overdue] = tasks  # the second term is due beyond the window
         assert overdue.overdue and overdue.due_on == D(2026, 11, 20) and overdue.working_days_left < 0
