@@ -426,7 +426,8 @@ class TestReassigningMediators:
 class TestReachFollowsTheAssignment:
     """Reg 42: a mediator reaches the cases assigned to them — at acceptance, and after a reassignment."""
 
-    async def test_a_mediator_removed_no_longer_reaches_the_case_one_added_does(self, production_api, sessions):
+    async def test_a_mediator_removed_no_longer_reaches_the_case_one_added_does(
+            self, production_api, sessions):  # noqa: F811 - the fixture imported above
         api = production_api
         city = make_city(sessions)
         tag = city.committee_id
@@ -466,7 +467,8 @@ class TestReachFollowsTheAssignment:
         await ok(api, case_id, "reschedule-session", {"session_id": session_id, "scheduled_at": at(day, 10),
                                                       "reason": "改期"}, headers=zhou)
 
-    async def test_a_clash_with_a_case_out_of_reach_names_its_number_only(self, production_api, sessions):
+    async def test_a_clash_with_a_case_out_of_reach_names_its_number_only(
+            self, production_api, sessions):  # noqa: F811 - the fixture imported above
         api = production_api
         city = make_city(sessions)
         tag = city.committee_id
