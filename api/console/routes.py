@@ -33,6 +33,7 @@ from api.console.session import (
     lang_of,
     login_of,
 )
+from api.routes.expert_portal import AcceptIn
 from core.settings import Settings
 from domain import access
 from domain.events import EVENTS
@@ -46,8 +47,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 CONSOLE = "/console"
 HOME_OF_ROLE = {"expert": "/console/invitations", "auditor": "/console/home", "admin": "/console/admin"}
-INVITATION_FORMS: dict[str, type[BaseModel] | None] = {
-    "accept": None, "decline": DeclineIn, "conflict": ConflictIn, "opinion": OpinionIn}
+INVITATION_FORMS: dict[str, type[BaseModel]] = {
+    "accept": AcceptIn, "decline": DeclineIn, "conflict": ConflictIn, "opinion": OpinionIn}
 REGISTRATION_SKIP = frozenset({"confirm_new_dispute"})
 ASSIGNING = ("accept", "reassign_mediators")  # events whose form chooses the committee's mediators
 
@@ -491,7 +492,7 @@ async def _invitation_page(visit: Visit, invitation_id: str, *, status_code: int
     answer = await visit.api.get(f"/me/invitations/{invitation_id}")
     if not answer.ok:
         return _refused(visit, answer, back=f"{CONSOLE}/invitations")
-    forms = {name: fields_of(model, sent if name == failed_form else None, form=name) if model else []
+    forms = {name: fields_of(model, sent if name == failed_form else None, form=name)
              for name, model in INVITATION_FORMS.items()}
     return _render(visit, "invitation.html", status_code=status_code, invitation=answer.body, forms=forms,
                    failed=failed, failed_form=failed_form,
@@ -516,7 +517,7 @@ async def answer_invitation(request: Request, invitation_id: str, answer_kind: s
         return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
                        back=f"{CONSOLE}/invitations")
     model = INVITATION_FORMS[answer_kind]
-    payload = payload_of(model, form.getlist) if model else None
+    payload = payload_of(model, form.getlist)
     answer = await visit.api.call("POST", f"/me/invitations/{invitation_id}/{answer_kind}", json=payload)
     if answer.ok:
         return _redirect(visit, f"{CONSOLE}/invitations/{invitation_id}?done={answer_kind}")
