@@ -215,8 +215,10 @@ CASES_ORDER = Keyset("cases", (col(Case.registered_at), col(Case.id)), ("time", 
 SUMMARY_COLUMNS = (
     col(Case.id), col(Case.number), col(Case.committee_id), col(Case.status), col(Case.patient_name),
     col(Case.institution_name), col(Case.claim_amount), col(Case.registered_at), col(Case.updated_at),
-    col(Case.due_date), col(Case.due_provisional), col(Case.payment_overdue),
+    col(Case.due_date), col(Case.due_provisional), col(Case.payment_overdue), col(Case.next_deadline),
 )
+# sort=next_deadline: the case whose nearest deadline of any kind comes first, first (cases with none are left out)
+DEADLINE_ORDER = Keyset("deadline", (col(Case.next_deadline), col(Case.id)), ("day", "text"), descending=False)
 # A name's beginning that more cases than this share (王, 上海市) is read the other way round: the cases newest first,
 # each checked against the names, which finds a page at once among so many.
 DENSE_PREFIX = 2000
@@ -235,7 +237,14 @@ def search_cases(
     """The summaries of the cases matching every filter, newest first: the page after `cursor` (InvalidCursor if
     no page of this list gave it), with an estimated count when `count`. `scope` narrows to the cases a caller
     reaches (domain/access.py)."""
-    build, keyset, filtered = case_list_query(session, filters or CaseListFilters(), scope)
+    filters = filters or CaseListFilters()
+    if filters.sort == "next_deadline":
+        conditions = [*_scope_filters(scope), *case_conditions(filters), col(Case.next_deadline).is_not(None)]
+        query = select(*SUMMARY_COLUMNS)
+        return page(session, lambda key: query.where(*conditions, *([DEADLINE_ORDER.after(key)] if key else [])),
+                    DEADLINE_ORDER, limit=limit, cursor=cursor, offset=offset, count=count,
+                    key_of=lambda row: (row.next_deadline, row.id), unfiltered=None)
+    build, keyset, filtered = case_list_query(session, filters, scope)
     return page(session, build, keyset, limit=limit, cursor=cursor, offset=offset, count=count,
                 key_of=lambda row: (row.registered_at, row.id), unfiltered=None if filtered else Case.__tablename__)
 
@@ -307,6 +316,8 @@ def case_conditions(filters: CaseListFilters, *, related: bool = True) -> list[A
         conditions.append(col(Case.due_date) >= filters.due_from)
     if filters.due_to:
         conditions.append(col(Case.due_date) <= filters.due_to)
+    if filters.due_before:
+        conditions.append(col(Case.next_deadline) < filters.due_before)
     if related and filters.mediator_id:
         conditions.append(col(Case.id).in_(
             select(CaseMediator.case_id).where(CaseMediator.user_id == filters.mediator_id)))

@@ -206,6 +206,8 @@ class CaseSummary(Out):
     due_date: date | None = None
     due_provisional: bool = False
     payment_overdue: bool = False
+    next_deadline: date | None = Field(default=None, description="the nearest pending deadline of any kind (consent, "
+                                       "the mediation period, payments, follow-up …): the day it names")
 
 
 class CaseListFilters(BaseModel):
@@ -228,6 +230,11 @@ class CaseListFilters(BaseModel):
         default="prefix", description="exact: the whole name only (王芳, not 王芳芳)")
     q: str | None = Field(default=None, max_length=100, description="text anywhere in the number, the names, the "
                           "facts or the requests: reads every case in reach; for a name, `party` is much faster")
+    due_before: date | None = Field(default=None, description="the nearest pending deadline of any kind falls before "
+                                    "this day (the worklists' 'due this week': due_before=next Monday)")
+    sort: Literal["registered", "next_deadline"] = Field(
+        default="registered", description="registered: newest first (every case); next_deadline: the nearest "
+        "pending deadline first, soonest first — cases with no pending deadline are left out")
 
 
 class CasesPublic(Page[CaseSummary]):

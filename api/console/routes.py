@@ -112,11 +112,22 @@ def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) 
         "value_label": lambda f, x: i18n.value_label(visit.lang, f, x),
         "role_label": lambda r: i18n.ROLE_LABELS[visit.lang].get(r, r),
         "bool_mark": bool_mark, "path": visit.request.url.path, "query": str(visit.request.url.query),
-        "dev_mode": visit.settings.dev_mode, "flash": visit.request.query_params.get("done"),
+        "dev_mode": visit.settings.dev_mode, "flash": _flash(visit, values.pop("done", None)
+                                                             or visit.request.query_params.get("done")),
         **values,
     }
     response = templates.TemplateResponse(visit.request, template, context, status_code=status_code)
     return _finish(visit, response)
+
+
+def _flash(visit: Visit, done: str | None) -> str | None:
+    """What was just done, in words: an event's name, or an expert's answer."""
+    if not done:
+        return None
+    if done in EVENTS:
+        return i18n.event_label(visit.lang, done)
+    answers = {"accept": "accept_invitation", "decline": "decline", "conflict": "conflict", "opinion": "opinion"}
+    return visit.t(answers.get(done, "saved"))
 
 
 def _redirect(visit: Visit, to: str) -> Response:
@@ -236,10 +247,14 @@ async def home(request: Request) -> Response:
             calls["awaiting"] = visit.api.get("/cases", status="awaiting_consent", limit=50)
             calls["registered"] = visit.api.get("/cases", status="registered", limit=50)
         calls["cases"] = visit.api.get("/cases", limit=50, sort="next_deadline" if role == "mediator" else None)
-        calls["overdue_payments"] = visit.api.get("/cases", status="performance", limit=50)
+        if role == "mediator":  # by urgency, then the cases with no pending deadline
+            calls["undated"] = visit.api.get("/cases", limit=50)
     names = list(calls)
     answers = dict(zip(names, await asyncio.gather(*calls.values()), strict=True))
     pages = {name: (a.body if a.ok else None) for name, a in answers.items()}
+    if pages.get("cases") and pages.get("undated"):
+        dated = {c["id"] for c in pages["cases"]["items"]}
+        pages["cases"]["items"] += [c for c in pages["undated"]["items"] if c["id"] not in dated]
     monday, sunday = _week(today())
     return _render(visit, "home.html", pages=pages, today=today(), week_end=sunday, role=role)
 
@@ -357,7 +372,8 @@ def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], m
 
 
 async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent: dict[str, Any] | None = None,
-                     failed: Answer | None = None, failed_event: str | None = None) -> Response:
+                     failed: Answer | None = None, failed_event: str | None = None,
+                     warnings: list[dict[str, Any]] | None = None, done: str | None = None) -> Response:
     api = visit.api
     case, history, documents, sessions, panels = await asyncio.gather(
         api.get(f"/cases/{case_id}"), api.get(f"/cases/{case_id}/history"),
@@ -374,6 +390,7 @@ async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent
                    history=history.body if history.ok else [],
                    documents=documents.body if documents.ok else [], sessions=sessions.body if sessions.ok else [],
                    panels=panels.body if panels.ok else [], forms=forms, failed=failed, failed_event=failed_event,
+                   warnings=warnings or [], done=done,
                    errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
 
 
@@ -399,6 +416,8 @@ async def act(request: Request, case_id: str, event: str) -> Response:
     method, path = _action_path(case_id, event)
     headers = {"If-Match": f'"{form.get("version")}"'} if form.get("version") else {}
     answer = await visit.api.call(method, path, json=payload, headers=headers)
+    if answer.ok and isinstance(answer.body, dict) and answer.body.get("warnings"):
+        return await _case_page(visit, case_id, warnings=answer.body["warnings"], done=event)  # e.g. double booked
     if answer.ok:
         return _redirect(visit, f"{CONSOLE}/cases/{case_id}?done={event}")
     if answer.status == 401:
