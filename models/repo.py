@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, func, literal_column, or_, update
+from sqlalchemy import String, and_, cast, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -318,6 +318,10 @@ def case_conditions(filters: CaseListFilters, *, related: bool = True) -> list[A
         conditions.append(col(Case.due_date) <= filters.due_to)
     if filters.due_before:
         conditions.append(col(Case.next_deadline) < filters.due_before)
+    if filters.identity and (key := patient_keys({"id_number": filters.identity})[0]):
+        conditions.append(col(Case.patient_id_key) == key)  # by its key: the number itself is in no index
+    if filters.phone and (digits := "".join(ch for ch in filters.phone if ch.isdigit())):
+        conditions.append(cast(Case.registration, String).contains(digits, autoescape=True))
     if related and filters.mediator_id:
         conditions.append(col(Case.id).in_(
             select(CaseMediator.case_id).where(CaseMediator.user_id == filters.mediator_id)))

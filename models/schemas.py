@@ -230,6 +230,11 @@ class CaseListFilters(BaseModel):
         default="prefix", description="exact: the whole name only (王芳, not 王芳芳)")
     q: str | None = Field(default=None, max_length=100, description="text anywhere in the number, the names, the "
                           "facts or the requests: reads every case in reach; for a name, `party` is much faster")
+    identity: str | None = Field(default=None, pattern=r"^\d{17}[\dXx]$", examples=["310101198001011234"],
+                                 description="the patient's identity number (exact), found by its key")
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^\+?[\d\- ]{5,20}$", examples=["13800138000"],
+                              description="a phone number anywhere in the registration (the parties, their "
+                              "representatives): reads every case in reach, like q")
     due_before: date | None = Field(default=None, description="the nearest pending deadline of any kind falls before "
                                     "this day (the worklists' 'due this week': due_before=next Monday)")
     sort: Literal["registered", "next_deadline"] = Field(

@@ -6,6 +6,7 @@ from, with the API's own words (the rule that refused it)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -269,13 +270,25 @@ async def case_list(request: Request) -> Response:
     q = (query.get("q") or "").strip()
     params: dict[str, Any] = {"limit": 50, "status": query.get("status"), "cursor": query.get("cursor"),
                               "due_to": query.get("due_to"), "mediator_id": query.get("mediator_id")}
-    if q:  # a name finds by the name index; numbers and anything else by text
-        params["q" if any(ch.isdigit() for ch in q) else "party"] = q
+    if q:
+        params[_search_kind(q)] = q
     answer = await visit.api.get("/cases", **params)
     if not answer.ok:
         return _refused(visit, answer, back=f"{CONSOLE}/home")
     return _render(visit, "cases.html", page=answer.body, q=q, status=query.get("status") or "",
                    statuses=[s for s in i18n.STATE_LABELS if s != "new"])
+
+
+def _search_kind(q: str) -> str:
+    """What a search box's text is: an identity number, a phone number, a name (the name index) or other text (a
+    case number, words of the facts)."""
+    if re.fullmatch(r"\d{17}[\dXx]", q):
+        return "identity"
+    if re.fullmatch(r"\+?[\d\- ]{5,20}", q):
+        return "phone"
+    if any(ch.isdigit() or ch in "〔〕[]" for ch in q):
+        return "q"
+    return "party"
 
 
 def _registration_fields(values: dict[str, Any], committee_id: str | None,

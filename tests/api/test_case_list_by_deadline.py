@@ -49,3 +49,18 @@ async def test_a_cursor_of_the_other_order_is_refused(api: httpx.AsyncClient):
     answer = await api.get("/cases", params={"sort": "next_deadline", "cursor": page["next_cursor"]})
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_cursor"
     assert (await api.get("/cases", params={"sort": "urgency"})).status_code == 422
+
+
+async def test_a_case_is_found_by_the_patients_identity_or_phone_number(api: httpx.AsyncClient):
+    import random
+
+    id_number = f"3101011980{random.randint(10000000, 99999999)}"[:17] + "X"
+    phone = f"139{random.randint(10000000, 99999999)}"
+    body = registration()
+    body["patient"] = {**body["patient"], "id_number": id_number, "phone": phone}
+    case_id = (await api.post("/cases", json=body)).json()["id"]
+    for params in ({"identity": id_number}, {"identity": id_number.lower()}, {"phone": phone},
+                   {"phone": f"{phone[:3]}-{phone[3:7]}-{phone[7:]}"}):
+        found = (await api.get("/cases", params=params)).json()["items"]
+        assert [c["id"] for c in found] == [case_id], params
+    assert (await api.get("/cases", params={"identity": "12345"})).status_code == 422
