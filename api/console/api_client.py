@@ -59,9 +59,9 @@ class ConsoleApi:
         return httpx.AsyncClient(transport=transport, base_url=INTERNAL_BASE, timeout=120)
 
     async def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                   data: dict[str, Any] | None = None, files: Any = None, headers: dict[str, str] | None = None,
-                   anonymous: bool = False) -> Answer:
-        answer = await self._send(method, path, json=json, params=params, data=data, files=files,
+                   data: dict[str, Any] | None = None, content: bytes | None = None,
+                   headers: dict[str, str] | None = None, anonymous: bool = False) -> Answer:
+        answer = await self._send(method, path, json=json, params=params, data=data, content=content,
                                   headers=headers, anonymous=anonymous)
         if answer.status == 401 and not anonymous and self.login.refresh and self.renewed is None:
             async with self._lock:
@@ -71,18 +71,18 @@ class ConsoleApi:
                     if refreshed.ok:
                         self.renewed = refreshed.body
             if self.renewed is not None:
-                answer = await self._send(method, path, json=json, params=params, data=data, files=files,
+                answer = await self._send(method, path, json=json, params=params, data=data, content=content,
                                           headers=headers, anonymous=anonymous)
         return answer
 
     async def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                    data: dict[str, Any] | None = None, files: Any = None, headers: dict[str, str] | None = None,
-                    anonymous: bool = False) -> Answer:
+                    data: dict[str, Any] | None = None, content: bytes | None = None,
+                    headers: dict[str, str] | None = None, anonymous: bool = False) -> Answer:
         sent = {} if anonymous else self._headers()
         sent.update(headers or {})
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         async with self._client() as client:
-            response = await client.request(method, path, json=json, params=clean, data=data, files=files,
+            response = await client.request(method, path, json=json, params=clean, data=data, content=content,
                                              headers=sent)
         kind = response.headers.get("content-type", "")
         body: Any = response.json() if "json" in kind and response.content else response.content

@@ -35,11 +35,13 @@ from api.console.session import (
     login_of,
 )
 from api.routes.expert_portal import AcceptIn
+from api.routes.users import UserCreate
 from core.settings import Settings
 from domain import access
 from domain.events import EVENTS
 from domain.payloads import CaseCreate
 from domain.time import SHANGHAI
+from models.schemas import YearTableIn
 from models.schemas_panels import ConflictIn, DeclineIn, OpinionIn
 
 HERE = Path(__file__).parent
@@ -575,16 +577,65 @@ async def audit(request: Request) -> Response:
 
 
 # ---------------------------------------------------------------- the administrator ------------------------
+ADMIN_FORMS: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
+    "user": (UserCreate, frozenset()),
+    "year": (YearTableIn, frozenset({"names"})),
+}
+
+
+async def _admin_page(visit: Visit, *, status_code: int = 200, report: Answer | None = None,
+                      failed: Answer | None = None, failed_form: str | None = None,
+                      sent: dict[str, Any] | None = None) -> Response:
+    api = visit.api
+    users, committees, years, provisional = await asyncio.gather(
+        api.get("/users"), api.get("/committees"), api.get("/calendar/years"), api.get("/calendar/provisional"))
+    forms = {name: fields_of(model, sent if name == failed_form else None, skip=skip, form=name)
+             for name, (model, skip) in ADMIN_FORMS.items()}
+    if (role := _find(forms["user"], "role")) is not None:
+        role.kind, role.options = "select", list(i18n.ROLE_LABELS["zh"].keys() - {"dev"})
+        role.labels = {r: i18n.ROLE_LABELS[visit.lang][r] for r in role.options}
+    return _render(visit, "admin.html", status_code=status_code, users=users.body if users.ok else [],
+                   committees=committees.body if committees.ok else [], years=years.body if years.ok else [],
+                   provisional=provisional.body if provisional.ok else None, report=report, forms=forms,
+                   failed=failed, failed_form=failed_form,
+                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {},
+                   next_year=today().year + 1)
+
+
 @router.get("/admin", response_class=HTMLResponse)
 async def admin(request: Request) -> Response:
     visit = await _visit(request)
     if visit.me is None:
         return _login_page(visit)
-    committees, years, provisional = await asyncio.gather(
-        visit.api.get("/committees"), visit.api.get("/calendar/years"), visit.api.get("/calendar/provisional"))
-    return _render(visit, "admin.html", committees=committees.body if committees.ok else [],
-                   years=years.body if years.ok else None, provisional=provisional.body if provisional.ok else None,
-                   report=None)
+    return await _admin_page(visit)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+async def admin_create_user(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    payload = payload_of(UserCreate, form.getlist)
+    answer = await visit.api.call("POST", "/users", json=payload)
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/admin?done=saved#users-h")
+    payload.pop("password", None)  # never shown back
+    return await _admin_page(visit, status_code=answer.status, failed=answer, failed_form="user", sent=payload)
+
+
+@router.post("/admin/calendar", response_class=HTMLResponse)
+async def admin_load_year(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    payload = payload_of(YearTableIn, form.getlist)
+    year = str(form.get("year") or "").strip()
+    answer = await visit.api.call("PUT", f"/calendar/years/{year}", json=payload)
+    if answer.ok:
+        return await _admin_page(visit, report=answer)
+    return await _admin_page(visit, status_code=answer.status, failed=answer, failed_form="year", sent=payload)
 
 
 @router.post("/admin/pool/import", response_class=HTMLResponse)
@@ -594,17 +645,11 @@ async def pool_import(request: Request) -> Response:
         return _login_page(visit)
     form = await _checked_form(request, visit)
     upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        return _render(visit, "refused.html", status_code=422, answer=None, message="CSV", back=f"{CONSOLE}/admin")
-    content = await upload.read()
-    answer = await visit.api.call("POST", "/pool/experts/import", files={"file": (upload.filename, content,
-                                                                                    "text/csv")},
+    content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+    answer = await visit.api.call("POST", "/pool/experts/import", content=content,
+                                  headers={"Content-Type": "text/csv; charset=utf-8"},
                                   params={"skip_invalid": "true" if form.get("skip_invalid") else None})
-    committees, years, provisional = await asyncio.gather(
-        visit.api.get("/committees"), visit.api.get("/calendar/years"), visit.api.get("/calendar/provisional"))
-    return _render(visit, "admin.html", status_code=answer.status, committees=committees.body if committees.ok else [],
-                   years=years.body if years.ok else None, provisional=provisional.body if provisional.ok else None,
-                   report=answer)
+    return await _admin_page(visit, status_code=answer.status, report=answer)
 
 
 def install_errors(app: Any) -> None:

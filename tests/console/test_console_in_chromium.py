@@ -252,3 +252,36 @@ def test_an_expert_accepts_an_invitation_and_gives_their_opinion(new_page, stack
     expect(page.locator(".flash")).to_be_visible()  # Reg 33: the expert's part of the opinion, given once
     expect(page.locator("main")).to_contain_text("医方在产后出血的观察与处置上存在延误")
     expect(page.locator("#answer-opinion")).to_have_count(0)
+
+
+POOL_FILE = (
+    "id,city,name,title,specialties,region,active,max_concurrent,phone,email,id_number,affiliations,relatives\n"
+    "SH-E9001,上海市,钱新,主任医师,产科,黄浦区,true,3,13916009001,,,sh-fy:2010-08-01:,\n"
+    "SH-E9002,上海市,孙错,主任医师,占星学,黄浦区,true,3,13916009002,,,sh-fy:2010-08-01:,\n"
+)
+
+
+def test_the_admin_adds_an_account_and_sees_every_bad_row_of_a_pool_file(new_page, tmp_path):
+    page = new_page()
+    log_in(page, "admin")
+    expect(page.locator("h1")).to_have_text("管理")
+    expect(page.locator("#committees-h + table")).to_contain_text("上海市徐汇区医疗纠纷人民调解委员会")
+    screenshot(page, "admin-home")
+
+    page.locator("#admin-user summary").click()
+    page.locator("#f-user-username").fill("zhou.tiaojie")
+    page.locator("#f-user-full_name").fill("周调解员")
+    page.locator("#f-user-role").select_option("mediator")
+    page.locator("#f-user-password").fill("a long password 9")
+    page.locator("#f-user-committee_id").fill("huangpu")
+    page.locator("#admin-user button[type=submit]").click()
+    expect(page.locator("#users-h + table")).to_contain_text("周调解员")
+
+    pool_file = tmp_path / "pool.csv"
+    pool_file.write_text(POOL_FILE, encoding="utf-8")
+    page.locator("#pool-file").set_input_files(str(pool_file))
+    page.get_by_role("button", name="导入").click()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("nothing imported")  # all or nothing: one bad row refuses the file
+    expect(page.locator("#row-errors")).to_contain_text("占星学")
+    expect(page.locator("#row-errors tbody tr")).to_have_count(1)
