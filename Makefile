@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk curl jq chromium
 
-.PHONY: run test bench reliability system-packages clean
+.PHONY: run test bench reliability screenshots system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ TEST_WORKERS ?= auto
 
 test: $(STAMP) system-packages
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The console's screenshots in docs/screenshots (each role's landing page and the case page), taken by its browser
+# tests in Chromium against a fresh embedded stack.
+screenshots: $(STAMP) system-packages
+	CONSOLE_SCREENSHOTS=$(abspath docs/screenshots) $(BIN)/pytest -q -p no:cacheprovider -n 1 tests/console
 
 BENCH_CASES ?= 10000
 

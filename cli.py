@@ -305,6 +305,7 @@ def banner(settings: Settings, added: list[str]) -> str:
     base = f"http://{settings.api_host}:{settings.api_port}"
     return (
         "\n医调委 mediation stack is up\n"
+        f"  Console         {base}/console (dev mode: pick a role on the login page)\n"
         f"  API             {base}\n"
         f"  API docs        {base}/docs\n"
         f"  Temporal web UI http://127.0.0.1:{settings.temporal_ui_port}\n"

@@ -27,6 +27,16 @@ SWAGGER_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-
 REDOC_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                 "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 PAGE_POLICIES = {"/docs": SWAGGER_POLICY, "/docs/oauth2-redirect": SWAGGER_POLICY, "/redoc": REDOC_POLICY}
+# The console (api/console): server-rendered pages with one stylesheet of their own and forms posting to
+# themselves; no script at all, nothing from another host.
+CONSOLE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                  "base-uri 'none'; frame-ancestors 'none'")
+
+
+def policy_of(path: str) -> str:
+    if path == "/console" or path.startswith("/console/"):
+        return CONSOLE_POLICY
+    return PAGE_POLICIES.get(path, API_POLICY)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -56,7 +66,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path, root = scope.get("path", ""), scope.get("root_path", "")
-        policy = PAGE_POLICIES.get(path.removeprefix(root) if root else path, API_POLICY)
+        policy = policy_of(path.removeprefix(root) if root else path)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
     observability.install(app)  # outermost: timed
     for router in ROUTERS:
         app.include_router(router)
-    docs.install(app)  # Swagger UI and ReDoc from installed files; the security schemes
+    docs.install(app, settings)  # Swagger UI and ReDoc from installed files; the security schemes
     console_pages.install(app)  # the console under /console
 
     @app.get("/health", tags=["health"])

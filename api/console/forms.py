@@ -124,6 +124,9 @@ def _field(key: str, prop: Mapping[str, Any], defs: Mapping[str, Any], *, prefix
         shown = list(value) if isinstance(value, list) else []
         if "enum" in items:
             return FormField(kind="choices", options=list(items["enum"]), value=shown, **base)
+        low, high = items.get("minimum"), items.get("maximum")
+        if items.get("type") == "integer" and low is not None and high is not None and high - low <= 20:
+            return FormField(kind="choices", options=list(range(int(low), int(high) + 1)), value=shown, **base)
         if items.get("type") == "object" and "properties" in items:
             most = min(schema.get("maxItems", MAX_ROWS), MAX_ROWS)
             count = min(max(len(shown), schema.get("minItems", 0), 1) + SPARE_ROWS, most)

@@ -53,7 +53,9 @@ HOME_OF_ROLE = {"expert": "/console/invitations", "auditor": "/console/home", "a
 INVITATION_FORMS: dict[str, type[BaseModel]] = {
     "accept": AcceptIn, "decline": DeclineIn, "conflict": ConflictIn, "opinion": OpinionIn}
 REGISTRATION_SKIP = frozenset({"confirm_new_dispute"})
-ASSIGNING = ("accept", "reassign_mediators")  # events whose form chooses the committee's mediators
+ASSIGNING = ("accept", "reassign_mediators")
+OVERVIEW_STATES = ("registered", "awaiting_consent", "under_review", "in_mediation", "appraisal", "signing",
+                   "performance")  # events whose form chooses the committee's mediators
 
 
 class Visit:
@@ -246,6 +248,8 @@ async def home(request: Request) -> Response:
     if visit.may("cases.read"):
         if role in ("director", "dev"):
             calls["review"] = visit.api.get("/cases", status="under_review", limit=50)
+            for status in OVERVIEW_STATES:  # the committee overview: how many cases in each state
+                calls[f"count:{status}"] = visit.api.get("/cases", status=status, limit=1, count="estimate")
         if role == "intake":
             calls["awaiting"] = visit.api.get("/cases", status="awaiting_consent", limit=50)
             calls["registered"] = visit.api.get("/cases", status="registered", limit=50)
@@ -255,11 +259,13 @@ async def home(request: Request) -> Response:
     names = list(calls)
     answers = dict(zip(names, await asyncio.gather(*calls.values()), strict=True))
     pages = {name: (a.body if a.ok else None) for name, a in answers.items()}
+    overview = {name.split(":", 1)[1]: page.get("estimated_total") for name, page in pages.items()
+                if name.startswith("count:") and page}
     if pages.get("cases") and pages.get("undated"):
         dated = {c["id"] for c in pages["cases"]["items"]}
         pages["cases"]["items"] += [c for c in pages["undated"]["items"] if c["id"] not in dated]
     monday, sunday = _week(today())
-    return _render(visit, "home.html", pages=pages, today=today(), week_end=sunday, role=role)
+    return _render(visit, "home.html", pages=pages, today=today(), week_end=sunday, role=role, overview=overview)
 
 
 # ---------------------------------------------------------------- cases ------------------------------------

@@ -212,6 +212,17 @@ async def new_expert(world: World, role: str) -> Request:
         "specialties": ["dermatology"]}}  # not law: the unfilled law seat stays unfilled for both redraws
 
 
+async def new_user(world: World, role: str) -> Request:
+    return "POST", "/users", {"json": {
+        "username": f"{world.tag}-{role}-{uuid.uuid4().hex[:6]}", "full_name": "新用户", "role": "auditor",
+        "password": "a long password 3", "committee_id": world.city.committee_id}}
+
+
+async def new_committee(world: World, role: str) -> Request:
+    return "POST", "/committees", {"json": {"id": f"c{uuid.uuid4().hex[:10]}", "name": "某市新区医疗纠纷人民调解委员会",
+                                            "short_name": "新区", "city": world.city.name}}
+
+
 async def new_group(world: World, role: str) -> Request:
     return "POST", "/pool/groups", {"json": {"id": f"g{uuid.uuid4().hex[:8]}", "name": f"{world.city.name}新集团",
                                              "city": world.city.name}}
@@ -293,6 +304,13 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/cases/{case_id}/allowed-events"): (CASE_READERS, fixed("GET", "/cases/{case_id}/allowed-events")),
     ("GET", "/cases/{case_id}/sessions"): (CASE_READERS, fixed("GET", "/cases/{case_id}/sessions")),
     ("GET", "/sessions"): (CASE_READERS, fixed("GET", "/sessions")),
+    ("GET", "/worklist"): (STAFF, fixed("GET", "/worklist")),
+    ("GET", "/users"): ({"admin", "director"}, fixed("GET", "/users")),  # a director: their committee's
+    ("POST", "/users"): (ADMIN, new_user),
+    ("POST", "/committees"): (ADMIN, new_committee),
+    ("GET", "/committees/{committee_id}"): (EVERYONE, fixed("GET", "/committees/{committee_id}")),
+    ("PATCH", "/committees/{committee_id}"): (ADMIN, fixed("PATCH", "/committees/{committee_id}",
+                                                          json={"number_patterns": {}})),  # changes nothing
     **{("POST", f"/cases/{{case_id}}/{name.replace('_', '-')}"): (roles, event(name))
        for name, (roles, *_rest) in EVENTS.items()},
     ("PUT", "/cases/{case_id}/respondent-institution"): (STAFF, link_respondent),

@@ -285,3 +285,17 @@ def test_the_admin_adds_an_account_and_sees_every_bad_row_of_a_pool_file(new_pag
     expect(report).to_contain_text("nothing imported")  # all or nothing: one bad row refuses the file
     expect(page.locator("#row-errors")).to_contain_text("占星学")
     expect(page.locator("#row-errors tbody tr")).to_have_count(1)
+
+
+def test_the_pages_are_styled_by_their_own_stylesheet_and_run_no_script(new_page, stack):
+    page = new_page()
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    answer = page.goto("/console/login")
+    policy = answer.headers["content-security-policy"]
+    assert "style-src 'self'" in policy and "script-src" not in policy and "form-action 'self'" in policy
+    # the stylesheet applied: the login form sits in a centred column, the button has the accent colour
+    assert page.locator("button[type=submit]").first.evaluate("b => getComputedStyle(b).backgroundColor") \
+        == "rgb(31, 95, 168)"
+    assert blocked == []
