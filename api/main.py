@@ -26,6 +26,7 @@ from api.routes import (
     panels,
     pool,
     sessions,
+    statistics,
     users,
     worklist,
 )
@@ -35,7 +36,7 @@ from models.repo import create_schema
 
 ROUTERS = tuple(module.router for module in (auth, cases, actions, documents, notifications, calendar, committees,
                                             pool, panels, expert_portal, audit, worklist, sessions,
-                                            users))
+                                            users, statistics))
 
 DESCRIPTION = """
 医疗纠纷人民调解 — the case workflow of a medical-dispute mediation committee.

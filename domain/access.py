@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sessions.read": CASE_READERS,  # the calendar of sessions across the cases in reach
     "users.read": frozenset({"admin", "director"}),  # a director: their committee's accounts (choosing mediators)
     "users.manage": ADMIN,
+    "statistics.read": frozenset({"director", "auditor", "admin"}),  # in reach: a committee, or a city
     "pool.vocabulary": EVERYONE,
     "pool.registry": STAFF | {"admin", "auditor"},  # institutions and groups: the respondent of a case
     "pool.read": frozenset({"admin", "director", "auditor"}),

@@ -1,0 +1,98 @@
+"""The statistics a committee reports upward (issue 17): what GET /statistics answers, and what the exports (CSV,
+XLSX), the monthly report PDF and the console's charts are made from. Every figure is counted by the database from
+the case rows and their transitions, in the caller's reach.
+
+A case belongs to a period by the day of the event that counts it: an application by its registration, an
+acceptance or a rejection by its decision, an outcome by the day the case closed. Rates name what they divide.
+Working days are counted with the working-day calendar (domain/clock.py) when the case closes, and stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+GroupBy = Literal["none", "month", "committee", "institution", "department", "kind"]
+
+
+class OutcomeCounts(BaseModel):
+    applications: int = Field(description="disputes registered in the period")
+    accepted: int = Field(description="accepted (受理) in the period")
+    rejected: int = Field(description="rejected (不予受理) in the period")
+    rejected_by_reason: dict[int, int] = Field(default_factory=dict, description="reason 1–8 → cases; a case "
+                                               "rejected for several reasons counts under each")
+    closed: int = Field(description="settled + failed + terminated in the period (rejections apart)")
+    settled: int = Field(description="an effective agreement (调解成功) in the period")
+    settled_performed: int = Field(description="of those, performance confirmed")
+    settled_referred_to_court: int = Field(description="of those, nonperformance recorded, parties referred to court")
+    failed: int = Field(description="调解不成 in the period")
+    failed_deadline: int = Field(description="of those, the mediation period ran out (Reg 38)")
+    failed_declared: int = Field(description="of those, declared failed (PML 26)")
+    terminated: int = Field(description="终止调解 in the period")
+    terminated_by_ground: dict[str, int] = Field(default_factory=dict)
+    open_at_end: int = Field(description="accepted and still open at the end of the period")
+
+
+class Rates(BaseModel):
+    success_of_closed: float | None = Field(description="settled ÷ closed (settled + failed + terminated); none when "
+                                            "nothing closed")
+    success_of_accepted: float | None = Field(description="settled ÷ accepted in the period; none when nothing was "
+                                              "accepted")
+
+
+class Durations(BaseModel):
+    """From acceptance to the close, in working days, the appraisal's time apart (Reg 38)."""
+
+    cases: int = Field(description="closed cases measured (accepted ones only)")
+    median_wd: float | None
+    p90_wd: float | None
+    appraisal_cases: int = Field(description="of those, cases that had an appraisal")
+    appraisal_median_wd: float | None = Field(description="working days the clock was paused for appraisals")
+    kept_deadline: int = Field(description="closed within 30 WD plus their agreed extensions (Reg 38)")
+    kept_deadline_share: float | None = Field(description="kept_deadline ÷ cases")
+
+
+class Activity(BaseModel):
+    extensions: int = Field(description="extensions agreed (Reg 38)")
+    appraisals: int = Field(description="appraisals commissioned (Reg 34)")
+    panels: int = Field(description="expert consultations asked for (Reg 33)")
+    expert_answers: int = Field(description="experts' parts of an opinion given")
+    judicial_confirmations: int = Field(description="applications for judicial confirmation recorded (PML 33)")
+    followups: int = Field(description="follow-up visits recorded")
+    overdue_payments: int = Field(description="cases with a payment overdue at the end of the period")
+
+
+class Amounts(BaseModel):
+    """Yuan, as decimal strings."""
+
+    agreements: int = Field(description="effective agreements with a monetary term")
+    agreed_total: Decimal
+    agreed_median: Decimal | None
+    agreed_by_payer: dict[str, Decimal] = Field(default_factory=dict, description="institution, insurer, other")
+    paid_total: Decimal = Field(description="payments recorded against the agreements")
+    claimed_total: Decimal = Field(description="what the applications claimed")
+
+
+class StatisticsGroup(BaseModel):
+    key: str = Field(description="the group's value: 2026-03, a committee's id, an institution's name, a department "
+                     "or dispute-kind code; 'all' for the total")
+    label: str = Field(description="what the report prints: 2026年3月, the committee's name, 产科, 诊疗 …")
+    outcomes: OutcomeCounts
+    rates: Rates
+    durations: Durations
+    activity: Activity
+    amounts: Amounts
+
+
+class StatisticsReport(BaseModel):
+    period_from: date
+    period_to: date = Field(description="included")
+    committee_id: str | None = Field(description="one committee; none: every committee in reach")
+    city: str | None
+    group_by: GroupBy
+    total: StatisticsGroup
+    groups: list[StatisticsGroup] = Field(default_factory=list, description="one per value of group_by, in order "
+                                          "(months in time order, others by applications, most first)")
