@@ -23,6 +23,7 @@ from pydantic import (
 
 from domain.lifecycle import ABANDON_REASONS, REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
 from domain.specialties import SPECIALTIES
+from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS, UNKNOWN
 from domain.time import SHANGHAI
 
 # The dates a case can plausibly name: a birth date, a treatment, a deadline. Outside them a date is a typing
@@ -193,6 +194,17 @@ class TreatmentPeriod(Strict):
         return self
 
 
+def _codes(vocabulary: dict[str, str]) -> str:
+    return "; ".join(f"{code} {label}" for code, label in vocabulary.items())
+
+
+# What the reports group cases by (domain/taxonomy.py): a code of each vocabulary, `unknown` when not known yet.
+DepartmentCode = Literal[tuple(DEPARTMENTS)]  # type: ignore[valid-type]
+DisputeKind = Literal[tuple(DISPUTE_KINDS)]  # type: ignore[valid-type]
+InstitutionLevel = Literal[tuple(INSTITUTION_LEVELS)]  # type: ignore[valid-type]
+Harm = Literal[tuple(HARMS)]  # type: ignore[valid-type]
+
+
 class NewDisputeConfirmation(Strict):
     """Staff confirm that a registration matching earlier cases is a new dispute, and say why."""
 
@@ -232,6 +244,19 @@ class CaseCreate(Strict):
     claim_amount: Yuan
     requests: Text = Field(examples=["要求医方赔偿医疗费、误工费等共计人民币十二万元。"])
     oral_record: str | None = Field(default=None, max_length=20000, description="口头申请笔录, for oral")
+    # What the reports group by (issue 17, docs/statistics.md)
+    department: DepartmentCode = Field(  # type: ignore[valid-type]
+        default=UNKNOWN, examples=["obstetrics"],
+        description="the clinical department (科室) the dispute arose in, a code of the pool's clinical vocabulary: "
+        + _codes(DEPARTMENTS))
+    dispute_kind: DisputeKind = Field(  # type: ignore[valid-type]
+        default=UNKNOWN, examples=["diagnosis_treatment"], description="the kind of dispute: " + _codes(DISPUTE_KINDS))
+    institution_level: InstitutionLevel = Field(  # type: ignore[valid-type]
+        default=UNKNOWN, examples=["secondary"],
+        description="the respondent institution's grade (医院等级): " + _codes(INSTITUTION_LEVELS))
+    harm: Harm = Field(  # type: ignore[valid-type]
+        default=UNKNOWN, examples=["other_harm"],
+        description="the harm the patient side states (损害后果): " + _codes(HARMS))
 
     @model_validator(mode="before")
     @classmethod

@@ -21,6 +21,19 @@ from domain.duplicates import institution_key, is_possible_duplicate, patient_ke
 from domain.lifecycle import CLOSED_STATES
 from domain.parties import normalise_name, party_names
 from domain.projection import columns as projection_columns
+from domain.statistics import (
+    ENDING_EVENTS,
+    PERFORMANCE_EVENTS,
+    REJECTED,
+    SETTLED,
+    TERMINATED,
+    agreed_amounts,
+    ended_on,
+    mediation_time,
+    reason_mask,
+    rejection_reasons,
+)
+from domain.taxonomy import UNKNOWN
 from domain.time import SHANGHAI
 from models.paging import Keyset, Slice, page
 from models.repo_panels import create_panel
@@ -163,6 +176,10 @@ def create_case(
         requests=registration["requests"],
         registration=registration,
         search_text=_search_text(registration, number),
+        department=registration.get("department") or UNKNOWN,
+        dispute_kind=registration.get("dispute_kind") or UNKNOWN,
+        institution_level=registration.get("institution_level") or UNKNOWN,
+        harm=registration.get("harm") or UNKNOWN,
         version=1,
         registered_at=at,
         updated_at=at,
@@ -460,6 +477,7 @@ def record_transition(
     _project(session=session, case=case, event=event, payload=payload, at=at, seq=seq, actor=actor)
     if clock is not None:
         _set_clock(case, clock)
+    _project_ending(session=session, case=case, event=event, payload=payload, at=at, to_status=to_status)
     case.status = to_status
     case.version = seq
     case.updated_at = at
@@ -549,6 +567,45 @@ def _project(
             specialties=list(payload["specialties"]), question=payload.get("question", ""),
             institution_id=case.respondent_institution_id, requested_by=actor["name"], at=at,
         )
+
+
+def _project_ending(
+    *, session: Session, case: Case, event: str, payload: dict[str, Any], at: datetime, to_status: str
+) -> None:
+    """What the statistics keep of how mediation ended (domain/statistics.py, docs/statistics.md), written by the
+    event that ends it — the last of the four signatures (Reg 39), a rejection, a failure, a termination — and by
+    what follows an agreement: its payments, how performance closed, judicial confirmation. The working days are
+    counted here, once, with the working-day calendar the database holds; the report only adds them up."""
+    if event == "record_payment" and payload.get("amount") is not None:
+        case.paid_amount = (case.paid_amount or Decimal("0.00")) + Decimal(str(payload["amount"]))
+    elif event in PERFORMANCE_EVENTS:
+        case.performance_result = PERFORMANCE_EVENTS[event]
+    elif event == "record_judicial_confirmation" and payload.get("applied") and case.judicial_applied_on is None:
+        applied = payload.get("applied_on")
+        case.judicial_applied_on = date.fromisoformat(str(applied)) if applied else at.astimezone(SHANGHAI).date()
+    if case.result is not None:
+        return
+    if event == "sign" and to_status == "performance":
+        result = SETTLED
+        day = case.effective_on or at.astimezone(SHANGHAI).date()
+        amounts = agreed_amounts((case.agreement or {}).get("terms", []), case.registration)
+        if amounts is not None:
+            case.agreed_amount, case.agreed_institution = amounts["total"], amounts["institution"]
+            case.agreed_insurer, case.agreed_other = amounts["insurer"], amounts["other"]
+    elif event in ENDING_EVENTS:
+        result = ENDING_EVENTS[event]
+        day = ended_on(event, payload, at)
+        if result == REJECTED:
+            case.rejection_reasons = reason_mask(rejection_reasons(event, payload))
+        elif result == TERMINATED:
+            case.termination_ground = payload.get("ground")
+    else:
+        return
+    case.result, case.ended_on = result, day
+    timed = mediation_time(case.clock, ended=day, calendar=working_day_calendar(session=session), result=result)
+    if timed is not None:
+        case.duration_wd, case.appraisal_wd, case.deadline_kept = timed.duration_wd, timed.appraisal_wd, \
+            timed.deadline_kept
 
 
 def _assign(*, session: Session, case: Case, user_ids: Sequence[str]) -> None:

@@ -9,9 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from domain.lifecycle import STATES
+from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS, UNKNOWN, label
 from domain.payloads import (
     Day,
     LocalTime,
@@ -190,6 +191,32 @@ class CasePublic(Out):
     provisional: bool = Field(default=False, description="some deadline is provisional (an unknown calendar year)")
     payment_overdue: bool = False
     effective_on: date | None = Field(default=None, description="the agreement took effect (Reg 39)")
+    # What the reports group by (domain/taxonomy.py, docs/statistics.md): codes, and their labels below
+    department: str = Field(default=UNKNOWN, description="the clinical department (科室): a code of GET "
+                            "/pool/specialties' clinical ones, or unknown")
+    dispute_kind: str = Field(default=UNKNOWN, description="the kind of dispute")
+    institution_level: str = Field(default=UNKNOWN, description="the respondent institution's grade")
+    harm: str = Field(default=UNKNOWN, description="the harm the patient side states")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def department_label(self) -> str:
+        return label(DEPARTMENTS, self.department)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def dispute_kind_label(self) -> str:
+        return label(DISPUTE_KINDS, self.dispute_kind)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def institution_level_label(self) -> str:
+        return label(INSTITUTION_LEVELS, self.institution_level)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def harm_label(self) -> str:
+        return label(HARMS, self.harm)
 
 
 class CaseSummary(Out):

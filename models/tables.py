@@ -124,6 +124,14 @@ class Case(SQLModel, table=True):
         Index("ix_cases_committee_due", "committee_id", "due_date"),  # due within a range, in a committee
         # sort=next_deadline: the nearest pending deadline of any kind, soonest first, in a committee
         Index("ix_cases_committee_next_deadline", "committee_id", "next_deadline", "id"),
+        # The statistics (models/repo_statistics.py): each figure is a range of the day it counts by, in a committee
+        # (a city's committees: one range each) or everywhere (an admin's report). Applications use the list's
+        # registration indexes.
+        Index("ix_cases_committee_accepted", "committee_id", "accepted_at"),
+        Index("ix_cases_accepted", "accepted_at"),
+        Index("ix_cases_committee_ended", "committee_id", "ended_on"),
+        Index("ix_cases_ended", "ended_on"),
+        Index("ix_cases_committee_judicial", "committee_id", "judicial_applied_on"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -167,6 +175,30 @@ class Case(SQLModel, table=True):
     # PML 31 (rev 2): every payment or act of performance recorded against a term of the agreement.
     payments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0  # sequence number of the last transition
+    # What the reports group by (domain/taxonomy.py), recorded at registration; `unknown` for the cases registered
+    # before they were (and for a registration that does not know them yet).
+    department: str = Field(default="unknown", max_length=40)  # 科室: a clinical code of domain/specialties.py
+    dispute_kind: str = Field(default="unknown", max_length=32)
+    institution_level: str = Field(default="unknown", max_length=16)
+    harm: str = Field(default="unknown", max_length=16)
+    # How mediation ended, kept for the statistics (domain/statistics.py, docs/statistics.md), written by the event
+    # that ends it (models/repo.py `_project_ending`): null while it goes on.
+    ended_on: date | None = None  # the agreement took effect (Reg 39), or the case was rejected, failed, terminated
+    # settled, failed_deadline, failed_declared, terminated or rejected
+    result: str | None = Field(default=None, max_length=24)
+    termination_ground: str | None = Field(default=None, max_length=40)  # PML 23, 25; Reg 31¶4
+    rejection_reasons: int = 0  # the reasons of a rejection as bits: reason n is bit n - 1
+    performance_result: str | None = Field(default=None, max_length=24)  # performed, referred_to_court (PML 31, 32)
+    duration_wd: int | None = None  # Reg 38: working days from acceptance to the end, the appraisals' apart
+    appraisal_wd: int | None = None  # working days the clock was paused for appraisals; null: none was made
+    deadline_kept: bool | None = None  # ended within 30 WD plus the agreed extensions (Reg 38)
+    # The effective agreement's monetary terms, in all and by payer (domain/statistics.py `payer_kind`)
+    agreed_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
+    agreed_institution: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
+    agreed_insurer: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
+    agreed_other: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
+    paid_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Numeric(14, 2), nullable=False))
+    judicial_applied_on: date | None = None  # the parties applied for judicial confirmation (PML 33)
     registered_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     accepted_at: datetime | None = _ts(nullable=True)
@@ -218,6 +250,8 @@ class Transition(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("case_id", "seq", name="uq_transition_case_seq"),
         Index("ix_transitions_case_idempotency_key", "case_id", "idempotency_key"),
+        # The statistics' activity (extensions, appraisals, consultations, follow-ups in a period): a range per event
+        Index("ix_transitions_event_at", "event", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -433,7 +467,9 @@ class Invitation(SQLModel, table=True):
 
     __tablename__ = "invitations"
     # An expert's invitations, newest first by (invited_at, id), a page at a time.
-    __table_args__ = (Index("ix_invitations_expert_invited", "expert_id", "invited_at", "id"),)
+    # The statistics count the experts' opinions given in a period: a range of `ix_invitations_opinion_at`.
+    __table_args__ = (Index("ix_invitations_expert_invited", "expert_id", "invited_at", "id"),
+                      Index("ix_invitations_opinion_at", "opinion_at"))
 
     id: str = Field(primary_key=True, max_length=64)
     panel_id: str = Field(foreign_key="panels.id", index=True, max_length=100)

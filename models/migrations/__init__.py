@@ -59,6 +59,15 @@ SINCE_FIRST_REVISION = {
     # the cases' next deadline (e2b3c4d5f6a7)
     ("add_column", "cases", "next_deadline"),
     ("add_index", "cases", "ix_cases_committee_next_deadline"),
+    # the statistics (f3c4d5e6a7b8): what the reports group by, how mediation ended, the ranges the report reads
+    *(("add_column", "cases", column) for column in (
+        "department", "dispute_kind", "institution_level", "harm", "ended_on", "result", "termination_ground",
+        "rejection_reasons", "performance_result", "duration_wd", "appraisal_wd", "deadline_kept", "agreed_amount",
+        "agreed_institution", "agreed_insurer", "agreed_other", "paid_amount", "judicial_applied_on")),
+    *(("add_index", table, name) for table, name in (
+        ("cases", "ix_cases_committee_accepted"), ("cases", "ix_cases_accepted"), ("cases", "ix_cases_committee_ended"),
+        ("cases", "ix_cases_ended"), ("cases", "ix_cases_committee_judicial"),
+        ("transitions", "ix_transitions_event_at"), ("invitations", "ix_invitations_opinion_at"))),
 }
 
 

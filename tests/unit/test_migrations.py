@@ -66,6 +66,16 @@ SINGLE_COLUMN_INDEXES = [
     ("notifications", "ix_notifications_case_id", "case_id"), ("invitations", "ix_invitations_expert_id", "expert_id"),
 ]
 
+# The statistics (f3c4d5e6a7b8): what the reports group by, how each case's mediation ended, the ranges they read.
+STATISTICS_COLUMNS = (
+    "department", "dispute_kind", "institution_level", "harm", "ended_on", "result", "termination_ground",
+    "rejection_reasons", "performance_result", "duration_wd", "appraisal_wd", "deadline_kept", "agreed_amount",
+    "agreed_institution", "agreed_insurer", "agreed_other", "paid_amount", "judicial_applied_on")
+STATISTICS_INDEXES = (
+    ("cases", "ix_cases_committee_accepted"), ("cases", "ix_cases_accepted"), ("cases", "ix_cases_committee_ended"),
+    ("cases", "ix_cases_ended"), ("cases", "ix_cases_committee_judicial"), ("transitions", "ix_transitions_event_at"),
+    ("invitations", "ix_invitations_opinion_at"))
+
 
 def test_an_empty_database_upgrades_to_head_and_agrees_with_the_models(empty: Engine):
     assert current(empty) is None
@@ -154,6 +164,10 @@ def test_one_made_before_the_accounts_and_case_files_is_upgraded_keeping_its_cas
         for column in ("status", "moves", "cancellation"):  # sessions moved and cancelled
             connection.execute(text(f"ALTER TABLE mediation_sessions DROP COLUMN {column}"))
         connection.execute(text("ALTER TABLE cases DROP COLUMN next_deadline"))
+        for _table, index in STATISTICS_INDEXES:  # the statistics (f3c4d5e6a7b8)
+            connection.execute(text(f"DROP INDEX {index}"))
+        for column in STATISTICS_COLUMNS:
+            connection.execute(text(f"ALTER TABLE cases DROP COLUMN {column}"))
         for index in ("ix_cases_patient_id_key", "ix_cases_patient_nb_key", "ix_transitions_case_idempotency_key"):
             connection.execute(text(f"DROP INDEX {index}"))
         for column in ("consents", "payments", "respondent_institution_id", "patient_id_key", "patient_nb_key",
