@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.clock import ClockError, MediationClock, WorkingDayCalendar, legal_date
-from domain.lifecycle import REFUSAL_REASON, REJECT_REASONS, TERMINATION_GROUNDS
+from domain.lifecycle import REFUSAL_REASON, REJECT_REASONS
 from domain.parties import normalise_name
 
 MAX_YEARS = 3  # the longest period a report covers
@@ -261,6 +261,3 @@ def yuan(value: Any) -> Decimal:
         return Decimal("0.00")
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
-
-def termination_grounds() -> tuple[str, ...]:
-    return tuple(TERMINATION_GROUNDS)

@@ -9,13 +9,13 @@ Working days are counted with the working-day calendar (domain/clock.py) when th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-GroupBy = Literal["none", "month", "committee", "institution", "department", "kind"]
+GroupBy = Literal["none", "month", "committee", "institution", "department", "kind", "level", "harm"]
 
 
 class OutcomeCounts(BaseModel):
@@ -28,6 +28,8 @@ class OutcomeCounts(BaseModel):
     settled: int = Field(description="an effective agreement (调解成功) in the period")
     settled_performed: int = Field(description="of those, performance confirmed")
     settled_referred_to_court: int = Field(description="of those, nonperformance recorded, parties referred to court")
+    settled_in_performance: int = Field(default=0, description="of those, still being performed when the figures "
+                                        "were read (as_of): settled − performed − referred to court")
     failed: int = Field(description="调解不成 in the period")
     failed_deadline: int = Field(description="of those, the mediation period ran out (Reg 38)")
     failed_declared: int = Field(description="of those, declared failed (PML 26)")
@@ -96,3 +98,7 @@ class StatisticsReport(BaseModel):
     total: StatisticsGroup
     groups: list[StatisticsGroup] = Field(default_factory=list, description="one per value of group_by, in order "
                                           "(months in time order, others by applications, most first)")
+    committee_ids: list[str] = Field(default_factory=list, description="the committees whose cases are counted: "
+                                     "the one asked for, the city's within the caller's reach, or all in reach")
+    as_of: datetime | None = Field(default=None, description="when the figures were read (Asia/Shanghai): what "
+                                   "became of the period's agreements after it (performance, payments) is as of then")

@@ -2,9 +2,55 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, datetime
+from typing import Annotated
 
-from api.deps import ReleasingRoute
+from fastapi import APIRouter, Query
+
+from api.access import allow, case_scope
+from api.deps import ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES
+from api.services import statistics
+from domain.access import Caller
+from domain.statistics import MAX_YEARS, default_period
+from domain.time import SHANGHAI
+from models.schemas_statistics import GroupBy, StatisticsReport
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/statistics", tags=["statistics"], responses=ERROR_RESPONSES)
+
+DESCRIPTION = f"""
+The figures a committee reports upward — monthly, quarterly, yearly — for the period from `from` to `to` (days in
+Asia/Shanghai, both included; the current month by default; at most {MAX_YEARS} years), counted by the database from
+the cases' records, in all (`total`) and per group (`group_by`: `month`, `committee`, `institution`,
+`department`, `kind` of dispute, institution `level`, `harm`).
+
+Each case counts in the period by the day of what is counted: an application by its registration, an acceptance
+by its decision, an outcome by the day mediation ended (the agreement took effect, Reg 39; the case was rejected,
+failed or terminated), an extension, appraisal, consultation or follow-up by the day it was recorded; `open_at_end`
+and `overdue_payments` are taken at the end of the period (by month: of each month). Working days are counted with
+the working-day calendar, the appraisals' time apart (Reg 38). Rates name what they divide. What became of the
+period's agreements afterwards (performance, payments) is as of `as_of`.
+
+Reach: a director or a committee's auditor counts their committee; a city's auditor the committees of their city;
+an admin every committee. `committee_id` narrows to one committee (outside your reach: 403); `city` to a city's
+committees within your reach. Every figure: docs/statistics.md.
+"""
+
+
+@router.get("", summary="Case statistics for a period: applications, acceptances, outcomes, rates, working days, "
+            "deadlines kept, activity and amounts, in all and by month, committee, institution, department, kind",
+            description=DESCRIPTION)
+def statistics_report(
+    session: SessionDep,
+    caller: Annotated[Caller, allow("statistics.read")],
+    period_from: Annotated[date | None, Query(alias="from", description="the period's first day (Asia/Shanghai); "
+                                              "default: the first of the month of `to`")] = None,
+    period_to: Annotated[date | None, Query(alias="to", description="its last day, included; default: the end of "
+                                            "the current month")] = None,
+    committee_id: Annotated[str | None, Query(min_length=1, max_length=64, description="one committee")] = None,
+    city: Annotated[str | None, Query(min_length=1, max_length=100, description="a city's committees")] = None,
+    group_by: Annotated[GroupBy, Query(description="the groups besides the total")] = "none",
+) -> StatisticsReport:
+    first, last = default_period(datetime.now(SHANGHAI).date(), period_from, period_to)
+    return statistics.report(session=session, scope=case_scope(session, caller), committee_id=committee_id,
+                             city=city, period_from=first, period_to=last, group_by=group_by)

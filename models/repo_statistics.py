@@ -1,0 +1,308 @@
+"""The statistics' reads (GET /statistics, api/services/statistics.py): aggregates the database computes, nothing is
+written. Keyword-only functions.
+
+Each figure is counted by the day of what it counts (docs/statistics.md), as one range of an index on that day,
+in the committees asked for (one range per committee) or everywhere:
+
+| Read | Rows | Range of |
+|---|---|---|
+| `applications` | cases registered in the period: how many, what they claimed | `ix_cases_committee_registered` |
+| `acceptances` | cases accepted in the period | `ix_cases_committee_accepted` |
+| `endings` | cases whose mediation ended in the period: by result, reason and ground, their working days, the deadline kept, the agreed and paid amounts | `ix_cases_committee_ended` |
+| `open_at` | cases accepted and not ended at each end (of the period, or of each month) | `ix_cases_committee_accepted` |
+| `activity` | extensions, appraisals, consultations and follow-ups recorded in the period | `ix_transitions_event_at` |
+| `expert_answers` | experts' parts of an opinion given in the period | `ix_invitations_opinion_at` |
+| `judicial` | cases whose parties applied for judicial confirmation in the period | `ix_cases_committee_judicial` |
+| `overdue_at` | cases with a payment overdue, performance not closed, at each end | the outbox by kind |
+
+Every read is `GROUP BY` the group's key (the month of the day it counts by, in Asia/Shanghai, or a column of the
+case), with `SUM(CASE …)` for the counts inside a group; the key is computed in a subquery, so that both databases
+group by it whatever bound values it holds. The median and the 90th percentile are `percentile_cont` on PostgreSQL;
+SQLite has no such aggregate, so there `endings` also reads the few columns they are computed from (working days,
+amounts) of the same rows, and domain/statistics.py interpolates them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_
+from sqlmodel import Session, col, select
+
+from domain.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
+from domain.statistics import (
+    FAILED_DEADLINE,
+    FAILED_DECLARED,
+    PERFORMED,
+    REFERRED_TO_COURT,
+    REJECTED,
+    SETTLED,
+    TERMINATED,
+    Month,
+    median,
+    percentile,
+    reason_bit,
+)
+from models.repo import start_of_day
+from models.tables import Case, Committee, Invitation, Notification, Transition
+
+# What each group is keyed by, besides its month: a column of the case.
+GROUP_COLUMNS: dict[str, Any] = {
+    "committee": col(Case.committee_id),
+    "institution": col(Case.institution_key),
+    "department": col(Case.department),
+    "kind": col(Case.dispute_kind),
+    "level": col(Case.institution_level),
+    "harm": col(Case.harm),
+}
+# The events `activity` counts, and the figure each one is.
+ACTIVITY_EVENTS = {"extend_deadline": "extensions", "start_appraisal": "appraisals", "request_consultation": "panels",
+                   "record_followup": "followups"}
+ALL = "all"
+
+Figures = dict[str, dict[str, Any]]  # group key → figure → value
+
+
+@dataclass(frozen=True)
+class Window:
+    """The period (days in Asia/Shanghai, both included), its months, the committees counted (None: every one) and
+    what the figures are grouped by."""
+
+    period_from: date
+    period_to: date
+    months: Sequence[Month]
+    committee_ids: Collection[str] | None
+    group_by: str
+
+    @property
+    def start(self) -> datetime:
+        start = start_of_day(self.period_from)
+        assert start is not None
+        return start
+
+    @property
+    def end(self) -> datetime:
+        """The instant the period ends: 24:00 of its last day."""
+        end = start_of_day(self.period_to, days_later=1)
+        assert end is not None
+        return end
+
+    def total(self) -> Window:
+        return Window(self.period_from, self.period_to, self.months, self.committee_ids, "none")
+
+
+def _key(window: Window, *, instant: Any = None, day: Any = None) -> Any:
+    """The group's key of a row: the month of `instant` (a time) or `day` (a date), or a column of the case."""
+    if window.group_by == "none":
+        return literal(ALL)
+    if window.group_by != "month":
+        return GROUP_COLUMNS[window.group_by]
+    months = list(window.months)
+    if instant is not None:
+        whens = [(instant < start_of_day(following.first), month.key) for month, following in pairwise(months)]
+    else:
+        whens = [(day <= month.last, month.key) for month in months[:-1]]
+    return case(*whens, else_=literal(months[-1].key)) if whens else literal(months[-1].key)
+
+
+def _in_reach(window: Window) -> list[Any]:
+    if window.committee_ids is None:
+        return []
+    return [col(Case.committee_id).in_(sorted(window.committee_ids) or [""])]
+
+
+def _grouped(session: Session, inner: Any, aggregates: Callable[[Any], Mapping[str, Any]]) -> Figures:
+    """`inner` selects a `key` and the columns `aggregates` adds up; one row per key."""
+    sub = inner.subquery("counted")
+    figures = aggregates(sub.c)
+    rows = session.execute(select(sub.c.key, *(expr.label(name) for name, expr in figures.items()))
+                           .group_by(sub.c.key)).mappings().all()
+    return {str(row["key"]): {name: row[name] for name in figures} for row in rows}
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+# ---------------------------------------------------------------- the reads ---------------------------
+def applications(*, session: Session, window: Window) -> Figures:
+    """Cases registered in the period: how many, what they claimed, and the institution's name as registered."""
+    inner = select(_key(window, instant=col(Case.registered_at)).label("key"), col(Case.claim_amount),
+                   col(Case.institution_name)).where(
+        *_in_reach(window), col(Case.registered_at) >= window.start, col(Case.registered_at) < window.end)
+    return _grouped(session, inner, lambda c: {
+        "applications": func.count(), "claimed_total": func.sum(c.claim_amount), "name": func.max(c.institution_name)})
+
+
+def acceptances(*, session: Session, window: Window) -> Figures:
+    inner = select(_key(window, instant=col(Case.accepted_at)).label("key"), col(Case.institution_name)).where(
+        *_in_reach(window), col(Case.accepted_at) >= window.start, col(Case.accepted_at) < window.end)
+    return _grouped(session, inner, lambda c: {"accepted": func.count(), "name": func.max(c.institution_name)})
+
+
+ENDING_COLUMNS = (col(Case.result), col(Case.rejection_reasons), col(Case.termination_ground),
+                  col(Case.performance_result), col(Case.duration_wd), col(Case.appraisal_wd), col(Case.deadline_kept),
+                  col(Case.agreed_amount), col(Case.agreed_institution), col(Case.agreed_insurer),
+                  col(Case.agreed_other), col(Case.paid_amount), col(Case.institution_name))
+
+
+def _ended(window: Window) -> Any:
+    return select(_key(window, day=col(Case.ended_on)).label("key"), *ENDING_COLUMNS).where(
+        *_in_reach(window), col(Case.ended_on) >= window.period_from, col(Case.ended_on) <= window.period_to)
+
+
+def endings(*, session: Session, window: Window) -> Figures:
+    """Cases whose mediation ended in the period: counted by result, rejection reason, termination ground and how
+    performance closed; their working days, the deadline kept, the agreed amounts by payer and what was paid; the
+    median and 90th percentile of the working days and the median agreed amount."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+
+    def aggregates(c: Any) -> dict[str, Any]:
+        settled = c.result == SETTLED
+        measured = c.duration_wd.is_not(None)
+        figures: dict[str, Any] = {
+            "rejected": _count(c.result == REJECTED),
+            **{f"reason_{n}": _count(and_(c.result == REJECTED, c.rejection_reasons.op("&")(reason_bit(n)) != 0))
+               for n in REJECT_REASONS},
+            "settled": _count(settled),
+            "settled_performed": _count(and_(settled, c.performance_result == PERFORMED)),
+            "settled_referred_to_court": _count(and_(settled, c.performance_result == REFERRED_TO_COURT)),
+            "failed_deadline": _count(c.result == FAILED_DEADLINE),
+            "failed_declared": _count(c.result == FAILED_DECLARED),
+            "terminated": _count(c.result == TERMINATED),
+            **{f"ground_{g}": _count(and_(c.result == TERMINATED, c.termination_ground == g))
+               for g in TERMINATION_GROUNDS},
+            "measured": _count(measured),
+            "kept_deadline": _count(and_(measured, c.deadline_kept.is_(True))),
+            "appraisal_cases": _count(and_(measured, c.appraisal_wd.is_not(None))),
+            "agreements": _count(and_(settled, c.agreed_amount.is_not(None))),
+            "agreed_total": func.sum(case((settled, c.agreed_amount))),
+            "agreed_institution": func.sum(case((settled, c.agreed_institution))),
+            "agreed_insurer": func.sum(case((settled, c.agreed_insurer))),
+            "agreed_other": func.sum(case((settled, c.agreed_other))),
+            "paid_total": func.sum(case((settled, c.paid_amount))),
+            "name": func.max(c.institution_name),
+        }
+        if postgres:  # ordered-set aggregates: NULLs (cases not measured, no appraisal, no money) are left out
+            figures |= {
+                "median_wd": func.percentile_cont(0.5).within_group(c.duration_wd),
+                "p90_wd": func.percentile_cont(0.9).within_group(c.duration_wd),
+                "appraisal_median_wd": func.percentile_cont(0.5).within_group(c.appraisal_wd),
+                # in fen: a half fen at most, exact in a double (domain/statistics.py cents_to_yuan)
+                "agreed_median_fen": func.percentile_cont(0.5).within_group(
+                    case((settled, c.agreed_amount * 100))),
+            }
+        return figures
+
+    found = _grouped(session, _ended(window), aggregates)
+    if not postgres:
+        _interpolate(session, window, found)
+    return found
+
+
+def _interpolate(session: Session, window: Window, found: Figures) -> None:
+    """SQLite: the median and the 90th percentile over the working days and amounts of the same rows."""
+    sub = _ended(window).subquery("ended")
+    values: dict[str, dict[str, list[Any]]] = {}
+    for key, duration, appraisal, result, agreed in session.execute(
+            select(sub.c.key, sub.c.duration_wd, sub.c.appraisal_wd, sub.c.result, sub.c.agreed_amount).where(
+                or_(sub.c.duration_wd.is_not(None), sub.c.agreed_amount.is_not(None)))):
+        of = values.setdefault(str(key), {"duration": [], "appraisal": [], "agreed": []})
+        if duration is not None:
+            of["duration"].append(duration)
+        if appraisal is not None:
+            of["appraisal"].append(appraisal)
+        if agreed is not None and result == SETTLED:
+            of["agreed"].append(agreed)
+    for key, figures in found.items():
+        of = values.get(key, {"duration": [], "appraisal": [], "agreed": []})
+        figures["median_wd"] = median(of["duration"])
+        figures["p90_wd"] = percentile(of["duration"], 0.9)
+        figures["appraisal_median_wd"] = median(of["appraisal"])
+        figures["agreed_amounts"] = of["agreed"]
+
+
+def open_at(*, session: Session, window: Window) -> Figures:
+    """Cases accepted and still in mediation at the end of the period — or, by month, at the end of each month."""
+    ends = _ends(window)
+    inner = select(_key_at_end(window), col(Case.accepted_at), col(Case.ended_on)).where(
+        *_in_reach(window), col(Case.accepted_at) < window.end,
+        or_(col(Case.ended_on).is_(None), col(Case.ended_on) >= window.period_from))
+    found = _grouped(session, inner, lambda c: {
+        key: _count(and_(c.accepted_at < start_of_day(last, days_later=1),
+                         or_(c.ended_on.is_(None), c.ended_on > last))) for key, last in ends.items()})
+    return _by_end(window, found, "open_at_end")
+
+
+def overdue_at(*, session: Session, window: Window) -> Figures:
+    """Cases with a payment overdue (the outbox's `payment_overdue`, PML 31) whose performance was not closed yet,
+    at the end of the period — or, by month, at the end of each month."""
+    ends = _ends(window)
+    first = select(col(Notification.case_id).label("case_id"), func.min(Notification.created_at).label("first")) \
+        .where(col(Notification.kind) == "payment_overdue", col(Notification.created_at) < window.end) \
+        .group_by(col(Notification.case_id)).subquery("overdue")
+    inner = select(_key_at_end(window), first.c.first, col(Case.closed_at)).select_from(Case).join(
+        first, first.c.case_id == col(Case.id)).where(
+        *_in_reach(window))
+    found = _grouped(session, inner, lambda c: {
+        key: _count(and_(c.first < start_of_day(last, days_later=1),
+                         or_(c.closed_at.is_(None), c.closed_at >= start_of_day(last, days_later=1))))
+        for key, last in ends.items()})
+    return _by_end(window, found, "overdue_payments")
+
+
+def _key_at_end(window: Window) -> Any:
+    """The key of a figure taken at an end: by month, one row whose columns are the months' ends."""
+    return (literal(ALL) if window.group_by == "month" else _key(window)).label("key")
+
+
+def _ends(window: Window) -> dict[str, date]:
+    """The days at whose end a figure is taken: each month's last (by month), or the period's."""
+    if window.group_by == "month":
+        return {f"m{i}": month.last for i, month in enumerate(window.months)}
+    return {"at_end": window.period_to}
+
+
+def _by_end(window: Window, found: Figures, name: str) -> Figures:
+    if window.group_by != "month":
+        return {key: {name: figures["at_end"]} for key, figures in found.items()}
+    row = found.get(ALL, {})
+    return {month.key: {name: row.get(f"m{i}") or 0} for i, month in enumerate(window.months)}
+
+
+def activity(*, session: Session, window: Window) -> Figures:
+    """Extensions agreed (Reg 38), appraisals commissioned (Reg 34), consultations asked for (Reg 33) and follow-up
+    visits recorded in the period: their transitions."""
+    inner = select(_key(window, instant=col(Transition.at)).label("key"), col(Transition.event),
+                   col(Case.institution_name)).select_from(Transition).join(
+        Case, col(Case.id) == col(Transition.case_id)).where(
+        col(Transition.event).in_(sorted(ACTIVITY_EVENTS)), col(Transition.at) >= window.start,
+        col(Transition.at) < window.end, *_in_reach(window))
+    return _grouped(session, inner, lambda c: {
+        **{figure: _count(c.event == event) for event, figure in ACTIVITY_EVENTS.items()},
+        "name": func.max(c.institution_name)})
+
+
+def expert_answers(*, session: Session, window: Window) -> Figures:
+    """The experts' parts of an opinion given in the period (Reg 33), a part later voided included."""
+    inner = select(_key(window, instant=col(Invitation.opinion_at)).label("key"), col(Case.institution_name)) \
+        .select_from(Invitation).join(Case, col(Case.id) == col(Invitation.case_id)).where(
+        col(Invitation.opinion_at) >= window.start, col(Invitation.opinion_at) < window.end, *_in_reach(window))
+    return _grouped(session, inner, lambda c: {"expert_answers": func.count(), "name": func.max(c.institution_name)})
+
+
+def judicial(*, session: Session, window: Window) -> Figures:
+    """Cases whose parties applied for judicial confirmation in the period (PML 33), by the day they applied."""
+    inner = select(_key(window, day=col(Case.judicial_applied_on)).label("key"), col(Case.institution_name)).where(
+        *_in_reach(window), col(Case.judicial_applied_on) >= window.period_from,
+        col(Case.judicial_applied_on) <= window.period_to)
+    return _grouped(session, inner, lambda c: {"judicial_confirmations": func.count(),
+                                               "name": func.max(c.institution_name)})
+
+
+def committees(*, session: Session) -> list[Committee]:
+    return list(session.exec(select(Committee).order_by(col(Committee.id))).all())
