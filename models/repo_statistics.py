@@ -229,9 +229,11 @@ def _interpolate(session: Session, window: Window, found: Figures) -> None:
 def open_at(*, session: Session, window: Window) -> Figures:
     """Cases accepted and still in mediation at the end of the period — or, by month, at the end of each month."""
     ends = _ends(window)
+    # by month, every case open at some month's end; otherwise those open at the period's end (no empty group)
+    since = window.months[0].last if window.group_by == "month" else window.period_to
     inner = select(_key_at_end(window), col(Case.accepted_at), col(Case.ended_on)).where(
         *_in_reach(window), col(Case.accepted_at) < window.end,
-        or_(col(Case.ended_on).is_(None), col(Case.ended_on) >= window.period_from))
+        or_(col(Case.ended_on).is_(None), col(Case.ended_on) > since))
     found = _grouped(session, inner, lambda c: {
         key: _count(and_(c.accepted_at < start_of_day(last, days_later=1),
                          or_(c.ended_on.is_(None), c.ended_on > last))) for key, last in ends.items()})
@@ -245,9 +247,10 @@ def overdue_at(*, session: Session, window: Window) -> Figures:
     first = select(col(Notification.case_id).label("case_id"), func.min(Notification.created_at).label("first")) \
         .where(col(Notification.kind) == "payment_overdue", col(Notification.created_at) < window.end) \
         .group_by(col(Notification.case_id)).subquery("overdue")
+    since = start_of_day(window.months[0].last if window.group_by == "month" else window.period_to, days_later=1)
     inner = select(_key_at_end(window), first.c.first, col(Case.closed_at)).select_from(Case).join(
         first, first.c.case_id == col(Case.id)).where(
-        *_in_reach(window))
+        *_in_reach(window), or_(col(Case.closed_at).is_(None), col(Case.closed_at) >= since))
     found = _grouped(session, inner, lambda c: {
         key: _count(and_(c.first < start_of_day(last, days_later=1),
                          or_(c.closed_at.is_(None), c.closed_at >= start_of_day(last, days_later=1))))

@@ -7,6 +7,8 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from sqlmodel import SQLModel
 
 from core.db import make_engine
 from models.migrations import HERE, SchemaOutOfDate, config, current, differences, metadata, upgrade
+from tests.statistics_oracle import mediation_days, working_days_between
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 HEAD = ScriptDirectory.from_config(config()).get_current_head()
@@ -130,6 +133,95 @@ def test_the_lists_revision_fills_the_names_and_times_of_the_cases_there_were(em
         ("institution", "某医院"), ("patient", "王芳"), ("representative", "王大明")]
     times = {str(at)[:19] for *_, at in names} | {str(at)[:19] for _, at in mediators}
     assert times == {"2026-11-20 01:00:00"} and [m for m, _ in mediators] == ["med-1"]
+
+
+STATISTICS_REVISION = "f3c4d5e6a7b8"
+
+
+def test_the_statistics_revision_fills_in_how_the_cases_there_were_ended(empty: Engine):
+    """docs/statistics.md: the cases on file are `unknown` for the facts nobody recorded, and how their mediation
+    ended is read from their rows and transitions; working days from their clock's ledger (Reg 38)."""
+    before = ScriptDirectory.from_config(config()).get_revision(STATISTICS_REVISION).down_revision
+    upgrade(empty, str(before))
+    insurer, institution = "某财产保险股份有限公司上海分公司", "上海市某区人民医院"
+    registration = {"patient": {"name": "王芳"}, "institution": {"name": institution}, "insurer": {"name": insurer}}
+    agreement = {"terms": [{"amount": "60000.00", "payer": insurer}, {"amount": "26500.50", "payer": institution},
+                           {"amount": None, "payer": institution, "text": "书面致歉"}]}
+    clock = {"budget": 30, "accepted_on": "2026-03-03", "extensions": [{"days": 10, "agreed_on": "2026-03-25"}],
+             "pauses": [{"started_on": "2026-03-10", "ended_on": "2026-03-20", "reason": "医疗损害鉴定"}]}
+    cases = {  # id: (status, agreement, clock, effective_on, payments)
+        "settled": ("archived", agreement, clock, "2026-04-08", [{"amount": "60000.00"}, {"amount": "26500.50"}]),
+        "rejected": ("rejected", None, None, None, []),
+        "expired": ("failed", None, {"budget": 30, "accepted_on": "2026-03-06", "pauses": [], "extensions": []},
+                    None, []),
+        "court": ("terminated", None, None, None, []),
+        "open": ("in_mediation", None, {"budget": 30, "accepted_on": "2026-03-06", "pauses": [], "extensions": []},
+                 None, []),
+    }
+    transitions = [  # case, seq, event, to_status, at (UTC), payload
+        ("settled", 2, "sign", "signing", "2026-04-07 02:00:00+00:00", {"signer": "patient"}),
+        ("settled", 3, "sign", "performance", "2026-04-08 02:00:00+00:00", {"signer": "committee_seal"}),
+        ("settled", 4, "record_judicial_confirmation", "performance", "2026-04-09 02:00:00+00:00",
+         {"applied": True, "applied_on": "2026-04-09"}),
+        ("settled", 5, "confirm_performance", "settled", "2026-04-20 02:00:00+00:00", {}),
+        ("rejected", 2, "reject", "rejected", "2026-03-12 02:00:00+00:00", {"reasons": [2, 7]}),
+        ("expired", 2, "deadline_expired", "failed", "2026-04-17 16:00:03+00:00", {"due_date": "2026-04-17"}),
+        ("court", 2, "terminate", "terminated", "2026-03-31 15:30:00+00:00", {"ground": "court_accepted"}),
+    ]
+    with empty.begin() as connection:
+        connection.execute(text("INSERT INTO committees (id, name, short_name, city, case_number_pattern, "
+                                "number_patterns, policy) VALUES ('c1', '某委员会', '某', '上海市', 'x', '{}', '{}')"))
+        for case_id, (status, agreed, ledger, effective, payments) in cases.items():
+            connection.execute(text(
+                "INSERT INTO cases (id, number, committee_id, status, application_type, patient_name, "
+                "institution_name, facts, claim_amount, requests, registration, mediators, signatures, search_text, "
+                "due_provisional, clock_paused, deadlines, payment_overdue, version, agreement_version, "
+                "registered_at, updated_at, consents, payments, institution_key, agreement, clock, effective_on) "
+                "VALUES (:id, :id, 'c1', :status, 'joint', '王芳', :institution, '事实', 100, '请求', :registration, "
+                "'[]', '{}', '', false, false, '[]', false, 3, 0, '2026-03-02 01:00:00+00:00', "
+                "'2026-03-02 01:00:00+00:00', '[]', :payments, '', :agreement, :clock, :effective)"),
+                {"id": case_id, "status": status, "institution": institution, "effective": effective,
+                 "registration": json.dumps(registration, ensure_ascii=False),
+                 "payments": json.dumps(payments), "agreement": json.dumps(agreed, ensure_ascii=False) if agreed
+                 else None, "clock": json.dumps(ledger) if ledger else None})
+        for case_id, seq, event, to_status, at, payload in transitions:
+            connection.execute(text(
+                "INSERT INTO transitions (case_id, seq, event, from_status, to_status, actor_id, actor_name, "
+                "actor_role, at, payload, request_id) VALUES (:case_id, :seq, :event, 'x', :to_status, 't', '测试', "
+                "'staff', :at, :payload, '')"),
+                {"case_id": case_id, "seq": seq, "event": event, "to_status": to_status, "at": at,
+                 "payload": json.dumps(payload)})
+    upgrade(empty)
+    with empty.connect() as connection:
+        rows = {row.id: row for row in connection.execute(text(
+            "SELECT id, department, dispute_kind, institution_level, harm, ended_on, result, termination_ground, "
+            "rejection_reasons, performance_result, duration_wd, appraisal_wd, deadline_kept, agreed_amount, "
+            "agreed_institution, agreed_insurer, agreed_other, paid_amount, judicial_applied_on FROM cases"))}
+
+    def day(value: object) -> str | None:
+        return None if value is None else str(value)[:10]
+
+    assert {(r.department, r.dispute_kind, r.institution_level, r.harm) for r in rows.values()} == {("unknown",) * 4}
+    settled = rows["settled"]
+    assert (settled.result, day(settled.ended_on), settled.performance_result, day(settled.judicial_applied_on)) == (
+        "settled", "2026-04-08", "performed", "2026-04-09")
+    march3, april8, march10, march20 = (date(2026, 3, 3), date(2026, 4, 8), date(2026, 3, 10), date(2026, 3, 20))
+    assert (settled.duration_wd, settled.appraisal_wd, bool(settled.deadline_kept)) == (
+        mediation_days(march3, april8, [(march10, march20)]), working_days_between(march10, march20), True)
+    assert [Decimal(str(v)) for v in (settled.agreed_amount, settled.agreed_institution, settled.agreed_insurer,
+                                      settled.agreed_other, settled.paid_amount)] == [
+        Decimal("86500.50"), Decimal("26500.50"), Decimal("60000.00"), Decimal("0.00"), Decimal("86500.50")]
+    rejected = rows["rejected"]
+    assert (rejected.result, day(rejected.ended_on), rejected.rejection_reasons, rejected.duration_wd) == (
+        "rejected", "2026-03-12", 0b1000010, None)
+    expired = rows["expired"]  # Reg 38: ended on its due date, though written at 00:00:03 the next day
+    assert (expired.result, day(expired.ended_on), expired.duration_wd, bool(expired.deadline_kept)) == (
+        "failed_deadline", "2026-04-17", working_days_between(date(2026, 3, 6), date(2026, 4, 17)), False)
+    court = rows["court"]  # 23:30 on 31 March in Asia/Shanghai
+    assert (court.result, day(court.ended_on), court.termination_ground) == ("terminated", "2026-03-31",
+                                                                            "court_accepted")
+    assert (rows["open"].result, rows["open"].ended_on, Decimal(str(rows["open"].paid_amount))) == (
+        None, None, Decimal(0))
 
 
 def test_upgrading_again_changes_nothing(empty: Engine):
