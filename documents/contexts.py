@@ -466,3 +466,80 @@ class CaseFileContext:
     @property
     def issued_at(self) -> datetime:  # the PDF's creation date
         return self.archived_at
+
+
+# --- The statistics report (月度统计报表, issue 17) ------------------------------------------------------
+#
+# Not a case document: it is made on request from GET /statistics's figures (models/schemas_statistics.py) by
+# documents/statistics_report.py, in the language asked for (its headers and labels are already in it), and
+# attached to its PDF as JSON like every document's data. Charts are data here; the template draws them as SVG
+# (documents/charts.py).
+
+FigureValue = int | float | Decimal | None
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One group's figures (a month, a committee, an institution ...), or the total."""
+
+    label: str
+    values: tuple[FigureValue, ...]  # in the order of the table's columns
+    total: bool = False
+
+
+@dataclass(frozen=True)
+class FigureTable:
+    """One of the report's tables: outcomes, durations, activity, amounts."""
+
+    name: str
+    title: str
+    label_header: str  # what the rows are: 月份, 医疗机构 ... (合计 for a table of the total alone)
+    headers: tuple[str, ...]
+    kinds: tuple[str, ...]  # per column: count, rate, amount (yuan), days (working days)
+    rows: tuple[FigureRow, ...]
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    name: str
+    values: tuple[float | None, ...]  # one per label of the chart
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What a chart shows: `kind` bar (vertical bars per label), hbar (horizontal) or donut (each series one
+    slice of its one value)."""
+
+    name: str  # months, outcomes, durations, institutions, departments
+    kind: str
+    title: str
+    labels: tuple[str, ...]
+    series: tuple[ChartSeries, ...]
+    unit: str = ""  # what the values count, printed under the chart: 件, 工作日
+
+
+@dataclass(frozen=True)
+class StatisticsReportContext:
+    """月度统计报表: the figures of a period in the caller's reach (one committee, a city, every committee)."""
+
+    issuer: str  # the committee's name; for several committees, the scope as printed (上海市 …)
+    scope: str  # what the figures cover, in words: the committee, the city and its committees, all committees
+    period_from: date
+    period_to: date  # included
+    period: str  # as printed: 2026年3月, or from … to …
+    group_by: str  # none, month, committee, institution, department, kind
+    issued_at: datetime  # when it was made (the PDF's creation date)
+    summary: tuple[FigureTable, ...]  # every figure of the total, table by table
+    tables: tuple[FigureTable, ...]  # per group (when grouped): the main figures, one row per group, then the total
+    charts: tuple[ChartData, ...]
+    notes: tuple[str, ...] = ()  # how the figures are counted
+
+    @property
+    def monthly(self) -> bool:
+        return is_calendar_month(self.period_from, self.period_to)
+
+
+def is_calendar_month(start: date, end: date) -> bool:
+    """From the first to the last day of one month."""
+    following = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    return start.day == 1 and (start.year, start.month) == (end.year, end.month) and (following - end).days == 1

@@ -26,6 +26,7 @@ from urllib.request import url2pathname
 import pydyf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -40,6 +41,7 @@ from documents.contexts import (
     FollowupRecordContext,
     RejectionNoticeContext,
     SessionMinutesContext,
+    StatisticsReportContext,
     TerminationNoticeContext,
 )
 from documents.kinds import LANGUAGES
@@ -127,6 +129,11 @@ KINDS: dict[str, DocumentKind] = {
             context_type=CaseFileContext,
             titles={"zh": "卷宗", "en": "Case File"},
         ),
+        DocumentKind(  # not a case's: made on request from the statistics (api/services/statistics_exports.py)
+            name="statistics_report",
+            context_type=StatisticsReportContext,
+            titles={"zh": "月度统计报表", "en": "Monthly Statistics Report"},
+        ),
     )
 }
 
@@ -180,6 +187,21 @@ def _date_filter(context: Context, value: date | datetime | None) -> str:
     return "" if value is None else format_date(value, context["lang"])
 
 
+def _figure_filter(value: Any, kind: str) -> str:
+    from documents.statistics_report import formatted
+
+    return formatted(value, kind)
+
+
+@pass_context
+def _chart_svg(context: Context, chart: Any) -> Markup:
+    """A statistics chart as inline SVG (documents/charts.py, loaded with the first chart): markup that pygal
+    wrote from the chart's data, every text escaped, no script."""
+    from documents.charts import PRINT_FONT, chart_svg
+
+    return Markup(chart_svg(chart, font=PRINT_FONT, lang=context["lang"]))
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -195,7 +217,9 @@ def _environment() -> Environment:
         yuan=format_yuan,
         capital=chinese_capital,
         cn_numeral=chinese_numeral,
+        figure=_figure_filter,
     )
+    env.globals["chart_svg"] = _chart_svg
     return env
 
 

@@ -1,0 +1,243 @@
+"""What is made from a statistics report (issue 17): its CSV and XLSX exports and its monthly report in PDF.
+
+The exports are pure builders from a `StatisticsReport` (models/schemas_statistics.py) and the tables of
+documents/statistics_report.py — one row per group, then the total; the group's label, then every figure, headed
+in Chinese (or English with lang=en):
+- CSV: one table of every figure, UTF-8 with a byte-order mark (so that Excel and WPS read the Chinese), CRLF
+  lines; a rate as a percentage with one decimal (85.7%, which spreadsheets read as a number), an amount with two
+  decimals and no separator, working days with one decimal, nothing for a figure there is none of;
+- XLSX: a sheet per table (outcomes, durations, activity, amounts) and a sheet of notes (the period, the scope, what
+  each figure counts); numbers as numbers, formatted (amounts 0.00, rates 0.0%, working days 0.0), the header row
+  and the label column frozen, columns as wide as their header.
+
+The PDF is laid out by WeasyPrint in a process of its own (`render_in_child`): the architecture keeps WeasyPrint
+out of the API's process (it would hold the GIL for the second a report's layout takes, every other request
+waiting), as the documents' workers keep it for the case documents. The child is started on the first report and
+kept; it seals with the keys the documents' workers use, from the same settings (documents/sealing.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import multiprocessing
+import threading
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from documents.contexts import FigureValue, StatisticsReportContext, is_calendar_month
+from documents.sealing import SealSetup
+from documents.statistics_report import (
+    TABLE_NAMES,
+    Column,
+    Lang,
+    RenderedReport,
+    columns,
+    label_header,
+    notes,
+    period_words,
+    render_report,
+    rows,
+    scope_words,
+    table_title,
+)
+from models.schemas_statistics import StatisticsReport
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_MEDIA_TYPE = "application/pdf"
+NUMBER_FORMATS = {"count": "0", "rate": "0.0%", "amount": "0.00", "days": "0.0"}
+NOTES_SHEET = {"zh": "说明", "en": "Notes"}
+
+
+def every_column(report: StatisticsReport) -> list[Column]:
+    return [column for name in TABLE_NAMES for column in columns(report)[name]]
+
+
+# --- CSV -----------------------------------------------------------------------------------------------------
+
+
+def csv_value(value: FigureValue, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "rate":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "amount":
+        return f"{Decimal(value):.2f}"
+    if kind == "days":
+        return f"{float(value):.1f}"
+    return str(value)
+
+
+def csv_bytes(report: StatisticsReport, lang: Lang = "zh") -> bytes:
+    """Every figure of the report: a header row, a row per group, the total."""
+    table = every_column(report)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([label_header(report, lang), *(column.header(lang) for column in table)])
+    for row in rows(report, table, lang):
+        writer.writerow([row.label, *(csv_value(value, column.kind) for value, column in zip(row.values, table,
+                                                                                              strict=True))])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- XLSX ----------------------------------------------------------------------------------------------------
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", start_color="FFEDEFF2")
+TOTAL_BORDER = Border(top=Side(style="thin"))
+
+
+def _display_width(text: str) -> float:
+    """Width in Excel's character units: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+def xlsx_value(value: FigureValue, kind: str) -> int | float | Decimal | None:
+    if value is None:
+        return None
+    if kind == "amount":
+        return Decimal(value)
+    return value
+
+
+def _table_sheet(book: Workbook, report: StatisticsReport, name: str, lang: Lang) -> None:
+    sheet = book.create_sheet(title=table_title(name, lang))
+    table = list(columns(report)[name])
+    sheet.append([label_header(report, lang), *(column.header(lang) for column in table)])
+    found = rows(report, table, lang)
+    for row in found:
+        sheet.append([row.label, *(xlsx_value(value, column.kind) for value, column in zip(row.values, table,
+                                                                                           strict=True))])
+    for cell in sheet[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for index, column in enumerate(table, start=2):
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = NUMBER_FORMATS[column.kind]
+    for cell in sheet[sheet.max_row]:  # the total
+        cell.font, cell.border = HEADER_FONT, TOTAL_BORDER
+    widest_label = max([_display_width(row.label) for row in found] + [_display_width(label_header(report, lang))])
+    sheet.column_dimensions["A"].width = min(max(widest_label + 2, 10), 48)
+    for index, column in enumerate(table, start=2):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(_display_width(column.header(lang)) + 2,
+                                                                          10), 36)
+    sheet.freeze_panes = "B2"  # the header row and the label column stay in view
+
+
+def _notes_sheet(book: Workbook, report: StatisticsReport, lang: Lang, scope: str, made_at: datetime) -> None:
+    sheet = book.create_sheet(title=NOTES_SHEET[lang])
+    zh = lang == "zh"
+    facts = [
+        ("统计期间" if zh else "Period", f"{report.period_from.isoformat()} – {report.period_to.isoformat()}"),
+        ("统计范围" if zh else "Scope", scope),
+        ("分组" if zh else "Grouped by", label_header(report, lang)),
+        ("制表时间" if zh else "Made at", made_at.isoformat(timespec="seconds")),
+    ]
+    for fact in facts:
+        sheet.append(fact)
+    sheet.append([])
+    for note in notes(lang):
+        sheet.append([note])
+    for (cell,) in sheet.iter_rows(min_row=1, max_row=len(facts), max_col=1):
+        cell.font = HEADER_FONT
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 60
+
+
+def xlsx_bytes(report: StatisticsReport, lang: Lang = "zh", *, scope: str | None = None,
+               made_at: datetime | None = None) -> bytes:
+    """A sheet per table (outcomes, durations, activity, amounts), then the notes."""
+    made_at = made_at or datetime.now().astimezone()
+    scope = scope or scope_words(report, None, lang)
+    book = Workbook()
+    book.remove(book.active)
+    for name in TABLE_NAMES:
+        _table_sheet(book, report, name, lang)
+    _notes_sheet(book, report, lang, scope, made_at)
+    title = "统计报表" if lang == "zh" else "Statistics"
+    book.properties.title = f"{title} {period_words(report.period_from, report.period_to, lang)}"
+    book.properties.subject = scope
+    book.properties.creator = "mediation"
+    book.properties.created = book.properties.modified = made_at.replace(tzinfo=None)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- File names ----------------------------------------------------------------------------------------------
+
+
+def file_name(report: StatisticsReport, extension: str, lang: Lang = "zh") -> str:
+    """统计报表-huangpu-2026-03.csv, statistics-shanghai-2026-01-01-2026-03-31.xlsx ..."""
+    start, end = report.period_from, report.period_to
+    period = f"{start:%Y-%m}" if is_calendar_month(start, end) else f"{start.isoformat()}-{end.isoformat()}"
+    scope = report.committee_id or report.city or ("全部" if lang == "zh" else "all")
+    title = {"pdf": "月度统计报表"}.get(extension, "统计报表") if lang == "zh" else "statistics"
+    return f"{title}-{scope}-{period}.{extension}"
+
+
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """The file's name for every client: an ASCII one, and the UTF-8 one (RFC 6266, RFC 8187)."""
+    ascii_name = name.encode("ascii", "ignore").decode().strip("-") or "statistics"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+# --- The PDF, in a process of its own --------------------------------------------------------------------------
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            # spawn: a fresh interpreter, nothing of the API's threads, locks or connections carried over
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _POOL
+
+
+def _forget_pool(broken: ProcessPoolExecutor) -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is broken:
+            _POOL = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+async def render_in_child(context: StatisticsReportContext, *, lang: Lang, seal: SealSetup | None,
+                          location: str = "") -> RenderedReport:
+    """documents.statistics_report.render_report in the report process (started on first use, one report at a
+    time); a process that died is replaced, once."""
+    loop = asyncio.get_running_loop()
+    for attempt in (1, 2):
+        pool = _pool()
+        try:
+            return await loop.run_in_executor(pool, _render, context, lang, seal, location)
+        except BrokenProcessPool:
+            _forget_pool(pool)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _render(context: StatisticsReportContext, lang: Lang, seal: SealSetup | None, location: str) -> RenderedReport:
+    return render_report(context, lang=lang, seal=seal, location=location)
+
+
+def seal_headers(rendered: RenderedReport) -> dict[str, str]:
+    if rendered.sealed:
+        return {"X-Report-Sealed": "true"}
+    return {"X-Report-Sealed": "false",
+            "X-Report-Unsealed-Because": quote(rendered.unsealed_because, safe=" :;,.()/=_-'`")}

@@ -1,0 +1,464 @@
+"""The tables of a statistics report (issue 17), defined once for every output made from GET /statistics's figures:
+the CSV and XLSX exports, the monthly report's PDF and the console's page. Each table is a list of columns — the
+figure, its Chinese and English header, what kind of number it is — read from a `StatisticsGroup`
+(models/schemas_statistics.py); a report's rows are its groups, in the report's order, then the total.
+
+The breakdowns that are maps (rejections by reason, terminations by ground, agreed amounts by payer) have a column
+per known key, in the rule book's order, and one more for any key a report brings that is not known here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from documents.contexts import (
+    ChartData,
+    ChartSeries,
+    FigureRow,
+    FigureTable,
+    FigureValue,
+    StatisticsReportContext,
+    is_calendar_month,
+)
+from documents.sealing import SealSetup, sealer_of
+from models.schemas_statistics import StatisticsGroup, StatisticsReport
+
+Lang = Literal["zh", "en"]
+Kind = Literal["count", "rate", "amount", "days"]
+TABLE_NAMES = ("outcomes", "durations", "activity", "amounts")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the figure's path in the report, e.g. outcomes.settled, outcomes.rejected_by_reason.3
+    zh: str
+    en: str
+    kind: Kind
+    read: Callable[[StatisticsGroup], FigureValue]
+    main: bool = True  # printed in the PDF's table per group (the breakdowns are in the summary and the exports)
+    note_zh: str = ""
+    note_en: str = ""
+
+    def header(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def note(self, lang: Lang) -> str:
+        return self.note_zh if lang == "zh" else self.note_en
+
+
+def _field(path: str) -> Callable[[StatisticsGroup], FigureValue]:
+    part, name = path.split(".")
+    return lambda group: getattr(getattr(group, part), name)
+
+
+def _entry(path: str, key: Any) -> Callable[[StatisticsGroup], FigureValue]:
+    part, name = path.split(".")
+    return lambda group: getattr(getattr(group, part), name).get(key, 0)
+
+
+def _column(path: str, zh: str, en: str, kind: Kind = "count", *, main: bool = True, note_zh: str = "",
+            note_en: str = "") -> Column:
+    return Column(path, zh, en, kind, _field(path), main, note_zh, note_en)
+
+
+# Short names of the rule book's lists (domain/lifecycle.py REJECT_REASONS and TERMINATION_GROUNDS), for headers.
+REJECT_REASONS: dict[int, tuple[str, str]] = {
+    1: ("对方拒绝调解", "other side refused"),
+    2: ("非诊疗护理纠纷", "not from care"),
+    3: ("无明确被申请人或请求", "no respondent or request"),
+    4: ("材料不全", "materials missing"),
+    5: ("专门机关管辖", "reserved to other bodies"),
+    6: ("已诉讼或已受理", "court or department seized"),
+    7: ("重复申请", "mediated before"),
+    8: ("其他", "other"),
+}
+TERMINATION_GROUNDS: dict[str, tuple[str, str]] = {
+    "party_withdrew": ("当事人撤回或拒绝", "party withdrew"),
+    "court_accepted": ("法院已受理", "court seized"),
+    "health_department_accepted": ("卫生部门已受理", "health department seized"),
+    "escalation_risk": ("纠纷有激化可能", "risk of escalation"),
+}
+PAYERS: dict[str, tuple[str, str]] = {
+    "institution": ("医方支付", "paid by the institution"),
+    "insurer": ("保险机构支付", "paid by insurers"),
+    "other": ("其他支付", "paid by others"),
+}
+
+OUTCOMES_HEAD = (
+    _column("outcomes.applications", "申请", "Applications", note_zh="期内登记的纠纷",
+            note_en="disputes registered in the period"),
+    _column("outcomes.accepted", "受理", "Accepted", note_zh="期内受理", note_en="accepted in the period"),
+    _column("outcomes.rejected", "不予受理", "Rejected", note_zh="期内决定不予受理",
+            note_en="rejected in the period"),
+)
+OUTCOMES_TAIL = (
+    _column("outcomes.closed", "结案", "Closed", note_zh="调解成功、调解不成与终止调解之和（不含不予受理）",
+            note_en="settled + failed + terminated (rejections apart)"),
+    _column("outcomes.settled", "调解成功", "Settled", note_zh="期内调解协议生效",
+            note_en="an agreement became effective in the period"),
+    _column("outcomes.settled_performed", "已履行", "Performed", main=False,
+            note_zh="调解成功中确认履行完毕的", note_en="of those settled, performance confirmed"),
+    _column("outcomes.settled_referred_to_court", "未履行告知诉讼", "Referred to court", main=False,
+            note_zh="调解成功中记录未履行、告知可诉讼的", note_en="of those settled, nonperformance recorded"),
+    _column("outcomes.failed", "调解不成", "Failed", note_zh="期内调解不成", note_en="mediation failed in the period"),
+    _column("outcomes.failed_deadline", "期满未达成协议", "Failed: period ran out", main=False,
+            note_zh="调解不成中调解期限届满的（条例第三十八条）", note_en="of those failed, the period ran out (Reg 38)"),
+    _column("outcomes.failed_declared", "宣告调解不成", "Failed: declared", main=False,
+            note_zh="调解不成中宣告调解不成的（人民调解法第二十六条）", note_en="of those failed, declared (PML 26)"),
+    _column("outcomes.terminated", "终止调解", "Terminated", note_zh="期内终止调解",
+            note_en="terminated in the period"),
+)
+OUTCOMES_END = (
+    _column("outcomes.open_at_end", "期末在办", "Open at end", note_zh="已受理、期末尚未结案",
+            note_en="accepted and still open at the end of the period"),
+    _column("rates.success_of_closed", "调解成功率（占结案）", "Success rate (of closed)", "rate",
+            note_zh="调解成功 ÷ 结案", note_en="settled ÷ closed"),
+    _column("rates.success_of_accepted", "调解成功率（占受理）", "Success rate (of accepted)", "rate",
+            note_zh="调解成功 ÷ 期内受理", note_en="settled ÷ accepted in the period"),
+)
+DURATIONS = (
+    _column("durations.cases", "测算案件", "Cases measured", note_zh="期内结案的已受理案件",
+            note_en="accepted cases closed in the period"),
+    _column("durations.median_wd", "用时中位数（工作日）", "Median (working days)", "days",
+            note_zh="受理至结案，不计鉴定时间", note_en="acceptance to close, appraisals apart"),
+    _column("durations.p90_wd", "用时90%分位（工作日）", "90th percentile (working days)", "days"),
+    _column("durations.appraisal_cases", "经鉴定案件", "With an appraisal"),
+    _column("durations.appraisal_median_wd", "鉴定用时中位数（工作日）", "Appraisal median (working days)", "days",
+            note_zh="鉴定期间中止计算的工作日", note_en="working days the clock was paused for appraisals"),
+    _column("durations.kept_deadline", "期限内结案", "Closed in time",
+            note_zh="30个工作日加约定延长期限内结案（条例第三十八条）",
+            note_en="closed within 30 working days plus agreed extensions (Reg 38)"),
+    _column("durations.kept_deadline_share", "期限内结案率", "Closed in time (share)", "rate"),
+)
+ACTIVITY = (
+    _column("activity.extensions", "延长调解期限", "Extensions", note_zh="约定延长（条例第三十八条）",
+            note_en="extensions agreed (Reg 38)"),
+    _column("activity.appraisals", "委托鉴定", "Appraisals", note_zh="条例第三十四条", note_en="Reg 34"),
+    _column("activity.panels", "专家咨询", "Expert consultations", note_zh="条例第三十三条", note_en="Reg 33"),
+    _column("activity.expert_answers", "专家意见", "Expert answers"),
+    _column("activity.judicial_confirmations", "申请司法确认", "Judicial confirmations",
+            note_zh="人民调解法第三十三条", note_en="PML 33"),
+    _column("activity.followups", "回访", "Follow-up visits"),
+    _column("activity.overdue_payments", "逾期未履行付款", "Overdue payments",
+            note_zh="期末有逾期款项的案件", note_en="cases with a payment overdue at the end of the period"),
+)
+AMOUNTS_HEAD = (
+    _column("amounts.agreements", "含金额的协议", "Agreements with an amount"),
+    _column("amounts.agreed_total", "协议金额合计（元）", "Agreed total (yuan)", "amount"),
+    _column("amounts.agreed_median", "协议金额中位数（元）", "Agreed median (yuan)", "amount"),
+)
+AMOUNTS_TAIL = (
+    _column("amounts.paid_total", "已支付（元）", "Paid (yuan)", "amount", note_zh="协议项下已记录的付款",
+            note_en="payments recorded against the agreements"),
+    _column("amounts.claimed_total", "申请索赔（元）", "Claimed (yuan)", "amount", note_zh="申请中请求的金额",
+            note_en="what the applications claimed"),
+)
+
+TITLES: dict[str, tuple[str, str]] = {
+    "outcomes": ("受理与结案", "Applications and outcomes"),
+    "durations": ("办理时长", "Durations"),
+    "activity": ("调解活动", "Activity"),
+    "amounts": ("金额", "Amounts"),
+}
+GROUP_HEADERS: dict[str, tuple[str, str]] = {
+    "none": ("范围", "Scope"),
+    "month": ("月份", "Month"),
+    "committee": ("调解委员会", "Committee"),
+    "institution": ("医疗机构", "Institution"),
+    "department": ("科室", "Department"),
+    "kind": ("纠纷类型", "Dispute kind"),
+}
+TOTAL = ("合计", "Total")
+
+
+def _keys_seen(groups: Sequence[StatisticsGroup], path: str, known: Sequence[Any]) -> list[Any]:
+    part, name = path.split(".")
+    extra = {key for group in groups for key in getattr(getattr(group, part), name) if key not in known}
+    return [*known, *sorted(extra, key=str)]
+
+
+def _breakdown(path: str, keys: Sequence[Any], names: dict[Any, tuple[str, str]], zh: str, en: str,
+               kind: Kind = "count") -> tuple[Column, ...]:
+    columns = []
+    for key in keys:
+        name_zh, name_en = names.get(key, (str(key), str(key)))
+        columns.append(Column(f"{path}.{key}", f"{zh}：{name_zh}", f"{en}: {name_en}", kind, _entry(path, key),
+                              main=False))
+    return tuple(columns)
+
+
+def columns(report: StatisticsReport | None = None) -> dict[str, tuple[Column, ...]]:
+    """The columns of each table, with a column for each key of the breakdowns (the known ones, and any other
+    the report brings)."""
+    groups = [report.total, *report.groups] if report is not None else []
+    reasons = _keys_seen(groups, "outcomes.rejected_by_reason", list(REJECT_REASONS))
+    grounds = _keys_seen(groups, "outcomes.terminated_by_ground", list(TERMINATION_GROUNDS))
+    payers = _keys_seen(groups, "amounts.agreed_by_payer", list(PAYERS))
+    return {
+        "outcomes": (*OUTCOMES_HEAD,
+                     *_breakdown("outcomes.rejected_by_reason", reasons,
+                                 {n: (f"{n}.{zh}", f"{n}. {en}") for n, (zh, en) in REJECT_REASONS.items()},
+                                 "不予受理", "Rejected"),
+                     *OUTCOMES_TAIL,
+                     *_breakdown("outcomes.terminated_by_ground", grounds, TERMINATION_GROUNDS, "终止", "Terminated"),
+                     *OUTCOMES_END),
+        "durations": DURATIONS,
+        "activity": ACTIVITY,
+        "amounts": (*AMOUNTS_HEAD,
+                    *_breakdown("amounts.agreed_by_payer", payers, PAYERS, "协议金额", "Agreed", "amount"),
+                    *AMOUNTS_TAIL),
+    }
+
+
+def group_label(report: StatisticsReport, group: StatisticsGroup, lang: Lang) -> str:
+    """What a row is called: the report's label (2026年3月, the committee's name, 产科); in English a month by
+    its key (2026-03), a department or a dispute kind by its code in words."""
+    if lang == "en" and report.group_by == "month":
+        return group.key
+    if lang == "en" and report.group_by in ("department", "kind"):
+        return group.key.replace("_", " ")
+    return group.label
+
+
+def table_title(name: str, lang: Lang) -> str:
+    zh, en = TITLES[name]
+    return zh if lang == "zh" else en
+
+
+def label_header(report: StatisticsReport, lang: Lang) -> str:
+    zh, en = GROUP_HEADERS[report.group_by]
+    return zh if lang == "zh" else en
+
+
+def total_label(lang: Lang) -> str:
+    return TOTAL[0] if lang == "zh" else TOTAL[1]
+
+
+def rows(report: StatisticsReport, table: Sequence[Column], lang: Lang) -> list[FigureRow]:
+    """One row per group, in the report's order, then the total."""
+    found = [FigureRow(group_label(report, group, lang), tuple(column.read(group) for column in table))
+             for group in report.groups]
+    found.append(FigureRow(total_label(lang), tuple(column.read(report.total) for column in table), total=True))
+    return found
+
+
+def figure_table(report: StatisticsReport, name: str, lang: Lang, *, main_only: bool = False,
+                 total_only: bool = False) -> FigureTable:
+    table = [column for column in columns(report)[name] if column.main or not main_only]
+    found = rows(report, table, lang)
+    return FigureTable(
+        name=name, title=table_title(name, lang),
+        label_header=total_label(lang) if total_only else label_header(report, lang),
+        headers=tuple(column.header(lang) for column in table), kinds=tuple(column.kind for column in table),
+        rows=tuple(found[-1:] if total_only else found),
+    )
+
+
+# --- Formatting ------------------------------------------------------------------------------------------------
+
+
+def formatted(value: FigureValue, kind: str) -> str:
+    """A figure as printed: 12; 85.7%; 12,000.00; 12.5 (working days); — when there is none."""
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "amount":
+        return f"{Decimal(value):,.2f}"
+    if kind == "days":
+        return f"{float(value):.1f}"
+    return str(value)
+
+
+# --- The charts ------------------------------------------------------------------------------------------------
+
+CHART_TITLES: dict[str, tuple[str, str]] = {
+    "months": ("受理与调解成功（按月）", "Accepted and settled, by month"),
+    "outcomes": ("结案结果构成", "How cases closed"),
+    "durations": ("办理时长（工作日）", "Durations (working days)"),
+    "institutions": ("申请最多的医疗机构", "Institutions with the most applications"),
+    "departments": ("申请最多的科室", "Departments with the most applications"),
+}
+SERIES: dict[str, tuple[str, str]] = {
+    "accepted": ("受理", "Accepted"),
+    "settled": ("调解成功", "Settled"),
+    "failed": ("调解不成", "Failed"),
+    "terminated": ("终止调解", "Terminated"),
+    "median": ("中位数", "Median"),
+    "p90": ("90%分位", "90th percentile"),
+    "applications": ("申请", "Applications"),
+}
+UNITS = {"cases": ("件", "cases"), "days": ("工作日", "working days")}
+TOP = 10  # institutions and departments in their charts
+
+
+def _word(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def _month_label(group: StatisticsGroup, lang: Lang) -> str:
+    year, _, month = group.key.partition("-")
+    if lang == "zh" and month.isdigit():
+        return f"{year}年{int(month)}月"
+    return group.key
+
+
+def months_chart(months: StatisticsReport, lang: Lang) -> ChartData:
+    """Accepted and settled per month (bars)."""
+    groups = months.groups
+    return ChartData(
+        name="months", kind="bar", title=_word(CHART_TITLES["months"], lang),
+        labels=tuple(_month_label(group, lang) for group in groups),
+        series=(ChartSeries(_word(SERIES["accepted"], lang), tuple(float(g.outcomes.accepted) for g in groups)),
+                ChartSeries(_word(SERIES["settled"], lang), tuple(float(g.outcomes.settled) for g in groups))),
+        unit=_word(UNITS["cases"], lang),
+    )
+
+
+def outcomes_chart(report: StatisticsReport, lang: Lang) -> ChartData:
+    """How the period's closed cases closed (donut): settled, failed, terminated."""
+    outcomes = report.total.outcomes
+    shares = (("settled", outcomes.settled), ("failed", outcomes.failed), ("terminated", outcomes.terminated))
+    return ChartData(
+        name="outcomes", kind="donut", title=_word(CHART_TITLES["outcomes"], lang), labels=("",),
+        series=tuple(ChartSeries(_word(SERIES[key], lang), (float(count),)) for key, count in shares),
+        unit=_word(UNITS["cases"], lang),
+    )
+
+
+def durations_chart(report: StatisticsReport, lang: Lang) -> ChartData:
+    """Median and 90th percentile of the working days from acceptance to the close, per group (the total when
+    the report is not grouped)."""
+    groups = report.groups or [report.total]
+    labels = tuple(group_label(report, group, lang) if report.groups else total_label(lang) for group in groups)
+    return ChartData(
+        name="durations", kind="bar", title=_word(CHART_TITLES["durations"], lang), labels=labels,
+        series=(ChartSeries(_word(SERIES["median"], lang), tuple(g.durations.median_wd for g in groups)),
+                ChartSeries(_word(SERIES["p90"], lang), tuple(g.durations.p90_wd for g in groups))),
+        unit=_word(UNITS["days"], lang),
+    )
+
+
+def top_chart(report: StatisticsReport, name: str, lang: Lang, top: int = TOP) -> ChartData:
+    """The groups with the most applications, most first (horizontal bars): institutions or departments."""
+    groups = sorted(report.groups, key=lambda g: -g.outcomes.applications)[:top]
+    return ChartData(
+        name=name, kind="hbar", title=_word(CHART_TITLES[name], lang),
+        labels=tuple(group_label(report, group, lang) for group in groups),
+        series=(ChartSeries(_word(SERIES["applications"], lang),
+                            tuple(float(g.outcomes.applications) for g in groups)),),
+        unit=_word(UNITS["cases"], lang),
+    )
+
+
+def charts(report: StatisticsReport, *, months: StatisticsReport | None = None,
+           institutions: StatisticsReport | None = None, departments: StatisticsReport | None = None,
+           lang: Lang = "zh") -> tuple[ChartData, ...]:
+    """The report's charts: by month (from the report grouped by month), the outcomes' shares, the durations
+    per group, the top institutions and departments (from the reports grouped by them)."""
+    months = months if months is not None else report if report.group_by == "month" else None
+    found = []
+    if months is not None:
+        found.append(months_chart(months, lang))
+    found += [outcomes_chart(report, lang), durations_chart(report, lang)]
+    if institutions is not None:
+        found.append(top_chart(institutions, "institutions", lang))
+    if departments is not None:
+        found.append(top_chart(departments, "departments", lang))
+    return tuple(found)
+
+
+# --- The report's context ------------------------------------------------------------------------------------
+
+
+def notes(lang: Lang) -> tuple[str, ...]:
+    """How the figures are counted (models/schemas_statistics.py), and each figure's definition."""
+    if lang == "zh":
+        head = ("案件按计入该数字的事件发生之日归属期间：申请按登记日，受理、不予受理按决定日，结案结果按结案日。",
+                "工作日按工作日历计算；办理时长自受理至结案，不计鉴定时间（条例第三十八条）。",
+                "金额单位为元。比率注明分母；无分母时不计算（—）。")
+    else:
+        head = (("A case counts in the period of the event that counts it: an application by its registration, an "
+                 "acceptance or a rejection by its decision, an outcome by the day the case closed."),
+                ("Working days follow the working-day calendar; durations run from acceptance to the close, "
+                 "appraisals apart (Reg 38)."),
+                "Amounts are in yuan. Each rate names what it divides; none (—) when there is nothing to divide.")
+    defined = tuple(f"{column.header(lang)}：{column.note(lang)}" if lang == "zh" else
+                    f"{column.header(lang)}: {column.note(lang)}"
+                    for table in columns().values() for column in table if column.note(lang))
+    return head + defined
+
+
+def scope_words(report: StatisticsReport, committee_name: str | None, lang: Lang) -> str:
+    if report.committee_id:
+        return committee_name or report.committee_id
+    if report.city:
+        return f"{report.city}各医疗纠纷人民调解委员会" if lang == "zh" else f"the committees of {report.city}"
+    return "权限内的全部调解委员会" if lang == "zh" else "every committee in reach"
+
+
+def report_context(report: StatisticsReport, *, issued_at: datetime, committee_name: str | None = None,
+                   months: StatisticsReport | None = None, institutions: StatisticsReport | None = None,
+                   departments: StatisticsReport | None = None, lang: Lang = "zh") -> StatisticsReportContext:
+    """What the monthly report prints: every figure of the total, the main figures per group (when grouped), the
+    charts. `committee_name` is the committee's when the report is one committee's."""
+    scope = scope_words(report, committee_name, lang)
+    return StatisticsReportContext(
+        issuer=committee_name if report.committee_id and committee_name else scope,
+        scope=scope,
+        period_from=report.period_from,
+        period_to=report.period_to,
+        period=period_words(report.period_from, report.period_to, lang),
+        group_by=report.group_by,
+        issued_at=issued_at,
+        summary=tuple(figure_table(report, name, lang, total_only=True) for name in TABLE_NAMES),
+        tables=tuple(figure_table(report, name, lang, main_only=True) for name in TABLE_NAMES)
+        if report.groups else (),
+        charts=charts(report, months=months, institutions=institutions, departments=departments, lang=lang),
+        notes=notes(lang),
+    )
+
+
+def period_words(period_from: date, period_to: date, lang: Lang) -> str:
+    """2026年3月 for a calendar month, else 2026年1月1日至2026年3月31日 (the same in English, ISO dates)."""
+    one_month = is_calendar_month(period_from, period_to)
+    if lang == "zh":
+        if one_month:
+            return f"{period_from.year}年{period_from.month}月"
+        return (f"{period_from.year}年{period_from.month}月{period_from.day}日至"
+                f"{period_to.year}年{period_to.month}月{period_to.day}日")
+    return f"{period_from:%Y-%m}" if one_month else f"{period_from.isoformat()} to {period_to.isoformat()}"
+
+
+# --- The PDF -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    pdf: bytes
+    sealed: bool
+    unsealed_because: str = ""  # why not, in English (it goes into a header)
+
+
+def render_report(context: StatisticsReportContext, *, lang: Lang, seal: SealSetup | None,
+                  location: str = "") -> RenderedReport:
+    """The report as PDF/A-3b (its context attached as JSON, like every document's), sealed with the key of the
+    committee it is issued by (the installation's for several committees) as the documents' workers seal. A
+    report that cannot be sealed — sealing off, no key for it, a key that cannot be read — is still given, with
+    the reason: its figures are the database's, and anyone in reach can ask for them again."""
+    from documents.render import KINDS, render_pdf
+    from documents.seal import SealKeyError
+
+    data = render_pdf("statistics_report", context, lang=lang)
+    if seal is None:
+        return RenderedReport(data, sealed=False, unsealed_because="sealing is off (MEDIATION_SEAL_DOCUMENTS)")
+    try:
+        sealed = sealer_of(seal)(data, reason=f"{KINDS['statistics_report'].titles[lang]} {context.period}",
+                                 location=location or context.issuer, name=context.issuer)
+    except SealKeyError as err:
+        return RenderedReport(data, sealed=False, unsealed_because=str(err))
+    return RenderedReport(sealed, sealed=True)
