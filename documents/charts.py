@@ -36,7 +36,7 @@ SCREEN_FONT = '"Noto Sans CJK SC", "Noto Serif CJK SC", "PingFang SC", "Microsof
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 COLOURS = ("#1f5fa8", "#2e8b57", "#c0392b", "#7f8c8d", "#b8860b", "#6a4c93")
-WIDTH = 800  # the viewBox's: the page scales it to its width
+WIDTH = 800  # the viewBox's (a narrow column's chart: 480); the page scales it to its width
 NO_DATA = {"zh": "本期无数据", "en": "No data for the period"}
 
 # The CSS properties that SVG also takes as attributes (SVG 1.1 §6.4), those pygal's style sheets set.
@@ -87,10 +87,10 @@ def height(data: ChartData) -> int:
     return max(180, 90 + 36 * len(data.labels)) if data.kind == "hbar" else 360
 
 
-def _chart(data: ChartData, font: str, lang: str) -> pygal.graph.graph.Graph:
+def _chart(data: ChartData, font: str, lang: str, width: int = WIDTH) -> pygal.graph.graph.Graph:
     style = _style(font)
     common: dict[str, Any] = {  # js=[]: no script file (the one pygal still writes goes in plain_svg)
-        "style": style, "js": [], "disable_xml_declaration": True, "explicit_size": False, "width": WIDTH,
+        "style": style, "js": [], "disable_xml_declaration": True, "explicit_size": False, "width": width,
         "height": height(data), "title": data.title, "legend_at_bottom": True, "print_values": True,
         "print_zeroes": False, "no_data_text": NO_DATA.get(lang, NO_DATA["zh"]), "truncate_label": -1,
         "truncate_legend": -1, "value_formatter": _number, "margin": 12,
@@ -118,7 +118,7 @@ def _chart(data: ChartData, font: str, lang: str) -> pygal.graph.graph.Graph:
                 chart.add(series.name, list(reversed(series.values)))
         return chart
     rotate = len(data.labels) > 6 or max((_width(label, 13) for label in data.labels), default=0) * \
-        len(data.labels) > WIDTH * 0.8
+        len(data.labels) > width * 0.8
     chart = pygal.Bar(x_label_rotation=30 if rotate else 0, print_values_position="top",
                       legend_at_bottom_columns=len(data.series) or 1, **_whole_ticks(data), **common)
     if any(value for series in data.series for value in series.values):  # else: no axes, the words "no data"
@@ -128,9 +128,10 @@ def _chart(data: ChartData, font: str, lang: str) -> pygal.graph.graph.Graph:
     return chart
 
 
-def chart_svg(data: ChartData, *, font: str = PRINT_FONT, lang: str = "zh") -> str:
-    """The chart as plain SVG markup (no script, no style sheet), to be put inline in HTML."""
-    raw = _chart(data, font, lang).render(is_unicode=True)
+def chart_svg(data: ChartData, *, font: str = PRINT_FONT, lang: str = "zh", width: int = WIDTH) -> str:
+    """The chart as plain SVG markup (no script, no style sheet), to be put inline in HTML; `width` is its
+    viewBox's (the text keeps its size: a narrower chart for a narrower column)."""
+    raw = _chart(data, font, lang, width).render(is_unicode=True)
     return plain_svg(raw, name=data.name, title=data.title)
 
 

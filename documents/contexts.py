@@ -533,6 +533,7 @@ class StatisticsReportContext:
     tables: tuple[FigureTable, ...]  # per group (when grouped): the main figures, one row per group, then the total
     charts: tuple[ChartData, ...]
     notes: tuple[str, ...] = ()  # how the figures are counted
+    as_of: datetime | None = None  # when the figures were read: what became of the agreements since is as of then
 
     @property
     def monthly(self) -> bool:

@@ -104,6 +104,8 @@ OUTCOMES_TAIL = (
             note_zh="调解成功中确认履行完毕的", note_en="of those settled, performance confirmed"),
     _column("outcomes.settled_referred_to_court", "未履行告知诉讼", "Referred to court", main=False,
             note_zh="调解成功中记录未履行、告知可诉讼的", note_en="of those settled, nonperformance recorded"),
+    _column("outcomes.settled_in_performance", "履行中", "Still being performed", main=False,
+            note_zh="调解成功中制表时尚在履行的", note_en="of those settled, still being performed when read"),
     _column("outcomes.failed", "调解不成", "Failed", note_zh="期内调解不成", note_en="mediation failed in the period"),
     _column("outcomes.failed_deadline", "期满未达成协议", "Failed: period ran out", main=False,
             note_zh="调解不成中调解期限届满的（条例第三十八条）", note_en="of those failed, the period ran out (Reg 38)"),
@@ -171,6 +173,8 @@ GROUP_HEADERS: dict[str, tuple[str, str]] = {
     "institution": ("医疗机构", "Institution"),
     "department": ("科室", "Department"),
     "kind": ("纠纷类型", "Dispute kind"),
+    "level": ("医院等级", "Institution level"),
+    "harm": ("损害后果", "Harm"),
 }
 TOTAL = ("合计", "Total")
 
@@ -216,10 +220,10 @@ def columns(report: StatisticsReport | None = None) -> dict[str, tuple[Column, .
 
 def group_label(report: StatisticsReport, group: StatisticsGroup, lang: Lang) -> str:
     """What a row is called: the report's label (2026年3月, the committee's name, 产科); in English a month by
-    its key (2026-03), a department or a dispute kind by its code in words."""
+    its key (2026-03), a department, a kind of dispute, a level or a harm by its code in words."""
     if lang == "en" and report.group_by == "month":
         return group.key
-    if lang == "en" and report.group_by in ("department", "kind"):
+    if lang == "en" and report.group_by in ("department", "kind", "level", "harm"):
         return group.key.replace("_", " ")
     return group.label
 
@@ -394,8 +398,9 @@ def notes(lang: Lang) -> tuple[str, ...]:
 
 
 def scope_words(report: StatisticsReport, committee_name: str | None, lang: Lang) -> str:
-    if report.committee_id:
-        return committee_name or report.committee_id
+    """Whose cases are counted: the committee (by its name), a city's committees, or all in the caller's reach."""
+    if committee_name or report.committee_id:
+        return committee_name or report.committee_id or ""
     if report.city:
         return f"{report.city}各医疗纠纷人民调解委员会" if lang == "zh" else f"the committees of {report.city}"
     return "权限内的全部调解委员会" if lang == "zh" else "every committee in reach"
@@ -405,16 +410,18 @@ def report_context(report: StatisticsReport, *, issued_at: datetime, committee_n
                    months: StatisticsReport | None = None, institutions: StatisticsReport | None = None,
                    departments: StatisticsReport | None = None, lang: Lang = "zh") -> StatisticsReportContext:
     """What the monthly report prints: every figure of the total, the main figures per group (when grouped), the
-    charts. `committee_name` is the committee's when the report is one committee's."""
+    charts. `committee_name` is the committee's when the report counts one committee's cases: it issues the
+    report; otherwise the scope in words does (上海各医疗纠纷人民调解委员会)."""
     scope = scope_words(report, committee_name, lang)
     return StatisticsReportContext(
-        issuer=committee_name if report.committee_id and committee_name else scope,
+        issuer=scope,
         scope=scope,
         period_from=report.period_from,
         period_to=report.period_to,
         period=period_words(report.period_from, report.period_to, lang),
         group_by=report.group_by,
         issued_at=issued_at,
+        as_of=report.as_of,
         summary=tuple(figure_table(report, name, lang, total_only=True) for name in TABLE_NAMES),
         tables=tuple(figure_table(report, name, lang, main_only=True) for name in TABLE_NAMES)
         if report.groups else (),

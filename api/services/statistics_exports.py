@@ -26,14 +26,17 @@ import threading
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from sqlmodel import Session
 
+from api.services import statistics
 from documents.contexts import FigureValue, StatisticsReportContext, is_calendar_month
 from documents.sealing import SealSetup
 from documents.statistics_report import (
@@ -46,11 +49,14 @@ from documents.statistics_report import (
     notes,
     period_words,
     render_report,
+    report_context,
     rows,
     scope_words,
     table_title,
 )
-from models.schemas_statistics import StatisticsReport
+from domain.access import CaseScope
+from models import repo
+from models.schemas_statistics import GroupBy, StatisticsReport
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -142,6 +148,7 @@ def _notes_sheet(book: Workbook, report: StatisticsReport, lang: Lang, scope: st
         ("统计范围" if zh else "Scope", scope),
         ("分组" if zh else "Grouped by", label_header(report, lang)),
         ("制表时间" if zh else "Made at", made_at.isoformat(timespec="seconds")),
+        ("数据读取时间" if zh else "Figures read at", report.as_of.isoformat(timespec="seconds") if report.as_of else ""),
     ]
     for fact in facts:
         sheet.append(fact)
@@ -174,14 +181,88 @@ def xlsx_bytes(report: StatisticsReport, lang: Lang = "zh", *, scope: str | None
     return out.getvalue()
 
 
+# --- The figures behind each output --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What GET /statistics and its exports are asked for (the period's ends already filled in)."""
+
+    period_from: date
+    period_to: date
+    committee_id: str | None
+    city: str | None
+    group_by: GroupBy
+
+
+def figures(*, session: Session, scope: CaseScope, asked: Asked, group_by: GroupBy | None = None,
+            period_from: date | None = None) -> StatisticsReport:
+    """api/services/statistics.py's report: in the caller's reach, 403 for a committee outside it, 422 for a
+    period it does not take."""
+    return statistics.report(session=session, scope=scope, committee_id=asked.committee_id, city=asked.city,
+                             period_from=period_from or asked.period_from, period_to=asked.period_to,
+                             group_by=group_by or asked.group_by)
+
+
+@dataclass(frozen=True)
+class Committee:
+    """The one committee whose cases a report counts (asked for, or the only one in the caller's reach)."""
+
+    id: str
+    name: str
+    city: str
+
+
+def counted_committee(*, session: Session, report: StatisticsReport) -> Committee | None:
+    ids = [report.committee_id] if report.committee_id else report.committee_ids
+    if len(ids) != 1:
+        return None
+    row = repo.find_committee(session=session, committee_id=ids[0])
+    return Committee(id=row.id, name=row.name, city=row.city or "") if row is not None else None
+
+
+def scope_of(*, session: Session, report: StatisticsReport, lang: Lang) -> str:
+    committee = counted_committee(session=session, report=report)
+    return scope_words(report, committee.name if committee else None, lang)
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    context: StatisticsReportContext
+    location: str  # where it is sealed: the committee's city, or the city asked for
+    name: str  # its file's name
+
+
+def report_input(*, session: Session, scope: CaseScope, asked: Asked, lang: Lang, now: datetime) -> ReportInput:
+    """What the monthly report prints (documents/statistics_report.py): the figures asked for; accepted and settled
+    by month since the start of the year of the period's end (or the period's own start, if earlier), for the
+    trend; the institutions and departments with the most applications; the committee that issues it."""
+    main = figures(session=session, scope=scope, asked=asked)
+    since = min(asked.period_from, date(asked.period_to.year, 1, 1))
+    months = main if asked.group_by == "month" and since == asked.period_from else figures(
+        session=session, scope=scope, asked=asked, group_by="month", period_from=since)
+    institutions = main if asked.group_by == "institution" else figures(
+        session=session, scope=scope, asked=asked, group_by="institution")
+    departments = main if asked.group_by == "department" else figures(
+        session=session, scope=scope, asked=asked, group_by="department")
+    committee = counted_committee(session=session, report=main)
+    context = report_context(main, issued_at=now, committee_name=committee.name if committee else None,
+                             months=months, institutions=institutions, departments=departments, lang=lang)
+    location = (committee.city or committee.name) if committee else (asked.city or context.issuer)
+    return ReportInput(context=context, location=location, name=file_name(main, "pdf", lang, committee=committee))
+
+
 # --- File names ----------------------------------------------------------------------------------------------
 
 
-def file_name(report: StatisticsReport, extension: str, lang: Lang = "zh") -> str:
-    """统计报表-huangpu-2026-03.csv, statistics-shanghai-2026-01-01-2026-03-31.xlsx ..."""
+def file_name(report: StatisticsReport, extension: str, lang: Lang = "zh", *,
+              committee: Committee | None = None) -> str:
+    """统计报表-huangpu-2026-03.csv, statistics-上海-2026-01-01-2026-03-31.xlsx ...: the committee counted (asked
+    for, or the only one in reach), else the city, else all."""
     start, end = report.period_from, report.period_to
     period = f"{start:%Y-%m}" if is_calendar_month(start, end) else f"{start.isoformat()}-{end.isoformat()}"
-    scope = report.committee_id or report.city or ("全部" if lang == "zh" else "all")
+    scope = (report.committee_id or (committee.id if committee else None) or report.city
+             or ("全部" if lang == "zh" else "all"))
     title = {"pdf": "月度统计报表"}.get(extension, "统计报表") if lang == "zh" else "statistics"
     return f"{title}-{scope}-{period}.{extension}"
 
