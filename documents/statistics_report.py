@@ -9,6 +9,7 @@ per known key, in the rule book's order, and one more for any key a report bring
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +28,7 @@ from documents.contexts import (
 from documents.sealing import SealSetup, sealer_of
 from models.schemas_statistics import StatisticsGroup, StatisticsReport
 
+log = logging.getLogger(__name__)
 Lang = Literal["zh", "en"]
 Kind = Literal["count", "rate", "amount", "days"]
 TABLE_NAMES = ("outcomes", "durations", "activity", "amounts")
@@ -466,6 +468,9 @@ def render_report(context: StatisticsReportContext, *, lang: Lang, seal: SealSet
     try:
         sealed = sealer_of(seal)(data, reason=f"{KINDS['statistics_report'].titles[lang]} {context.period}",
                                  location=location or context.issuer, name=context.issuer)
-    except SealKeyError as err:
-        return RenderedReport(data, sealed=False, unsealed_because=str(err))
+    except SealKeyError as err:  # the detail (a file, a passphrase) for the log, not for the client
+        log.warning("statistics report issued by %s left unsealed: %s", context.issuer, err)
+        why = "no seal key for the issuing committee" if str(err).startswith("no seal key") else \
+            "the seal key cannot be used (the API's log says why)"
+        return RenderedReport(data, sealed=False, unsealed_because=why)
     return RenderedReport(sealed, sealed=True)
