@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from urllib.parse import quote
 
 from openpyxl import Workbook
@@ -305,16 +306,14 @@ async def render_in_child(context: StatisticsReportContext, *, lang: Lang, seal:
     for attempt in (1, 2):
         pool = _pool()
         try:
-            return await loop.run_in_executor(pool, _render, context, lang, seal, location)
+            # the child imports documents.statistics_report alone (what it unpickles), not the API
+            return await loop.run_in_executor(pool, partial(render_report, context, lang=lang, seal=seal,
+                                                            location=location))
         except BrokenProcessPool:
             _forget_pool(pool)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-def _render(context: StatisticsReportContext, lang: Lang, seal: SealSetup | None, location: str) -> RenderedReport:
-    return render_report(context, lang=lang, seal=seal, location=location)
 
 
 def seal_headers(rendered: RenderedReport) -> dict[str, str]:
