@@ -107,11 +107,13 @@ def _chart(data: ChartData, font: str, lang: str, width: int = WIDTH) -> pygal.g
                           f"{series.name} {_number(value)} ({share})", [value] if value else [])
         return chart
     if data.kind == "hbar":
-        # room for the labels as wide as they are drawn, past what pygal reckons for them
+        # room for the labels as wide as they are drawn, past what pygal reckons for them (and a character more:
+        # pygal's own reckoning of a Latin label falls a little short too)
         reckoned = 0.6 * style.label_font_size * max(map(len, data.labels), default=0)
         widest = max((_width(label, style.label_font_size) for label in data.labels), default=0)
         chart = pygal.HorizontalBar(show_legend=False, print_values_position="top",
-                                    margin_left=12 + max(widest - reckoned, 0), **_whole_ticks(data), **common)
+                                    margin_left=12 + style.label_font_size + max(widest - reckoned, 0),
+                                    **_whole_ticks(data), **common)
         if any(value for series in data.series for value in series.values):
             chart.x_labels = list(reversed(data.labels))  # pygal draws the first at the bottom: the most on top
             for series in data.series:
