@@ -21,6 +21,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from xml.etree import ElementTree
 
@@ -130,9 +131,22 @@ def _chart(data: ChartData, font: str, lang: str, width: int = WIDTH) -> pygal.g
     return chart
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(data: ChartData) -> ChartData:
+    """The chart's words without the characters XML cannot hold (a name on file could carry one)."""
+    def clean(text: str) -> str:
+        return _NOT_XML.sub("", text)
+
+    return replace(data, title=clean(data.title), labels=tuple(map(clean, data.labels)),
+                   series=tuple(replace(series, name=clean(series.name)) for series in data.series))
+
+
 def chart_svg(data: ChartData, *, font: str = PRINT_FONT, lang: str = "zh", width: int = WIDTH) -> str:
     """The chart as plain SVG markup (no script, no style sheet), to be put inline in HTML; `width` is its
     viewBox's (the text keeps its size: a narrower chart for a narrower column)."""
+    data = _xml_text(data)
     raw = _chart(data, font, lang, width).render(is_unicode=True)
     return plain_svg(raw, name=data.name, title=data.title)
 

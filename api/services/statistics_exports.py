@@ -22,6 +22,7 @@ import asyncio
 import csv
 import io
 import multiprocessing
+import re
 import threading
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,7 @@ from functools import partial
 from urllib.parse import quote
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
@@ -109,6 +111,11 @@ def _display_width(text: str) -> float:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
 
 
+def _text(value: str) -> str:
+    """Text a workbook can hold: XML refuses control characters (a city asked for, a name on file)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
 def xlsx_value(value: FigureValue, kind: str) -> int | float | Decimal | None:
     if value is None:
         return None
@@ -120,10 +127,10 @@ def xlsx_value(value: FigureValue, kind: str) -> int | float | Decimal | None:
 def _table_sheet(book: Workbook, report: StatisticsReport, name: str, lang: Lang) -> None:
     sheet = book.create_sheet(title=table_title(name, lang))
     table = list(columns(report)[name])
-    sheet.append([label_header(report, lang), *(column.header(lang) for column in table)])
+    sheet.append([label_header(report, lang), *(_text(column.header(lang)) for column in table)])
     found = rows(report, table, lang)
     for row in found:
-        sheet.append([row.label, *(xlsx_value(value, column.kind) for value, column in zip(row.values, table,
+        sheet.append([_text(row.label), *(xlsx_value(value, column.kind) for value, column in zip(row.values, table,
                                                                                            strict=True))])
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
@@ -146,7 +153,7 @@ def _notes_sheet(book: Workbook, report: StatisticsReport, lang: Lang, scope: st
     zh = lang == "zh"
     facts = [
         ("统计期间" if zh else "Period", f"{report.period_from.isoformat()} – {report.period_to.isoformat()}"),
-        ("统计范围" if zh else "Scope", scope),
+        ("统计范围" if zh else "Scope", _text(scope)),
         ("分组" if zh else "Grouped by", label_header(report, lang)),
         ("制表时间" if zh else "Made at", made_at.isoformat(timespec="seconds")),
         ("数据读取时间" if zh else "Figures read at", report.as_of.isoformat(timespec="seconds") if report.as_of else ""),
@@ -174,7 +181,7 @@ def xlsx_bytes(report: StatisticsReport, lang: Lang = "zh", *, scope: str | None
     _notes_sheet(book, report, lang, scope, made_at)
     title = "统计报表" if lang == "zh" else "Statistics"
     book.properties.title = f"{title} {period_words(report.period_from, report.period_to, lang)}"
-    book.properties.subject = scope
+    book.properties.subject = _text(scope)
     book.properties.creator = "mediation"
     book.properties.created = book.properties.modified = made_at.replace(tzinfo=None)
     out = io.BytesIO()
@@ -270,8 +277,7 @@ def file_name(report: StatisticsReport, extension: str, lang: Lang = "zh", *,
 
 def content_disposition(name: str, disposition: str = "attachment") -> str:
     """The file's name for every client: an ASCII one, and the UTF-8 one (RFC 6266, RFC 8187)."""
-    ascii_name = name.encode("ascii", "ignore").decode().strip("-") or "statistics"
-    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "statistics"  # nothing that ends a header
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 

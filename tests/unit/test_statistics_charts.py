@@ -121,6 +121,10 @@ class TestSafeInAPageWithoutScriptOrInlineStyle:
         assert "<script>" not in svg
         assert "<script>alert(1)</script>医院" in texts(parsed(svg))
 
+    def test_a_control_character_in_a_name_is_left_out(self) -> None:
+        chart = ChartData("institutions", "hbar", "申请最多的医疗机构", ("某\x01医院",), (ChartSeries("申请", (3.0,)),))
+        assert "某医院" in texts(parsed(chart_svg(chart)))
+
     def test_the_same_data_draw_the_same_svg(self) -> None:
         chart = every_chart()["months"]
         assert chart_svg(chart) == chart_svg(chart)  # no random ids, no drawing date

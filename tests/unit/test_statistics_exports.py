@@ -140,6 +140,12 @@ class TestXlsx:
         assert book.sheetnames == ["Applications and outcomes", "Durations", "Activity", "Amounts", "Notes"]
         assert book["Amounts"]["B1"].value == "Agreements with an amount"
 
+    def test_control_characters_never_break_the_workbook(self) -> None:
+        sample = report("institution", [group("x", "某\x01医院")], committee_id=None, city="上\x02海")
+        book = load_workbook(io.BytesIO(xlsx_bytes(sample, scope="上\x02海各医疗纠纷人民调解委员会")))
+        assert book["受理与结案"]["A2"].value == "某医院"
+        assert book["说明"]["B2"].value == "上海各医疗纠纷人民调解委员会"
+
     def test_decimal_amounts_keep_their_cents(self) -> None:
         sample = report("none", [])
         sample.total.amounts.agreed_total = Decimal("0.10")
@@ -163,3 +169,7 @@ class TestFileNames:
         assert header.startswith('attachment; filename="huangpu-2026-03.csv"; ')
         assert unquote(header.split("filename*=UTF-8''")[1]) == "统计报表-huangpu-2026-03.csv"
         header.encode("latin-1")  # a header's bytes
+
+    def test_a_name_asked_for_cannot_end_the_header(self) -> None:
+        header = content_disposition('统计报表-上海\r\nSet-Cookie: x="1"-2026-03.csv')
+        assert "\r" not in header and "\n" not in header and header.count('"') == 2
