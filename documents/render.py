@@ -188,6 +188,7 @@ def _date_filter(context: Context, value: date | datetime | None) -> str:
 
 
 def _figure_filter(value: Any, kind: str) -> str:
+    """A statistics figure as printed (documents/statistics_report.py, loaded with the first report)."""
     from documents.statistics_report import formatted
 
     return formatted(value, kind)
