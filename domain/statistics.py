@@ -248,11 +248,11 @@ def decimal_median(values: Iterable[Decimal]) -> Decimal | None:
     return exact.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def cents_to_yuan(cents: float | None) -> Decimal | None:
+def cents_to_yuan(cents: float | Decimal | None) -> Decimal | None:
     """An amount the database interpolated in fen (a whole or half number, exact in a double) back to yuan."""
     if cents is None:
         return None
-    return (Decimal(repr(cents)) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return (Decimal(str(cents)) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def yuan(value: Any) -> Decimal:

@@ -51,6 +51,7 @@ MEDIATOR = {"mediator"}
 DIRECTOR = {"director"}
 EXPERT = {"expert"}
 POOL_READERS = {"admin", "director", "auditor"}
+STATISTICS = {"director", "auditor", "admin"}  # in reach: a committee, or a city
 
 JOINT = {"application_type": "joint", "applicant_side": None}
 ONE_SIDE = {}
@@ -308,6 +309,9 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/users"): ({"admin", "director"}, fixed("GET", "/users")),  # a director: their committee's
     ("POST", "/users"): (ADMIN, new_user),
     ("POST", "/committees"): (ADMIN, new_committee),
+    ("GET", "/statistics/export.csv"): (STATISTICS, fixed("GET", "/statistics/export.csv")),
+    ("GET", "/statistics/export.xlsx"): (STATISTICS, fixed("GET", "/statistics/export.xlsx")),
+    ("GET", "/statistics/report.pdf"): (STATISTICS, fixed("GET", "/statistics/report.pdf")),
     ("GET", "/committees/{committee_id}"): (EVERYONE, fixed("GET", "/committees/{committee_id}")),
     ("PATCH", "/committees/{committee_id}"): (ADMIN, fixed("PATCH", "/committees/{committee_id}",
                                                           json={"number_patterns": {}})),  # changes nothing
@@ -374,6 +378,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("POST", "/me/invitations/{invitation_id}/conflict"): (EXPERT, portal("conflict", {"reason": "配偶在该院"})),
     ("POST", "/me/invitations/{invitation_id}/opinion"): (EXPERT, portal("opinion", {
         "fault": "存在延误", "causation": "有因果关系", "liability_percent": 60})),
+    ("GET", "/statistics"): ({"director", "auditor", "admin"}, fixed("GET", "/statistics")),  # in reach
     ("GET", "/audit"): ({"auditor", "admin"}, fixed("GET", "/audit")),
     ("GET", "/audit/verify"): ({"auditor", "admin"}, fixed("GET", "/audit/verify")),
 }
