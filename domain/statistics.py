@@ -20,6 +20,7 @@ from typing import Any
 from domain.clock import ClockError, MediationClock, WorkingDayCalendar, legal_date
 from domain.lifecycle import REFUSAL_REASON, REJECT_REASONS
 from domain.parties import normalise_name
+from domain.payloads import EARLIEST, LATEST
 
 MAX_YEARS = 3  # the longest period a report covers
 CENT = Decimal("0.01")
@@ -169,7 +170,10 @@ def add_years(day: date, years: int) -> date:
 
 
 def check_period(period_from: date, period_to: date) -> str | None:
-    """Why a period cannot be reported (None: it can): it ends before it starts, or spans more than MAX_YEARS."""
+    """Why a period cannot be reported (None: it can): a day outside those a case can name, an end before the
+    start, more than MAX_YEARS."""
+    if not (EARLIEST <= period_from <= LATEST and EARLIEST <= period_to <= LATEST):
+        return f"dates from {EARLIEST} to {LATEST} only"
     if period_to < period_from:
         return f"the period ends ({period_to}) before it starts ({period_from})"
     if period_to >= add_years(period_from, MAX_YEARS):

@@ -13,7 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.payloads import Day
+from domain.statistics import check_period, default_period
+from domain.time import SHANGHAI
 
 GroupBy = Literal["none", "month", "committee", "institution", "department", "kind", "level", "harm"]
 
@@ -102,3 +106,28 @@ class StatisticsReport(BaseModel):
                                      "the one asked for, the city's within the caller's reach, or all in reach")
     as_of: datetime | None = Field(default=None, description="when the figures were read (Asia/Shanghai): what "
                                    "became of the period's agreements after it (performance, payments) is as of then")
+
+
+class StatisticsQuery(BaseModel):
+    """What GET /statistics is asked: the period (days in Asia/Shanghai, both included; the current month by
+    default, at most MAX_YEARS years), the committees, the groups."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    period_from: Day | None = Field(default=None, alias="from", examples=["2026-01-01"],
+                                    description="the period's first day; default: the first of the month of `to`")
+    period_to: Day | None = Field(default=None, alias="to", examples=["2026-03-31"],
+                                  description="its last day, included; default: the end of the current month")
+    committee_id: str | None = Field(default=None, min_length=1, max_length=64, description="one committee")
+    city: str | None = Field(default=None, min_length=1, max_length=100, description="a city's committees")
+    group_by: GroupBy = Field(default="none", description="the groups besides the total")
+
+    @model_validator(mode="after")
+    def _a_period(self) -> StatisticsQuery:
+        today = datetime.now(SHANGHAI).date()
+        self.period_from, self.period_to = default_period(today, self.period_from, self.period_to)
+        problem = check_period(self.period_from, self.period_to)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,9 +11,8 @@ from api.deps import ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.services import statistics
 from domain.access import Caller
-from domain.statistics import MAX_YEARS, default_period
-from domain.time import SHANGHAI
-from models.schemas_statistics import GroupBy, StatisticsReport
+from domain.statistics import MAX_YEARS
+from models.schemas_statistics import StatisticsQuery, StatisticsReport
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/statistics", tags=["statistics"], responses=ERROR_RESPONSES)
 
@@ -43,14 +41,9 @@ committees within your reach. Every figure: docs/statistics.md.
 def statistics_report(
     session: SessionDep,
     caller: Annotated[Caller, allow("statistics.read")],
-    period_from: Annotated[date | None, Query(alias="from", description="the period's first day (Asia/Shanghai); "
-                                              "default: the first of the month of `to`")] = None,
-    period_to: Annotated[date | None, Query(alias="to", description="its last day, included; default: the end of "
-                                            "the current month")] = None,
-    committee_id: Annotated[str | None, Query(min_length=1, max_length=64, description="one committee")] = None,
-    city: Annotated[str | None, Query(min_length=1, max_length=100, description="a city's committees")] = None,
-    group_by: Annotated[GroupBy, Query(description="the groups besides the total")] = "none",
+    query: Annotated[StatisticsQuery, Query()],
 ) -> StatisticsReport:
-    first, last = default_period(datetime.now(SHANGHAI).date(), period_from, period_to)
-    return statistics.report(session=session, scope=case_scope(session, caller), committee_id=committee_id,
-                             city=city, period_from=first, period_to=last, group_by=group_by)
+    assert query.period_from is not None and query.period_to is not None  # filled in by the query's validator
+    return statistics.report(session=session, scope=case_scope(session, caller), committee_id=query.committee_id,
+                             city=query.city, period_from=query.period_from, period_to=query.period_to,
+                             group_by=query.group_by)

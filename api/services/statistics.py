@@ -86,8 +86,8 @@ def _committees(*, session: Session, scope: CaseScope, committee_id: str | None,
         if committee is None:
             raise NotFound(f"committee {committee_id!r} not found")
         if city is not None and committee.city != city:
-            raise InvalidField("committee_id", f"the committee {committee_id!r} is in {committee.city!r}, not in "
-                                               f"{city!r}")
+            raise NotFound(f"committee {committee_id!r} not found in {city!r}: it is a committee of "
+                           f"{committee.city!r}")
         if reach is not None and committee_id not in reach:
             raise Forbidden(f"the committee {committee_id!r} is outside your reach: your statistics are those of "
                             f"{', '.join(sorted(reach)) or 'no committee'}")

@@ -583,7 +583,11 @@ class TestOnTheRealStack:
         assert (await api.get("/statistics", params={"committee_id": "no-such-committee"})).status_code == 404
         assert (await api.get("/statistics", params={"city": "no-such-city"})).status_code == 404
         assert (await api.get("/statistics", params={"committee_id": city.committee_id,
-                                                     "city": "no-such-city"})).status_code == 422
+                                                     "city": "no-such-city"})).status_code == 404
+        for params in ({"from": "0001-01-01", "to": "0001-01-02"}, {"to": "9999-12-31"}, {"from": "1900-01-01"}):
+            refused = await api.get("/statistics", params=params)  # outside the dates a case can name, or too long
+            assert refused.status_code == 422 and refused.json()["errors"][0]["message"].startswith(
+                "Value error"), params
 
 
 # ------------------------------------------------------------------ reach ---------------------------------------

@@ -68,6 +68,8 @@ class TestThePeriod:
         assert check_period(D(2026, 3, 1), D(2026, 3, 1)) is None
         assert check_period(D(2024, 1, 1), D(2026, 12, 31)) is None  # three calendar years
         assert "3 years" in (check_period(D(2024, 1, 1), D(2027, 1, 1)) or "")
+        assert check_period(D(1, 1, 1), D(1, 1, 2)) is not None  # the days a case can name: 1900 to 2199
+        assert check_period(D(9999, 12, 30), D(9999, 12, 31)) is not None
 
 
 class TestArithmetic:
