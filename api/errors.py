@@ -77,6 +77,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
           "database is busy (`database_busy`); `Retry-After` says when to repeat"},
 }
 
+class DocumentPendingBody(ErrorBody):
+    """A document still being rendered and sealed (`document_pending`, with Retry-After), or one that could not be
+    made (`document_failed`, with the reason)."""
+
+    document_id: str
+    status: str
+    retry_after: int | None = None
+    attempts: int | None = None
+    error: str | None = None
+
+
+# Documents: a document named by its action may still be being made (or have failed).
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    409: {"model": IllegalTransitionBody | RuleViolatedBody | StaleVersionBody | DuplicateBody | DocumentPendingBody,
+          "description": ERROR_RESPONSES[409]["description"] + "; for a document: still being rendered and sealed "
+          "(`document_pending`, ask again after Retry-After) or it could not be made (`document_failed`)"},
+}
+
 # Panels and the experts' portal: a 409 there is a plain `conflict` (the invitation or the panel is not in a state
 # for this), and the portal answers 403 to anyone who is not an expert of the pool.
 PANEL_RESPONSES: dict[int | str, dict[str, Any]] = {

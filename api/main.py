@@ -27,6 +27,7 @@ from api.routes import (
     pool,
     sessions,
     statistics,
+    statistics_exports,
     users,
     worklist,
 )
@@ -36,7 +37,7 @@ from models.repo import create_schema
 
 ROUTERS = tuple(module.router for module in (auth, cases, actions, documents, notifications, calendar, committees,
                                             pool, panels, expert_portal, audit, worklist, sessions,
-                                            users, statistics))
+                                            users, statistics, statistics_exports))
 
 DESCRIPTION = """
 医疗纠纷人民调解 — the case workflow of a medical-dispute mediation committee.

@@ -51,7 +51,7 @@ UI: dict[str, dict[str, str]] = {
         "case_file": "卷宗", "allowed": "依法可进行", "version": "版本", "events": "事件",
         "deadlines": "各项期限", "lang_switch": "English", "event_at": "时间", "actor": "操作人",
         "details": "详情", "seats": "席位", "warning": "提示", "total": "合计", "overview": "委员会概况",
-        "tasks_none": "暂无待办事项", "days_left": "剩余工作日", "expert_anonymised": "接受邀请前，当事人信息已隐去",
+        "tasks_none": "暂无待办事项", "statistics": "统计报表", "days_left": "剩余工作日", "expert_anonymised": "接受邀请前，当事人信息已隐去",
     },
     "en": {
         "app": "Medical dispute mediation", "login": "Log in", "logout": "Log out", "username": "Username",
@@ -88,7 +88,7 @@ UI: dict[str, dict[str, str]] = {
         "chain_broken": "The audit chain breaks at", "case_file": "Case file", "allowed": "Allowed now",
         "version": "Version", "events": "Events", "deadlines": "Deadlines", "lang_switch": "中文",
         "event_at": "At", "actor": "By", "details": "Details", "seats": "Seats", "warning": "Note",
-        "total": "Total", "overview": "Committee overview", "tasks_none": "No open tasks",
+        "total": "Total", "overview": "Committee overview", "tasks_none": "No open tasks", "statistics": "Statistics",
         "days_left": "Working days left", "expert_anonymised": "Parties are anonymised until you accept",
     },
 }
@@ -117,7 +117,19 @@ def field_label(lang: str, key: str) -> str:
              "treatment_episode": "诊疗经过", "treatment_period": "诊疗期间", "start": "开始", "end": "结束",
              "confirm_new_dispute": "确认新纠纷", "claim_amount": "请求金额（元）", "requests": "调解请求",
              "oral_record": "口头申请笔录", "minor_or_incapacitated": "未成年人或无民事行为能力",
-             "heirs": "继承人", "extension": "延长", "days": "工作日", "agreed_on": "约定日期"}
+             "heirs": "继承人", "extension": "延长", "days": "工作日", "agreed_on": "约定日期",
+             "username": "用户名", "full_name": "姓名", "password": "密码", "city": "城市", "expert_id": "专家编号",
+             "id": "编号", "short_name": "简称", "case_number_pattern": "案号格式", "holidays": "放假日期",
+             "workdays": "调休上班日期", "consent_wd": "对方答复期限（工作日）",
+             "review_reminder_wd": "受理审查提醒（工作日）", "review_escalation_wd": "受理审查上报（再过工作日）",
+             "mediation_wd": "调解期限（工作日）", "signing_grace_wd": "签署宽限（工作日）",
+             "appraisal_reminder_wd": "鉴定状况提醒（工作日）", "warn_before_wd": "期满前提醒（工作日）",
+             "judicial_confirmation_days": "司法确认申请期限（日）", "judicial_reminder_days": "司法确认提醒（日）",
+             "case_file_retention_years": "卷宗保管期限（年）", "agreement_seal_image": "协议书印制印章图像",
+             "payment_prompt_wd": "履行提醒（工作日）", "followup_days": "回访（日）",
+             "expert_answer_wd": "专家答复期限（工作日）", "affiliation_lookback_years": "回避追溯（年）",
+             "fault": "过错", "causation": "因果关系", "liability_percent": "责任程度（%）",
+             "specialties": "专业", "question": "咨询事项", "new_scheduled_at": "新的时间"}
     if lang == "zh" and key in extra:
         return extra[key]
     return key.replace("_", " ").capitalize()

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from api.console import i18n
+from api.console import statistics as statistics_page
 from api.console.api_client import Answer, ConsoleApi
 from api.console.forms import FormField, bool_mark, field_errors, fields_of, payload_of
 from api.console.session import (
@@ -41,7 +42,8 @@ from domain import access
 from domain.events import EVENTS
 from domain.payloads import CaseCreate
 from domain.time import SHANGHAI
-from models.schemas import YearTableIn
+from models.schemas import ClockPolicyIn, YearTableIn
+from models.schemas_committees import CommitteeCreate, CommitteeUpdate
 from models.schemas_panels import ConflictIn, DeclineIn, OpinionIn
 
 HERE = Path(__file__).parent
@@ -567,6 +569,31 @@ async def answer_invitation(request: Request, invitation_id: str, answer_kind: s
                                   failed_form=answer_kind, sent=payload)
 
 
+# ---------------------------------------------------------------- statistics --------------------------------
+@router.get("/statistics", response_class=HTMLResponse)
+async def statistics(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    page = await statistics_page.statistics_page(visit.api, request.query_params, lang=visit.lang, today=today(),
+                                                 committee_id=(visit.me or {}).get("committee_id"))
+    if page.refused is not None:
+        return _refused(visit, page.refused, back=f"{CONSOLE}/home")
+    return _render(visit, "statistics.html", **page.values)
+
+
+@router.get("/statistics/{name}")
+async def statistics_file(request: Request, name: str) -> Response:
+    """export.csv, export.xlsx, report.pdf (any other name: 404)."""
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    answer = await statistics_page.statistics_file(visit.api, name, request.query_params)
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/statistics")
+    return _finish(visit, statistics_page.file_response(answer))
+
+
 # ---------------------------------------------------------------- the auditor ------------------------------
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(request: Request) -> Response:
@@ -586,6 +613,7 @@ async def audit(request: Request) -> Response:
 ADMIN_FORMS: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
     "user": (UserCreate, frozenset()),
     "year": (YearTableIn, frozenset({"names"})),
+    "committee": (CommitteeCreate, frozenset({"number_patterns"})),
 }
 
 
@@ -628,6 +656,66 @@ async def admin_create_user(request: Request) -> Response:
         return _redirect(visit, f"{CONSOLE}/admin?done=saved#users-h")
     payload.pop("password", None)  # never shown back
     return await _admin_page(visit, status_code=answer.status, failed=answer, failed_form="user", sent=payload)
+
+
+@router.post("/admin/committees", response_class=HTMLResponse)
+async def admin_create_committee(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    payload = payload_of(CommitteeCreate, form.getlist)
+    answer = await visit.api.call("POST", "/committees", json=payload)
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/admin/committees/{answer.body['id']}?done=saved")
+    return await _admin_page(visit, status_code=answer.status, failed=answer, failed_form="committee", sent=payload)
+
+
+async def _committee_page(visit: Visit, committee_id: str, *, status_code: int = 200, failed: Answer | None = None,
+                          failed_form: str | None = None, sent: dict[str, Any] | None = None) -> Response:
+    answer = await visit.api.get(f"/committees/{quote(committee_id, safe='')}")
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/admin")
+    committee = answer.body
+    shown = {"edit": {k: committee.get(k) for k in ("name", "short_name", "city", "case_number_pattern")},
+             "policy": committee.get("policy") or {}}
+    if failed_form and sent is not None:
+        shown[failed_form] = sent
+    forms = {"edit": fields_of(CommitteeUpdate, shown["edit"], skip=frozenset({"number_patterns"}), form="edit"),
+             "policy": fields_of(ClockPolicyIn, shown["policy"], form="policy")}
+    return _render(visit, "committee.html", status_code=status_code, committee=committee, forms=forms,
+                   failed=failed, failed_form=failed_form,
+                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+
+
+@router.get("/admin/committees/{committee_id}", response_class=HTMLResponse)
+async def admin_committee(request: Request, committee_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    return await _committee_page(visit, committee_id)
+
+
+@router.post("/admin/committees/{committee_id}/{part}", response_class=HTMLResponse)
+async def admin_change_committee(request: Request, committee_id: str, part: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    target = f"/committees/{quote(committee_id, safe='')}"
+    if part == "edit":
+        payload = payload_of(CommitteeUpdate, form.getlist)
+        answer = await visit.api.call("PATCH", target, json=payload)
+    elif part == "policy":
+        payload = payload_of(ClockPolicyIn, form.getlist)
+        answer = await visit.api.call("PUT", f"{target}/policy", json=payload)
+    else:
+        return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
+                       back=f"{CONSOLE}/admin")
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/admin/committees/{committee_id}?done=saved")
+    return await _committee_page(visit, committee_id, status_code=answer.status, failed=answer, failed_form=part,
+                                 sent=payload)
 
 
 @router.post("/admin/calendar", response_class=HTMLResponse)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from api.access import allow
 from api.deps import ActorDep, CaseId, DatabaseDep, DocumentId, ReleasingRoute, SettingsDep
-from api.errors import ERROR_RESPONSES
+from api.errors import DOCUMENT_RESPONSES
 from api.services import documents
 from models.schemas import DocumentPublic
 
@@ -19,7 +19,7 @@ from models.schemas import DocumentPublic
 Wait = Annotated[float | None, Query(ge=0, le=60, description="seconds to wait for a document being made "
                                      "(default: the installation's document_wait_seconds); 0 answers at once")]
 
-router = APIRouter(route_class=ReleasingRoute, tags=["documents"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, tags=["documents"], responses=DOCUMENT_RESPONSES)
 
 
 @router.get("/cases/{case_id}/documents", dependencies=[allow("documents.read")],

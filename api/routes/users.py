@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from api.access import allow
 from api.deps import ReleasingRoute, SessionDep
@@ -14,19 +14,31 @@ from api.services import users
 from api.services.auth import UserPublic
 from domain.access import Caller
 from domain.payloads import Strict
-from models.users import ROLES
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
+
+
+Role = Literal["admin", "intake", "mediator", "director", "expert", "auditor"]
 
 
 class UserCreate(Strict):
     username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$", examples=["chen.tiaojie"])
     full_name: str = Field(min_length=1, max_length=100, examples=["陈调解员"])
-    role: str = Field(examples=["mediator"], description=f"one of: {', '.join(ROLES)}")
-    password: str = Field(min_length=1, max_length=200)
-    committee_id: str | None = Field(default=None, max_length=64, examples=["huangpu"])
-    city: str | None = Field(default=None, max_length=100)
-    expert_id: str | None = Field(default=None, max_length=64)
+    role: Role = Field(examples=["mediator"])
+    password: str = Field(min_length=users.MIN_PASSWORD, max_length=200, description="at least 10 characters")
+    committee_id: str | None = Field(default=None, min_length=1, max_length=64, examples=["huangpu"],
+                                     description="staff and directors: their committee")
+    city: str | None = Field(default=None, max_length=100, description="a city-level auditor's city")
+    expert_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                  description="an expert account: the member of the pool it is")
+
+    @model_validator(mode="after")
+    def _belongs(self) -> UserCreate:
+        if self.role in ("intake", "mediator", "director") and not self.committee_id:
+            raise ValueError("staff and directors belong to a committee: give committee_id")
+        if self.role == "expert" and not self.expert_id:
+            raise ValueError("an expert account is a member of the pool: give the expert's expert_id")
+        return self
 
 
 @router.get("", summary="Accounts (admin: all; a director: their committee's)")

@@ -117,7 +117,7 @@ class TestACursorWalksEveryRowOnce:
         item = (await api.get("/cases", params={"committee_id": committee, "limit": 1})).json()["items"][0]
         assert set(item) == {"id", "number", "committee_id", "status", "status_label", "patient_name",
                              "institution_name", "claim_amount", "registered_at", "updated_at", "due_date",
-                             "due_provisional", "payment_overdue"}
+                             "due_provisional", "payment_overdue", "next_deadline"}
         assert item["status_label"] == "已登记" and item["claim_amount"] == "120000.00"
         assert item["registered_at"] == "2026-11-02T09:09:00+08:00"
 

@@ -126,9 +126,12 @@ class TestSelfLoopsAtOnce:
 
     async def test_two_different_extensions_at_once_one_succeeds_and_the_other_is_a_conflict(self, api):
         case_id = await in_mediation(api)
+        # Two clients decided on the same version (If-Match): however the two requests interleave on a busy
+        # machine, the second to arrive was decided on a version that is no longer current.
+        seen = {"If-Match": f'"{(await read(api, case_id))["version"]}"'}
         answers = await asyncio.gather(
-            api.post(f"/cases/{case_id}/extend-deadline", json=EXTENSION),
-            api.post(f"/cases/{case_id}/extend-deadline", json={**EXTENSION, "extra_days": 10}),
+            api.post(f"/cases/{case_id}/extend-deadline", json=EXTENSION, headers=seen),
+            api.post(f"/cases/{case_id}/extend-deadline", json={**EXTENSION, "extra_days": 10}, headers=seen),
         )
         assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
         conflict = next(a.json() for a in answers if a.status_code == 409)

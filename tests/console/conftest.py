@@ -82,8 +82,9 @@ def new_page(browser: Browser, stack: Stack) -> Iterator[callable]:
     contexts = []
 
     def make(**options: object) -> Page:
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=stack.base,
-                                      accept_downloads=True, **options)
+        settings: dict[str, object] = {"viewport": VIEWPORT, "locale": "zh-CN", "base_url": stack.base,
+                                       "accept_downloads": True, **options}
+        context = browser.new_context(**settings)
         context.set_default_timeout(60_000)
         contexts.append(context)
         return context.new_page()

@@ -15,7 +15,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from domain.time import SHANGHAI
-from tests.console.conftest import log_in, screenshot
+from tests.console.conftest import PASSWORD, log_in, screenshot
 
 WORLD: dict[str, Any] = {}
 NOW = datetime.now(SHANGHAI)
@@ -108,6 +108,26 @@ def test_the_mediator_holds_a_session_drafts_the_agreement_and_collects_signatur
                                       "statements-1-speaker": "李院长（医方）",
                                       "statements-1-text": "医方同意协商赔偿。"})
     expect(page.locator(".flash")).to_be_visible()
+
+    tomorrow = (NOW + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    act(page, "schedule_session", fill={"scheduled_at": tomorrow.strftime("%Y-%m-%dT%H:%M"), "place": "第二调解室"})
+    act(page, "schedule_session", fill={"scheduled_at": (tomorrow + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+                                        "place": "第三调解室"})
+    expect(page.locator(".warning")).to_contain_text("陈调解员")  # booked twice within two hours: said, not refused
+    page.goto(f"/console/calendar?week={tomorrow.date().isoformat()}")
+    week = page.locator(".week")
+    expect(week.locator(".session")).to_have_count(2)
+    expect(week).to_contain_text(WORLD["number"])
+    screenshot(page, "mediator-calendar")
+    page.goto(WORLD["case_url"])
+    act(page, "reschedule_session", fill={"scheduled_at": (tomorrow + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+                                          "reason": "医方代理人上午出庭"})
+    expect(page.locator("#sessions-h + ul")).to_contain_text("15:00")
+    for _ in range(2):
+        page.locator("#act-cancel_session summary").click()
+        page.locator("#f-cancel_session-session_id").select_option(index=0)
+        act(page, "cancel_session", fill={"reason": "双方同意改为书面协商"})
+    expect(page.locator("#sessions-h + ul")).to_contain_text("cancelled")
     due = (NOW + timedelta(days=30)).date().isoformat()
     act(page, "draft_agreement", fill={
         "facts": "患者术后切口感染，再次手术。", "points_in_dispute": "医方诊疗行为是否存在过错及赔偿数额",
@@ -299,3 +319,60 @@ def test_the_pages_are_styled_by_their_own_stylesheet_and_run_no_script(new_page
     assert page.locator("button[type=submit]").first.evaluate("b => getComputedStyle(b).backgroundColor") \
         == "rgb(31, 95, 168)"
     assert blocked == []
+
+
+def test_the_admin_adds_a_committee_and_sets_its_clock(new_page):
+    page = new_page()
+    log_in(page, "admin")
+    page.locator("#admin-committee summary").click()
+    page.locator("#f-committee-id").fill("jingan")
+    page.locator("#f-committee-name").fill("上海市静安区医疗纠纷人民调解委员会")
+    page.locator("#f-committee-short_name").fill("沪静")
+    page.locator("#f-committee-city").fill("上海市")
+    page.locator("#admin-committee button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("上海市静安区医疗纠纷人民调解委员会")
+    page.locator("#f-policy-mediation_wd").fill("25")  # Reg 38: the committee's own period (local rules differ)
+    page.locator("#committee-policy button[type=submit]").click()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator("#f-policy-mediation_wd")).to_have_value("25")
+    page.locator("#f-edit-short_name").fill("")
+    page.locator("#committee-edit button[type=submit]").click()  # nothing given: nothing changes
+    expect(page.locator("h1")).to_contain_text("静安区")
+
+
+def test_the_console_speaks_english_on_request_and_is_usable_from_the_keyboard(new_page):
+    page = new_page()
+    page.goto("/console/login")
+    page.keyboard.type("clerk.hp")  # the username field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/home")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("h1")).to_contain_text("Home")
+    expect(page.get_by_role("link", name="Register a dispute")).to_be_visible()
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("h1")).to_contain_text("工作台")
+
+
+def test_the_case_page_fits_a_tablet(new_page):
+    page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True)
+    log_in(page, "mediator")
+    page.goto(WORLD["case_url"])
+    expect(page.locator("h1")).to_contain_text(WORLD["number"])
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow  # the columns stack: nothing to scroll sideways
+
+
+def test_the_director_reads_the_statistics_with_charts_and_downloads_the_workbook(new_page):
+    page = new_page()
+    log_in(page, "director")
+    page.get_by_role("link", name="统计报表").click()
+    expect(page.locator("#st-summary")).to_be_visible()
+    charts = page.locator("svg")
+    expect(charts.first).to_be_visible()
+    assert page.locator("svg script").count() == 0  # the console runs no script, charts included
+    screenshot(page, "director-statistics")
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Excel 工作簿").click()
+    assert downloading.value.path().read_bytes()[:2] == b"PK"  # a zip: the workbook
