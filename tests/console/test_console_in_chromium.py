@@ -116,7 +116,7 @@ def test_the_mediator_holds_a_session_drafts_the_agreement_and_collects_signatur
     expect(page.locator(".warning")).to_contain_text("陈调解员")  # booked twice within two hours: said, not refused
     page.goto(f"/console/calendar?week={tomorrow.date().isoformat()}")
     week = page.locator(".week")
-    expect(week.locator(".session")).to_have_count(2)
+    expect(week.locator(".session.s-scheduled")).to_have_count(2)  # and the one held, in the same week or not
     expect(week).to_contain_text(WORLD["number"])
     screenshot(page, "mediator-calendar")
     page.goto(WORLD["case_url"])
