@@ -3,7 +3,7 @@ parameters as GET /statistics (api/routes/statistics.py) and `lang`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -16,9 +16,8 @@ from api.errors import ERROR_RESPONSES
 from api.services import statistics_exports as exports
 from documents.sealing import SealSetup
 from domain.access import Caller
-from domain.statistics import default_period
 from domain.time import SHANGHAI
-from models.schemas_statistics import GroupBy
+from models.schemas_statistics import StatisticsQuery
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/statistics", tags=["statistics"], responses=ERROR_RESPONSES)
 
@@ -26,18 +25,10 @@ Lang = Annotated[Literal["zh", "en"], Query(description="the headers' language (
 StatisticsRead = Annotated[Caller, allow("statistics.read")]
 
 
-def asked(
-    period_from: Annotated[date | None, Query(alias="from", description="the period's first day (Asia/Shanghai); "
-                                              "default: the first of the month of `to`")] = None,
-    period_to: Annotated[date | None, Query(alias="to", description="its last day, included; default: the end of "
-                                            "the current month")] = None,
-    committee_id: Annotated[str | None, Query(min_length=1, max_length=64, description="one committee")] = None,
-    city: Annotated[str | None, Query(min_length=1, max_length=100, description="a city's committees")] = None,
-    group_by: Annotated[GroupBy, Query(description="the groups besides the total")] = "none",
-) -> exports.Asked:
-    """GET /statistics's parameters, the period's missing ends filled in as it fills them."""
-    first, last = default_period(datetime.now(SHANGHAI).date(), period_from, period_to)
-    return exports.Asked(period_from=first, period_to=last, committee_id=committee_id, city=city, group_by=group_by)
+def asked(query: Annotated[StatisticsQuery, Query()]) -> exports.Asked:
+    """GET /statistics's parameters, read by the same model (the same defaults, the same refusals)."""
+    return exports.Asked(period_from=query.period_from, period_to=query.period_to, committee_id=query.committee_id,
+                         city=query.city, group_by=query.group_by)
 
 
 Asked = Annotated[exports.Asked, Depends(asked)]

@@ -9,13 +9,15 @@ from pydantic import Field, model_validator
 
 from api.access import allow
 from api.deps import ReleasingRoute, SessionDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, ErrorBody
 from api.services import users
 from api.services.auth import UserPublic
 from domain.access import Caller
 from domain.payloads import Strict
 
-router = APIRouter(route_class=ReleasingRoute, prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ReleasingRoute, prefix="/users", tags=["users"],
+                   responses={**ERROR_RESPONSES, 409: {"model": ErrorBody, "description": "The username is taken "
+                                                       "(`conflict`)"}})
 
 
 Role = Literal["admin", "intake", "mediator", "director", "expert", "auditor"]
