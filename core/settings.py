@@ -61,6 +61,30 @@ class Settings(BaseSettings):
     seal_cert_path: Path | None = None
     seal_key_passphrase: str | None = None
     seal_name: str = ""  # the committee named on a certificate the product makes itself (`mediation seal init`)
+    # Delivery of the notifications (docs/notifications.md): by e-mail when smtp_host is set, by SMS when
+    # sms_provider is; the log channel always. Each is a Temporal activity retried with backoff
+    # (delivery_first_retry_seconds, doubling, at most delivery_max_attempts tries); a permanent refusal (an SMTP
+    # 5xx, an invalid number) is not retried.
+    smtp_host: str = ""  # empty: no e-mail
+    smtp_port: int = 587
+    smtp_user: str = ""  # empty: no login
+    smtp_password: str | None = None
+    smtp_starttls: bool = True  # upgrade the connection with STARTTLS (required when true)
+    smtp_tls: bool = False  # implicit TLS from the first byte (port 465) instead
+    smtp_ca_path: Path | None = None  # a private CA that signed the mail server's certificate
+    smtp_timeout_seconds: float = 20.0
+    mail_sender: str = "医疗纠纷人民调解委员会 <noreply@mediation.invalid>"  # From:, and the Message-ID's domain
+    sms_provider: Literal["", "aliyun"] = ""  # empty: no SMS; aliyun: Alibaba Cloud SMS (SendSms)
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    sms_region: str = "cn-hangzhou"
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str | None = None
+    sms_sign_name: str = ""  # the registered signature, e.g. 某市医调委
+    sms_template_code: str = ""  # the registered template (variables ${number}, ${item}) for every kind...
+    sms_templates: dict[str, str] | None = None  # ...unless a kind has its own: {"expert_invitation": "SMS_1"}
+    sms_timeout_seconds: float = 10.0
+    delivery_max_attempts: int = 8
+    delivery_first_retry_seconds: float = 10.0
     # Authentication. dev_mode (the embedded stack and the tests) accepts the X-Actor-* headers as the acting
     # user and a built-in secret; outside dev mode both are refused (see `check_for_production`).
     dev_mode: bool = True

@@ -44,6 +44,7 @@ from models.tables import (
     CaseMediator,
     CasePartyName,
     Committee,
+    Delivery,
     Document,
     DocumentContent,
     DocumentNumber,
@@ -706,9 +707,10 @@ def list_notifications(
     offset: int = 0,
     count: bool = False,
     scope: CaseScope | None = None,
+    delivery_status: str | None = None,
 ) -> Slice:
     """The outbox, newest first, a page after `cursor`; `scope` keeps the notifications of the cases a caller
-    reaches."""
+    reaches; `delivery_status` those with a delivery in that status (failed: what did not reach someone)."""
     filters: list[Any] = []
     if scope is not None and (case_filters := _scope_filters(scope)):
         filters.append(col(Notification.case_id).in_(select(Case.id).where(*case_filters)))
@@ -718,6 +720,9 @@ def list_notifications(
         filters.append(col(Notification.kind) == kind)
     if recipient_role:
         filters.append(col(Notification.recipient_role) == recipient_role)
+    if delivery_status:
+        filters.append(col(Notification.id).in_(
+            select(Delivery.notification_id).where(Delivery.status == delivery_status)))
     return page(session, select(Notification).where(*filters), NOTIFICATIONS_ORDER, limit=limit, cursor=cursor,
                 offset=offset, count=count, unfiltered=None if filters else Notification.__tablename__)
 

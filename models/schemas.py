@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from domain.lifecycle import STATES
-from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS, UNKNOWN, label
 from domain.payloads import (
     Day,
     LocalTime,
     Strict,
 )
+from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS, UNKNOWN, label
 from models.paging import Page
 
 
@@ -514,6 +514,20 @@ class ProvisionalCasesPublic(Page[ProvisionalCase]):
 
 
 # ---------------------------------------------------------------- notifications (outbox) ------------
+class DeliveryPublic(Out):
+    """A notification on its way to one person by one channel (docs/notifications.md). The address is masked."""
+
+    channel: Literal["email", "sms", "log"] = Field(description="email, sms, or log (the outbox itself)")
+    recipient_type: str = Field(description="user (an account), expert (the pool), or empty for the log")
+    recipient_id: str = Field(description="the account's username or the expert's id")
+    recipient_name: str
+    address: str = Field(description="masked: 138****5678, c***@example.cn")
+    status: Literal["queued", "sent", "failed"]
+    attempts: int = Field(description="sends tried so far")
+    reason: str | None = Field(description="why the last attempt failed (a failed delivery: why it was given up)")
+    sent_at: LocalTime | None
+
+
 class NotificationPublic(Out):
     id: str
     case_id: str
@@ -525,6 +539,28 @@ class NotificationPublic(Out):
     created_at: LocalTime
     channel: str
     delivered_at: LocalTime | None
+    deliveries: list[DeliveryPublic] = Field(
+        default_factory=list, description="to whom and how it went out: the log, and each person by e-mail or SMS")
+
+
+class ContactPublic(BaseModel):
+    """How notifications reach a person: their e-mail address and mobile number, the channels they chose."""
+
+    email: str = Field(description="empty: none")
+    mobile: str = Field(description="masked in lists of others' accounts; in full for oneself")
+    notify_by: list[Literal["email", "sms"]]
+
+
+class ContactIn(Strict):
+    """Changes what is given; a field left out stays as it was, an empty string clears a contact."""
+
+    email: str | None = Field(default=None, max_length=200, examples=["chen@example.cn"],
+                              pattern=r"^$|^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+    mobile: str | None = Field(default=None, max_length=20, examples=["13812345678"],
+                               pattern=r"^$|^(\+?86|0086)?-?1[3-9][0-9]{9}$",
+                               description="a mainland mobile number (11 digits, +86 optional)")
+    notify_by: list[Literal["email", "sms"]] | None = Field(
+        default=None, max_length=2, description="the channels wanted; [] for none (the system's outbox only)")
 
 
 class NotificationsPublic(Page[NotificationPublic]):

@@ -574,3 +574,31 @@ class DocumentJob(SQLModel, table=True):
     # The case row as the transition left it: the document says what the case was at its event, even when later
     # actions were recorded before it was rendered.
     case_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Delivery(SQLModel, table=True):
+    """One notification on its way to one person by one channel (docs/notifications.md): queued when the
+    notification is written, then sent (with the provider's id for it) or failed with the reason. `attempts`
+    counts the sends tried; a delivery is sent at most once (workflows/delivery.py)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "recipient_type", "recipient_id", "channel", name="uq_delivery_target"),
+        Index("ix_deliveries_status_notification", "status", "notification_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)  # derived from the notification, the recipient and the channel
+    notification_id: str = Field(foreign_key="notifications.id", index=True, max_length=200)
+    case_id: str = Field(foreign_key="cases.id", max_length=64)
+    channel: str = Field(max_length=16)  # email, sms, log
+    recipient_type: str = Field(default="", max_length=16)  # user, expert; "" for the log
+    recipient_id: str = Field(default="", max_length=100)
+    recipient_name: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=200)  # the e-mail address or mobile number it goes to
+    status: str = Field(default="queued", max_length=16)  # queued, sent, failed
+    attempts: int = 0
+    reason: str | None = Field(default=None, max_length=2000)  # why the last attempt failed
+    provider_id: str | None = Field(default=None, max_length=200)  # the Message-ID, the SMS provider's BizId
+    queued_at: datetime = _ts(nullable=False)
+    last_attempt_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from models.tables import UTCDateTime, utcnow
@@ -40,6 +40,11 @@ class User(SQLModel, table=True):
     active: bool = True
     token_version: int = 0  # raised on a password reset: every earlier token stops working
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    # How notifications reach the person (docs/notifications.md): the channels chosen, where the contact is known.
+    contact_email: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    contact_mobile: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    notify_by: list[str] = Field(default_factory=lambda: ["email", "sms"], sa_column=Column(
+        JSON, nullable=False, server_default=text("'[\"email\", \"sms\"]'")))
 
 
 class ApiKey(SQLModel, table=True):

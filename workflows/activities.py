@@ -9,15 +9,20 @@ They are synchronous (database); the worker runs them in a thread pool.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Protocol
 
 from temporalio import activity
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.db import SessionFactory, transaction
-from models import repo, repo_documents
+from models import repo, repo_delivery, repo_documents
+from models.tables import Notification
+from workflows.channels import Senders
 from workflows.contracts import (
     ClockProjection,
     NotificationRecord,
@@ -25,6 +30,7 @@ from workflows.contracts import (
     TransitionRecord,
     calendar_digest,
 )
+from workflows.delivery_contracts import DELIVERY_WORKFLOW, DeliveryRequest, delivery_workflow_id
 
 log = logging.getLogger("mediation.notifications")
 calendar_log = logging.getLogger("mediation.calendar")
@@ -59,11 +65,14 @@ class LogChannel:
 
 
 class DisputeActivities:
-    """`channel` delivers the notifications (the log when None)."""
+    """`channel` delivers the notifications (the log when None); `senders` are the channels that reach people
+    (e-mail, SMS: workflows/channels), by the delivery workflow (workflows/delivery.py)."""
 
-    def __init__(self, session_factory: SessionFactory, channel: Channel | None = None) -> None:
+    def __init__(self, session_factory: SessionFactory, channel: Channel | None = None,
+                 senders: Senders | None = None) -> None:
         self._sessions = session_factory
         self._channel = channel or LogChannel()
+        self._senders = senders or Senders()
 
     @activity.defn
     def persist_registration(self, record: RegistrationRecord) -> str:
@@ -115,9 +124,9 @@ class DisputeActivities:
             repo.record_clock(session=session, case_id=projection.case_id, clock=projection.clock)
         _warn_if_newly_provisional(projection.case_id, was_provisional, projection.clock)
 
-    @activity.defn
-    def notify(self, record: NotificationRecord) -> bool:
-        """Puts a notification in the outbox (once) and hands it to the delivery channel."""
+    def _outbox(self, record: NotificationRecord) -> tuple[bool, list[str]]:
+        """The notification in the outbox (once), and its deliveries to people: queued, or failed at once for
+        want of an address. Returns whether it was new, and the ids of the deliveries still queued."""
         with transaction(self._sessions) as session:
             added = repo.add_notification(
                 session=session,
@@ -131,9 +140,44 @@ class DisputeActivities:
                 channel=self._channel.name,
                 due_on=date.fromisoformat(record.due_on) if record.due_on else None,
             )
+            if not self._senders.channels:
+                return added, []
+            notification = session.get(Notification, record.id)
+            assert notification is not None
+            people = repo_delivery.recipients(session=session, case_id=record.case_id, role=record.recipient_role,
+                                              named=record.recipients)
+            queued = repo_delivery.queue_deliveries(session=session, notification=notification, people=people,
+                                                    channels=self._senders.channels, at=record.at)
+        return added, queued
+
+    def _to_the_log(self, record: NotificationRecord) -> None:
         with transaction(self._sessions) as session:  # at least once: a retry delivers what was not
             if repo.mark_delivered(session=session, notification_id=record.id, at=record.at):
                 self._channel.deliver(record)
+                notification = session.get(Notification, record.id)
+                assert notification is not None
+                repo_delivery.record_log_delivery(session=session, notification=notification,
+                                                  channel=self._channel.name, at=record.at)
+
+    @activity.defn
+    async def notify(self, record: NotificationRecord) -> bool:
+        """Puts a notification in the outbox (once), hands it to the log channel, and starts its delivery to
+        people (`delivery-<notification id>`, once: a second start is refused) when any is queued."""
+        added, queued = await asyncio.to_thread(self._outbox, record)
+        await asyncio.to_thread(self._to_the_log, record)
+        if queued:
+            try:
+                await activity.client().start_workflow(
+                    DELIVERY_WORKFLOW,
+                    DeliveryRequest(notification_id=record.id, case_id=record.case_id,
+                                    max_attempts=self._senders.max_attempts,
+                                    first_retry_seconds=self._senders.first_retry_seconds),
+                    id=delivery_workflow_id(record.id),
+                    task_queue=activity.info().task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                pass  # a retry of this activity: the deliveries are on their way
         return added
 
     @activity.defn

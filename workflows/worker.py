@@ -20,7 +20,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from core.db import SessionFactory
 from core.logging import CONTEXT_SOURCES
 from workflows.activities import Channel, DisputeActivities
+from workflows.channels import Senders, senders_from_settings
 from workflows.contracts import DocumentRef, RenderRequest, documents_queue
+from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_activities import DeliveryActivities
 from workflows.dispute import DisputeWorkflow
 from workflows.panel import ExpertPanelWorkflow
 from workflows.panel_activities import PanelActivities
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from documents.seal import Sealer
     from workflows.document_activities import DocumentActivities, Renderer
 
-WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow]
+WORKFLOWS = [DisputeWorkflow, ExpertPanelWorkflow, DeliveryWorkflow]
 # The lunar calendar library that derives an unknown year's statutory holidays (domain/holidays.py) imports its
 # parts lazily, inside its functions: it is pure and deterministic, so the sandbox passes it through as it is.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("lunar_python")
@@ -49,6 +52,8 @@ def case_of_activity() -> dict[str, str]:
         return {"case_id": workflow_id.removeprefix("dispute-")}
     if workflow_id.startswith("panel-"):
         return {"case_id": workflow_id.removeprefix("panel-").rsplit("-p", 1)[0]}
+    if workflow_id.startswith("delivery-"):  # delivery-<notification id>, which begins with the case's id
+        return {"case_id": workflow_id.removeprefix("delivery-").split(":", 1)[0]}
     return {}
 
 
@@ -133,17 +138,24 @@ def build_worker(
     sealer: Sealer | None = None,
     documents: Literal["inline", "apart"] = "inline",
     renderer: Renderer | None = None,
+    senders: Senders | None = None,
     **worker_options: Any,
 ) -> Workers:
     """`channel` delivers the notifications of the outbox (SMS, e-mail...); the default writes them to the log.
     `sealer` seals every generated document with the committee's certificate (None: stored unsealed).
     `documents`: "inline" runs a documents' worker in this process too; "apart" leaves them to
     `mediation documents-worker` processes. `max_cached_workflows`: cases kept in memory (about 0.2 MB each); a
-    case not cached is replayed from its history when it wakes."""
+    case not cached is replayed from its history when it wakes. `senders`: the channels that reach people
+    (e-mail, SMS); by default those the settings configure (none: the log only)."""
     def make_documents() -> DocumentActivities:
         return document_activities(session_factory, sealer=sealer, renderer=renderer)
 
-    activities = [*DisputeActivities(session_factory, channel=channel).all(),
+    if senders is None:
+        from core.settings import get_settings
+
+        senders = senders_from_settings(get_settings())
+    activities = [*DisputeActivities(session_factory, channel=channel, senders=senders).all(),
+                  *DeliveryActivities(session_factory, senders).all(),
                   *PanelActivities(session_factory).all(),
                   *earlier_cases_documents(make_documents)]
     cases = Worker(

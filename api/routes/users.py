@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import Field, model_validator
 
 from api.access import allow
 from api.deps import ReleasingRoute, SessionDep
 from api.errors import ERROR_RESPONSES, ErrorBody
-from api.services import users
+from api.services import notifications, users
 from api.services.auth import UserPublic
 from domain.access import Caller
 from domain.payloads import Strict
+from models.schemas import ContactIn, ContactPublic
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/users", tags=["users"],
                    responses={**ERROR_RESPONSES, 409: {"model": ErrorBody, "description": "The username is taken "
@@ -58,3 +59,14 @@ def create_user(body: UserCreate, session: SessionDep, caller: Annotated[Caller,
     return users.create_user(session=session, username=body.username, full_name=body.full_name, role=body.role,
                              password=body.password, committee_id=body.committee_id, city=body.city,
                              expert_id=body.expert_id)
+
+
+@router.patch("/{user_id}/contact", dependencies=[allow("users.manage")],
+              summary="Change an account's e-mail, mobile or notification channels (admin); the mobile number comes "
+              "back masked")
+def set_contact(
+    body: ContactIn,
+    session: SessionDep,
+    user_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+) -> ContactPublic:
+    return notifications.set_user_contact(session=session, user_id=user_id, body=body)

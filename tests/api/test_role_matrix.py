@@ -202,6 +202,14 @@ async def register(world: World, role: str) -> Request:
     return "POST", "/cases", {"json": registration(committee_id=world.city.committee_id)}
 
 
+async def complete_entry(world: World, role: str) -> Request:
+    """A case entered from paper records (registered at a past time), whose entry is then completed."""
+    created = await world.api.post("/cases", json=registration(committee_id=world.city.committee_id),
+                                   headers={**world.as_("intake"), "X-Occurred-At": "2025-05-06T09:00:00+08:00"})
+    assert created.status_code == 201, created.text
+    return "POST", f"/cases/{created.json()['id']}/complete-entry", {}
+
+
 async def link_respondent(world: World, role: str) -> Request:
     case_id = await world.case(JOINT, IN_MEDIATION)  # a mediator reaches the cases assigned at acceptance
     return "PUT", f"/cases/{case_id}/respondent-institution", {"json": {"institution_id": world.city.branch}}
@@ -217,6 +225,12 @@ async def new_user(world: World, role: str) -> Request:
     return "POST", "/users", {"json": {
         "username": f"{world.tag}-{role}-{uuid.uuid4().hex[:6]}", "full_name": "新用户", "role": "auditor",
         "password": "a long password 3", "committee_id": world.city.committee_id}}
+
+
+async def user_contact(world: World, role: str) -> Request:
+    with world.sessions() as session:
+        user = repo_users.find_user(session=session, username=world.usernames["mediator"])
+    return "PATCH", f"/users/{user.id}/contact", {"json": {"email": "med@example.cn", "notify_by": ["email"]}}
 
 
 async def new_committee(world: World, role: str) -> Request:
@@ -299,6 +313,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("POST", "/auth/api-keys"): (ADMIN, new_api_key),
     ("DELETE", "/auth/api-keys/{key_id}"): (ADMIN, revoke_api_key),
     ("POST", "/cases"): (INTAKE, register),
+    ("POST", "/cases/{case_id}/complete-entry"): (INTAKE, complete_entry),
     ("GET", "/cases"): (CASE_READERS, fixed("GET", "/cases")),
     ("GET", "/cases/{case_id}"): (CASE_READERS, fixed("GET", "/cases/{case_id}")),
     ("GET", "/cases/{case_id}/history"): (CASE_READERS, fixed("GET", "/cases/{case_id}/history")),
@@ -308,6 +323,7 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/worklist"): (STAFF, fixed("GET", "/worklist")),
     ("GET", "/users"): ({"admin", "director"}, fixed("GET", "/users")),  # a director: their committee's
     ("POST", "/users"): (ADMIN, new_user),
+    ("PATCH", "/users/{user_id}/contact"): (ADMIN, user_contact),
     ("POST", "/committees"): (ADMIN, new_committee),
     ("GET", "/statistics/export.csv"): (STATISTICS, fixed("GET", "/statistics/export.csv")),
     ("GET", "/statistics/export.xlsx"): (STATISTICS, fixed("GET", "/statistics/export.xlsx")),
@@ -327,6 +343,8 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("GET", "/documents/{document_id}/pdf"): (CASE_READERS, fixed("GET", "/documents/{document_id}/pdf")),
     ("GET", "/notifications"): (STAFF | ADMIN, fixed("GET", "/notifications")),  # admins: escalations only
     ("GET", "/cases/{case_id}/notifications"): (STAFF, fixed("GET", "/cases/{case_id}/notifications")),
+    ("GET", "/me/contact"): (EVERYONE, fixed("GET", "/me/contact")),  # one's own, whatever the role
+    ("PUT", "/me/contact"): (EVERYONE, fixed("PUT", "/me/contact", json={"mobile": "13812345678"})),
     ("GET", "/calendar/days/{day}"): (EVERYONE, fixed("GET", "/calendar/days/2026-10-01")),
     ("GET", "/calendar/working-days-later"): (EVERYONE, fixed("GET", "/calendar/working-days-later",
                                                               params={"start": "2026-11-02", "working_days": 3})),

@@ -39,6 +39,7 @@ OPERATOR_SECRETS = {
     "MEDIATION_SECRET_KEY": "s" * 48,
     "POSTGRES_PASSWORD": "superuser-password",
     "APP_DB_PASSWORD": "application-password",
+    "MEDIATION_S3_SECRET_KEY": "object-store-secret",
 }
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PWD|PASSPHRASE|API_KEY")
 FROM_THE_OPERATOR = re.compile(r"\$\{[A-Z_][A-Z0-9_]*(:?\?[^}]*)?\}")  # ${NAME}, ${NAME:?why}: no default
@@ -166,7 +167,52 @@ def installed_from_the_repository() -> set[str]:
 
 # --------------------------------------------------------------------------------- the services --------
 def test_the_stack_has_its_services() -> None:
-    assert {"postgresql", "temporal", "temporal-ui", "migrate", "api", "worker"} <= set(SERVICES)
+    assert {"postgresql", "temporal", "temporal-ui", "migrate", "api", "worker", "minio", "mailpit"} <= set(SERVICES)
+
+
+@pytest.mark.parametrize("service", ["postgresql", "temporal", "api", "worker", "minio", "mailpit"])
+def test_each_long_running_service_says_when_it_is_healthy(service: str) -> None:
+    check = SERVICES[service]["healthcheck"]
+    assert check["test"] and check.get("interval") and check.get("retries")
+
+
+def test_minio_keeps_the_attachments_in_a_named_volume_and_reports_ready() -> None:
+    minio = SERVICES["minio"]
+    assert minio["image"].startswith("minio/minio:") and not minio["image"].endswith(":latest")
+    assert minio["command"][:2] == ["server", "/data"] and "--console-address" in minio["command"]
+    source = volume_sources("minio")["/data"]
+    assert not is_host_path(source) and source in COMPOSE["volumes"]
+    assert healthcheck_command("minio") in {"CMD mc ready local", "CMD curl -f http://localhost:9000/minio/health/live"}
+    # the console only on this host; the S3 API only on the compose network
+    assert all(str(port).startswith("127.0.0.1:") for port in minio.get("ports", []))
+
+
+def test_mailpit_catches_the_mail_and_reports_ready() -> None:
+    mailpit = SERVICES["mailpit"]
+    assert mailpit["image"].startswith("axllent/mailpit:") and not mailpit["image"].endswith(":latest")
+    assert "readyz" in healthcheck_command("mailpit") or "livez" in healthcheck_command("mailpit")
+    assert all(str(port).startswith("127.0.0.1:") for port in mailpit.get("ports", []))
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_application_stores_attachments_in_minio_and_mails_through_mailpit(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in [key for key in os.environ if key.startswith("MEDIATION_")]:
+        monkeypatch.delenv(key)
+    for key, value in container_environment(service, OPERATOR_SECRETS).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.attachment_store == "s3" and settings.s3_endpoint_url == "http://minio:9000"
+    assert settings.s3_secret_key == OPERATOR_SECRETS["MEDIATION_S3_SECRET_KEY"]
+    minio = environment("minio")
+    assert interpolate(minio["MINIO_ROOT_USER"], OPERATOR_SECRETS) == settings.s3_access_key
+    assert interpolate(minio["MINIO_ROOT_PASSWORD"], OPERATOR_SECRETS) == settings.s3_secret_key
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("mailpit", 1025, False)
+    assert settings.sms_provider == ""  # no SMS until the operator configures a provider
+    assert depends_on(service)["minio"]["condition"] == "service_healthy"
+    if service == "worker":  # the worker sends the mail
+        assert depends_on("worker")["mailpit"]["condition"] == "service_healthy"
 
 
 def test_postgresql_keeps_its_data_in_a_named_volume_and_says_when_it_is_ready() -> None:
