@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -128,5 +129,10 @@ Count = Annotated[Literal["estimate"] | None, Query(
 MAX_OFFSET = 10_000
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, deprecated=True, description="deprecated: follow next_cursor "
                               "instead. Rows to skip, at most 10,000")]
+# A case entered from paper records after the fact (历史案件补录): the moment the act took place (ISO 8601; a time
+# without a zone is Asia/Shanghai). Only on a case being entered from records (api/services/cases.py).
+OccurredAt = Annotated[datetime | None, Header(
+    description="for a case entered from paper records after the fact (历史案件补录): when this act took place, "
+    "ISO 8601 (e.g. 2025-03-04T10:00:00+08:00); acts are entered in the order they took place, in the past")]
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["3f2c9a"])]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

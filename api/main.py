@@ -31,6 +31,7 @@ from api.routes import (
     users,
     worklist,
 )
+from api.services import statistics_exports as statistics_reports
 from core.db import engine_of, session_factory
 from core.settings import Settings, get_settings
 from models.repo import create_schema
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         audit_writer = start_audit_writer(app, app.state.session_factory, max_batch=settings.audit_batch_max)
         yield
         await audit_writer.close()  # every entry handed over is committed before the engine goes
+        await anyio.to_thread.run_sync(statistics_reports.stop_report_process)  # the monthly report's process
         engine.dispose()
 
     app = FastAPI(title="医调委 Mediation API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,

@@ -59,6 +59,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "panels.decide": frozenset({"director"}),  # the committee decides on it
     "portal": frozenset({"expert"}),
     "audit.read": frozenset({"auditor", "admin"}),
+    # A case entered from paper records after the fact (历史案件补录): registered and its acts recorded at their own
+    # times (X-Occurred-At; each act by the role the law gives it), then the entry completed.
+    "history.enter": STAFF,
+    "history.complete": frozenset({"intake", "director"}),
     **{f"event.{event}": frozenset(roles) for event, roles in EVENT_ROLES.items()},
 }
 # Operations that need an identity of the role itself (an expert of the pool): not even dev mode stands in.

@@ -26,6 +26,7 @@ def documents_queue(task_queue: str) -> str:
 DISPUTE_WORKFLOW = "DisputeWorkflow"
 APPLY_EVENT = "apply_event"
 SNAPSHOT = "snapshot"
+COMPLETE_ENTRY = "complete_entry"  # a case entered from records joins the present
 CALENDAR_LOADED = "calendar_loaded"
 PANEL_UPDATES = ("redraw_slot", "schedule_meeting", "recuse", "answer", "submit_opinion")
 
@@ -61,6 +62,9 @@ class OpenDispute:
     carried: CarriedCase | None = None
     # Continue as new after this many history events (0: when the server suggests it, ~4k events / ~4 MB).
     history_limit: int = 0
+    # A case entered from paper records after the fact (历史案件补录): the moment it was registered. Its clock is
+    # the time of its last recorded act until the entry is completed (see DisputeWorkflow).
+    entered_at: datetime | None = None
 
 
 def calendar_digest(calendar: dict[str, Any]) -> str:
@@ -96,6 +100,8 @@ class StaffAction:
     digest: str = ""  # action_digest of what the client sent; computed from event and payload when empty
     expected_version: int | None = None
     seen_version: int | None = None
+    # The moment the act took place, for a case entered from paper records (X-Occurred-At); None: now.
+    occurred_at: datetime | None = None
 
 
 @dataclass
@@ -374,3 +380,4 @@ class CarriedCase:
     answers: list[CarriedAnswer]
     last_of_kind: list[CarriedAnswer]
     rev2: bool  # the rule book the case started under
+    history_at: datetime | None = None  # a case still being entered from records: its last act's time

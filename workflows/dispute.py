@@ -19,6 +19,13 @@ are written by a local activity inside the Update's own workflow task; the docum
 on the documents' task queue while the action has already answered (with their ids); the timer is re-armed only
 when the earliest deadline moved.
 
+A case entered from paper records after the fact (历史案件补录: `OpenDispute.entered_at`, each act's
+`StaffAction.occurred_at`) lives on the time of its records until the entry is completed: its clock is the time of
+its last recorded act; an act dated later first fires the deadlines that passed before it, each at its own time
+(a silence past the consent deadline is a refusal then as now); reminders that passed are not sent, no document
+is issued (the paper ones exist) and no expert panel is opened. `complete_entry` brings the case to the present:
+its timers run on real time from then on.
+
 Deterministic: no I/O here, times from workflow.now(), ids from workflow.uuid4(), policies and calendar
 tables from the input and from signals. Cases started before the clocks existed replay as they ran (the
 "legal-clocks" and "notices" patches) and keep running without timers; cases started before revision 2 of the
@@ -156,6 +163,9 @@ class DisputeWorkflow:
         self._payment_overdue = False
         self._projected: dict[str, Any] | None = None  # the clock projection last written
         self._changed = False  # something that moves the timers happened
+        # A case being entered from records: the time of its last recorded act, and of the act being recorded.
+        self._history_at: datetime | None = carried.history_at if carried else inp.entered_at
+        self._acting_at: datetime | None = None
         if carried:
             self._carry_on(carried)
 
@@ -172,7 +182,7 @@ class DisputeWorkflow:
         return CarriedCase(
             status=self._status, seq=self._seq, state=self._case.to_dict(), clocks=self._clocks.to_dict(),
             fired=sorted(self._fired), payment_overdue=self._payment_overdue, projected=self._projected,
-            agreement=self._agreement, rev2=self._rev2,
+            agreement=self._agreement, rev2=self._rev2, history_at=self._history_at,
             answers=[CarriedAnswer(key=k, digest=d, seq=r.seq, result=r) for k, (d, r) in self._answers.items()],
             last_of_kind=[CarriedAnswer(key=k, digest=d, seq=seq, result=r)
                           for k, (seq, d, r) in self._last_of_kind.items()],
@@ -193,12 +203,12 @@ class DisputeWorkflow:
     async def run(self, inp: OpenDispute) -> DisputeOutcome:
         with_clocks = inp.carried is not None or workflow.patched("legal-clocks")
         if inp.carried is None:
-            clocks = replace(self._clocks, status="registered", entered_on=legal_date(workflow.now()))
+            clocks = replace(self._clocks, status="registered", entered_on=legal_date(self._now()))
             projection = self._projection(clocks, payment_overdue=False) if with_clocks else None
             await workflow.execute_activity_method(  # an activity: a database lock at registration outlasts a task
                 DisputeActivities.persist_registration,
                 RegistrationRecord(case_id=inp.case_id, registration=inp.registration, actor=inp.actor,
-                                   at=workflow.now(), clock=projection),
+                                   at=self._now(), clock=projection),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
@@ -250,8 +260,76 @@ class DisputeWorkflow:
                                        "request", type="IdempotencyKeyReused", non_retryable=True)
             return
         self._check_race(action)
+        self._check_history(action)
+        if self._history_at is not None:  # decided by the handler, once the deadlines before it have fired
+            return
         # Before the registration is written the case is, for the law, already registered.
         self._check(action, self._status if self._ready else "registered")
+
+    # ------------------------------------------------------------------ entered from records ----------
+    def _now(self) -> datetime:
+        """The case's present: real time, or for a case being entered from records the time of the act being
+        recorded, else of its last recorded act."""
+        return self._acting_at or self._history_at or workflow.now()
+
+    def _check_history(self, action: StaffAction) -> None:
+        if self._history_at is None:
+            if action.occurred_at is not None:
+                raise ApplicationError("this case is not being entered from records: its acts are recorded as they "
+                                       "happen, without X-Occurred-At", {"state": self._status},
+                                       type="RuleViolated", non_retryable=True)
+            return
+        if action.occurred_at is None:
+            raise ApplicationError("this case is being entered from records: give each act's time (X-Occurred-At), "
+                                   "or complete the entry first", {"state": self._status},
+                                   type="RuleViolated", non_retryable=True)
+        if action.occurred_at < self._history_at:
+            raise ApplicationError(f"acts are entered in the order they took place: this one "
+                                   f"({action.occurred_at.isoformat()}) is before the last one recorded "
+                                   f"({self._history_at.isoformat()})", {"state": self._status},
+                                   type="RuleViolated", non_retryable=True)
+        if action.occurred_at > workflow.now():
+            raise ApplicationError("an act entered from records took place in the past, not in the future",
+                                   {"state": self._status}, type="RuleViolated", non_retryable=True)
+        if action.event == "request_consultation":
+            raise ApplicationError("an expert panel is not opened for a case entered from records: complete the "
+                                   "entry first (its experts are invited now, not in the past)",
+                                   {"state": self._status}, type="RuleViolated", non_retryable=True)
+
+    @workflow.update
+    async def complete_entry(self) -> CaseSnapshot:
+        """The case's records are entered: from now on its clocks run on real time (a deadline that passed since
+        its last act fires now, dated at its own day)."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            self._history_at = None
+            self._pass_over_reminders()
+            self._changed = True
+        return self._snapshot()
+
+    def _pass_over_reminders(self) -> None:
+        """Reminders and warnings whose day passed in the records are not sent now (a deadline that passed still
+        fires: the case moves on, and staff are told)."""
+        now = workflow.now()
+        for _ in range(10_000):  # a repeating reminder moves a day at a time
+            passed = [t for t in self._pending() if not t.raises_event and t.at <= now]
+            if not passed:
+                return
+            for timer in passed:
+                self._fired.add(timer.key)
+                self._clocks = after_firing(self._clocks, timer)
+
+    @complete_entry.validator
+    def _validate_complete_entry(self) -> None:
+        if self._history_at is None:
+            raise ApplicationError("this case is not being entered from records", {"state": self._status},
+                                   type="RuleViolated", non_retryable=True)
+
+    async def _catch_up(self, until: datetime) -> None:
+        """A case being entered from records: the deadlines that passed before the act dated `until` fire first,
+        each at its own time, as they would have."""
+        while (pending := self._pending()) and pending[0].at <= until:
+            await self._fire_now(pending[0])
 
     # ------------------------------------------------------------------ repeats and races (rev 2) -----
     def _digest(self, action: StaffAction) -> str:
@@ -359,7 +437,10 @@ class DisputeWorkflow:
             return
         timer = pending[0]
         self._armed = (timer.key, timer.at)
-        delay = timer.at - workflow.now()
+        delay = timer.at - self._now()
+        if delay > timedelta(0) and self._history_at is not None:  # records' time moves only with their acts
+            await workflow.wait_condition(woken)
+            return
         if delay > timedelta(0):
             try:
                 await workflow.wait_condition(woken, timeout=delay)
@@ -394,6 +475,14 @@ class DisputeWorkflow:
         async with self._lock:
             if timer.key not in {t.key for t in self._pending()}:  # an event moved it while we waited
                 return
+            await self._fire_now(timer)
+
+    async def _fire_now(self, timer: Timer) -> None:
+        """Called under the lock. For a case being entered from records, the timer fires at its own time."""
+        history = self._history_at is not None
+        if history:
+            self._acting_at = max(timer.at, self._history_at or timer.at)
+        try:
             self._fired.add(timer.key)
             if timer.raises_event:  # the case moves on its own (PML 17, Reg 38); staff are told
                 action = StaffAction(event=timer.kind, payload=self._system_payload(timer), actor=SYSTEM)
@@ -406,22 +495,28 @@ class DisputeWorkflow:
                 self._payment_overdue = True
             # A provisional deadline holds the case (rev 2); repeating reminders remember their day.
             self._clocks = after_firing(self._clocks, timer)
-            for role in (timer.recipient_role, *timer.also_to):
-                await workflow.execute_activity_method(
-                    DisputeActivities.notify,
-                    NotificationRecord(
-                        id=f"{self._case_id}:{timer.key}" + ("" if role == timer.recipient_role else f":{role}"),
-                        case_id=self._case_id,
-                        kind="calendar_needed" if timer.holds else timer.kind,
-                        recipient_role=role,
-                        recipients=self._recipients(role),
-                        message=timer.message,
-                        at=workflow.now(),
-                        due_on=timer.due_on.isoformat(),
-                    ),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=ACTIVITY_RETRY,
-                )
+            if history:  # what passed in the records is not told to anyone now
+                self._history_at = self._acting_at
+                return
+        finally:
+            if history:
+                self._acting_at = None
+        for role in (timer.recipient_role, *timer.also_to):
+            await workflow.execute_activity_method(
+                DisputeActivities.notify,
+                NotificationRecord(
+                    id=f"{self._case_id}:{timer.key}" + ("" if role == timer.recipient_role else f":{role}"),
+                    case_id=self._case_id,
+                    kind="calendar_needed" if timer.holds else timer.kind,
+                    recipient_role=role,
+                    recipients=self._recipients(role),
+                    message=timer.message,
+                    at=workflow.now(),
+                    due_on=timer.due_on.isoformat(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
 
     def _recipients(self, role: str) -> list[str]:
         return list(self._case.mediators) if role == "mediator" else []
@@ -438,6 +533,22 @@ class DisputeWorkflow:
 
     # ------------------------------------------------------------------ transitions -----------------
     async def _transition(self, action: StaffAction) -> ActionResult:
+        """Apply one lifecycle event. Called under the lock. An act entered from records is recorded at its own
+        time, after the deadlines that passed before it."""
+        if self._history_at is None or action.actor == SYSTEM or action.occurred_at is None:
+            return await self._record(action)
+        self._check_history(action)  # again, under the lock
+        await self._refresh_calendar()
+        await self._catch_up(action.occurred_at)
+        self._acting_at = action.occurred_at
+        try:
+            result = await self._record(action)
+        finally:
+            self._acting_at = None
+        self._history_at = action.occurred_at
+        return result
+
+    async def _record(self, action: StaffAction) -> ActionResult:
         """Apply one lifecycle event: check, persist, remember, render. Called under the lock."""
         await self._refresh_calendar()  # the guards and the clocks read it
         to_status = self._check(action, self._status)
@@ -447,7 +558,7 @@ class DisputeWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(self._documents_made, timeout=SIGNING_WAITS_FOR_DRAFT)
         payload = self._enrich(action)
-        from_status, seq, at = self._status, self._seq + 1, workflow.now()
+        from_status, seq, at = self._status, self._seq + 1, self._now()
         try:
             clocks = self._clocks_after(action.event, payload, to_status, legal_date(at))
         except ClockError as err:  # the ledger refuses (e.g. a date before acceptance)
@@ -455,7 +566,8 @@ class DisputeWorkflow:
                                    type="RuleViolated", non_retryable=True) from None
         overdue = self._payment_overdue and to_status == "performance"
         projection = self._projection(clocks, overdue) if workflow.patched("legal-clocks") else None
-        kind = events.document_of(action.event, to_status) if self._fast else None
+        # nothing is issued for an act entered from records: its paper documents exist
+        kind = events.document_of(action.event, to_status) if self._fast and self._history_at is None else None
         orders = [DocumentOrder(id=workflow.uuid4().hex, kind=kind, lang=lang) for lang in languages_of(kind)] \
             if kind else []
         await self._write(
@@ -490,7 +602,7 @@ class DisputeWorkflow:
         if self._fast:
             if orders:
                 self._make_documents(action.event, seq, at, orders)
-            if action.event == "draft_agreement":  # named now; its SHA-256 once rendered
+            if action.event == "draft_agreement" and orders:  # named now; its SHA-256 once rendered
                 self._agreement = next(DocumentRef(id=o.id, kind=o.kind, lang=o.lang, sha256="") for o in orders
                                        if o.lang == "zh")
             document_ids = [order.id for order in orders]
@@ -613,7 +725,7 @@ class DisputeWorkflow:
 
     def _case_facts(self) -> dict[str, Any]:
         """The facts of the case its guards read (lifecycle.CASE_FACTS), from the workflow's own state."""
-        today = legal_date(workflow.now())
+        today = legal_date(self._now())
         facts = self._case.facts(today=today, consent_due_passed=self._consent_due_passed(today),
                                  mediation_due=self._exact_mediation_due(), effective_on=self._clocks.effective_on)
         if not self._rev2:  # the first rule book: no recusal link, no silence rule, no signature dating
@@ -648,7 +760,7 @@ class DisputeWorkflow:
     def _enrich(self, action: StaffAction) -> dict[str, Any]:
         """Facts the workflow adds to what staff sent: generated ids, and what a signature refers to."""
         payload = dict(action.payload)
-        now = workflow.now().astimezone(SHANGHAI).isoformat()  # every time recorded is Asia/Shanghai
+        now = self._now().astimezone(SHANGHAI).isoformat()  # every time recorded is Asia/Shanghai
         if action.event == "schedule_session":
             payload["session_id"] = str(workflow.uuid4())
         elif action.event == "request_consultation":
@@ -673,7 +785,7 @@ class DisputeWorkflow:
         return payload
 
     def _remember(self, event: str, payload: dict[str, Any]) -> None:
-        self._case = self._case.apply(event, payload, on=legal_date(workflow.now()))
+        self._case = self._case.apply(event, payload, on=legal_date(self._now()))
 
     async def _render(self, event: str, seq: int) -> list[DocumentRef]:
         if event == "archive" and workflow.patched("case-file"):  # 卷宗 (PML 27)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from temporalio.client import Client
 
 from api.access import allow, known_case
-from api.deps import CaseId, Database, DatabaseDep, ReleasingRoute, SettingsDep, TemporalDep
+from api.deps import CaseId, Database, DatabaseDep, OccurredAt, ReleasingRoute, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.services import cases
 from domain.access import Caller
@@ -48,11 +48,12 @@ class ActionCall:
     request_id: str
     idempotency_key: str | None
     if_match: str
+    occurred_at: OccurredAt
 
     async def answer(self, service: Callable[..., Awaitable[ActionOutcome]], **action: Any) -> ActionOutcome:
         outcome = await service(
             db=self.db, client=self.client, timeout=self.timeout, request_id=self.request_id,
-            idempotency_key=self.idempotency_key, if_match=self.if_match,
+            idempotency_key=self.idempotency_key, if_match=self.if_match, occurred_at=self.occurred_at,
             known=known_case(self.request, action["case_id"]), **action,
         )
         self.response.headers["ETag"] = f'"{outcome.version}"'
@@ -68,9 +69,11 @@ def action_call(
     x_request_id: RequestId = None,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = "",
+    x_occurred_at: OccurredAt = None,
 ) -> ActionCall:
     return ActionCall(db=db, client=client, timeout=settings.action_timeout_seconds, request=request, response=response,
-                      request_id=x_request_id or "", idempotency_key=idempotency_key, if_match=if_match)
+                      request_id=x_request_id or "", idempotency_key=idempotency_key, if_match=if_match,
+                      occurred_at=x_occurred_at)
 
 
 ActionCallDep = Annotated[ActionCall, Depends(action_call)]

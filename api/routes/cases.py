@@ -12,6 +12,7 @@ from api.deps import (
     Count,
     Cursor,
     DatabaseDep,
+    OccurredAt,
     Offset,
     ReleasingRoute,
     SessionDep,
@@ -60,6 +61,7 @@ async def register(
     idempotency_key: Annotated[
         str | None, Header(max_length=200, description="repeat a registration safely: same key, same case")
     ] = None,
+    x_occurred_at: OccurredAt = None,
 ) -> CasePublic:
     return await cases.register(
         db=db,
@@ -69,7 +71,22 @@ async def register(
         caller=caller,
         idempotency_key=idempotency_key,
         timeout=settings.action_timeout_seconds,
+        occurred_at=x_occurred_at,
     )
+
+
+@router.post("/{case_id}/complete-entry",
+             summary="A case entered from paper records (历史案件补录): its records are all entered, its clocks run on "
+                     "real time from now on")
+async def complete_entry(
+    case_id: CaseId,
+    db: DatabaseDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller, allow("history.complete")],
+) -> CasePublic:
+    await cases.complete_entry(client=client, case_id=case_id, timeout=settings.action_timeout_seconds)
+    return await db.run(lambda session: cases.get(session=session, case_id=case_id, caller=caller))
 
 
 @router.get("", summary="List and search cases, newest first, a page at a time (follow next_cursor)")

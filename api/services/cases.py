@@ -23,6 +23,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import Database
+from api.services import attachments
 from api.services import sessions as sessions_service
 from api.services.auth import actor_of_caller
 from api.services.workflow_calls import timed_out, within
@@ -60,6 +61,7 @@ from models.schemas import (
 from models.tables import Case, Transition
 from workflows.contracts import (
     APPLY_EVENT,
+    COMPLETE_ENTRY,
     DISPUTE_WORKFLOW,
     SNAPSHOT,
     ActionResult,
@@ -164,7 +166,9 @@ async def register(
     caller: Caller,
     idempotency_key: str | None,
     timeout: float,
+    occurred_at: datetime | None = None,
 ) -> CasePublic:
+    entered_at = history_time(caller, occurred_at)
     if caller.checks_reach and not caller.is_dev and body.committee_id != caller.committee_id:
         raise Forbidden(f"you register cases for your own committee ({caller.committee_id}), "
                         f"not for {body.committee_id!r}")
@@ -191,6 +195,7 @@ async def register(
             actor=actor_of_caller(caller),
             policy=ClockPolicy.from_dict(committee.policy).to_dict(),
             calendar=repo.working_day_calendar(session=session).to_dict(),
+            entered_at=entered_at,
         )
 
     try:
@@ -251,6 +256,30 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
+EARLIEST_RECORDS = datetime(2004, 1, 1, tzinfo=SHANGHAI)  # the working-day calendar knows 2004 on
+
+
+def history_time(caller: Caller, occurred_at: datetime | None) -> datetime | None:
+    """X-Occurred-At, for a case entered from paper records after the fact: a moment in the past (a time without a
+    zone is Asia/Shanghai), by staff."""
+    if occurred_at is None:
+        return None
+    access.require(caller, "history.enter")
+    at = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=SHANGHAI)
+    if at > datetime.now(SHANGHAI):
+        raise InvalidField("X-Occurred-At", "an act entered from records took place in the past, not in the future")
+    if at < EARLIEST_RECORDS:
+        raise InvalidField("X-Occurred-At", "records are entered from 2004 on (the working-day calendar's first year)")
+    return at
+
+
+async def complete_entry(*, client: Client, case_id: str, timeout: float) -> CaseSnapshot:
+    """The case's records are all entered: its clocks run on real time from now on."""
+    handle = client.get_workflow_handle(workflow_id(case_id))
+    return await within(timeout, handle.execute_update(
+        COMPLETE_ENTRY, result_type=CaseSnapshot, rpc_timeout=timedelta(seconds=timeout)), case_id=case_id)
+
+
 async def link_respondent(*, db: Database, institution_id: str, **action: Any) -> ActionOutcome:
     """Reg 37 (rev 2): the respondent is linked to the pool's registry by id; recusal never matches names."""
     await db.run(lambda session: _require_institution(session=session, institution_id=institution_id,
@@ -296,8 +325,11 @@ async def _act(
     idempotency_key: str | None = None,
     if_match: str | None = None,
     known: Case | None = None,
+    occurred_at: datetime | None = None,
 ) -> ActionOutcome:
-    """`known` is the case row the reach check read for this request: the pre-check uses it, not a second read."""
+    """`known` is the case row the reach check read for this request: the pre-check uses it, not a second read.
+    `occurred_at`: an act of a case entered from records, at its own time (the workflow checks its order)."""
+    acted_at = history_time(caller, occurred_at)
     payload = body.model_dump(mode="json", exclude_none=True)
     digest = action_digest(event, payload)  # of what the client sent
     access.require_event(caller, event, payload)
@@ -309,9 +341,14 @@ async def _act(
     def precheck(session: Session) -> int:
         """Quick answers from the projection (the workflow's validator decides for good); the version seen."""
         case = known if known is not None else repo.get_case(session=session, case_id=case_id)
+        if payload.get("attachment_ids"):  # the files it names: this case's, standing, of a kind it takes (422)
+            attachments.check_for_event(session=session, case_id=case.id, event=event,
+                                        attachment_ids=payload["attachment_ids"])
         if event in ASSIGNING and payload.get("mediator_ids"):
             payload["mediators"] = _assigned_mediators(session=session, case=case, payload=payload)
-        if not idempotency_key:  # a keyed request may be a repeat: only the workflow knows its first answer
+        # a keyed request may be a repeat: only the workflow knows its first answer; an act entered from records
+        # is checked by the workflow after the deadlines that passed before it have fired
+        if not idempotency_key and acted_at is None:
             if expected is not None and expected != case.version:
                 raise StaleVersion(f"the case is at version {case.version}, not {expected} (If-Match): read it "
                                    "again and decide on what it says now", current_version=case.version,
@@ -323,7 +360,7 @@ async def _act(
     log.info("%s on case %s asked by %s (%s)", event, case_id, caller.user_id, caller.role)
     action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id,
                          idempotency_key=idempotency_key or "", digest=digest, expected_version=expected,
-                         seen_version=seen)
+                         seen_version=seen, occurred_at=acted_at)
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
         result = await within(timeout, handle.execute_update(
@@ -335,6 +372,9 @@ async def _act(
         if recorded is None:
             raise
         return recorded
+    if payload.get("attachment_ids"):
+        await attachments.link_to_event(db=db, case_id=case_id, attachment_ids=payload["attachment_ids"],
+                                        event=event, seq=result.seq)
     return outcome(result)
 
 

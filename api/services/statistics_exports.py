@@ -22,8 +22,10 @@ import asyncio
 import csv
 import io
 import multiprocessing
+import os
 import re
 import threading
+import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -292,8 +294,29 @@ def _pool() -> ProcessPoolExecutor:
     with _POOL_LOCK:
         if _POOL is None:
             # spawn: a fresh interpreter, nothing of the API's threads, locks or connections carried over
-            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
         return _POOL
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the report process: it ends when the API that started it is gone, even killed without a word (a process
+    whose parent died is adopted by another, so its parent's id changes)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def stop_report_process() -> None:
+    """The API's lifespan ends: the report process, if one was started, ends with it."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _forget_pool(broken: ProcessPoolExecutor) -> None:

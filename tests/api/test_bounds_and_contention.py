@@ -15,9 +15,8 @@ import hashlib
 import json
 import re
 import sqlite3
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, Self
 from urllib.parse import quote
@@ -30,6 +29,7 @@ from core.settings import Settings
 from domain.pool import COLUMNS
 from domain.time import SHANGHAI
 from tests.factories import linked_to, registration
+from tests.http import eventually
 from tests.pools import add_expert, make_city
 
 MIB = 1024 * 1024
@@ -66,14 +66,6 @@ async def cases_mentioning(api: httpx.AsyncClient, text: str) -> int:
     response = await api.get("/cases", params={"q": text})
     assert response.status_code == 200, response.text
     return len(response.json()["items"])
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {seconds} s: {what}")
-        await asyncio.sleep(0.1)
 
 
 def pool_file(*rows: dict[str, str]) -> str:
