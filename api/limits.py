@@ -13,6 +13,10 @@ from core.settings import Settings
 
 UPLOAD_TYPES = (b"text/csv",)
 UPLOAD_PATHS = ("/import", "/csv")  # the routes that take a file: whatever content type the client declared
+# An attachment's upload (POST /cases/{id}/attachments, multipart): its own limit, the file's
+# (MEDIATION_ATTACHMENT_MAX_BYTES) and room for the form's other fields. The route streams it to disk.
+ATTACHMENT_PATH = "/attachments"
+FORM_OVERHEAD = 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -34,7 +38,8 @@ def without_nul(scope: Scope) -> Scope:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes,
+                       max_attachment=settings.attachment_max_bytes + FORM_OVERHEAD)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -42,13 +47,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int, max_attachment: int | None = None) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
+        self.max_attachment = max_attachment if max_attachment is not None else max_upload
 
     def limit_of(self, scope: Scope) -> int:
         content_type = (_header(scope, b"content-type") or b"").lower()
+        if scope.get("method") == "POST" and str(scope.get("path", "")).endswith(ATTACHMENT_PATH):
+            return self.max_attachment
         upload = content_type.startswith(UPLOAD_TYPES) or str(scope.get("path", "")).endswith(UPLOAD_PATHS)
         return self.max_upload if upload else self.max_body
 

@@ -15,6 +15,7 @@ from api.audit import install as install_audit_trail
 from api.audit import start_writer as start_audit_writer
 from api.routes import (
     actions,
+    attachments,
     audit,
     auth,
     calendar,
@@ -38,7 +39,7 @@ from models.repo import create_schema
 
 ROUTERS = tuple(module.router for module in (auth, cases, actions, documents, notifications, calendar, committees,
                                             pool, panels, expert_portal, audit, worklist, sessions,
-                                            users, statistics, statistics_exports))
+                                            users, statistics, statistics_exports, attachments))
 
 DESCRIPTION = """
 医疗纠纷人民调解 — the case workflow of a medical-dispute mediation committee.

@@ -94,6 +94,27 @@ class Settings(BaseSettings):
     login_attempts: int = 5  # failed logins per username (and per client address) allowed in the window
     login_window_minutes: int = 15
     cors_origins: list[str] = []  # browser origins allowed to call the API; none by default
+    # Attachments (docs/attachments.md): the files the parties bring, stored by their SHA-256. "fs" keeps them
+    # under data_dir/attachments (the embedded stack); "s3" in an S3-compatible object store (MinIO in
+    # docker-compose) named by the s3_* settings. A file past attachment_max_bytes, or one that would take a
+    # case's files past attachment_case_max_bytes, is refused (413). A withdrawn file is kept at least
+    # attachment_retention_days after its withdrawal. clamav_address: clamd's "host:port" or its unix socket
+    # path; every upload is scanned there (INSTREAM) before it is stored; empty: no scan.
+    attachment_store: Literal["fs", "s3"] = "fs"
+    s3_endpoint_url: str = ""  # e.g. http://minio:9000; empty: the AWS endpoint of s3_region
+    s3_bucket: str = "mediation-attachments"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    attachment_max_bytes: int = 64 * 1024 * 1024
+    attachment_case_max_bytes: int = 512 * 1024 * 1024
+    attachment_retention_days: int = 30 * 365
+    clamav_address: str = ""
+    clamav_timeout_seconds: float = 60.0
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     @property
     def effective_secret_key(self) -> str:

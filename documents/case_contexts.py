@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from documents.case_file import file_name
+from documents.case_file import attachment_file_name, file_name
 from documents.contexts import (
     AcceptanceNoticeContext,
     AgreementContext,
@@ -15,6 +15,7 @@ from documents.contexts import (
     CaseFileContext,
     DeceasedPatient,
     FailureNoticeContext,
+    FiledAttachment,
     FiledAuditEntry,
     FiledDocument,
     FiledRecord,
@@ -32,6 +33,7 @@ from documents.contexts import (
     Term,
     TerminationNoticeContext,
 )
+from domain import attachments as attachment_rules
 from domain import labels
 from domain.anonymise import age_on
 from domain.clock import WorkingDayCalendar, legal_date
@@ -39,7 +41,7 @@ from domain.deadlines import PaymentTerm
 from domain.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
 from domain.parties import copies_needed, heirs_of
 from domain.time import SHANGHAI
-from models.tables import AuditEntry, Case, Committee, Document, MediationSession, Transition
+from models.tables import Attachment, AuditEntry, Case, Committee, Document, MediationSession, Transition
 
 FOR_WHOM = {"patient": "患方", "institution": "医方", "mediator": "人民调解员", "committee_seal": "人民调解委员会"}
 
@@ -496,6 +498,7 @@ def case_file_context(
     *, case: Case, committee: Committee, documents: Sequence[Document], transitions: Sequence[Transition],
     audit_entries: Sequence[AuditEntry], audit_head_hash: str, retention_years: int, archived_at: datetime,
     sessions: Sequence[MediationSession] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> CaseFileContext:
     """卷宗 of an archived case (PML 27): its parts in order, each with its records and documents (every version,
     superseded ones marked), the history with each event's details in Chinese, and the audit entries."""
@@ -559,4 +562,24 @@ def case_file_context(
         ),
         audit_head_hash=audit_head_hash,
         sections=tuple(sections),
+        attachments=filed_attachments(attachments),
     )
+
+
+def filed_attachments(attachments: Sequence[Attachment]) -> tuple[FiledAttachment, ...]:
+    """The files the parties brought, in the order received, each under a name of its own in the file."""
+    filed = []
+    for index, a in enumerate(sorted(attachments, key=lambda a: (a.uploaded_at, a.id)), start=1):
+        withdrawn = ""
+        if a.withdrawn_at is not None:
+            withdrawn = (f"{a.withdrawn_by or ''}于{a.withdrawn_at.astimezone(SHANGHAI):%Y年%m月%d日}撤回："
+                         f"{a.withdrawn_reason or ''}")
+        filed.append(FiledAttachment(
+            file=attachment_file_name(index, a.kind, a.id, a.media_type), attachment_id=a.id, kind=a.kind,
+            kind_label=attachment_rules.kind_label(a.kind), party_label=attachment_rules.PARTIES.get(a.party, a.party),
+            filename=a.filename, media_type=a.media_type, size=a.size, sha256=a.sha256, received_on=a.received_on,
+            uploaded_at=a.uploaded_at.astimezone(SHANGHAI), uploaded_by=a.uploaded_by, description=a.description,
+            event_label=labels.event_label(a.event) if a.event else "", withdrawn=a.withdrawn_at is not None,
+            withdrawn_note=withdrawn,
+        ))
+    return tuple(filed)

@@ -399,6 +399,29 @@ class FiledDocument:
 
 
 @dataclass(frozen=True)
+class FiledAttachment:
+    """A file a party brought, bound into the case file byte for byte (docs/attachments.md): printed in its own
+    part with its SHA-256, withdrawn ones marked (they are kept)."""
+
+    file: str  # the attachment's name inside the case file (ASCII, unique)
+    attachment_id: str
+    kind: str
+    kind_label: str
+    party_label: str
+    filename: str  # the name it was uploaded with
+    media_type: str
+    size: int
+    sha256: str
+    received_on: date
+    uploaded_at: datetime
+    uploaded_by: str
+    description: str = ""
+    event_label: str = ""  # the event whose record it documents
+    withdrawn: bool = False
+    withdrawn_note: str = ""  # who withdrew it, when, why
+
+
+@dataclass(frozen=True)
 class FiledTransition:
     seq: int
     at: datetime
@@ -462,6 +485,7 @@ class CaseFileContext:
     audit_entries: tuple[FiledAuditEntry, ...]
     audit_head_hash: str  # the trail's hash at the last entry bound here
     sections: tuple[FileSection, ...] = ()  # PML 27, in order; the history and the audit entries follow
+    attachments: tuple[FiledAttachment, ...] = ()  # the files the parties brought, attached byte for byte
 
     @property
     def issued_at(self) -> datetime:  # the PDF's creation date

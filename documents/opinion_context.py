@@ -20,10 +20,11 @@ from documents.contexts import (
     PartyBlock,
     SealBlock,
 )
+from domain.attachments import PARTIES, kind_label
 from domain.panel_lifecycle import InvitationStatus
 from domain.specialties import label
 from domain.time import SHANGHAI
-from models.tables import Case, Committee, Expert, Invitation, Panel
+from models.tables import Attachment, Case, Committee, Expert, Invitation, Panel
 
 # What every panel is given through the expert portal (models/schemas_panels.py CaseMaterialForExpert): the
 # application's facts and requests, the question put to it and the acceptance notice. Anything else (medical records handed over at the
@@ -67,6 +68,13 @@ def _material(raw: Mapping[str, Any] | None) -> tuple[str, ...]:
     return DEFAULT_MATERIAL + tuple(item for item in dict.fromkeys(extra) if item not in DEFAULT_MATERIAL)
 
 
+def given_files(attachments: Sequence[Attachment]) -> tuple[str, ...]:
+    """The files the panel was given through the portal (Reg 42: the case's medical records and appraisal
+    reports), one line each: kind, name, who gave it, and the start of its SHA-256 to find it in the 卷宗."""
+    return tuple(f"{kind_label(a.kind)}《{a.filename}》（{PARTIES.get(a.party, a.party)}提交，SHA-256 {a.sha256[:16]}…）"
+                 for a in attachments)
+
+
 def _part(invitation: Invitation, expert: Expert) -> OpinionPart:
     opinion = invitation.opinion or {}
     void = invitation.status == InvitationStatus.VOIDED
@@ -96,8 +104,10 @@ def expert_opinion_context(
     number: str,
     at: datetime,
     version: int,
+    attachments: Sequence[Attachment] = (),
 ) -> ExpertOpinionContext:
-    """The opinion of `panel` on `case`, numbered `number`, issued `at`; `experts` by id."""
+    """The opinion of `panel` on `case`, numbered `number`, issued `at`; `experts` by id; `attachments`: the files
+    the panel was given (listed in the material reviewed)."""
     issued = at.astimezone(SHANGHAI)
     registration = case.registration
     accepted = sorted((i for i in invitations if i.status == InvitationStatus.ACCEPTED), key=lambda i: i.slot)
@@ -117,7 +127,7 @@ def expert_opinion_context(
         seal=SealBlock(committee_name=committee.name, sealed_on=issued.date()),
         version=version,
         question=panel.question,
-        material=_material(panel.meeting),
+        material=_material(panel.meeting) + given_files(attachments),
         panel=tuple(
             PanelMember(
                 slot=i.slot,

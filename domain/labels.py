@@ -91,7 +91,7 @@ VALUE_LABELS: dict[str, str] = {
 
 # Details that belong to the machinery, not to the file: ids, digests and the workflow's own bookkeeping
 _HIDDEN = frozenset({"session_id", "panel_id", "document_id", "document_sha256", "mediator_ids", "request_digest",
-                     "institution_id", "version"})
+                     "institution_id", "version", "attachment_ids"})  # the files: listed with their event
 
 
 # who and what first, then how and when; the other details in the order of FIELD_LABELS

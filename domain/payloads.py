@@ -447,6 +447,21 @@ class ReviseAgreement(Strict):
     refused_by: Side | None = None
 
 
+def _distinct(ids: list[str] | None) -> list[str] | None:
+    if ids is not None and len(set(ids)) != len(ids):
+        raise ValueError("name each attachment once")
+    return ids
+
+
+# The files (POST /cases/{id}/attachments) that document an event: a payment's proof, the signed paper agreement,
+# the appraisal's report (domain/attachments.py says which kinds each event takes). Checked before the action.
+AttachmentIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]] | None,
+    AfterValidator(_distinct),
+    Field(default=None, max_length=20, description="attachments of the case that document this act (their ids)"),
+]
+
+
 class Sign(Strict):
     signer: Signer = Field(description="patient side, institution, mediator, or committee_seal (director)")
     signed_by: Name = Field(examples=["王大明"])
@@ -455,6 +470,7 @@ class Sign(Strict):
     capacity: str | None = Field(default=None, max_length=100, examples=["患者之子（继承人）"],
                                  description="in what capacity: printed in the effective agreement's signature "
                                  "record; none: what the registration says of the signer")
+    attachment_ids: AttachmentIds = None  # signed_paper: the paper agreement as signed, scanned
 
 
 class RecordPayment(Note):
@@ -466,6 +482,7 @@ class RecordPayment(Note):
     paid_on: PastDay = Field(examples=["2026-12-10"], description="the day it was paid or performed")
     payer: Name = Field(examples=["某财产保险股份有限公司上海分公司"], description="who paid: may be an insurer")
     proof: str = Field(min_length=1, max_length=300, examples=["银行转账回单 No. 2026121000001"])
+    attachment_ids: AttachmentIds = None  # payment_proof: the receipt, the bank's slip
 
 
 class PatientAcceptance(Strict):
@@ -585,6 +602,7 @@ class FinishAppraisal(Note):
         examples=["main"], description="原因力大小: full 全部, main 主要, equal 同等, secondary 次要, minor 轻微, none 无"
     )
     summary: str = Field(default="", max_length=20000, examples=["医方术中消毒不规范，与切口感染存在因果关系，系主要原因。"])
+    attachment_ids: AttachmentIds = None  # appraisal_report: the appraisal opinion as received
 
 
 class ExtendDeadline(Note):

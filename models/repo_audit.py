@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from core.db import SessionFactory, transaction
 from domain.audit import FIELDS, GENESIS, ChainReport, entry_hash, verify_chain
 from models.paging import Keyset, Slice, page
-from models.tables import AuditEntry, Case, Document, Draw, Invitation, Panel
+from models.tables import Attachment, AuditEntry, Case, Document, Draw, Invitation, Panel
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ _OF_A_CASE: dict[str, Any] = {
     "panel_id": Panel,
     "invitation_id": Invitation,
     "draw_id": Draw,
+    "attachment_id": Attachment,  # an expert's or an auditor's read of a file the parties brought (Reg 42)
 }
 
 

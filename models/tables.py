@@ -576,6 +576,37 @@ class DocumentJob(SQLModel, table=True):
     case_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
+class Attachment(SQLModel, table=True):
+    """A file a party brought (docs/attachments.md): its kind, who gave it, when it was received, the bytes' SHA-256
+    (the store holds them by it: the same bytes once however many rows name them), their type as sniffed from the
+    bytes. Immutable: a withdrawn one keeps its row, marked with who withdrew it, when and why. `event_seq`: the
+    case's transition that records it (a payment, a signature, an appraisal's opinion), when one does."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case_uploaded", "case_id", "uploaded_at", "id"),
+                      Index("ix_attachments_sha256", "sha256"))
+
+    id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(foreign_key="cases.id", max_length=64)
+    kind: str = Field(max_length=32)  # domain/attachments.py KINDS
+    party: str = Field(max_length=32)  # domain/attachments.py PARTIES
+    received_on: date
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=100)  # from the bytes (domain/filetypes.py), never from the name
+    size: int
+    sha256: str = Field(max_length=64)
+    store: str = Field(max_length=8)  # fs or s3: where the bytes were put
+    uploaded_by: str = Field(max_length=200)
+    uploaded_by_role: str = Field(default="", max_length=32)
+    uploaded_at: datetime = _ts(nullable=False)
+    withdrawn_at: datetime | None = _ts(nullable=True)
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+    withdrawn_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    event: str | None = Field(default=None, max_length=40)
+    event_seq: int | None = None
+
+
 class Delivery(SQLModel, table=True):
     """One notification on its way to one person by one channel (docs/notifications.md): queued when the
     notification is written, then sent (with the provider's id for it) or failed with the reason. `attempts`

@@ -24,15 +24,18 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.blobstore import BlobStore, store_of
 from core.db import SessionFactory, transaction
+from core.settings import get_settings
 from documents.case_contexts import agreement_context, case_file_context, context_for, session_minutes_context
 from documents.case_file import bind
 from documents.kinds import languages_of
 from documents.opinion_context import expert_opinion_context
 from documents.render import KINDS, render_pdf
+from domain.attachments import EXPERT_KINDS
 from domain.policy import ClockPolicy
 from domain.time import SHANGHAI
-from models import repo, repo_audit, repo_documents, repo_panels
+from models import repo, repo_attachments, repo_audit, repo_documents, repo_panels
 from models.tables import Case, Committee, Document, Transition
 from workflows.contracts import DocumentRef, RenderRequest
 
@@ -97,10 +100,17 @@ class DocumentActivities:
     certificate (documents/seal.py), None stores them unsealed."""
 
     def __init__(self, session_factory: SessionFactory, renderer: Renderer = render_pdf,
-                 sealer: Sealer | None = None) -> None:
+                 sealer: Sealer | None = None, blobs: BlobStore | None = None) -> None:
         self._sessions = session_factory
         self._render = renderer
         self._seal = sealer
+        self._blobs = blobs  # the attachments' store; None: the one the settings name, made when first needed
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            self._blobs = store_of(get_settings())
+        return self._blobs
 
     @contextmanager
     def _recording(self, request: RenderRequest) -> Iterator[None]:
@@ -214,11 +224,12 @@ class DocumentActivities:
                 sessions=repo.list_sessions(session=session, case_id=case.id),
                 retention_years=ClockPolicy.from_dict(committee.policy).case_file_retention_years,
                 archived_at=request.at,
+                attachments=repo_attachments.of_case(session=session, case_id=case.id),
             )
             originals = {filed.file: repo.get_document_content(session=session, document_id=filed.document_id)
                          for filed in context.documents}
             try:
-                bound = bind(context, originals)
+                bound = bind(context, originals, attachment_bytes=self.blobs.read)
             except ValueError as err:  # a stored document no longer hashes to its record: retrying cannot help
                 raise ApplicationError(f"case file of {case.id} not bound: {err}", type="CaseFileRefused",
                                        non_retryable=True) from err
@@ -249,9 +260,13 @@ class DocumentActivities:
             panel = repo_panels.get_panel(session=session, panel_id=transition.payload["panel_id"])
             invitations = repo_panels.invitations_of_panel(session=session, panel_id=panel.id)
             experts = repo_panels.experts_by_id(session=session, expert_ids={i.expert_id for i in invitations})
+            # Reg 42: the files the panel was given — the case's medical records and appraisal reports that stood
+            # when the opinion was recorded
+            given = repo_attachments.of_case(session=session, case_id=case.id, kinds=EXPERT_KINDS,
+                                             include_withdrawn=False, uploaded_before=transition.at)
             return expert_opinion_context(
                 case=case, committee=committee, panel=panel, invitations=invitations, experts=experts,
-                number=number, at=request.at, version=int(transition.payload.get("version", 1)),
+                number=number, at=request.at, version=int(transition.payload.get("version", 1)), attachments=given,
             )
         if request.kind in ("agreement", "agreement_draft"):
             effective = request.kind == "agreement"

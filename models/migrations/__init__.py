@@ -68,6 +68,10 @@ SINCE_FIRST_REVISION = {
         ("cases", "ix_cases_committee_accepted"), ("cases", "ix_cases_accepted"), ("cases", "ix_cases_committee_ended"),
         ("cases", "ix_cases_ended"), ("cases", "ix_cases_committee_judicial"),
         ("transitions", "ix_transitions_event_at"), ("invitations", "ix_invitations_opinion_at"))),
+    # attachments (a8b9c0d1e2f3)
+    ("add_table", "attachments"),
+    ("add_index", "attachments", "ix_attachments_case_uploaded"),
+    ("add_index", "attachments", "ix_attachments_sha256"),
 }
 
 

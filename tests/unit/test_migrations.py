@@ -245,6 +245,7 @@ def test_one_made_before_the_accounts_and_case_files_is_upgraded_keeping_its_cas
         connection.execute(text("DROP TABLE document_numbers"))
         connection.execute(text("DROP TABLE document_jobs"))
         connection.execute(text("DROP TABLE case_party_names"))
+        connection.execute(text("DROP TABLE attachments"))  # a8b9c0d1e2f3
         for table, index, column in SINGLE_COLUMN_INDEXES:  # lists by keyset: composite indexes instead
             connection.execute(text(f"CREATE INDEX {index} ON {table} ({column})"))
         for index, (table, _) in KEYSET_INDEXES.items():
