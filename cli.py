@@ -27,13 +27,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -582,6 +583,58 @@ def users_reset_password(settings: Settings, args: argparse.Namespace) -> int:
     return _account_change(settings, f"new password for {args.username}", args.password_stdin, reset)
 
 
+def demo_year(settings: Settings, args: argparse.Namespace) -> int:
+    """A year of a city's disputes entered through the running API (demo/year.py, demo/entry.py), then its report
+    read back."""
+    import httpx
+
+    from demo.entry import city_figures, ensure_committees, enter_year
+    from demo.year import plan_year
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line a request would hide the progress bar
+    if args.city != "上海市":
+        print("the demo year is planned for 上海市 (its 17 committees)", file=sys.stderr)
+        return 2
+    try:
+        plan = plan_year(year=args.year, accepted=args.cases, settled=args.settled, settled_share=args.settled_share,
+                         seed=args.seed)
+    except ValueError as wrong:
+        print(wrong, file=sys.stderr)
+        return 2
+    api_url = args.api or f"http://{settings.api_host}:{settings.api_port}"
+
+    async def enter() -> int:
+        async with httpx.AsyncClient(base_url=api_url, timeout=120) as api:
+            try:
+                (await api.get("/health/ready")).raise_for_status()
+            except httpx.HTTPError as down:
+                print(f"the API at {api_url} is not ready ({down}): start the stack with `make run`", file=sys.stderr)
+                return 1
+            added = await ensure_committees(api, plan)
+            if added:
+                print("added committees:", ", ".join(added))
+            planned = plan.counts()
+            print(f"entering {len(plan.cases)} cases of {plan.year} ({args.cases} accepted, "
+                  f"{sum(n for k, n in planned.items() if k.startswith('settled'))} settled) through {api_url}")
+            bar = ProgressBar("cases")
+            report = await enter_year(api, plan, seed=args.seed, concurrency=args.concurrency, progress=bar)
+            bar.close()
+            for failure in report.failed[:20]:
+                print("  not entered:", failure, file=sys.stderr)
+            total = (await city_figures(api, plan))["total"]
+            outcomes, rates = total["outcomes"], total["rates"]
+            share = rates["success_of_accepted"]
+            print(f"{plan.city} {plan.year}: {outcomes['accepted']} accepted, {outcomes['settled']} settled"
+                  + (f" ({share:.0%} of accepted)" if share is not None else "")
+                  + f"; entered {report.entered}, not entered {len(report.failed)}")
+            return 1 if report.failed else 0
+
+    code = asyncio.run(enter())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mediation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -636,6 +689,17 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", type=Path)
     check.add_argument("--cert", type=Path, action="append", default=[],
                        help="a trusted certificate file (PEM; repeatable); default: the configured one")
+    demo = sub.add_parser("demo", help="demonstration data").add_subparsers(dest="action", required=True)
+    year = demo.add_parser("year", help="a year of a city's disputes, entered through the running API as cases from "
+                                        "paper records (every case through its workflow)")
+    year.add_argument("--city", default="上海市")
+    year.add_argument("--cases", type=int, default=3408, help="cases accepted in the year (default: Shanghai's 3408)")
+    year.add_argument("--settled", type=int, help="of those, settled (default: --settled-share of them)")
+    year.add_argument("--settled-share", type=float, default=0.83, help="the share settled (default 0.83)")
+    year.add_argument("--year", type=int, default=date.today().year - 1, help="the year (default: last year)")
+    year.add_argument("--seed", type=int, default=2025, help="the plan's seed: the same seed, the same year")
+    year.add_argument("--concurrency", type=int, default=8, help="cases entered at once")
+    year.add_argument("--api", help="the API's URL (default: MEDIATION_API_HOST and MEDIATION_API_PORT)")
     args = parser.parse_args(argv)
     settings = get_settings()
     core_logging.configure(settings.log_level, settings.log_format)
@@ -675,6 +739,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "create":
             return users_create(settings, args)
         return users_reset_password(settings, args)
+    elif args.command == "demo":
+        return demo_year(settings, args)
     elif args.command == "seal":
         if args.action == "init":
             return seal_init(settings, force=args.force, name=args.name, committee=args.committee)
