@@ -477,6 +477,9 @@ class CalendarLoadReport(BaseModel):
     rewritten: int = Field(description="of those, the cases whose deadlines changed: their row was rewritten")
     woken: int = Field(description="of those, the cases whose earliest pending timer moved: their workflow is "
                        "told, so that it sleeps until the new one (the others refresh their calendar when they wake)")
+    closed_recounted: int = Field(default=0, description="closed cases whose mediation ran through the year: their "
+                                  "working days (used, paused, deadline kept) counted again with its table, for "
+                                  "the reports")
     left_to_workflows: int = Field(description="open cases whose workflow is told to recompute them itself: "
                                    "rows written before they kept the clocks, or changed while the batch ran")
     signalled: int = Field(description="workflows told (woken or left to their workflow)")

@@ -337,6 +337,10 @@ async def load(*, db: Database, client: Client, table: YearTable, actor: Actor,
              result.signalled, result.not_running, len(result.failed),
              {k: round(v, 2) for k, v in result.seconds.items()})
     calendar = await db.run(lambda session: repo.working_day_calendar(session=session))
+    recounted = await db.run(lambda session: repo.recount_mediation_times(session=session, year=table.year,
+                                                                          calendar=calendar))
+    if recounted:
+        log.info("calendar year %s: the working days of %d closed cases counted again", table.year, recounted)
     return CalendarLoadReport(
         year=year_public(calendar, table.year, row),
         replaced=was_loaded,
@@ -345,6 +349,7 @@ async def load(*, db: Database, client: Client, table: YearTable, actor: Actor,
         rewritten=result.rewritten,
         woken=result.woken,
         left_to_workflows=result.left_to_workflows,
+        closed_recounted=recounted,
         signalled=result.signalled,
         not_running=result.not_running,
         failed=result.failed,

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+import chinese_calendar
 import httpx
 
+from core.db import transaction
+from models.tables import CalendarYear, Case
 from tests.factories import SIGNATURES, agreement, registration
 from tests.http import eventually
 
 AUDITOR = {"X-Actor-Id": "au-01", "X-Actor-Role": "auditor"}
 INTAKE = {"X-Actor-Id": "s-07", "X-Actor-Role": "intake"}
+ADMIN = {"X-Actor-Id": "a-01", "X-Actor-Role": "admin"}
 
 
 def at(moment: str) -> dict[str, str]:
@@ -121,3 +126,34 @@ class TestDeadlinesThatPassedInTheRecords:
         assert last["payload"]["due_date"].startswith("2025-07")  # 30 working days after 3 June 2025
         again = await api.post(f"/cases/{case_id}/complete-entry", headers=INTAKE)
         assert again.status_code == 409 and "not being entered from records" in again.json()["detail"]
+
+
+class TestAYearLoadedLater:
+    async def test_closed_cases_working_days_are_counted_again_with_it(self, api, sessions):  # Reg 38
+        case = await historical_case(api, "2025-03-03T09:00:00+08:00", application_type="joint", applicant_side=None)
+        await entered(api, case["id"], "submit-for-review", "2025-03-03T10:00:00+08:00")
+        await entered(api, case["id"], "accept", "2025-03-05T10:00:00+08:00", {"mediators": ["陈调解员"]})
+        await entered(api, case["id"], "declare-failed", "2025-03-20T16:00:00+08:00", {"reason": "双方分歧较大"})
+        before = days_used(sessions, case["id"])
+        assert before == 11  # 6–20 March 2025: eleven working days after the day of acceptance
+
+        # the committee's table for 2025 (as the State Council published it) with one more day off on 12 March
+        days = [date(2025, 1, 1) + timedelta(days=n) for n in range(365)]
+        table = {"holidays": [d.isoformat() for d in days if d.weekday() < 5 and not chinese_calendar.is_workday(d)]
+                 + ["2025-03-12"],
+                 "workdays": [d.isoformat() for d in days if d.weekday() >= 5 and chinese_calendar.is_workday(d)]}
+        try:
+            loaded = await api.put("/calendar/years/2025", json=table, headers=ADMIN)
+            assert loaded.status_code == 200, loaded.text
+            assert loaded.json()["closed_recounted"] >= 1
+            assert days_used(sessions, case["id"]) == before - 1
+        finally:
+            with transaction(sessions) as session:
+                row = session.get(CalendarYear, 2025)
+                if row is not None:
+                    session.delete(row)
+
+
+def days_used(sessions, case_id: str) -> int | None:
+    with sessions() as session:
+        return session.get(Case, case_id).duration_wd
