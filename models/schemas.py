@@ -560,7 +560,7 @@ class ContactIn(Strict):
     email: str | None = Field(default=None, max_length=200, examples=["chen@example.cn"],
                               pattern=r"^$|^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
     mobile: str | None = Field(default=None, max_length=20, examples=["13812345678"],
-                               pattern=r"^$|^(\+?86|0086)?-?1[3-9][0-9]{9}$",
+                               pattern=r"^$|^(\+?86|0086)?[ -]?1[3-9][0-9]{9}$",
                                description="a mainland mobile number (11 digits, +86 optional)")
     notify_by: list[Literal["email", "sms"]] | None = Field(
         default=None, max_length=2, description="the channels wanted; [] for none (the system's outbox only)")
