@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,7 +84,7 @@ def init_db(settings: Settings) -> list[str]:
         with transaction(session_factory(engine)) as session:
             added = [c.id for c in seed_committees(session=session)]
             seed_pool(session=session)
-            committees = [c.id for c in repo.list_committees(session=session)]
+            committees = {c.id: c.name for c in repo.list_committees(session=session)}
     finally:
         engine.dispose()
     ensure_committee_seals(settings, committees)
@@ -142,15 +143,15 @@ def ensure_seal_key(settings: Settings) -> None:
         seal_init(settings)
 
 
-def ensure_committee_seals(settings: Settings, committee_ids: list[str]) -> None:
-    """The demo committees' own seals, made once, so that each sealed document names the committee that issued
-    it (not the installation's name)."""
+def ensure_committee_seals(settings: Settings, committees: dict[str, str]) -> None:
+    """Each committee's own seal (id → name), made once, so that each sealed document names the committee that
+    issued it (not the installation's name). The keys of many new committees are made side by side."""
     if not settings.seal_documents or settings.seal_key_path is not None:  # a configured real key is the seal
         return
-    for committee_id in committee_ids:
-        key, cert = settings.committee_seal_paths(committee_id)
-        if not key.exists() and not cert.exists():
-            seal_init(settings, committee=committee_id)
+    missing = [(committee_id, name) for committee_id, name in committees.items()
+               if not any(path.exists() for path in settings.committee_seal_paths(committee_id))]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda one: seal_init(settings, committee=one[0], name=one[1]), missing))
 
 
 def document_sealer(settings: Settings) -> Sealer | None:
