@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The parties' files (Reg 42): staff who reach the case upload and withdraw them; they and its auditors read
     # them; an expert reads the medical records and appraisal reports of a case only while holding an accepted
     # seat of one of its open panels (api/services/attachments.py), else they are not found.
+    "attachments.list": CASE_READERS,  # a case's list; an expert's is by invitation, in the portal
     "attachments.read": CASE_READERS | {"expert"},
     "attachments.write": STAFF,
     "notifications.read": STAFF | ADMIN,  # an admin: only what is addressed to admins (escalations)

@@ -88,7 +88,7 @@ async def upload(
 
 
 @router.get("/cases/{case_id}/attachments", summary="A case's attachments: kind, party, size, SHA-256, withdrawn")
-def of_case(case_id: CaseId, caller: Annotated[Caller, allow("attachments.read")], session: SessionDep,
+def of_case(case_id: CaseId, caller: Annotated[Caller, allow("attachments.list")], session: SessionDep,
             settings: SettingsDep) -> AttachmentsPublic:
     return attachments.of_case(session=session, caller=caller, case_id=case_id, settings=settings)
 
@@ -117,7 +117,7 @@ def withdraw(attachment_id: AttachmentId, body: WithdrawIn, caller: Annotated[Ca
     return attachments.withdraw(session=session, caller=caller, attachment_id=attachment_id, reason=body.reason)
 
 
-@router.get("/me/invitations/{invitation_id}/attachments", tags=["experts' portal"],
+@router.get("/me/invitations/{invitation_id}/attachments",
             summary="The files of my accepted invitation's case: its medical records and appraisal reports")
 def for_invitation(invitation_id: InvitationId, caller: Annotated[Caller, allow("portal")],
                    session: SessionDep) -> list[AttachmentPublic]:

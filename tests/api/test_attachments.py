@@ -261,7 +261,7 @@ class TestWhoSeesWhat:
         listing = await api.get(f"/me/invitations/{invitation}/attachments", headers=expert)
         assert listing.status_code == 404
         case_list = await api.get(f"/cases/{case['id']}/attachments", headers=expert)
-        assert case_list.status_code == 404
+        assert case_list.status_code == 403  # an expert's files are listed by invitation, never by case
 
         accepted = await api.post(f"/me/invitations/{invitation}/accept", json={}, headers=expert)
         assert accepted.status_code == 200, accepted.text

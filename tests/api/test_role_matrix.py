@@ -8,6 +8,7 @@ changes nothing. The API runs as production runs it: logged-in users with tokens
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -276,6 +277,26 @@ async def decision(world: World, role: str) -> Request:
         "json": {"decision": "rejected", "reason": "无影响公正的关系"}}
 
 
+def pdf_upload() -> dict[str, Any]:
+    """A medical record (a PDF by its bytes) as the multipart form POST /cases/{id}/attachments takes."""
+    return {"files": {"file": ("住院病历.pdf", b"%PDF-1.7\n" + os.urandom(4000), "application/pdf")},
+            "data": {"kind": "medical_record", "party": "patient", "received_on": "2026-11-20"}}
+
+
+async def new_attachment(world: World, role: str) -> Request:
+    return "POST", f"/cases/{world.ids['case_id']}/attachments", pdf_upload()
+
+
+async def attach(world: World, case_id: str) -> str:
+    made = await world.api.post(f"/cases/{case_id}/attachments", headers=world.as_("intake"), **pdf_upload())
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+async def withdraw_attachment(world: World, role: str) -> Request:
+    return "POST", f"/attachments/{await attach(world, world.ids['case_id'])}/withdraw", {"json": {"reason": "错交"}}
+
+
 def portal(action: str, body: dict[str, Any]) -> Maker:
     """The expert's answers: each on an invitation of their own, in the state the answer needs."""
 
@@ -344,6 +365,15 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
        for name, (roles, *_rest) in EVENTS.items()},
     ("PUT", "/cases/{case_id}/respondent-institution"): (STAFF, link_respondent),
     ("GET", "/cases/{case_id}/documents"): (CASE_READERS, fixed("GET", "/cases/{case_id}/documents")),
+    # Reg 42: the parties' files; an expert reads a medical record of the case whose panel seat they accepted
+    ("POST", "/cases/{case_id}/attachments"): (STAFF, new_attachment),
+    ("GET", "/cases/{case_id}/attachments"): (CASE_READERS, fixed("GET", "/cases/{case_id}/attachments")),
+    ("GET", "/attachments/{attachment_id}"): (CASE_READERS | EXPERT, fixed("GET", "/attachments/{attachment_id}")),
+    ("GET", "/attachments/{attachment_id}/content"): (CASE_READERS | EXPERT,
+                                                      fixed("GET", "/attachments/{attachment_id}/content")),
+    ("POST", "/attachments/{attachment_id}/withdraw"): (STAFF, withdraw_attachment),
+    ("GET", "/me/invitations/{invitation_id}/attachments"): (EXPERT, fixed(
+        "GET", "/me/invitations/{accepted_invitation}/attachments")),
     ("GET", "/cases/{case_id}/case-file"): (CASE_READERS, fixed("GET", "/cases/{archived_case}/case-file")),
     ("GET", "/cases/{case_id}/case-file/manifest"): (CASE_READERS,
                                                      fixed("GET", "/cases/{archived_case}/case-file/manifest")),
@@ -427,9 +457,10 @@ def operations_of(route: Any) -> list[str]:
 
 
 @pytest.fixture
-async def production_api(temporal_env, database_url, worker, seal_paths) -> AsyncIterator[httpx.AsyncClient]:
+async def production_api(temporal_env, database_url, worker, seal_paths, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, task_queue=worker, dev_mode=False, secret_key=SECRET,
-                        seal_key_path=seal_paths[0], seal_cert_path=seal_paths[1])
+                        seal_key_path=seal_paths[0], seal_cert_path=seal_paths[1],
+                        data_dir=tmp_path)  # the attachments' files (the filesystem store) in the test's folder
     app = create_app(settings, temporal=temporal_env.client)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -475,6 +506,7 @@ async def build_world(api: httpx.AsyncClient, sessions: Any, *, portal: bool = T
                      unfilled_panel=(await world.panel("law"))["id"],
                      archived_case=await world.case(JOINT, [*IN_MEDIATION, ("terminate", WITHDRAWAL),
                                                             ("archive", {})]))
+    world.ids["attachment_id"] = await attach(world, case_id)
     if not portal:
         return world
     # The expert's answers each need an invitation of their own; the opinion and the meeting an accepted one.
@@ -484,6 +516,7 @@ async def build_world(api: httpx.AsyncClient, sessions: Any, *, portal: bool = T
                               headers=world.as_("expert"))
     assert response.status_code == 200, response.text
     world.ids["accepted_panel"] = accepted["id"]
+    world.ids["attachment_id"] = await attach(world, accepted["case_id"])  # what the accepted expert may read
     for _ in range(3):  # accept, decline, conflict
         world.invitations.append((await world.panel("obstetrics"))["slots"][0]["invitation_id"])
     return world
@@ -519,7 +552,8 @@ async def test_each_role_is_served_where_allowed_and_refused_everywhere_else(pro
             case_id=world.ids["case_id"], document_id=world.ids["document_id"], panel_id=world.ids["panel_id"],
             draw_id=world.ids["draw_id"], invitation_id=world.ids["invitation_id"], key_id="k1",
             day="2026-10-01", year="2026", committee_id=world.ids["committee_id"],
-            expert_id=world.ids["expert_id"], institution_id=world.ids["institution_id"], objection_id="o1")
+            expert_id=world.ids["expert_id"], institution_id=world.ids["institution_id"], objection_id="o1",
+            attachment_id=world.ids["attachment_id"])
         for role in ROLES:
             if role in allowed:
                 continue
@@ -536,7 +570,7 @@ async def test_each_role_is_served_where_allowed_and_refused_everywhere_else(pro
 
 # ------------------------------------------------------------------ committees, assignments, privacy ------
 CASE_SCOPED = [key for key in MATRIX if any(p in key[1] for p in ("{case_id}", "{document_id}", "{panel_id}",
-                                                                   "{draw_id}"))]
+                                                                   "{draw_id}", "{attachment_id}"))]
 
 
 async def outsider(world: World, role: str, **scope: Any) -> dict[str, str]:
