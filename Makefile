@@ -54,6 +54,7 @@ bench: $(STAMP) system-packages
 	$(BIN)/python -m bench.case_file
 	$(BIN)/python -m bench.documents
 	$(BIN)/python -m bench.case_list
+	$(BIN)/python -m bench.statistics
 	$(BIN)/python -m bench.upload
 
 # The load-and-fault suite in its long form (make test runs a bounded one): crash faults, a database stall, 100
