@@ -45,9 +45,9 @@ class DeliveryWorkflow:
             non_retryable_error_types=["PermanentRefusal"],
         )
         try:
-            await workflow.execute_activity_method(DeliveryActivities.send, delivery_id,
-                                                   start_to_close_timeout=SEND_TIMEOUT, retry_policy=retry)
-            return True
+            status = await workflow.execute_activity_method(DeliveryActivities.send, delivery_id,
+                                                            start_to_close_timeout=SEND_TIMEOUT, retry_policy=retry)
+            return status == "sent"
         except ActivityError as failed:
             reason = str(failed.cause or failed)
             await workflow.execute_activity_method(

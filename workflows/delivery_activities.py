@@ -44,11 +44,12 @@ class DeliveryActivities:
         with self._sessions() as session:
             return repo_delivery.queued_of(session=session, notification_id=notification_id)
 
-    def _claim(self, delivery_id: str) -> Outgoing | None:
+    def _claim(self, delivery_id: str) -> Outgoing | str:
+        """The message of a delivery taken for an attempt; its status when it is no longer queued."""
         with transaction(self._sessions) as session:
             row = repo_delivery.claim(session=session, delivery_id=delivery_id, at=_now())
             if row is None:
-                return None
+                return repo_delivery.get_delivery(session=session, delivery_id=delivery_id).status
             context = repo_delivery.delivery_context(session=session, delivery=row)
             outgoing = (row.id, row.channel, row.address, row.recipient_name)
         notice = compose(kind=context["kind"], case_number=context["case_number"], committee=context["committee"],
@@ -71,13 +72,13 @@ class DeliveryActivities:
 
     @activity.defn(name="delivery_send")
     async def send(self, delivery_id: str) -> str:
-        """Sends one queued delivery; "sent", or "done" when an earlier attempt had finished it."""
+        """Sends one queued delivery; "sent", or the status an earlier attempt left it in (sent, failed)."""
         try:
             outgoing = await asyncio.to_thread(self._claim, delivery_id)
         except UnsafeSms as unsafe:  # Reg 42: an SMS never carries a personal number
             raise await self._refuse(delivery_id, str(unsafe)) from unsafe
-        if outgoing is None:
-            return "done"
+        if isinstance(outgoing, str):
+            return outgoing
         sender = self._senders.by_channel.get(outgoing.channel)
         if sender is None:
             raise await self._refuse(delivery_id, f"the {outgoing.channel} channel is not configured")

@@ -239,6 +239,7 @@ async def new_user(world: World, role: str) -> Request:
 async def user_contact(world: World, role: str) -> Request:
     with world.sessions() as session:
         user = repo_users.find_user(session=session, username=world.usernames["mediator"])
+    world.ids["user_id"] = user.id
     return "PATCH", f"/users/{user.id}/contact", {"json": {"email": "med@example.cn", "notify_by": ["email"]}}
 
 
@@ -548,6 +549,7 @@ async def test_each_role_is_served_where_allowed_and_refused_everywhere_else(pro
     before = (await production_api.get(f"/cases/{world.ids['case_id']}/history",
                                        headers=world.as_("director"))).json()
     for (method, path), (allowed, _make) in MATRIX.items():
+        path = path.replace("{user_id}", world.ids.get("user_id", "someone"))  # the account PATCHed above
         url = path.replace("{expert_id:expert_id}", "{expert_id}").replace("{slot}", "0").format(
             case_id=world.ids["case_id"], document_id=world.ids["document_id"], panel_id=world.ids["panel_id"],
             draw_id=world.ids["draw_id"], invitation_id=world.ids["invitation_id"], key_id="k1",
