@@ -72,6 +72,11 @@ SINCE_FIRST_REVISION = {
     ("add_table", "attachments"),
     ("add_index", "attachments", "ix_attachments_case_uploaded"),
     ("add_index", "attachments", "ix_attachments_sha256"),
+    # deliveries of the notifications, the accounts' contacts (b9c0d1e2f3a4)
+    ("add_table", "deliveries"),
+    ("add_index", "deliveries", "ix_deliveries_notification_id"),
+    ("add_index", "deliveries", "ix_deliveries_status_notification"),
+    *(("add_column", "users", column) for column in ("contact_email", "contact_mobile", "notify_by")),
 }
 
 

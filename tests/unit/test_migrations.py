@@ -246,6 +246,9 @@ def test_one_made_before_the_accounts_and_case_files_is_upgraded_keeping_its_cas
         connection.execute(text("DROP TABLE document_jobs"))
         connection.execute(text("DROP TABLE case_party_names"))
         connection.execute(text("DROP TABLE attachments"))  # a8b9c0d1e2f3
+        connection.execute(text("DROP TABLE deliveries"))  # b9c0d1e2f3a4, with the accounts' contacts
+        for column in ("contact_email", "contact_mobile", "notify_by"):
+            connection.execute(text(f"ALTER TABLE users DROP COLUMN {column}"))
         for table, index, column in SINGLE_COLUMN_INDEXES:  # lists by keyset: composite indexes instead
             connection.execute(text(f"CREATE INDEX {index} ON {table} ({column})"))
         for index, (table, _) in KEYSET_INDEXES.items():
