@@ -456,9 +456,10 @@ def _distinct(ids: list[str] | None) -> list[str] | None:
 # The files (POST /cases/{id}/attachments) that document an event: a payment's proof, the signed paper agreement,
 # the appraisal's report (domain/attachments.py says which kinds each event takes). Checked before the action.
 AttachmentIds = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]] | None,
+    Annotated[list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]],
+              Field(max_length=20)] | None,
     AfterValidator(_distinct),
-    Field(default=None, max_length=20, description="attachments of the case that document this act (their ids)"),
+    Field(default=None, description="attachments of the case that document this act (their ids)"),
 ]
 
 

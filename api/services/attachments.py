@@ -254,8 +254,6 @@ async def upload(*, db: Database, storage: Storage, caller: Caller, case_id: str
     staged = await run_in_threadpool(_stage, source, storage.store, limit)
     try:
         refuse_past_room(staged.size, left)
-        if staged.size == 0:
-            raise InvalidField("file", "the file is empty")
         media_type = media_type_of(staged)
         if storage.scanner is not None:
             result = await run_in_threadpool(storage.scanner, staged.path)
@@ -303,7 +301,7 @@ def check_for_event(*, session: Session, case_id: str, event: str, attachment_id
         attachment = found.get(attachment_id)
         where = f"attachment_ids.{index}"
         if attachment is None or attachment.case_id != case_id:
-            raise InvalidField(where, f"no attachment {attachment_id!r} on this case")
+            raise InvalidField(where, f"unknown attachment {attachment_id!r}: no attachment of this case has it")
         if attachment.withdrawn_at is not None:
             raise InvalidField(where, f"attachment {attachment_id!r} was withdrawn")
         if not rules.fits_event(attachment.kind, event):

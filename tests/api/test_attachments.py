@@ -352,7 +352,7 @@ class TestEventsAndTheCaseFile:
         elsewhere = await upload(api, await new_case(api), pdf_bytes(), kind="appraisal_report")
         foreign = await api.post(f"/cases/{case_id}/finish-appraisal",
                                  json={**OPINION, "attachment_ids": [elsewhere["id"]]}, headers=MEDIATOR)
-        assert foreign.status_code == 422 and "no attachment" in foreign.text
+        assert foreign.status_code == 422 and "unknown attachment" in foreign.text
         finished = await ok(api, case_id, "finish-appraisal", {**OPINION, "attachment_ids": [report["id"]]},
                             headers=MEDIATOR)
         await ok(api, case_id, "draft-agreement", agreement(), headers=MEDIATOR)

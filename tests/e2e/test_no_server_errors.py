@@ -252,12 +252,14 @@ def tolerated(failure: Exception, case: schemathesis.Case, response: requests.Re
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("code") == "invalid_payload":
         messages = [e.get("message", "") for e in body.get("errors", [])]
         model_rules = ("Value error", "unknown committee", "String should have at least 1 character",
-                       "unknown institution", "unknown mediator account")
+                       "unknown institution", "unknown mediator account", "unknown attachment",
+                       "an act entered from records took place in the past", "records are entered from 2004")
         if messages and all(m.startswith(model_rules) for m in messages):
             return ("schema-valid data refused 422 by a rule of the models the JSON Schema does not express: "
                     "cross-field rules (applicant_side for one_side, a deadline per term, words for reject "
-                    "reason 8...), an unknown committee, institution or mediator account, or whitespace-only text "
-                    "(str_strip_whitespace)")
+                    "reason 8...), an unknown committee, institution or mediator account, whitespace-only text "
+                    "(str_strip_whitespace), or an X-Occurred-At in the future or before 2004 (a case entered from "
+                    "records took place in the past the calendar knows)")
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("code") == "idempotency_key_reused":
         return ("an Idempotency-Key the generator used before, sent with another request: refused 422 as the rule "
                 "says (rev 2), which the JSON Schema of a header cannot express")
@@ -271,6 +273,9 @@ def tolerated(failure: Exception, case: schemathesis.Case, response: requests.Re
     ):
         return ("a CSV body that is not a pool file (header, columns, values): refused 422 with every bad row by "
                 "domain/pool.py, a format the JSON Schema of a text body does not express")
+    if isinstance(failure, RejectedPositiveData) and status == 415 and body.get("code") == "unsupported_media_type":
+        return ("an attachment whose bytes are not PDF, JPEG, PNG, TIFF or OFD: refused 415 by what its bytes are "
+                "(domain/filetypes.py), which the JSON Schema of a binary string cannot express")
     if isinstance(failure, RejectedPositiveData) and status == 422 and body.get("code") == "invalid_cursor":
         return ("a page cursor the API never issued: refused 422 invalid_cursor, since a cursor is opaque (only a "
                 "next_cursor of an earlier page is one), which the JSON Schema of a string cannot express")
