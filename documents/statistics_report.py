@@ -91,6 +91,8 @@ PAYERS: dict[str, tuple[str, str]] = {
 }
 
 OUTCOMES_HEAD = (
+    _column("outcomes.open_at_start", "上期结转", "Open at start", note_zh="期初未结：期初以前受理、期初尚未结案",
+            note_en="accepted before the period and not ended before it"),
     _column("outcomes.applications", "申请", "Applications", note_zh="期内登记的纠纷",
             note_en="disputes registered in the period"),
     _column("outcomes.accepted", "受理", "Accepted", note_zh="期内受理", note_en="accepted in the period"),
@@ -98,8 +100,15 @@ OUTCOMES_HEAD = (
             note_en="rejected in the period"),
 )
 OUTCOMES_TAIL = (
-    _column("outcomes.closed", "结案", "Closed", note_zh="调解成功、调解不成与终止调解之和（不含不予受理）",
-            note_en="settled + failed + terminated (rejections apart)"),
+    _column("outcomes.terminated_before_acceptance", "未受理而终止", "Terminated before acceptance", main=False,
+            note_zh="期内受理前终止的申请（撤回、法院或卫生部门已受理等），不属结案",
+            note_en="applications terminated in the period before acceptance; not closed"),
+    _column("outcomes.closed", "结案", "Closed",
+            note_zh="已受理案件期内调解终结的：调解成功、调解不成与受理后终止调解之和（不含不予受理和未受理而终止）；"
+                    "上期结转 + 受理 − 结案 = 期末未结",
+            note_en="accepted cases whose mediation ended: settled + failed + terminated after acceptance "
+                    "(rejections and terminations before acceptance apart); open at start + accepted − closed = "
+                    "open at end"),
     _column("outcomes.settled", "调解成功", "Settled", note_zh="期内调解协议生效",
             note_en="an agreement became effective in the period"),
     _column("outcomes.settled_performed", "已履行", "Performed", main=False,
@@ -113,12 +122,15 @@ OUTCOMES_TAIL = (
             note_zh="调解不成中调解期限届满的（条例第三十八条）", note_en="of those failed, the period ran out (Reg 38)"),
     _column("outcomes.failed_declared", "宣告调解不成", "Failed: declared", main=False,
             note_zh="调解不成中宣告调解不成的（人民调解法第二十六条）", note_en="of those failed, declared (PML 26)"),
-    _column("outcomes.terminated", "终止调解", "Terminated", note_zh="期内终止调解",
-            note_en="terminated in the period"),
+    _column("outcomes.terminated", "终止调解", "Terminated", note_zh="已受理案件期内终止调解",
+            note_en="accepted cases terminated in the period"),
 )
 OUTCOMES_END = (
-    _column("outcomes.open_at_end", "期末在办", "Open at end", note_zh="已受理、期末尚未结案",
+    _column("outcomes.open_at_end", "期末未结", "Open at end", note_zh="已受理、期末尚未结案",
             note_en="accepted and still open at the end of the period"),
+    _column("outcomes.pending_at_end", "期末待受理", "Awaiting acceptance at end", main=False,
+            note_zh="已登记、期末尚未决定受理或不予受理",
+            note_en="registered, neither accepted nor ended at the end of the period"),
     _column("rates.success_of_closed", "调解成功率（占结案）", "Success rate (of closed)", "rate",
             note_zh="调解成功 ÷ 结案", note_en="settled ÷ closed"),
     _column("rates.success_of_accepted", "调解成功率（占受理）", "Success rate (of accepted)", "rate",

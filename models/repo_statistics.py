@@ -9,7 +9,8 @@ in the committees asked for (one range per committee) or everywhere:
 | `applications` | cases registered in the period: how many, what they claimed | `ix_cases_committee_registered` |
 | `acceptances` | cases accepted in the period | `ix_cases_committee_accepted` |
 | `endings` | cases whose mediation ended in the period: by result, reason and ground, their working days, the deadline kept, the agreed and paid amounts | `ix_cases_committee_ended` |
-| `open_at` | cases accepted and not ended at each end (of the period, or of each month) | `ix_cases_committee_accepted` |
+| `open_at` | cases accepted and not ended at each end (of the period, or of each month) and at the start | `ix_cases_committee_accepted` |
+| `pending_at` | cases registered, neither accepted nor ended, at each end and at the start | `ix_cases_committee_registered` |
 | `activity` | extensions, appraisals, consultations and follow-ups recorded in the period | `ix_transitions_event_at` |
 | `expert_answers` | experts' parts of an opinion given in the period | `ix_invitations_opinion_at` |
 | `judicial` | cases whose parties applied for judicial confirmation in the period | `ix_cases_committee_judicial` |
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -144,7 +145,7 @@ def acceptances(*, session: Session, window: Window) -> Figures:
     return _grouped(session, inner, lambda c: {"accepted": func.count(), "name": func.max(c.institution_name)})
 
 
-ENDING_COLUMNS = (col(Case.result), col(Case.rejection_reasons), col(Case.termination_ground),
+ENDING_COLUMNS = (col(Case.accepted_at), col(Case.result), col(Case.rejection_reasons), col(Case.termination_ground),
                   col(Case.performance_result), col(Case.duration_wd), col(Case.appraisal_wd), col(Case.deadline_kept),
                   col(Case.agreed_amount), col(Case.agreed_institution), col(Case.agreed_insurer),
                   col(Case.agreed_other), col(Case.paid_amount), col(Case.institution_name))
@@ -157,12 +158,15 @@ def _ended(window: Window) -> Any:
 
 def endings(*, session: Session, window: Window) -> Figures:
     """Cases whose mediation ended in the period: counted by result, rejection reason, termination ground and how
-    performance closed; their working days, the deadline kept, the agreed amounts by payer and what was paid; the
+    performance closed — `closed` (结案) counts the accepted cases' endings only, a termination before acceptance is
+    `terminated_before_acceptance`, apart like the rejections; their working days, the deadline kept, the agreed amounts by payer and what was paid; the
     median and 90th percentile of the working days and the median agreed amount."""
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def aggregates(c: Any) -> dict[str, Any]:
         settled = c.result == SETTLED
+        accepted = c.accepted_at.is_not(None)
+        terminated = and_(c.result == TERMINATED, accepted)
         measured = c.duration_wd.is_not(None)
         figures: dict[str, Any] = {
             "rejected": _count(c.result == REJECTED),
@@ -173,9 +177,10 @@ def endings(*, session: Session, window: Window) -> Figures:
             "settled_referred_to_court": _count(and_(settled, c.performance_result == REFERRED_TO_COURT)),
             "failed_deadline": _count(c.result == FAILED_DEADLINE),
             "failed_declared": _count(c.result == FAILED_DECLARED),
-            "terminated": _count(c.result == TERMINATED),
-            **{f"ground_{g}": _count(and_(c.result == TERMINATED, c.termination_ground == g))
-               for g in TERMINATION_GROUNDS},
+            "closed": _count(and_(accepted, c.result != REJECTED)),
+            "terminated": _count(terminated),
+            "terminated_before_acceptance": _count(and_(c.result == TERMINATED, c.accepted_at.is_(None))),
+            **{f"ground_{g}": _count(and_(terminated, c.termination_ground == g)) for g in TERMINATION_GROUNDS},
             "measured": _count(measured),
             "kept_deadline": _count(and_(measured, c.deadline_kept.is_(True))),
             "appraisal_cases": _count(and_(measured, c.appraisal_wd.is_not(None))),
@@ -227,17 +232,34 @@ def _interpolate(session: Session, window: Window, found: Figures) -> None:
 
 
 def open_at(*, session: Session, window: Window) -> Figures:
-    """Cases accepted and still in mediation at the end of the period — or, by month, at the end of each month."""
-    ends = _ends(window)
-    # by month, every case open at some month's end; otherwise those open at the period's end (no empty group)
-    since = window.months[0].last if window.group_by == "month" else window.period_to
+    """Cases accepted and still in mediation at the end of the period — or, by month, at the end of each month —
+    and at its start (the end of the day before it: 上期结转)."""
+    ends = _ends(window, starts=True)
+    since = window.period_from - timedelta(days=1)  # every case open at the start or at some end
     inner = select(_key_at_end(window), col(Case.accepted_at), col(Case.ended_on)).where(
         *_in_reach(window), col(Case.accepted_at) < window.end,
         or_(col(Case.ended_on).is_(None), col(Case.ended_on) > since))
     found = _grouped(session, inner, lambda c: {
         key: _count(and_(c.accepted_at < start_of_day(last, days_later=1),
                          or_(c.ended_on.is_(None), c.ended_on > last))) for key, last in ends.items()})
-    return _by_end(window, found, "open_at_end")
+    return _by_end(window, found, "open_at_end", start_name="open_at_start")
+
+
+def pending_at(*, session: Session, window: Window) -> Figures:
+    """Cases registered and awaiting the decision to accept them (neither accepted nor ended) at the end of the
+    period — or, by month, of each month — and at its start."""
+    ends = _ends(window, starts=True)
+    since = window.period_from - timedelta(days=1)
+    after = start_of_day(since, days_later=1)
+    inner = select(_key_at_end(window), col(Case.registered_at), col(Case.accepted_at), col(Case.ended_on)).where(
+        *_in_reach(window), col(Case.registered_at) < window.end,
+        or_(col(Case.accepted_at).is_(None), col(Case.accepted_at) >= after),
+        or_(col(Case.ended_on).is_(None), col(Case.ended_on) > since))
+    found = _grouped(session, inner, lambda c: {
+        key: _count(and_(c.registered_at < start_of_day(last, days_later=1),
+                         or_(c.accepted_at.is_(None), c.accepted_at >= start_of_day(last, days_later=1)),
+                         or_(c.ended_on.is_(None), c.ended_on > last))) for key, last in ends.items()})
+    return _by_end(window, found, "pending_at_end", start_name="pending_at_start")
 
 
 def overdue_at(*, session: Session, window: Window) -> Figures:
@@ -263,18 +285,23 @@ def _key_at_end(window: Window) -> Any:
     return (literal(ALL) if window.group_by == "month" else _key(window)).label("key")
 
 
-def _ends(window: Window) -> dict[str, date]:
-    """The days at whose end a figure is taken: each month's last (by month), or the period's."""
+def _ends(window: Window, *, starts: bool = False) -> dict[str, date]:
+    """The days at whose end a figure is taken: each month's last (by month), or the period's; with `starts`, the
+    day before the period too (a month's start is the previous month's end)."""
+    found = {"at_start": window.period_from - timedelta(days=1)} if starts else {}
     if window.group_by == "month":
-        return {f"m{i}": month.last for i, month in enumerate(window.months)}
-    return {"at_end": window.period_to}
+        return found | {f"m{i}": month.last for i, month in enumerate(window.months)}
+    return found | {"at_end": window.period_to}
 
 
-def _by_end(window: Window, found: Figures, name: str) -> Figures:
+def _by_end(window: Window, found: Figures, name: str, *, start_name: str | None = None) -> Figures:
     if window.group_by != "month":
-        return {key: {name: figures["at_end"]} for key, figures in found.items()}
+        return {key: {name: figures["at_end"] or 0} | ({start_name: figures["at_start"] or 0} if start_name else {})
+                for key, figures in found.items()}
     row = found.get(ALL, {})
-    return {month.key: {name: row.get(f"m{i}") or 0} for i, month in enumerate(window.months)}
+    return {month.key: {name: row.get(f"m{i}") or 0}
+            | ({start_name: row.get(f"m{i - 1}" if i else "at_start") or 0} if start_name else {})
+            for i, month in enumerate(window.months)}
 
 
 def activity(*, session: Session, window: Window) -> Figures:

@@ -28,7 +28,13 @@ class OutcomeCounts(BaseModel):
     rejected: int = Field(description="rejected (不予受理) in the period")
     rejected_by_reason: dict[int, int] = Field(default_factory=dict, description="reason 1–8 → cases; a case "
                                                "rejected for several reasons counts under each")
-    closed: int = Field(description="settled + failed + terminated in the period (rejections apart)")
+    terminated_before_acceptance: int = Field(default=0, description="未受理而终止: applications terminated in the "
+                                              "period before they were accepted (withdrawn, a court seized first); "
+                                              "not a mediation, so not closed — apart like the rejections")
+    open_at_start: int = Field(default=0, description="上期结转 (期初未结): accepted before the period and not ended "
+                               "before it; open_at_start + accepted − closed = open_at_end")
+    closed: int = Field(description="结案: accepted cases whose mediation ended in the period — settled + failed + "
+                        "terminated after acceptance (rejections and terminations before acceptance apart)")
     settled: int = Field(description="an effective agreement (调解成功) in the period")
     settled_performed: int = Field(description="of those, performance confirmed")
     settled_referred_to_court: int = Field(description="of those, nonperformance recorded, parties referred to court")
@@ -37,9 +43,14 @@ class OutcomeCounts(BaseModel):
     failed: int = Field(description="调解不成 in the period")
     failed_deadline: int = Field(description="of those, the mediation period ran out (Reg 38)")
     failed_declared: int = Field(description="of those, declared failed (PML 26)")
-    terminated: int = Field(description="终止调解 in the period")
+    terminated: int = Field(description="终止调解 in the period, of accepted cases")
     terminated_by_ground: dict[str, int] = Field(default_factory=dict)
-    open_at_end: int = Field(description="accepted and still open at the end of the period")
+    open_at_end: int = Field(description="期末未结: accepted and still open at the end of the period")
+    pending_at_start: int = Field(default=0, description="registered before the period, neither accepted nor ended "
+                                  "before it (awaiting the decision to accept)")
+    pending_at_end: int = Field(default=0, description="期末待受理: registered, neither accepted nor ended at the end "
+                                "of the period; pending_at_start + applications − accepted − rejected − "
+                                "terminated_before_acceptance = pending_at_end")
 
 
 class Rates(BaseModel):

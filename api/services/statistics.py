@@ -32,8 +32,8 @@ from models.schemas_statistics import (
 
 TOTAL_LABEL = "合计"
 VOCABULARIES = {"department": DEPARTMENTS, "kind": DISPUTE_KINDS, "level": INSTITUTION_LEVELS, "harm": HARMS}
-READS = (reads.applications, reads.acceptances, reads.endings, reads.open_at, reads.activity, reads.expert_answers,
-         reads.judicial, reads.overdue_at)
+READS = (reads.applications, reads.acceptances, reads.endings, reads.open_at, reads.pending_at, reads.activity,
+         reads.expert_answers, reads.judicial, reads.overdue_at)
 
 
 def report(
@@ -135,7 +135,7 @@ def _group(key: str, group_label: str, f: dict[str, Any]) -> StatisticsGroup:
     performed, referred = _int(f, "settled_performed"), _int(f, "settled_referred_to_court")
     failed_deadline, failed_declared = _int(f, "failed_deadline"), _int(f, "failed_declared")
     terminated = _int(f, "terminated")
-    closed = settled + failed_deadline + failed_declared + terminated
+    closed = _int(f, "closed")  # the accepted cases' endings: settled + failed + terminated after acceptance
     measured, kept = _int(f, "measured"), _int(f, "kept_deadline")
     if "agreed_median_fen" in f:  # PostgreSQL's percentile_cont
         agreed_median = rules.cents_to_yuan(f["agreed_median_fen"])
@@ -149,6 +149,8 @@ def _group(key: str, group_label: str, f: dict[str, Any]) -> StatisticsGroup:
             accepted=accepted,
             rejected=_int(f, "rejected"),
             rejected_by_reason={n: _int(f, f"reason_{n}") for n in REJECT_REASONS},
+            terminated_before_acceptance=_int(f, "terminated_before_acceptance"),
+            open_at_start=_int(f, "open_at_start"),
             closed=closed,
             settled=settled,
             settled_performed=performed,
@@ -160,6 +162,8 @@ def _group(key: str, group_label: str, f: dict[str, Any]) -> StatisticsGroup:
             terminated=terminated,
             terminated_by_ground={g: _int(f, f"ground_{g}") for g in TERMINATION_GROUNDS},
             open_at_end=_int(f, "open_at_end"),
+            pending_at_start=_int(f, "pending_at_start"),
+            pending_at_end=_int(f, "pending_at_end"),
         ),
         rates=Rates(success_of_closed=rules.rate(settled, closed), success_of_accepted=rules.rate(settled, accepted)),
         durations=Durations(

@@ -115,8 +115,10 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
     stories = list(stories)
     ended = [s for s in stories if within(s.ended, period)]
     settled = [s for s in ended if s.result == "settled"]
-    closed = [s for s in ended if s.result != "rejected"]
+    # 结案: the endings of accepted cases; a rejection or a termination before acceptance is not a closed mediation
+    closed = [s for s in ended if s.accepted is not None and s.result != "rejected"]
     accepted = [s for s in stories if within(s.accepted, period)]
+    start = period[0] - timedelta(days=1)  # a figure at the start is one at the end of the day before
     measured = [s for s in ended if s.mediation_days() is not None]
     appraised = [s for s in measured if s.appraisal_days() is not None]
     agreed = [s for s in settled if s.terms]
@@ -129,6 +131,10 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
             "rejected": sum(s.result == "rejected" for s in ended),
             "rejected_by_reason": {str(n): sum(n in s.reasons for s in ended if s.result == "rejected")
                                    for n in range(1, 9)},
+            "terminated_before_acceptance": sum(s.result == "terminated" and s.accepted is None for s in ended),
+            "open_at_start": sum(open_at(s, start) for s in stories),
+            "pending_at_start": sum(pending_at(s, start) for s in stories),
+            "pending_at_end": sum(pending_at(s, end) for s in stories),
             "closed": len(closed),
             "settled": len(settled),
             "settled_performed": sum(s.performance == "performed" for s in settled),
@@ -137,11 +143,10 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
             "failed": sum(s.result in ("failed_deadline", "failed_declared") for s in ended),
             "failed_deadline": sum(s.result == "failed_deadline" for s in ended),
             "failed_declared": sum(s.result == "failed_declared" for s in ended),
-            "terminated": sum(s.result == "terminated" for s in ended),
-            "terminated_by_ground": {g: sum(s.ground == g for s in ended if s.result == "terminated")
+            "terminated": sum(s.result == "terminated" for s in closed),
+            "terminated_by_ground": {g: sum(s.ground == g for s in closed if s.result == "terminated")
                                      for g in TERMINATION_GROUNDS},
-            "open_at_end": sum(s.accepted is not None and s.accepted <= end and (s.ended is None or s.ended > end)
-                               for s in stories),
+            "open_at_end": sum(open_at(s, end) for s in stories),
         },
         "rates": {
             "success_of_closed": round(len(settled) / len(closed), 4) if closed else None,
@@ -172,6 +177,17 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
             "claimed_total": str(sum((s.claim for s in stories if within(s.registered, period)), Decimal("0.00"))),
         },
     }
+
+
+def open_at(story: Story, day: date) -> bool:
+    """Accepted by the end of `day` and not ended by then."""
+    return story.accepted is not None and story.accepted <= day and (story.ended is None or story.ended > day)
+
+
+def pending_at(story: Story, day: date) -> bool:
+    """Registered by the end of `day`, neither accepted nor ended by then."""
+    return story.registered <= day and (story.accepted is None or story.accepted > day) and (
+        story.ended is None or story.ended > day)
 
 
 def assert_figures(group: dict[str, Any], wanted: dict[str, Any]) -> None:
@@ -383,8 +399,11 @@ class TestAPeriodOnFile:
         assert_figures(found["total"], expected(stories, SPRING))
         # the figures the stories make, spelled out once, so that the bookkeeping above is checked too
         outcomes, durations = found["total"]["outcomes"], found["total"]["durations"]
+        # closed: the April withdrawal before acceptance is not a closed mediation (terminated_before_acceptance)
         assert (outcomes["applications"], outcomes["settled"], outcomes["closed"], outcomes["open_at_end"]) == (
-            11, 3, 7, 2)
+            11, 3, 6, 2)
+        assert (outcomes["open_at_start"], outcomes["terminated_before_acceptance"], outcomes["terminated"]) == (
+            1, 1, 1)
         assert outcomes["rejected_by_reason"] == {"1": 2, "2": 1, "3": 0, "4": 0, "5": 0, "6": 0, "7": 1, "8": 0}
         assert (durations["cases"], durations["kept_deadline"], durations["appraisal_cases"]) == (6, 5, 1)
 
@@ -400,6 +419,28 @@ class TestAPeriodOnFile:
         assert march["outcomes"]["terminated_by_ground"]["court_accepted"] == 1
         assert march["outcomes"]["rejected_by_reason"]["1"] == 1 and april["outcomes"]["rejected_by_reason"]["1"] == 1
         assert (march["outcomes"]["applications"], april["outcomes"]["applications"]) == (8, 3)
+
+    def test_the_table_balances_month_by_month(self, sessions, spring):
+        """期初未结 + 本期受理 − 本期结案 = 期末未结, and 期初待受理 + 申请 − 受理 − 不予受理 − 未受理而终止 = 期末待受理,
+        per month and in all; a month starts with what the previous one ended with."""
+        committee_id, stories = spring
+        quarter = (D(2026, 2, 1), D(2026, 4, 30))
+        found = report_of(sessions, committee_id, "month", quarter)
+        assert [g["key"] for g in found["groups"]] == ["2026-02", "2026-03", "2026-04"]
+        for group in (*found["groups"], found["total"]):
+            o = group["outcomes"]
+            assert o["open_at_start"] + o["accepted"] - o["closed"] == o["open_at_end"], group["key"]
+            assert o["pending_at_start"] + o["applications"] - o["accepted"] - o["rejected"] - o[
+                "terminated_before_acceptance"] == o["pending_at_end"], group["key"]
+        for before, after in zip(found["groups"], found["groups"][1:], strict=False):
+            assert after["outcomes"]["open_at_start"] == before["outcomes"]["open_at_end"]
+            assert after["outcomes"]["pending_at_start"] == before["outcomes"]["pending_at_end"]
+        months = [(D(2026, 2, 1), D(2026, 2, 28)), MARCH, APRIL]
+        for group, month in zip(found["groups"], months, strict=True):
+            assert_figures(group, expected(stories, month))
+        april = found["groups"][2]["outcomes"]  # the review's April: 5 carried over + 1 accepted − 4 closed = 2
+        assert (april["open_at_start"], april["accepted"], april["closed"], april["open_at_end"]) == (5, 1, 4, 2)
+        assert april["terminated_before_acceptance"] == 1
 
     def test_a_month_alone_and_the_total_agree_with_its_group(self, sessions, spring):
         committee_id, stories = spring

@@ -37,7 +37,7 @@ class TestCsv:
     def test_the_label_then_every_figure_headed_in_chinese(self) -> None:
         sample = report("month")
         header = read_csv(csv_bytes(sample))[0]
-        assert header[:4] == ["月份", "申请", "受理", "不予受理"]
+        assert header[:4] == ["月份", "上期结转", "申请", "受理"]  # 上期结转 first: the table balances
         assert len(header) == 1 + len(every_column(sample))
         for expected in ("调解成功", "调解成功率（占结案）", "用时中位数（工作日）", "申请司法确认", "协议金额合计（元）",
                          "不予受理：8.其他", "终止：当事人撤回或拒绝", "协议金额：保险机构支付"):
@@ -62,7 +62,7 @@ class TestCsv:
 
     def test_english_headers_with_lang_en(self) -> None:
         table = read_csv(csv_bytes(report("month"), "en"))
-        assert table[0][:3] == ["Month", "Applications", "Accepted"]
+        assert table[0][:3] == ["Month", "Open at start", "Applications"]
         assert [row[0] for row in table[1:]] == ["2026-01", "2026-02", "2026-03", "Total"]
 
     def test_a_breakdown_key_not_known_here_gets_its_own_column(self) -> None:
@@ -91,7 +91,7 @@ class TestXlsx:
         rows = list(sheet.iter_rows(values_only=True))
         assert [row[0] for row in rows] == ["月份", "2026年1月", "2026年2月", "2026年3月", "合计"]
         header, total = rows[0], dict(zip(rows[0], rows[-1], strict=True))
-        assert header[1:3] == ("申请", "受理")
+        assert header[1:3] == ("上期结转", "申请")
         assert total["申请"] == 10 and total["调解成功"] == 5
         assert total["调解成功率（占结案）"] == pytest.approx(5 / 7)
         amounts = list(book["金额"].iter_rows(values_only=True))

@@ -101,7 +101,7 @@ class TestWhatItPrints:
         text = flat(zh.text)
         assert "三、分组统计（按月份）" in text
         assert "2026年1月" in text and "2026年3月" in text
-        assert "合计10827" in text  # the total's applications, accepted, rejected, closed
+        assert "合计010827" in text  # the total's open at start, applications, accepted, rejected, closed
 
     def test_the_charts_titles_and_labels_are_text(self, zh: Rendered) -> None:
         text = flat("".join(zh.pages))
@@ -112,7 +112,8 @@ class TestWhatItPrints:
 
     def test_how_the_figures_are_counted(self, zh: Rendered) -> None:
         assert "统计口径" in flat(zh.text)
-        assert "结案：调解成功、调解不成与终止调解之和（不含不予受理）" in flat(zh.text)
+        assert "结案：已受理案件期内调解终结的：调解成功、调解不成与受理后终止调解之和（不含不予受理和未受理而终止）" in flat(
+            zh.text)
 
     def test_in_english(self, en: Rendered) -> None:
         text = words(en.text)
@@ -138,7 +139,7 @@ class TestAsADocument:
         assert xmp_pdfa(zh.reader) == {"part": "3", "conformance": "B"}
         data = json.loads(zh.reader.attachments["statistics_report.json"][0])
         assert data["period_from"] == "2026-01-01" and data["issuer"] == COMMITTEE
-        assert data["summary"][0]["rows"][0]["values"][0] == 10
+        assert data["summary"][0]["rows"][0]["values"][1] == 10  # after 上期结转
         assert data["charts"][0]["name"] == "months"
 
     def test_fonts_are_the_bundled_faces_subset(self, zh: Rendered) -> None:
