@@ -132,9 +132,14 @@ OUTCOMES_END = (
             note_zh="已登记、期末尚未决定受理或不予受理",
             note_en="registered, neither accepted nor ended at the end of the period"),
     _column("rates.success_of_closed", "调解成功率（占结案）", "Success rate (of closed)", "rate",
-            note_zh="调解成功 ÷ 结案", note_en="settled ÷ closed"),
-    _column("rates.success_of_accepted", "调解成功率（占受理）", "Success rate (of accepted)", "rate",
-            note_zh="调解成功 ÷ 期内受理", note_en="settled ÷ accepted in the period"),
+            note_zh="期内调解成功 ÷ 期内结案", note_en="settled ÷ closed in the period"),
+    _column("outcomes.accepted_settled", "本期受理已调解成功", "Accepted and settled", main=False,
+            note_zh="本期受理的案件中，至期末调解协议已生效的",
+            note_en="of the cases accepted in the period, those whose agreement took effect by its end"),
+    _column("rates.success_of_accepted", "本期受理案件调解成功率", "Success rate of the period's acceptances", "rate",
+            note_zh="本期受理已调解成功 ÷ 本期受理：同一批案件，不超过100%；本期调解成功而于以前受理的案件不计入",
+            note_en="accepted and settled ÷ accepted in the period: one group of cases, never above 100%; "
+                    "settlements of cases accepted earlier are not counted"),
 )
 DURATIONS = (
     _column("durations.cases", "测算案件", "Cases measured", note_zh="期内结案的已受理案件",

@@ -140,9 +140,26 @@ def applications(*, session: Session, window: Window) -> Figures:
 
 
 def acceptances(*, session: Session, window: Window) -> Figures:
-    inner = select(_key(window, instant=col(Case.accepted_at)).label("key"), col(Case.institution_name)).where(
+    """Cases accepted in the period, and of those the ones whose agreement took effect by the end of the period —
+    by month, by the end of the month they were accepted in (`accepted_settled`, the success rate's numerator)."""
+    inner = select(_key(window, instant=col(Case.accepted_at)).label("key"), col(Case.accepted_at),
+                   col(Case.result), col(Case.ended_on), col(Case.institution_name)).where(
         *_in_reach(window), col(Case.accepted_at) >= window.start, col(Case.accepted_at) < window.end)
-    return _grouped(session, inner, lambda c: {"accepted": func.count(), "name": func.max(c.institution_name)})
+    return _grouped(session, inner, lambda c: {
+        "accepted": func.count(),
+        "accepted_settled": _count(and_(c.result == SETTLED, _by_group_end(
+            window, lambda month: and_(c.accepted_at >= start_of_day(month.first),
+                                       c.accepted_at < start_of_day(month.last, days_later=1)),
+            lambda last: c.ended_on <= last))),
+        "name": func.max(c.institution_name)})
+
+
+def _by_group_end(window: Window, in_month: Callable[[Month], Any], by: Callable[[date], Any]) -> Any:
+    """`by(last)`, `last` the last day of the row's group: by month, the month the row is in (`in_month`); else the
+    period's."""
+    if window.group_by != "month":
+        return by(window.period_to)
+    return or_(*(and_(in_month(month), by(month.last)) for month in window.months))
 
 
 ENDING_COLUMNS = (col(Case.accepted_at), col(Case.result), col(Case.rejection_reasons), col(Case.termination_ground),

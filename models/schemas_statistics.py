@@ -25,6 +25,8 @@ GroupBy = Literal["none", "month", "committee", "institution", "department", "ki
 class OutcomeCounts(BaseModel):
     applications: int = Field(description="disputes registered in the period")
     accepted: int = Field(description="accepted (受理) in the period")
+    accepted_settled: int = Field(default=0, description="of the cases accepted in the period, those whose agreement "
+                                  "took effect (调解成功) by the end of the period (by month: of their month)")
     rejected: int = Field(description="rejected (不予受理) in the period")
     rejected_by_reason: dict[int, int] = Field(default_factory=dict, description="reason 1–8 → cases; a case "
                                                "rejected for several reasons counts under each")
@@ -54,10 +56,13 @@ class OutcomeCounts(BaseModel):
 
 
 class Rates(BaseModel):
-    success_of_closed: float | None = Field(description="settled ÷ closed (settled + failed + terminated); none when "
-                                            "nothing closed")
-    success_of_accepted: float | None = Field(description="settled ÷ accepted in the period; none when nothing was "
-                                              "accepted")
+    success_of_closed: float | None = Field(description="结案调解成功率: settled ÷ closed in the period (the "
+                                            "accepted cases' endings: settled + failed + terminated after acceptance); "
+                                            "none when nothing closed")
+    success_of_accepted: float | None = Field(description="本期受理案件调解成功率: of the cases accepted in the "
+                                              "period, the share whose agreement took effect by the period's end "
+                                              "(accepted_settled ÷ accepted; one group of cases, so never above 1); "
+                                              "none when nothing was accepted")
 
 
 class Durations(BaseModel):

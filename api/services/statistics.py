@@ -131,7 +131,7 @@ def _int(figures: dict[str, Any], name: str) -> int:
 
 
 def _group(key: str, group_label: str, f: dict[str, Any]) -> StatisticsGroup:
-    settled, accepted = _int(f, "settled"), _int(f, "accepted")
+    settled, accepted, accepted_settled = _int(f, "settled"), _int(f, "accepted"), _int(f, "accepted_settled")
     performed, referred = _int(f, "settled_performed"), _int(f, "settled_referred_to_court")
     failed_deadline, failed_declared = _int(f, "failed_deadline"), _int(f, "failed_declared")
     terminated = _int(f, "terminated")
@@ -147,6 +147,7 @@ def _group(key: str, group_label: str, f: dict[str, Any]) -> StatisticsGroup:
         outcomes=OutcomeCounts(
             applications=_int(f, "applications"),
             accepted=accepted,
+            accepted_settled=accepted_settled,
             rejected=_int(f, "rejected"),
             rejected_by_reason={n: _int(f, f"reason_{n}") for n in REJECT_REASONS},
             terminated_before_acceptance=_int(f, "terminated_before_acceptance"),
@@ -165,7 +166,8 @@ def _group(key: str, group_label: str, f: dict[str, Any]) -> StatisticsGroup:
             pending_at_start=_int(f, "pending_at_start"),
             pending_at_end=_int(f, "pending_at_end"),
         ),
-        rates=Rates(success_of_closed=rules.rate(settled, closed), success_of_accepted=rules.rate(settled, accepted)),
+        rates=Rates(success_of_closed=rules.rate(settled, closed),
+                    success_of_accepted=rules.rate(accepted_settled, accepted)),
         durations=Durations(
             cases=measured,
             median_wd=rules.working_days(f.get("median_wd")),

@@ -119,6 +119,7 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
     closed = [s for s in ended if s.accepted is not None and s.result != "rejected"]
     accepted = [s for s in stories if within(s.accepted, period)]
     start = period[0] - timedelta(days=1)  # a figure at the start is one at the end of the day before
+    accepted_settled = [s for s in accepted if s.result == "settled" and s.ended is not None and s.ended <= period[1]]
     measured = [s for s in ended if s.mediation_days() is not None]
     appraised = [s for s in measured if s.appraisal_days() is not None]
     agreed = [s for s in settled if s.terms]
@@ -128,6 +129,7 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
         "outcomes": {
             "applications": sum(within(s.registered, period) for s in stories),
             "accepted": len(accepted),
+            "accepted_settled": len(accepted_settled),
             "rejected": sum(s.result == "rejected" for s in ended),
             "rejected_by_reason": {str(n): sum(n in s.reasons for s in ended if s.result == "rejected")
                                    for n in range(1, 9)},
@@ -150,7 +152,8 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
         },
         "rates": {
             "success_of_closed": round(len(settled) / len(closed), 4) if closed else None,
-            "success_of_accepted": round(len(settled) / len(accepted), 4) if accepted else None,
+            # one group of cases: those accepted in the period, settled by its end
+            "success_of_accepted": round(len(accepted_settled) / len(accepted), 4) if accepted else None,
         },
         "durations": {
             "cases": len(measured),
@@ -438,6 +441,11 @@ class TestAPeriodOnFile:
         months = [(D(2026, 2, 1), D(2026, 2, 28)), MARCH, APRIL]
         for group, month in zip(found["groups"], months, strict=True):
             assert_figures(group, expected(stories, month))
+        # 本期受理案件调解成功率: of March's six acceptances one was settled by 31 March (27 March); April settled two
+        # cases accepted in March and accepted one still open: 0 of 1, not 2 ÷ 1 = 200%
+        assert [g["rates"]["success_of_accepted"] for g in found["groups"]] == [0.0, pytest.approx(1 / 6, abs=1e-3),
+                                                                               0.0]
+        assert found["groups"][2]["outcomes"]["settled"] == 2
         april = found["groups"][2]["outcomes"]  # the review's April: 5 carried over + 1 accepted − 4 closed = 2
         assert (april["open_at_start"], april["accepted"], april["closed"], april["open_at_end"]) == (5, 1, 4, 2)
         assert april["terminated_before_acceptance"] == 1
