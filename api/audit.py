@@ -318,6 +318,7 @@ class AuditMiddleware:
         held: list[Message] = []  # a recorded request's answer, until its entry is committed
         holding = False
         recorded = False  # its entry handed over: written, or logged as lost
+        refused = False  # a logged read whose entry could not be written: answered 503, its body dropped
 
         async def record() -> bool:
             nonlocal recorded
@@ -326,11 +327,21 @@ class AuditMiddleware:
             return await _append(scope, exchange)
 
         async def send_recorded(message: Message) -> None:
-            nonlocal holding
+            nonlocal holding, refused
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 exchange.status_code = int(message["status"])
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
                 holding = exchange.is_recorded()
+                if holding and exchange.is_logged_read():
+                    # A read's entry needs nothing of the answer's body (its status is known now): it is written
+                    # before the answer starts, and the body streams (an attachment of 64 MiB is never held).
+                    holding = False
+                    if not await record():
+                        refused = True
+                        await self._refuse_unrecorded(send, request_id)
+                        return
             elif (message["type"] == "http.response.body" and exchange.wants_created_id()
                   and len(exchange.created_body) < _CREATED_BODY_LIMIT):
                 exchange.created_body += message.get("body", b"")
