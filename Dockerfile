@@ -26,6 +26,7 @@ COPY models ./models
 COPY documents ./documents
 COPY workflows ./workflows
 COPY api ./api
+COPY demo ./demo
 RUN pip install --no-cache-dir .
 
 # An unprivileged user; its data directory (the seal key and certificate) is a volume in production.
