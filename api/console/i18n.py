@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.attachments import PARTIES, kind_label
+from domain.deadlines import NOTIFICATION_LABELS
 from domain.events import EVENTS
 from domain.labels import EVENT_LABELS, FIELD_LABELS, VALUE_LABELS
 from domain.lifecycle import REJECT_REASONS, STATE_LABELS
@@ -52,6 +54,26 @@ UI: dict[str, dict[str, str]] = {
         "deadlines": "各项期限", "lang_switch": "English", "event_at": "时间", "actor": "操作人",
         "details": "详情", "seats": "席位", "warning": "提示", "total": "合计", "overview": "委员会概况",
         "tasks_none": "暂无待办事项", "statistics": "统计报表", "days_left": "剩余工作日", "expert_anonymised": "接受邀请前，当事人信息已隐去",
+        "attachments": "当事人材料", "attachment_kind": "材料类别", "attachment_party": "提交方",
+        "received_on": "收到日期", "description": "说明", "file": "文件", "filename": "文件名", "size": "大小",
+        "upload": "上传材料", "uploaded_by": "上传人", "withdraw": "撤回", "withdraw_reason": "撤回理由",
+        "withdrawn": "已撤回", "attachment_uploaded": "材料已上传", "attachment_withdrawn": "材料已撤回",
+        "attachments_total": "本案材料合计", "of_limit": "上限", "upload_hint":
+        "接受 PDF、JPEG、PNG、TIFF、OFD 文件（按文件内容判断，不看文件名）",
+        "panel_files": "专家组可查阅的材料", "panel_files_none": "暂无可查阅的材料",
+        "notifications": "通知", "notifications_failed": "只看发送失败的", "notifications_all": "全部通知",
+        "notifications_queued": "只看排队中的", "notifications_sent": "只看已发送的", "notification_kind": "通知类别", "deliveries": "送达情况",
+        "recipient": "收件人", "channel": "渠道", "attempts": "尝试次数", "reason": "原因", "sent_at": "发送时间",
+        "no_deliveries": "只记入系统日志", "case": "案件", "open_case": "查看案件", "more": "下一页",
+        "contact": "联系方式", "email": "电子邮箱", "mobile": "手机号码", "notify_by": "通知方式",
+        "notify_email": "电子邮件", "notify_sms": "短信", "notify_none": "不选：只在系统中查看通知",
+        "contact_hint": "案件的提醒、期限预警和任务会按您选择的方式发送。",
+        "refused_file_type": "文件类型不被接受：只接受 PDF、JPEG、PNG、TIFF 或 OFD 文件（按文件内容判断，不看文件名）。",
+        "detected": "该文件实际是", "refused_too_large": "文件过大，未保存。",
+        "refused_case_full": "本案材料已接近容量上限，未保存。", "limit_bytes": "上限", "left_bytes": "尚可上传",
+        "refused_malware": "文件中检测到恶意代码，未保存。", "refused_invalid": "填写的内容有误，未保存。",
+        "refused_store": "材料存储暂时不可用，请稍后再试。", "refused_bound": "案件已归档，卷宗已装订，不能再上传或撤回材料。",
+        "no_file": "请选择要上传的文件。",
     },
     "en": {
         "app": "Medical dispute mediation", "login": "Log in", "logout": "Log out", "username": "Username",
@@ -90,6 +112,30 @@ UI: dict[str, dict[str, str]] = {
         "event_at": "At", "actor": "By", "details": "Details", "seats": "Seats", "warning": "Note",
         "total": "Total", "overview": "Committee overview", "tasks_none": "No open tasks", "statistics": "Statistics",
         "days_left": "Working days left", "expert_anonymised": "Parties are anonymised until you accept",
+        "attachments": "Parties' files", "attachment_kind": "Kind", "attachment_party": "Given by",
+        "received_on": "Received on", "description": "Description", "file": "File", "filename": "File name",
+        "size": "Size", "upload": "Upload a file", "uploaded_by": "Uploaded by", "withdraw": "Withdraw",
+        "withdraw_reason": "Reason for withdrawing", "withdrawn": "Withdrawn", "attachment_uploaded": "File uploaded",
+        "attachment_withdrawn": "File withdrawn", "attachments_total": "The case's files weigh", "of_limit": "limit",
+        "upload_hint": "PDF, JPEG, PNG, TIFF or OFD (read from the file's bytes, not its name)",
+        "panel_files": "Files given to the panel", "panel_files_none": "No files yet",
+        "notifications": "Notifications", "notifications_failed": "Only failed deliveries",
+        "notifications_all": "All notifications", "notifications_queued": "Only those still queued",
+        "notifications_sent": "Only those sent",
+        "notification_kind": "Kind", "deliveries": "Deliveries", "recipient": "Recipient", "channel": "Channel",
+        "attempts": "Attempts", "reason": "Reason", "sent_at": "Sent", "no_deliveries": "Written to the log only",
+        "case": "Case", "open_case": "Open the case", "more": "Next page",
+        "contact": "Contact", "email": "E-mail", "mobile": "Mobile", "notify_by": "Notify me by",
+        "notify_email": "E-mail", "notify_sms": "SMS", "notify_none": "None ticked: in the console only",
+        "contact_hint": "Reminders, deadline warnings and tasks of your cases are sent the ways you choose.",
+        "refused_file_type": "This kind of file is not accepted: PDF, JPEG, PNG, TIFF or OFD only (read from the "
+        "file's bytes, not its name).", "detected": "The file is", "refused_too_large": "The file is too large: "
+        "nothing was stored.", "refused_case_full": "The case's files would exceed its limit: nothing was stored.",
+        "limit_bytes": "limit", "left_bytes": "room left", "refused_malware": "Malware was found in the file: "
+        "nothing was stored.", "refused_invalid": "Something is missing or wrong: nothing was stored.",
+        "refused_store": "The files' store is unavailable: try again later.",
+        "refused_bound": "The case is archived: its file is bound, files are neither added nor withdrawn.",
+        "no_file": "Choose a file to upload.",
     },
 }
 
@@ -146,3 +192,84 @@ def value_label(lang: str, field: str, value: Any) -> str:
     if lang == "zh" and isinstance(value, str) and value in VALUE_LABELS:
         return VALUE_LABELS[value]
     return str(value).replace("_", " ") if isinstance(value, str) else str(value)
+
+
+# ---------------------------------------------------------------- files and notifications -------------------
+DELIVERY_STATUS = {"zh": {"queued": "已排队", "sent": "已发送", "failed": "发送失败"},
+                   "en": {"queued": "queued", "sent": "sent", "failed": "failed"}}
+CHANNELS = {"zh": {"email": "电子邮件", "sms": "短信", "log": "系统日志"},
+            "en": {"email": "e-mail", "sms": "SMS", "log": "log"}}
+# What a refused file looks like (domain/filetypes.py names it in English), in Chinese.
+DETECTED_ZH = {
+    "a Windows executable (MZ)": "Windows 可执行程序（MZ）", "an ELF executable": "ELF 可执行程序",
+    "a Mach-O or Java class file": "Mach-O 程序或 Java 类文件", "a Mach-O executable": "Mach-O 可执行程序",
+    "a script (#!)": "脚本（#!）", "an OLE2 document (old Word or Excel, may hold macros)":
+    "OLE2 文档（旧版 Word 或 Excel，可能含宏）", "a RAR archive": "RAR 压缩包", "a 7-Zip archive": "7-Zip 压缩包",
+    "a gzip archive": "gzip 压缩包", "a GIF image": "GIF 图片", "a BMP image": "BMP 图片", "an RTF document": "RTF 文档",
+    "a ZIP archive without OFD.xml at its root (not OFD)": "ZIP 压缩包（根目录没有 OFD.xml，不是 OFD）",
+    "HTML or other markup": "HTML 或其他标记文本", "an empty file": "空文件", "plain text": "纯文本",
+    "an unknown binary format": "无法识别的二进制格式",
+}
+
+
+def attachment_kind(lang: str, code: str) -> str:
+    return kind_label(code, lang)
+
+
+def party_label(lang: str, code: str) -> str:
+    return PARTIES.get(code, code) if lang == "zh" else code.replace("_", " ")
+
+
+def notification_kind(lang: str, kind: str) -> str:
+    return NOTIFICATION_LABELS.get(kind, kind) if lang == "zh" else kind.replace("_", " ")
+
+
+def delivery_status(lang: str, status: str) -> str:
+    return DELIVERY_STATUS.get(lang, DELIVERY_STATUS["zh"]).get(status, status)
+
+
+def channel_label(lang: str, channel: str) -> str:
+    return CHANNELS.get(lang, CHANNELS["zh"]).get(channel, channel)
+
+
+def size_label(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def file_refusal(lang: str, status: int, body: Any) -> str | None:
+    """The words for an upload or a withdrawal the API refused (413, 415, 422, 409, 503), in the page's language;
+    the API's own words are shown under them."""
+    found = body if isinstance(body, dict) else {}
+    code = found.get("code", "")
+    if status == 415 or code == "unsupported_media_type":
+        words = text(lang, "refused_file_type")
+        if detected := found.get("detected"):
+            shown = DETECTED_ZH.get(detected, detected) if lang == "zh" else detected
+            words += f"{text(lang, 'detected')}：{shown}" if lang == "zh" else f" {text(lang, 'detected')} {shown}."
+        return words
+    if status == 413 or code == "payload_too_large":
+        full = found.get("left_bytes") is not None
+        words = text(lang, "refused_case_full" if full else "refused_too_large")
+        parts = []
+        if found.get("limit_bytes") is not None:
+            parts.append(f"{text(lang, 'limit_bytes')} {size_label(int(found['limit_bytes']))}")
+        if full:
+            parts.append(f"{text(lang, 'left_bytes')} {size_label(int(found['left_bytes']))}")
+        return words + ("（" + "，".join(parts) + "）" if lang == "zh" else " (" + ", ".join(parts) + ")") \
+            if parts else words
+    if code == "malware_found":
+        words = text(lang, "refused_malware")
+        return f"{words} {found['signature']}" if found.get("signature") else words
+    if status == 422:
+        return text(lang, "refused_invalid")
+    if status == 409 and code == "illegal_transition":
+        return text(lang, "refused_bound")
+    if status == 503:
+        return text(lang, "refused_store")
+    return None

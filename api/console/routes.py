@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
+from starlette.datastructures import UploadFile
 
 from api.console import i18n
 from api.console import statistics as statistics_page
-from api.console.api_client import Answer, ConsoleApi
+from api.console.api_client import Answer, ConsoleApi, Download
 from api.console.forms import FormField, bool_mark, field_errors, fields_of, payload_of
 from api.console.session import (
     DEV_ROLES,
@@ -35,10 +37,12 @@ from api.console.session import (
     lang_of,
     login_of,
 )
+from api.limits import BodyTooLarge
 from api.routes.expert_portal import AcceptIn
 from api.routes.users import UserCreate
 from core.settings import Settings
 from domain import access
+from domain.attachments import KINDS, PARTIES
 from domain.events import EVENTS
 from domain.payloads import CaseCreate
 from domain.time import SHANGHAI
@@ -118,6 +122,11 @@ def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) 
         "field_label": lambda k: i18n.field_label(visit.lang, k),
         "value_label": lambda f, x: i18n.value_label(visit.lang, f, x),
         "role_label": lambda r: i18n.ROLE_LABELS[visit.lang].get(r, r),
+        "kind_label": lambda k: i18n.attachment_kind(visit.lang, k),
+        "party_label": lambda p: i18n.party_label(visit.lang, p),
+        "notification_kind": lambda k: i18n.notification_kind(visit.lang, k),
+        "delivery_status": lambda x: i18n.delivery_status(visit.lang, x),
+        "channel_label": lambda c: i18n.channel_label(visit.lang, c), "size_label": i18n.size_label,
         "bool_mark": bool_mark, "path": visit.request.url.path, "query": str(visit.request.url.query),
         "dev_mode": visit.settings.dev_mode, "flash": _flash(visit, values.pop("done", None)
                                                              or visit.request.query_params.get("done")),
@@ -133,7 +142,8 @@ def _flash(visit: Visit, done: str | None) -> str | None:
         return None
     if done in EVENTS:
         return i18n.event_label(visit.lang, done)
-    answers = {"accept": "accept_invitation", "decline": "decline", "conflict": "conflict", "opinion": "opinion"}
+    answers = {"accept": "accept_invitation", "decline": "decline", "conflict": "conflict", "opinion": "opinion",
+               "uploaded": "attachment_uploaded", "withdrawn": "attachment_withdrawn"}
     return visit.t(answers.get(done, "saved"))
 
 
@@ -394,14 +404,21 @@ def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], m
     return forms
 
 
+async def _nothing() -> None:
+    return None
+
+
 async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent: dict[str, Any] | None = None,
                      failed: Answer | None = None, failed_event: str | None = None,
-                     warnings: list[dict[str, Any]] | None = None, done: str | None = None) -> Response:
+                     warnings: list[dict[str, Any]] | None = None, done: str | None = None,
+                     failed_title: str | None = None, upload_sent: dict[str, Any] | None = None) -> Response:
     api = visit.api
-    case, history, documents, sessions, panels = await asyncio.gather(
+    case, history, documents, sessions, panels, files, notices = await asyncio.gather(
         api.get(f"/cases/{case_id}"), api.get(f"/cases/{case_id}/history"),
         api.get(f"/cases/{case_id}/documents", wait=0), api.get(f"/cases/{case_id}/sessions"),
-        api.get(f"/cases/{case_id}/panels"))
+        api.get(f"/cases/{case_id}/panels"),
+        api.get(f"/cases/{case_id}/attachments") if visit.may("attachments.list") else _nothing(),
+        api.get(f"/cases/{case_id}/notifications", limit=20) if visit.may("notifications.case") else _nothing())
     if not case.ok:
         return _refused(visit, case, back=f"{CONSOLE}/cases")
     mediators: list[dict[str, Any]] = []
@@ -414,7 +431,13 @@ async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent
                    documents=documents.body if documents.ok else [], sessions=sessions.body if sessions.ok else [],
                    panels=panels.body if panels.ok else [], forms=forms, failed=failed, failed_event=failed_event,
                    warnings=warnings or [], done=done,
-                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {},
+                   files=files.body if files is not None and files.ok else None,
+                   notices=notices.body if notices is not None and notices.ok else None,
+                   may_upload=visit.may("attachments.write"), kinds=list(KINDS), parties=list(PARTIES),
+                   upload_sent=upload_sent or {"received_on": today().isoformat()}, failed_title=failed_title,
+                   refusal_words=i18n.file_refusal(visit.lang, failed.status, failed.body)
+                   if failed is not None and failed_title else None)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -447,6 +470,135 @@ async def act(request: Request, case_id: str, event: str) -> Response:
         return _login_page(visit)
     return await _case_page(visit, case_id, status_code=answer.status, sent=payload, failed=answer,
                             failed_event=event)
+
+
+# ---------------------------------------------------------------- the parties' files ----------------------
+UPLOAD_FIELDS = ("kind", "party", "received_on", "description")
+
+
+@router.post("/cases/{case_id}/attachments", response_class=HTMLResponse)
+async def upload_attachment(request: Request, case_id: str) -> Response:
+    """The file goes on to the API as it was spooled by Starlette (to disk past 1 MiB), read in chunks. This
+    path ends with /attachments, so the API's body limit for attachments holds here too (api/limits.py)."""
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    title = visit.t("upload")
+    try:
+        form = await _checked_form(request, visit)
+    except BodyTooLarge as error:  # past the limit while it streamed: nothing is sent on
+        refused = Answer(413, {"detail": error.detail, "code": "payload_too_large"}, httpx.Headers())
+        return await _case_page(visit, case_id, status_code=413, failed=refused, failed_title=title)
+    fields = {name: str(form.get(name) or "") for name in UPLOAD_FIELDS}
+    upload = form.get("file")
+    files = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        files = {"file": (upload.filename, upload.file, upload.content_type or "application/octet-stream")}
+    try:
+        answer = await visit.api.call("POST", f"/cases/{case_id}/attachments", data=fields, files=files)
+    finally:
+        await form.close()
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/cases/{case_id}?done=uploaded#attachments-h")
+    if answer.status == 401:
+        return _login_page(visit)
+    return await _case_page(visit, case_id, status_code=answer.status, failed=answer, failed_title=title,
+                            upload_sent=fields)
+
+
+@router.post("/cases/{case_id}/attachments/{attachment_id}/withdraw", response_class=HTMLResponse)
+async def withdraw_attachment(request: Request, case_id: str, attachment_id: str) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    answer = await visit.api.call("POST", f"/attachments/{quote(attachment_id, safe='')}/withdraw",
+                                  json={"reason": str(form.get("reason") or "").strip()})
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/cases/{case_id}?done=withdrawn#attachments-h")
+    if answer.status == 401:
+        return _login_page(visit)
+    return await _case_page(visit, case_id, status_code=answer.status, failed=answer, failed_title=visit.t("withdraw"))
+
+
+DOWNLOAD_HEADERS = ("content-type", "content-length", "content-disposition", "x-content-type-options",
+                    "content-security-policy", "x-content-sha256")
+
+
+@router.get("/attachments/{attachment_id}/content")
+async def attachment_content(request: Request, attachment_id: str) -> Response:
+    """The API's download handed on as it comes, with its headers: always a download (Content-Disposition:
+    attachment), never sniffed, never run (the API's sandboxed policy). Its read is the API's to record (Reg 42)."""
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    answer = await visit.api.download(f"/attachments/{quote(attachment_id, safe='')}/content")
+    if not isinstance(answer, Download):
+        if answer.status == 401:
+            return _login_page(visit)
+        return _refused(visit, answer, back=request.headers.get("referer") or f"{CONSOLE}/home")
+    headers = {name: answer.headers[name] for name in DOWNLOAD_HEADERS if name in answer.headers}
+    media_type = headers.pop("content-type", "application/octet-stream")
+    response = StreamingResponse(answer.chunks(), status_code=answer.status, media_type=media_type, headers=headers)
+    return _finish(visit, response)
+
+
+# ---------------------------------------------------------------- notifications and contact ----------------
+DELIVERY_FILTERS = ("failed", "queued", "sent")
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+async def notifications(request: Request) -> Response:
+    """The outbox of the cases in reach, each notification with its deliveries; `status=failed`: whom it did not
+    reach, and why."""
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    query = request.query_params
+    status = query.get("status") if query.get("status") in DELIVERY_FILTERS else ""
+    case_id = query.get("case_id") or ""
+    answer = await visit.api.get("/notifications", status=status, case_id=case_id, cursor=query.get("cursor"),
+                                 limit=50)
+    if not answer.ok:
+        return _refused(visit, answer, back=f"{CONSOLE}/home")
+    return _render(visit, "notifications.html", page=answer.body, status=status, case_id=case_id)
+
+
+CONTACT_CHANNELS = ("email", "sms")
+
+
+async def _contact_page(visit: Visit, *, status_code: int = 200, failed: Answer | None = None,
+                        sent: dict[str, Any] | None = None) -> Response:
+    answer = await visit.api.get("/me/contact")
+    if not answer.ok:
+        return _refused(visit, answer, back=CONSOLE)
+    return _render(visit, "contact.html", status_code=status_code, contact=sent or answer.body, failed=failed,
+                   channels=CONTACT_CHANNELS,
+                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+
+
+@router.get("/contact", response_class=HTMLResponse)
+async def contact(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    return await _contact_page(visit)
+
+
+@router.post("/contact", response_class=HTMLResponse)
+async def save_contact(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    payload = {"email": str(form.get("email") or "").strip(), "mobile": str(form.get("mobile") or "").strip(),
+               "notify_by": [c for c in form.getlist("notify_by") if c in CONTACT_CHANNELS]}
+    answer = await visit.api.call("PUT", "/me/contact", json=payload)
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/contact?done=saved")
+    if answer.status == 401:
+        return _login_page(visit)
+    return await _contact_page(visit, status_code=answer.status, failed=answer, sent=payload)
 
 
 # ---------------------------------------------------------------- documents -------------------------------
@@ -536,7 +688,11 @@ async def _invitation_page(visit: Visit, invitation_id: str, *, status_code: int
         return _refused(visit, answer, back=f"{CONSOLE}/invitations")
     forms = {name: fields_of(model, sent if name == failed_form else None, form=name)
              for name, model in INVITATION_FORMS.items()}
-    return _render(visit, "invitation.html", status_code=status_code, invitation=answer.body, forms=forms,
+    files = None  # Reg 42: the panel's files only once the expert accepted (the API holds to it too)
+    if answer.body.get("status") == "accepted":
+        given = await visit.api.get(f"/me/invitations/{invitation_id}/attachments")
+        files = given.body if given.ok else []
+    return _render(visit, "invitation.html", status_code=status_code, invitation=answer.body, forms=forms, files=files,
                    failed=failed, failed_form=failed_form,
                    errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
 
