@@ -65,7 +65,7 @@ UI: dict[str, dict[str, str]] = {
         "notifications_queued": "只看排队中的", "notifications_sent": "只看已发送的", "notification_kind": "通知类别", "deliveries": "送达情况",
         "recipient": "收件人", "channel": "渠道", "attempts": "尝试次数", "reason": "原因", "sent_at": "发送时间",
         "no_deliveries": "只记入系统日志", "case": "案件", "open_case": "查看案件", "more": "下一页",
-        "contact": "联系方式", "email": "电子邮箱", "mobile": "手机号码", "notify_by": "通知方式",
+        "contact": "联系方式", "email": "电子邮箱", "mobile": "手机号码", "mobile_hint": "中国大陆手机号码，11 位，可加 +86", "notify_by": "通知方式",
         "notify_email": "电子邮件", "notify_sms": "短信", "notify_none": "不选：只在系统中查看通知",
         "contact_hint": "案件的提醒、期限预警和任务会按您选择的方式发送。",
         "refused_file_type": "文件类型不被接受：只接受 PDF、JPEG、PNG、TIFF 或 OFD 文件（按文件内容判断，不看文件名）。",
@@ -125,7 +125,7 @@ UI: dict[str, dict[str, str]] = {
         "notification_kind": "Kind", "deliveries": "Deliveries", "recipient": "Recipient", "channel": "Channel",
         "attempts": "Attempts", "reason": "Reason", "sent_at": "Sent", "no_deliveries": "Written to the log only",
         "case": "Case", "open_case": "Open the case", "more": "Next page",
-        "contact": "Contact", "email": "E-mail", "mobile": "Mobile", "notify_by": "Notify me by",
+        "contact": "Contact", "email": "E-mail", "mobile": "Mobile", "mobile_hint": "a mainland mobile number, 11 digits, +86 optional", "notify_by": "Notify me by",
         "notify_email": "E-mail", "notify_sms": "SMS", "notify_none": "None ticked: in the console only",
         "contact_hint": "Reminders, deadline warnings and tasks of your cases are sent the ways you choose.",
         "refused_file_type": "This kind of file is not accepted: PDF, JPEG, PNG, TIFF or OFD only (read from the "

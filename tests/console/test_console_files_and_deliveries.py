@@ -172,7 +172,7 @@ def test_the_clerk_sees_whom_a_notification_did_not_reach_and_edits_their_own_co
     page.get_by_role("button", name="提交").click()
     expect(page.locator("#contact-form .error")).to_be_visible()  # the API's 422, next to its field
     page.get_by_label("电子邮箱").fill("lin@example.cn")
-    page.get_by_label("手机号码").fill("138 1234 5678")
+    page.get_by_label("手机号码").fill("+86 13812345678")
     page.get_by_label("短信").uncheck()
     page.get_by_label("电子邮件", exact=True).check()
     page.get_by_role("button", name="提交").click()
