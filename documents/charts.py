@@ -31,6 +31,7 @@ import tinycss2
 from pygal.style import Style
 
 from documents.contexts import ChartData
+from domain.statistics import percent_text, rate
 
 PRINT_FONT = '"Mediation Serif SC", "Noto Serif CJK SC", serif'
 SCREEN_FONT = '"Noto Sans CJK SC", "Noto Serif CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif'
@@ -103,7 +104,7 @@ def _chart(data: ChartData, font: str, lang: str, width: int = WIDTH) -> pygal.g
         for series in data.series:
             value = series.values[0] or 0
             if total:
-                share = f"{value / total * 100:.1f}%"
+                share = percent_text(rate(value, total) or 0.0)  # the tables' rounding rule
                 chart.add(f"{series.name} {_number(value)}（{share}）" if lang == "zh" else
                           f"{series.name} {_number(value)} ({share})", [value] if value else [])
         return chart

@@ -26,6 +26,7 @@ from documents.contexts import (
     is_calendar_month,
 )
 from documents.sealing import SealSetup, sealer_of
+from domain.statistics import ROUNDING_NOTE_EN, ROUNDING_NOTE_ZH, days_text, percent_text
 from models.schemas_statistics import StatisticsGroup, StatisticsReport
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,12 @@ OUTCOMES_TAIL = (
     _column("outcomes.settled", "调解成功", "Settled", note_zh="期内调解协议生效",
             note_en="an agreement became effective in the period"),
     _column("outcomes.settled_performed", "已履行", "Performed", main=False,
-            note_zh="调解成功中确认履行完毕的", note_en="of those settled, performance confirmed"),
+            note_zh="调解成功中至期末确认履行完毕的", note_en="of those settled, performance confirmed by the period's end"),
     _column("outcomes.settled_referred_to_court", "未履行告知诉讼", "Referred to court", main=False,
-            note_zh="调解成功中记录未履行、告知可诉讼的", note_en="of those settled, nonperformance recorded"),
+            note_zh="调解成功中至期末记录未履行、告知可诉讼的",
+            note_en="of those settled, nonperformance recorded by the period's end"),
     _column("outcomes.settled_in_performance", "履行中", "Still being performed", main=False,
-            note_zh="调解成功中制表时尚在履行的", note_en="of those settled, still being performed when read"),
+            note_zh="调解成功中期末尚在履行的", note_en="of those settled, still being performed at the period's end"),
     _column("outcomes.failed", "调解不成", "Failed", note_zh="期内调解不成", note_en="mediation failed in the period"),
     _column("outcomes.failed_deadline", "期满未达成协议", "Failed: period ran out", main=False,
             note_zh="调解不成中调解期限届满的（条例第三十八条）", note_en="of those failed, the period ran out (Reg 38)"),
@@ -173,8 +175,9 @@ AMOUNTS_HEAD = (
     _column("amounts.agreed_median", "协议金额中位数（元）", "Agreed median (yuan)", "amount"),
 )
 AMOUNTS_TAIL = (
-    _column("amounts.paid_total", "已支付（元）", "Paid (yuan)", "amount", note_zh="协议项下已记录的付款",
-            note_en="payments recorded against the agreements"),
+    _column("amounts.paid_total", "已支付（元）", "Paid (yuan)", "amount",
+            note_zh="本期生效协议项下至期末已记录的付款",
+            note_en="payments recorded by the period's end against the agreements that took effect in it"),
     _column("amounts.claimed_total", "申请索赔（元）", "Claimed (yuan)", "amount", note_zh="申请中请求的金额",
             note_en="what the applications claimed"),
 )
@@ -284,16 +287,18 @@ def figure_table(report: StatisticsReport, name: str, lang: Lang, *, main_only: 
 # --- Formatting ------------------------------------------------------------------------------------------------
 
 
-def formatted(value: FigureValue, kind: str) -> str:
-    """A figure as printed: 12; 85.7%; 12,000.00; 12.5 (working days); — when there is none."""
+def formatted(value: FigureValue, kind: str, *, grouping: bool = True, none: str = "—") -> str:
+    """A figure as printed — the PDF, the console and (without grouping, none as empty) the CSV: 12; 85.7%;
+    12,000.00; 12.5 (working days); — when there is none. Rates and working days by domain/statistics.py's one
+    rounding rule (half up, one decimal), so that every output prints the same digits."""
     if value is None:
-        return "—"
+        return none
     if kind == "rate":
-        return f"{float(value) * 100:.1f}%"
+        return percent_text(value)
     if kind == "amount":
-        return f"{Decimal(value):,.2f}"
+        return f"{Decimal(value):,.2f}" if grouping else f"{Decimal(value):.2f}"
     if kind == "days":
-        return f"{float(value):.1f}"
+        return days_text(value)
     return str(value)
 
 
@@ -403,13 +408,15 @@ def notes(lang: Lang) -> tuple[str, ...]:
     if lang == "zh":
         head = ("案件按计入该数字的事件发生之日归属期间：申请按登记日，受理、不予受理按决定日，结案结果按结案日。",
                 "工作日按工作日历计算；办理时长自受理至结案，不计鉴定时间（条例第三十八条）。",
-                "金额单位为元。比率注明分母；无分母时不计算（—）。")
+                "金额单位为元。比率注明分母；无分母时不计算（—）。",
+                ROUNDING_NOTE_ZH)
     else:
         head = (("A case counts in the period of the event that counts it: an application by its registration, an "
                  "acceptance or a rejection by its decision, an outcome by the day the case closed."),
                 ("Working days follow the working-day calendar; durations run from acceptance to the close, "
                  "appraisals apart (Reg 38)."),
-                "Amounts are in yuan. Each rate names what it divides; none (—) when there is nothing to divide.")
+                "Amounts are in yuan. Each rate names what it divides; none (—) when there is nothing to divide.",
+                ROUNDING_NOTE_EN)
     defined = tuple(f"{column.header(lang)}：{column.note(lang)}" if lang == "zh" else
                     f"{column.header(lang)}: {column.note(lang)}"
                     for table in columns().values() for column in table if column.note(lang))

@@ -216,9 +216,33 @@ def months(period_from: date, period_to: date) -> list[Month]:
 
 
 # ---------------------------------------------------------------- the arithmetic ---------------------
-def rate(numerator: int, denominator: int) -> float | None:
-    """numerator ÷ denominator, rounded to 4 places; None when nothing is divided."""
-    return round(numerator / denominator, 4) if denominator else None
+# The one rounding rule of the report (docs/statistics.md): a share is rounded once, from the exact fraction, half up,
+# to one decimal as a percentage (three places as a share); working days half up to one decimal; amounts to the fen.
+SHARE_PLACES = Decimal("0.001")
+ONE_DECIMAL = Decimal("0.1")
+ROUNDING_NOTE_ZH = "百分比、工作日保留一位小数，四舍五入（由精确值一次舍入）；金额保留两位小数。"
+ROUNDING_NOTE_EN = ("Percentages and working days to one decimal, rounded half up once from the exact value; amounts "
+                    "to two decimals.")
+
+
+def rate(numerator: int | float | Decimal, denominator: int | float | Decimal) -> float | None:
+    """numerator ÷ denominator, from the exact fraction rounded once, half up, to three places (a percentage with one
+    decimal: 15/19 → 0.789, 1/16 → 0.063); None when nothing is divided. Every output prints these digits."""
+    if not denominator:
+        return None
+    exact = Decimal(str(numerator)) / Decimal(str(denominator))
+    return float(exact.quantize(SHARE_PLACES, rounding=ROUND_HALF_UP))
+
+
+def percent_text(share: float | Decimal) -> str:
+    """A share as the report prints it: 78.9% (a share from `rate` is already at these digits; any other is rounded
+    half up here, once)."""
+    return f"{(Decimal(str(share)) * 100).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)}%"
+
+
+def days_text(value: float | Decimal) -> str:
+    """Working days as the report prints them: one decimal, half up."""
+    return str(Decimal(str(value)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
 
 
 def percentile(values: Iterable[float | int | Decimal], fraction: float) -> float | None:
@@ -237,9 +261,14 @@ def median(values: Iterable[float | int | Decimal]) -> float | None:
     return percentile(values, 0.5)
 
 
-def working_days(value: float | None) -> float | None:
-    """A count of working days as the report prints it: two decimals at most."""
-    return None if value is None else round(value, 2)
+def working_days(value: float | Decimal | None) -> float | None:
+    """A count of working days as the report gives it: one decimal, half up, rounded once from the interpolated value
+    (a binary double's last-digit noise — PostgreSQL's percentile_cont answers in doubles — is set aside first: the
+    interpolation of whole days has at most two decimals)."""
+    if value is None:
+        return None
+    exact = Decimal(str(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return float(exact.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
 
 
 def decimal_median(values: Iterable[Decimal]) -> Decimal | None:

@@ -8,7 +8,8 @@ in the committees asked for (one range per committee) or everywhere:
 |---|---|---|
 | `applications` | cases registered in the period: how many, what they claimed | `ix_cases_committee_registered` |
 | `acceptances` | cases accepted in the period | `ix_cases_committee_accepted` |
-| `endings` | cases whose mediation ended in the period: by result, reason and ground, their working days, the deadline kept, the agreed and paid amounts | `ix_cases_committee_ended` |
+| `endings` | cases whose mediation ended in the period: by result, reason and ground, their working days, the deadline kept, the agreed amounts, how performance stood at the period's end | `ix_cases_committee_ended` |
+| `payments` | payments recorded by the period's end against the agreements that took effect in it | `ix_cases_committee_ended`, the transitions by case |
 | `open_at` | cases accepted and not ended at each end (of the period, or of each month) and at the start | `ix_cases_committee_accepted` |
 | `pending_at` | cases registered, neither accepted nor ended, at each end and at the start | `ix_cases_committee_registered` |
 | `activity` | extensions, appraisals, consultations and follow-ups recorded in the period | `ix_transitions_event_at` |
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -162,10 +164,11 @@ def _by_group_end(window: Window, in_month: Callable[[Month], Any], by: Callable
     return or_(*(and_(in_month(month), by(month.last)) for month in window.months))
 
 
-ENDING_COLUMNS = (col(Case.accepted_at), col(Case.result), col(Case.rejection_reasons), col(Case.termination_ground),
-                  col(Case.performance_result), col(Case.duration_wd), col(Case.appraisal_wd), col(Case.deadline_kept),
+ENDING_COLUMNS = (col(Case.accepted_at), col(Case.ended_on), col(Case.result), col(Case.rejection_reasons),
+                  col(Case.termination_ground), col(Case.performance_result), col(Case.duration_wd),
+                  col(Case.appraisal_wd), col(Case.deadline_kept),
                   col(Case.agreed_amount), col(Case.agreed_institution), col(Case.agreed_insurer),
-                  col(Case.agreed_other), col(Case.paid_amount), col(Case.institution_name))
+                  col(Case.agreed_other), col(Case.closed_at), col(Case.institution_name))
 
 
 def _ended(window: Window) -> Any:
@@ -175,14 +178,19 @@ def _ended(window: Window) -> Any:
 
 def endings(*, session: Session, window: Window) -> Figures:
     """Cases whose mediation ended in the period: counted by result, rejection reason, termination ground and how
-    performance closed — `closed` (结案) counts the accepted cases' endings only, a termination before acceptance is
-    `terminated_before_acceptance`, apart like the rejections; their working days, the deadline kept, the agreed amounts by payer and what was paid; the
-    median and 90th percentile of the working days and the median agreed amount."""
+    performance stood at the period's end — `closed` (结案) counts the accepted cases' endings only, a termination
+    before acceptance is `terminated_before_acceptance`, apart like the rejections; their working days, the deadline
+    kept, the agreed amounts by payer; the median and 90th percentile of the working days and the median agreed
+    amount."""
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def aggregates(c: Any) -> dict[str, Any]:
         settled = c.result == SETTLED
         accepted = c.accepted_at.is_not(None)
+        # how performance stood at the end of the period (by month: of the month it ended in), so that a period's
+        # figures never change afterwards: closed_at is when performance was confirmed or nonperformance recorded
+        closed_by_end = _by_group_end(window, lambda month: and_(c.ended_on >= month.first, c.ended_on <= month.last),
+                                      lambda last: c.closed_at < start_of_day(last, days_later=1))
         terminated = and_(c.result == TERMINATED, accepted)
         measured = c.duration_wd.is_not(None)
         figures: dict[str, Any] = {
@@ -190,8 +198,9 @@ def endings(*, session: Session, window: Window) -> Figures:
             **{f"reason_{n}": _count(and_(c.result == REJECTED, c.rejection_reasons.op("&")(reason_bit(n)) != 0))
                for n in REJECT_REASONS},
             "settled": _count(settled),
-            "settled_performed": _count(and_(settled, c.performance_result == PERFORMED)),
-            "settled_referred_to_court": _count(and_(settled, c.performance_result == REFERRED_TO_COURT)),
+            "settled_performed": _count(and_(settled, c.performance_result == PERFORMED, closed_by_end)),
+            "settled_referred_to_court": _count(and_(settled, c.performance_result == REFERRED_TO_COURT,
+                                                     closed_by_end)),
             "failed_deadline": _count(c.result == FAILED_DEADLINE),
             "failed_declared": _count(c.result == FAILED_DECLARED),
             "closed": _count(and_(accepted, c.result != REJECTED)),
@@ -206,7 +215,6 @@ def endings(*, session: Session, window: Window) -> Figures:
             "agreed_institution": func.sum(case((settled, c.agreed_institution))),
             "agreed_insurer": func.sum(case((settled, c.agreed_insurer))),
             "agreed_other": func.sum(case((settled, c.agreed_other))),
-            "paid_total": func.sum(case((settled, c.paid_amount))),
             "name": func.max(c.institution_name),
         }
         if postgres:  # ordered-set aggregates: NULLs (cases not measured, no appraisal, no money) are left out
@@ -246,6 +254,25 @@ def _interpolate(session: Session, window: Window, found: Figures) -> None:
         figures["p90_wd"] = percentile(of["duration"], 0.9)
         figures["appraisal_median_wd"] = median(of["appraisal"])
         figures["agreed_amounts"] = of["agreed"]
+
+
+def payments(*, session: Session, window: Window) -> Figures:
+    """What was paid against the agreements that took effect in the period, as recorded by the end of the period (by
+    month: of the month the agreement took effect in): the `record_payment` transitions before that instant. Their
+    amounts are in the payload (JSON), summed here, exactly."""
+    inner = select(_key(window, day=col(Case.ended_on)).label("key"), col(Transition.payload)).select_from(
+        Transition).join(Case, col(Case.id) == col(Transition.case_id)).where(
+        *_in_reach(window), col(Case.result) == SETTLED, col(Case.ended_on) >= window.period_from,
+        col(Case.ended_on) <= window.period_to, col(Transition.event) == "record_payment",
+        _by_group_end(window, lambda month: and_(col(Case.ended_on) >= month.first, col(Case.ended_on) <= month.last),
+                      lambda last: col(Transition.at) < start_of_day(last, days_later=1)))
+    found: Figures = {}
+    for key, payload in session.execute(inner):
+        amount = (payload or {}).get("amount")
+        if amount is not None:
+            into = found.setdefault(str(key), {"paid_total": Decimal("0.00")})
+            into["paid_total"] += Decimal(str(amount))
+    return found
 
 
 def open_at(*, session: Session, window: Window) -> Figures:

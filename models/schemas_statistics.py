@@ -38,10 +38,11 @@ class OutcomeCounts(BaseModel):
     closed: int = Field(description="结案: accepted cases whose mediation ended in the period — settled + failed + "
                         "terminated after acceptance (rejections and terminations before acceptance apart)")
     settled: int = Field(description="an effective agreement (调解成功) in the period")
-    settled_performed: int = Field(description="of those, performance confirmed")
-    settled_referred_to_court: int = Field(description="of those, nonperformance recorded, parties referred to court")
-    settled_in_performance: int = Field(default=0, description="of those, still being performed when the figures "
-                                        "were read (as_of): settled − performed − referred to court")
+    settled_performed: int = Field(description="of those, performance confirmed by the end of the period")
+    settled_referred_to_court: int = Field(description="of those, nonperformance recorded (parties referred to court) "
+                                           "by the end of the period")
+    settled_in_performance: int = Field(default=0, description="of those, still being performed at the end of the "
+                                        "period: settled − performed − referred to court")
     failed: int = Field(description="调解不成 in the period")
     failed_deadline: int = Field(description="of those, the mediation period ran out (Reg 38)")
     failed_declared: int = Field(description="of those, declared failed (PML 26)")
@@ -94,7 +95,8 @@ class Amounts(BaseModel):
     agreed_total: Decimal
     agreed_median: Decimal | None
     agreed_by_payer: dict[str, Decimal] = Field(default_factory=dict, description="institution, insurer, other")
-    paid_total: Decimal = Field(description="payments recorded against the agreements")
+    paid_total: Decimal = Field(description="payments recorded by the end of the period against the agreements "
+                                "that took effect in it")
     claimed_total: Decimal = Field(description="what the applications claimed")
 
 
@@ -120,8 +122,9 @@ class StatisticsReport(BaseModel):
                                           "(months in time order, others by applications, most first)")
     committee_ids: list[str] = Field(default_factory=list, description="the committees whose cases are counted: "
                                      "the one asked for, the city's within the caller's reach, or all in reach")
-    as_of: datetime | None = Field(default=None, description="when the figures were read (Asia/Shanghai): what "
-                                   "became of the period's agreements after it (performance, payments) is as of then")
+    as_of: datetime | None = Field(default=None, description="when the figures were read (Asia/Shanghai). Every "
+                                   "figure is as of the period's end (performance and payments included), so a "
+                                   "past period's figures do not change when read again")
 
 
 class StatisticsQuery(BaseModel):

@@ -4,10 +4,12 @@ domain/statistics.py or domain/clock.py, so a test that compares the two checks 
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from tests.oracle import is_working_day
 
@@ -40,6 +42,23 @@ def p90(values: Iterable[float]) -> float | None:
     if len(values) == 1:
         return float(values[0])
     return float(statistics.quantiles(values, n=10, method="inclusive")[8])
+
+
+def half_up(value: Fraction, places: int) -> float:
+    """`value` rounded half up (away from zero for these positive figures) to `places` decimals, exactly."""
+    scale = 10 ** places
+    return float(Fraction(math.floor(value * scale + Fraction(1, 2)), scale))
+
+
+def share(numerator: int, denominator: int) -> float | None:
+    """The report's rate: the exact fraction, rounded once, half up, to one decimal as a percentage."""
+    return half_up(Fraction(numerator, denominator), 3) if denominator else None
+
+
+def days(value: float | None) -> float | None:
+    """Working days as the report gives them: half up to one decimal (from the exact value: medians and percentiles
+    of whole days have at most two decimals)."""
+    return None if value is None else half_up(Fraction(str(round(value, 6))), 1)
 
 
 def money_median(values: Iterable[Decimal]) -> Decimal | None:

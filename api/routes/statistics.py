@@ -24,10 +24,11 @@ the cases' records, in all (`total`) and per group (`group_by`: `month`, `commit
 
 Each case counts in the period by the day of what is counted: an application by its registration, an acceptance
 by its decision, an outcome by the day mediation ended (the agreement took effect, Reg 39; the case was rejected,
-failed or terminated), an extension, appraisal, consultation or follow-up by the day it was recorded; `open_at_end`
-and `overdue_payments` are taken at the end of the period (by month: of each month). Working days are counted with
-the working-day calendar, the appraisals' time apart (Reg 38). Rates name what they divide. What became of the
-period's agreements afterwards (performance, payments) is as of `as_of`.
+failed or terminated), an extension, appraisal, consultation or follow-up by the day it was recorded; `open_at_end`,
+`pending_at_end` and `overdue_payments` are taken at the end of the period (by month: of each month), `open_at_start`
+and `pending_at_start` at its start. How the period's agreements stood — performed, referred to court, still being
+performed, paid — is also as of the period's end, so a past period's figures do not change when read again. Working
+days are counted with the working-day calendar, the appraisals' time apart (Reg 38). Rates name what they divide.
 
 Reach: a director or a committee's auditor counts their committee; a city's auditor the committees of their city;
 an admin every committee. `committee_id` narrows to one committee (outside your reach: 403); `city` to a city's

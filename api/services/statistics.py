@@ -32,8 +32,8 @@ from models.schemas_statistics import (
 
 TOTAL_LABEL = "合计"
 VOCABULARIES = {"department": DEPARTMENTS, "kind": DISPUTE_KINDS, "level": INSTITUTION_LEVELS, "harm": HARMS}
-READS = (reads.applications, reads.acceptances, reads.endings, reads.open_at, reads.pending_at, reads.activity,
-         reads.expert_answers, reads.judicial, reads.overdue_at)
+READS = (reads.applications, reads.acceptances, reads.endings, reads.payments, reads.open_at, reads.pending_at,
+         reads.activity, reads.expert_answers, reads.judicial, reads.overdue_at)
 
 
 def report(

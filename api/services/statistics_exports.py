@@ -50,6 +50,7 @@ from documents.statistics_report import (
     Lang,
     RenderedReport,
     columns,
+    formatted,
     label_header,
     notes,
     period_words,
@@ -60,6 +61,7 @@ from documents.statistics_report import (
     table_title,
 )
 from domain.access import CaseScope
+from domain.statistics import days_text, percent_text
 from models import repo
 from models.schemas_statistics import GroupBy, StatisticsReport
 
@@ -78,15 +80,8 @@ def every_column(report: StatisticsReport) -> list[Column]:
 
 
 def csv_value(value: FigureValue, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == "rate":
-        return f"{float(value) * 100:.1f}%"
-    if kind == "amount":
-        return f"{Decimal(value):.2f}"
-    if kind == "days":
-        return f"{float(value):.1f}"
-    return str(value)
+    """The PDF's digits (documents/statistics_report.py `formatted`), without thousands separators, empty for none."""
+    return formatted(value, kind, grouping=False, none="")
 
 
 def csv_bytes(report: StatisticsReport, lang: Lang = "zh") -> bytes:
@@ -119,10 +114,16 @@ def _text(value: str) -> str:
 
 
 def xlsx_value(value: FigureValue, kind: str) -> int | float | Decimal | None:
+    """A number the sheet's format shows with the PDF's digits: a rate already at three places (0.789, shown 78.9%),
+    working days at one decimal, so that the spreadsheet has nothing left to round."""
     if value is None:
         return None
     if kind == "amount":
         return Decimal(value)
+    if kind == "rate":
+        return float(Decimal(percent_text(value).rstrip("%")) / 100)
+    if kind == "days":
+        return float(days_text(value))
     return value
 
 

@@ -51,7 +51,7 @@ from tests.factories import (
 from tests.http import case_of, ok
 from tests.oracle import midnight_after, nth_working_day_after
 from tests.pools import add_expert, make_city
-from tests.statistics_oracle import median, mediation_days, money_median, p90
+from tests.statistics_oracle import days, median, mediation_days, money_median, p90, share
 
 D = date
 INSURER = "某财产保险股份有限公司上海分公司"
@@ -84,8 +84,16 @@ class Story:
     followups: list[date] = field(default_factory=list)
     judicial: date | None = None
     terms: list[tuple[Decimal, str]] = field(default_factory=list)  # (amount, who pays)
-    paid: Decimal = Decimal("0.00")
+    payments: list[tuple[date, Decimal]] = field(default_factory=list)  # (the day it was recorded, the amount)
     performance: str | None = None  # performed, referred_to_court
+    performance_on: date | None = None  # the day performance was confirmed or nonperformance recorded
+
+    def performance_by(self, day: date) -> str | None:
+        """How performance stood at the end of `day`."""
+        return self.performance if self.performance_on is not None and self.performance_on <= day else None
+
+    def paid_by(self, day: date) -> Decimal:
+        return sum((amount for on, amount in self.payments if on <= day), Decimal("0.00"))
 
     def mediation_days(self) -> int | None:
         if self.accepted is None or self.ended is None or self.result == "rejected":
@@ -139,9 +147,10 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
             "pending_at_end": sum(pending_at(s, end) for s in stories),
             "closed": len(closed),
             "settled": len(settled),
-            "settled_performed": sum(s.performance == "performed" for s in settled),
-            "settled_referred_to_court": sum(s.performance == "referred_to_court" for s in settled),
-            "settled_in_performance": sum(s.performance is None for s in settled),
+            # as of the period's end: what happened after it does not change the period's figures
+            "settled_performed": sum(s.performance_by(end) == "performed" for s in settled),
+            "settled_referred_to_court": sum(s.performance_by(end) == "referred_to_court" for s in settled),
+            "settled_in_performance": sum(s.performance_by(end) is None for s in settled),
             "failed": sum(s.result in ("failed_deadline", "failed_declared") for s in ended),
             "failed_deadline": sum(s.result == "failed_deadline" for s in ended),
             "failed_declared": sum(s.result == "failed_declared" for s in ended),
@@ -151,18 +160,18 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
             "open_at_end": sum(open_at(s, end) for s in stories),
         },
         "rates": {
-            "success_of_closed": round(len(settled) / len(closed), 4) if closed else None,
+            "success_of_closed": share(len(settled), len(closed)),
             # one group of cases: those accepted in the period, settled by its end
-            "success_of_accepted": round(len(accepted_settled) / len(accepted), 4) if accepted else None,
+            "success_of_accepted": share(len(accepted_settled), len(accepted)),
         },
         "durations": {
             "cases": len(measured),
-            "median_wd": median(s.mediation_days() for s in measured),  # type: ignore[misc]
-            "p90_wd": p90(s.mediation_days() for s in measured),  # type: ignore[misc]
+            "median_wd": days(median(s.mediation_days() for s in measured)),  # type: ignore[misc]
+            "p90_wd": days(p90(s.mediation_days() for s in measured)),  # type: ignore[misc]
             "appraisal_cases": len(appraised),
-            "appraisal_median_wd": median(s.appraisal_days() for s in appraised),  # type: ignore[misc]
+            "appraisal_median_wd": days(median(s.appraisal_days() for s in appraised)),  # type: ignore[misc]
             "kept_deadline": sum(s.kept() for s in measured),
-            "kept_deadline_share": round(sum(s.kept() for s in measured) / len(measured), 4) if measured else None,
+            "kept_deadline_share": share(sum(s.kept() for s in measured), len(measured)),
         },
         "activity": {
             "extensions": sum(within(day, period) for s in stories for day, _ in s.extensions),
@@ -176,7 +185,7 @@ def expected(stories: Iterable[Story], period: tuple[date, date]) -> dict[str, A
             "agreed_median": str(agreed_median) if agreed_median is not None else None,
             "agreed_by_payer": {payer: str(sum((a for s in settled for a, p in s.terms if p == payer),
                                                Decimal("0.00"))) for payer in ("institution", "insurer", "other")},
-            "paid_total": str(sum((s.paid for s in settled), Decimal("0.00"))),
+            "paid_total": str(sum((s.paid_by(end) for s in settled), Decimal("0.00"))),
             "claimed_total": str(sum((s.claim for s in stories if within(s.registered, period)), Decimal("0.00"))),
         },
     }
@@ -242,11 +251,11 @@ class Recorder:
             elif event == "sign" and to_status == "performance":
                 state["effective"], story.ended, story.result = day, day, "settled"
             elif event == "record_payment":
-                story.paid += Decimal(payload["amount"])  # type: ignore[index]
+                story.payments.append((day, Decimal(payload["amount"])))  # type: ignore[index]
             elif event == "confirm_performance":
-                story.performance = "performed"
+                story.performance, story.performance_on = "performed", day
             elif event == "record_nonperformance":
-                story.performance = "referred_to_court"
+                story.performance, story.performance_on = "referred_to_court", day
             elif event == "record_judicial_confirmation":
                 story.judicial = D.fromisoformat(payload["applied_on"])  # type: ignore[index]
             elif event == "record_followup":
@@ -443,12 +452,37 @@ class TestAPeriodOnFile:
             assert_figures(group, expected(stories, month))
         # 本期受理案件调解成功率: of March's six acceptances one was settled by 31 March (27 March); April settled two
         # cases accepted in March and accepted one still open: 0 of 1, not 2 ÷ 1 = 200%
-        assert [g["rates"]["success_of_accepted"] for g in found["groups"]] == [0.0, pytest.approx(1 / 6, abs=1e-3),
+        assert [g["rates"]["success_of_accepted"] for g in found["groups"]] == [0.0, 0.167,
                                                                                0.0]
         assert found["groups"][2]["outcomes"]["settled"] == 2
         april = found["groups"][2]["outcomes"]  # the review's April: 5 carried over + 1 accepted − 4 closed = 2
         assert (april["open_at_start"], april["accepted"], april["closed"], april["open_at_end"]) == (5, 1, 4, 2)
         assert april["terminated_before_acceptance"] == 1
+
+    def test_a_past_period_does_not_change_when_read_again(self, sessions):
+        """A March report read again after April's payment and confirmation of performance gives the same figures:
+        performance and payments are counted as of the period's end."""
+        committee_id = make_city(sessions).committee_id
+        r = Recorder(sessions, committee_id)
+        s = r.case(at(D(2026, 3, 2)), department="obstetrics")
+        s("submit_for_review", "under_review", at(D(2026, 3, 2), 11))
+        s("accept", "in_mediation", at(D(2026, 3, 3)), {"mediators": ["陈调解员"]})
+        s("draft_agreement", "signing", at(D(2026, 3, 20)), terms(("50000.00", INSTITUTION)))
+        s("sign", "performance", at(D(2026, 3, 27)), {"signer": "committee_seal"})
+        s("record_payment", "performance", at(D(2026, 3, 31), 23, 30), {"term": 1, "amount": "20000.00"})
+
+        def read() -> dict[str, Any]:
+            found = report_of(sessions, committee_id, "none", MARCH)["total"]
+            return {part: found[part] for part in ("outcomes", "rates", "durations", "activity", "amounts")}
+
+        first = read()
+        assert (first["outcomes"]["settled_in_performance"], first["amounts"]["paid_total"]) == (1, "20000.00")
+        s("record_payment", "performance", at(D(2026, 4, 1), 0, 10), {"term": 1, "amount": "30000.00"})
+        s("confirm_performance", "settled", at(D(2026, 4, 2)), {})
+        assert read() == first  # printed again in April: the same sealed figures
+        assert_figures(report_of(sessions, committee_id, "none", MARCH)["total"], expected(r.stories, MARCH))
+        later = report_of(sessions, committee_id, "none", (D(2026, 3, 1), D(2026, 4, 30)))["total"]
+        assert (later["outcomes"]["settled_performed"], later["amounts"]["paid_total"]) == (1, "50000.00")
 
     def test_a_month_alone_and_the_total_agree_with_its_group(self, sessions, spring):
         committee_id, stories = spring
@@ -529,8 +563,9 @@ class TestOnTheRealStack:
         await ok(api, a.case_id, "confirm-performance", {})
         await ok(api, a.case_id, "record-followup", FOLLOWUP)
         a.extensions, a.pauses, a.judicial, a.followups = [(today(), 15)], [[today(), today()]], today(), [today()]
-        a.terms, a.paid, a.performance = [(Decimal("60000.00"), "insurer"), (Decimal("26500.50"), "institution")], \
-            Decimal("86500.50"), "performed"
+        a.terms, a.payments = [(Decimal("60000.00"), "insurer"), (Decimal("26500.50"), "institution")], \
+            [(today(), Decimal("60000.00")), (today(), Decimal("26500.50"))]
+        a.performance, a.performance_on = "performed", today()
         ends(a, "settled", today())
 
         # Settled, its payment overdue (PML 31: its day was yesterday) and still being performed
@@ -549,7 +584,7 @@ class TestOnTheRealStack:
         # Settled, not performed: referred to court (PML 32)
         c = await case(*accept, ("draft-agreement", terms(("20000.00", "医方"))), *signed,
                        ("record-nonperformance", {"reason": "医方逾期未付款"}), department="orthopedics")
-        c.terms, c.performance = [(Decimal("20000.00"), "institution")], "referred_to_court"
+        c.terms, c.performance, c.performance_on = [(Decimal("20000.00"), "institution")], "referred_to_court", today()
         ends(c, "settled", today())
 
         # Rejected: reasons 6 and 8; a refusal (PML 17: reason 1)

@@ -21,6 +21,7 @@ from domain.statistics import (
     agreed_amounts,
     cents_to_yuan,
     check_period,
+    days_text,
     decimal_median,
     default_period,
     ended_on,
@@ -28,14 +29,17 @@ from domain.statistics import (
     mediation_time,
     months,
     payer_kind,
+    percent_text,
     percentile,
     rate,
     reason_mask,
     rejection_reasons,
+    working_days,
 )
 from domain.time import SHANGHAI
 from tests.statistics_oracle import median as oracle_median
 from tests.statistics_oracle import mediation_days, money_median, p90, working_days_between
+from tests.statistics_oracle import share as oracle_share
 
 D = date
 CALENDAR = WorkingDayCalendar()
@@ -74,8 +78,27 @@ class TestThePeriod:
 
 class TestArithmetic:
     def test_rates_divide_what_they_name_and_nothing_by_nothing(self):
-        assert rate(83, 100) == 0.83 and rate(2, 3) == 0.6667
+        assert rate(83, 100) == 0.83 and rate(2, 3) == 0.667
         assert rate(0, 0) is None
+
+    @pytest.mark.parametrize(("numerator", "denominator", "share", "printed"), [
+        (15, 19, 0.789, "78.9%"),  # 78.947…%: once from the exact fraction, not 0.7895 → 79.0%
+        (4, 21, 0.19, "19.0%"),  # 19.047…%
+        (1, 16, 0.063, "6.3%"),  # 6.25% exactly: half up, not to even
+        (1, 3, 0.333, "33.3%"),
+        (2, 2, 1.0, "100.0%"),
+    ])
+    def test_a_rate_is_rounded_once_half_up_to_one_decimal_percent(self, numerator, denominator, share, printed):
+        assert rate(numerator, denominator) == share == oracle_share(numerator, denominator)
+        assert percent_text(rate(numerator, denominator)) == printed
+
+    @pytest.mark.parametrize(("value", "given", "printed"), [
+        (12.25, 12.3, "12.3"), (6.25, 6.3, "6.3"), (12.35, 12.4, "12.4"), (18.5, 18.5, "18.5"),
+        (12.249999999999998, 12.3, "12.3"),  # a double's noise (percentile_cont) is not a digit
+        (7.0, 7.0, "7.0"),
+    ])
+    def test_working_days_are_rounded_half_up_to_one_decimal(self, value, given, printed):
+        assert working_days(value) == given and days_text(working_days(value)) == printed
 
     @pytest.mark.parametrize("seed", range(20))
     def test_the_median_and_the_90th_percentile_interpolate_like_percentile_cont(self, seed: int):

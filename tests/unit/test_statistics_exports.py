@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import unquote
@@ -93,7 +94,7 @@ class TestXlsx:
         header, total = rows[0], dict(zip(rows[0], rows[-1], strict=True))
         assert header[1:3] == ("上期结转", "申请")
         assert total["申请"] == 10 and total["调解成功"] == 5
-        assert total["调解成功率（占结案）"] == pytest.approx(5 / 7)
+        assert total["调解成功率（占结案）"] == pytest.approx(0.714)  # 5 ÷ 7 as printed: 71.4%
         amounts = list(book["金额"].iter_rows(values_only=True))
         assert dict(zip(amounts[0], amounts[-1], strict=True))["协议金额合计（元）"] == pytest.approx(123456.78)
 
@@ -173,3 +174,53 @@ class TestFileNames:
     def test_a_name_asked_for_cannot_end_the_header(self) -> None:
         header = content_disposition('统计报表-上海\r\nSet-Cookie: x="1"-2026-03.csv')
         assert "\r" not in header and "\n" not in header and header.count('"') == 2
+
+
+def rounding_sample():
+    """15/19, 4/21, 1/16 and a 90th percentile of 12.25 working days, as GET /statistics gives them."""
+    from domain.statistics import rate, working_days
+
+    sample = report("none", [])
+    sample.total.rates.success_of_closed = rate(15, 19)
+    sample.total.rates.success_of_accepted = rate(4, 21)
+    sample.total.durations.kept_deadline_share = rate(1, 16)
+    sample.total.durations.p90_wd = working_days(12.25)
+    return sample
+
+
+ROUNDED = {"调解成功率（占结案）": "78.9%", "本期受理案件调解成功率": "19.0%", "期限内结案率": "6.3%",
+           "用时90%分位（工作日）": "12.3"}
+
+
+class TestOneRoundingRule:
+    """The same digits in the CSV, the XLSX and the PDF: rounded once, half up, one decimal."""
+
+    def test_csv(self) -> None:
+        table = read_csv(csv_bytes(rounding_sample()))
+        total = dict(zip(table[0], table[-1], strict=True))
+        assert {name: total[name] for name in ROUNDED} == ROUNDED
+
+    def test_xlsx_holds_numbers_its_format_shows_without_rounding_again(self) -> None:
+        book = load_workbook(io.BytesIO(xlsx_bytes(rounding_sample(), made_at=MADE_AT)))
+        shown = {}
+        for sheet in (book["受理与结案"], book["办理时长"]):
+            for col in range(2, sheet.max_column + 1):
+                name, cell = sheet.cell(1, col).value, sheet.cell(sheet.max_row, col)
+                if name in ROUNDED:
+                    exact = Decimal(str(cell.value)) * (100 if cell.number_format == "0.0%" else 1)
+                    assert exact == exact.quantize(Decimal("0.1")), name  # nothing left for Excel to round
+                    shown[name] = f"{exact:.1f}%" if cell.number_format == "0.0%" else f"{exact:.1f}"
+                    assert cell.number_format in ("0.0%", "0.0")
+        assert shown == ROUNDED
+
+    def test_pdf(self) -> None:
+        from datetime import datetime as moment
+
+        from documents.render import render_html
+        from documents.statistics_report import report_context
+
+        html = render_html("statistics_report", report_context(rounding_sample(), issued_at=moment(2026, 4, 1)),
+                           "zh")
+        for name, printed in ROUNDED.items():
+            assert re.search(rf"<th>{re.escape(name)}</th>\s*<td class=\"\w+\">{re.escape(printed)}</td>", html), name
+        assert "百分比、工作日保留一位小数，四舍五入" in html
