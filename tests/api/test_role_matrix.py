@@ -211,14 +211,6 @@ async def complete_entry(world: World, role: str) -> Request:
     return "POST", f"/cases/{created.json()['id']}/complete-entry", {}
 
 
-async def complete_entry(world: World, role: str) -> Request:
-    """A case entered from paper records (registered at a past time), whose entry is then completed."""
-    created = await world.api.post("/cases", json=registration(committee_id=world.city.committee_id),
-                                   headers={**world.as_("intake"), "X-Occurred-At": "2025-05-06T09:00:00+08:00"})
-    assert created.status_code == 201, created.text
-    return "POST", f"/cases/{created.json()['id']}/complete-entry", {}
-
-
 async def link_respondent(world: World, role: str) -> Request:
     case_id = await world.case(JOINT, IN_MEDIATION)  # a mediator reaches the cases assigned at acceptance
     return "PUT", f"/cases/{case_id}/respondent-institution", {"json": {"institution_id": world.city.branch}}
@@ -343,7 +335,6 @@ MATRIX: dict[tuple[str, str], tuple[set[str], Maker]] = {
     ("POST", "/auth/api-keys"): (ADMIN, new_api_key),
     ("DELETE", "/auth/api-keys/{key_id}"): (ADMIN, revoke_api_key),
     ("POST", "/cases"): (INTAKE, register),
-    ("POST", "/cases/{case_id}/complete-entry"): (INTAKE, complete_entry),
     ("POST", "/cases/{case_id}/complete-entry"): (INTAKE, complete_entry),
     ("GET", "/cases"): (CASE_READERS, fixed("GET", "/cases")),
     ("GET", "/cases/{case_id}"): (CASE_READERS, fixed("GET", "/cases/{case_id}")),
