@@ -557,11 +557,33 @@ class StatisticsReportContext:
     tables: tuple[FigureTable, ...]  # per group (when grouped): the main figures, one row per group, then the total
     charts: tuple[ChartData, ...]
     notes: tuple[str, ...] = ()  # how the figures are counted
-    as_of: datetime | None = None  # when the figures were read: what became of the agreements since is as of then
+    as_of: datetime | None = None  # when the figures were read (every figure is as of the period's end)
+    compiled_by: str = ""  # 填报人, 审核人, 单位负责人: the names given, or a blank line to sign
+    reviewed_by: str = ""
+    head: str = ""
+    units: str = ""  # 单位：件；金额：元；时长：工作日, printed above the tables
+    committees: tuple[str, ...] = ()  # the committees counted, by name, when there are several
 
     @property
     def monthly(self) -> bool:
         return is_calendar_month(self.period_from, self.period_to)
+
+    @property
+    def period_kind(self) -> str:
+        return period_kind(self.period_from, self.period_to)
+
+
+def period_kind(start: date, end: date) -> str:
+    """month, quarter or year for a calendar one (the title: 月度/季度/年度统计报表), else custom."""
+    if is_calendar_month(start, end):
+        return "month"
+    whole_months = start.day == 1 and is_calendar_month(end.replace(day=1), end)
+    if whole_months and start.year == end.year:
+        if (start.month, end.month) == (1, 12):
+            return "year"
+        if start.month % 3 == 1 and end.month == start.month + 2:
+            return "quarter"
+    return "custom"
 
 
 def is_calendar_month(start: date, end: date) -> bool:

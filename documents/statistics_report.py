@@ -24,6 +24,7 @@ from documents.contexts import (
     FigureValue,
     StatisticsReportContext,
     is_calendar_month,
+    period_kind,
 )
 from documents.sealing import SealSetup, sealer_of
 from domain.statistics import ROUNDING_NOTE_EN, ROUNDING_NOTE_ZH, days_text, percent_text
@@ -432,9 +433,14 @@ def scope_words(report: StatisticsReport, committee_name: str | None, lang: Lang
     return "权限内的全部调解委员会" if lang == "zh" else "every committee in reach"
 
 
+UNITS_LINE = {"zh": "单位：件；金额：元；时长：工作日", "en": "Units: cases; amounts: yuan; durations: working days"}
+
+
 def report_context(report: StatisticsReport, *, issued_at: datetime, committee_name: str | None = None,
                    months: StatisticsReport | None = None, institutions: StatisticsReport | None = None,
-                   departments: StatisticsReport | None = None, lang: Lang = "zh") -> StatisticsReportContext:
+                   departments: StatisticsReport | None = None, lang: Lang = "zh", compiled_by: str = "",
+                   reviewed_by: str = "", head: str = "",
+                   committee_names: Sequence[str] = ()) -> StatisticsReportContext:
     """What the monthly report prints: every figure of the total, the main figures per group (when grouped), the
     charts. `committee_name` is the committee's when the report counts one committee's cases: it issues the
     report; otherwise the scope in words does (上海各医疗纠纷人民调解委员会)."""
@@ -453,12 +459,24 @@ def report_context(report: StatisticsReport, *, issued_at: datetime, committee_n
         if report.groups else (),
         charts=charts(report, months=months, institutions=institutions, departments=departments, lang=lang),
         notes=notes(lang),
+        compiled_by=compiled_by, reviewed_by=reviewed_by, head=head, units=UNITS_LINE[lang],
+        committees=tuple(committee_names) if len(committee_names) > 1 else (),
     )
 
 
+QUARTERS = "一二三四"
+
+
 def period_words(period_from: date, period_to: date, lang: Lang) -> str:
-    """2026年3月 for a calendar month, else 2026年1月1日至2026年3月31日 (the same in English, ISO dates)."""
+    """2026年3月 for a calendar month, 2026年第一季度 for a quarter, 2025年度 for a year, else 2026年1月1日至2026年3月31日
+    (in English 2026-03, 2026 Q1, 2025, or ISO dates)."""
     one_month = is_calendar_month(period_from, period_to)
+    kind = period_kind(period_from, period_to)
+    quarter = (period_from.month - 1) // 3
+    if kind == "quarter":
+        return f"{period_from.year}年第{QUARTERS[quarter]}季度" if lang == "zh" else f"{period_from.year} Q{quarter + 1}"
+    if kind == "year":
+        return f"{period_from.year}年度" if lang == "zh" else str(period_from.year)
     if lang == "zh":
         if one_month:
             return f"{period_from.year}年{period_from.month}月"

@@ -23,6 +23,8 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/statistics", tags=["stat
 
 Lang = Annotated[Literal["zh", "en"], Query(description="the headers' language (the figures are the same)")]
 StatisticsRead = Annotated[Caller, allow("statistics.read")]
+Signatory = Annotated[str | None, Query(min_length=1, max_length=50, description="a name printed on the report's "
+                                        "line (填报人, 审核人, 单位负责人); a blank line to sign when not given")]
 
 
 def asked(query: Annotated[StatisticsQuery, Query()]) -> exports.Asked:
@@ -81,10 +83,12 @@ one report at a time (the first takes a few seconds more: the process starts).
             summary="The monthly statistics report (月度统计报表) as a sealed PDF: tables and charts",
             description=REPORT_DESCRIPTION)
 async def report_pdf(db: DatabaseDep, settings: SettingsDep, caller: StatisticsRead, query: Asked,
-                     lang: Lang = "zh") -> Response:
+                     lang: Lang = "zh", compiled_by: Signatory = None, reviewed_by: Signatory = None,
+                     head: Signatory = None) -> Response:
     def read(session: Session) -> exports.ReportInput:
         return exports.report_input(session=session, scope=case_scope(session, caller), asked=query, lang=lang,
-                                    now=datetime.now(SHANGHAI))
+                                    now=datetime.now(SHANGHAI), compiled_by=compiled_by or "",
+                                    reviewed_by=reviewed_by or "", head=head or "")
 
     made = await db.run(read)
     rendered = await exports.render_in_child(made.context, lang=lang, seal=SealSetup.of(settings),

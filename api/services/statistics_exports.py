@@ -42,7 +42,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from api.services import statistics
-from documents.contexts import FigureValue, StatisticsReportContext, is_calendar_month
+from documents.contexts import FigureValue, StatisticsReportContext, period_kind
 from documents.sealing import SealSetup
 from documents.statistics_report import (
     TABLE_NAMES,
@@ -244,7 +244,8 @@ class ReportInput:
     name: str  # its file's name
 
 
-def report_input(*, session: Session, scope: CaseScope, asked: Asked, lang: Lang, now: datetime) -> ReportInput:
+def report_input(*, session: Session, scope: CaseScope, asked: Asked, lang: Lang, now: datetime,
+                 compiled_by: str = "", reviewed_by: str = "", head: str = "") -> ReportInput:
     """What the monthly report prints (documents/statistics_report.py): the figures asked for; accepted and settled
     by month since the start of the year of the period's end (or the period's own start, if earlier), for the
     trend; the institutions and departments with the most applications; the committee that issues it."""
@@ -257,8 +258,11 @@ def report_input(*, session: Session, scope: CaseScope, asked: Asked, lang: Lang
     departments = main if asked.group_by == "department" else figures(
         session=session, scope=scope, asked=asked, group_by="department")
     committee = counted_committee(session=session, report=main)
+    names = {c.id: c.name for c in statistics.reads.committees(session=session)}
     context = report_context(main, issued_at=now, committee_name=committee.name if committee else None,
-                             months=months, institutions=institutions, departments=departments, lang=lang)
+                             months=months, institutions=institutions, departments=departments, lang=lang,
+                             compiled_by=compiled_by, reviewed_by=reviewed_by, head=head,
+                             committee_names=[names.get(c, c) for c in main.committee_ids])
     location = (committee.city or committee.name) if committee else (asked.city or context.issuer)
     return ReportInput(context=context, location=location, name=file_name(main, "pdf", lang, committee=committee))
 
@@ -271,10 +275,13 @@ def file_name(report: StatisticsReport, extension: str, lang: Lang = "zh", *,
     """统计报表-huangpu-2026-03.csv, statistics-上海-2026-01-01-2026-03-31.xlsx ...: the committee counted (asked
     for, or the only one in reach), else the city, else all."""
     start, end = report.period_from, report.period_to
-    period = f"{start:%Y-%m}" if is_calendar_month(start, end) else f"{start.isoformat()}-{end.isoformat()}"
+    kind = period_kind(start, end)
+    period = {"month": f"{start:%Y-%m}", "quarter": f"{start.year}-Q{(start.month - 1) // 3 + 1}",
+              "year": f"{start.year}"}.get(kind, f"{start.isoformat()}-{end.isoformat()}")
     scope = (report.committee_id or (committee.id if committee else None) or report.city
              or ("全部" if lang == "zh" else "all"))
-    title = {"pdf": "月度统计报表"}.get(extension, "统计报表") if lang == "zh" else "statistics"
+    titles = {"month": "月度统计报表", "quarter": "季度统计报表", "year": "年度统计报表"}
+    title = (titles.get(kind, "统计报表") if extension == "pdf" else "统计报表") if lang == "zh" else "statistics"
     return f"{title}-{scope}-{period}.{extension}"
 
 

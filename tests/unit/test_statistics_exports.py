@@ -161,9 +161,9 @@ class TestFileNames:
         assert file_name(sample, "pdf") == "月度统计报表-huangpu-2026-03.pdf"
         assert file_name(sample, "xlsx", "en") == "statistics-huangpu-2026-03.xlsx"
 
-    def test_a_longer_period_of_a_city(self) -> None:
-        sample = report("none", [], committee_id=None, city="上海")
-        assert file_name(sample, "csv") == "统计报表-上海-2026-01-01-2026-03-31.csv"
+    def test_a_quarter_of_a_city_is_named_by_its_quarter(self) -> None:
+        sample = report("none", [], committee_id=None, city="上海")  # 1 January to 31 March
+        assert file_name(sample, "csv") == "统计报表-上海-2026-Q1.csv"
 
     def test_content_disposition_carries_the_utf8_name_and_an_ascii_one(self) -> None:
         header = content_disposition("统计报表-huangpu-2026-03.csv")

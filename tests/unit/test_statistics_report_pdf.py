@@ -82,6 +82,19 @@ class TestWhatItPrints:
         assert "制表日期：2026年4月1日" in text
         assert COMMITTEE in flat(zh.margins)  # the running header, on every page
 
+    def test_a_quarter_is_a_quarterly_report_signed_by_who_compiled_and_checked_it(self) -> None:
+        quarter = Rendered(report_context(report("none", []), issued_at=ISSUED, committee_name=COMMITTEE,
+                                          compiled_by="刘统计", reviewed_by="赵审核", head="钱主任"), "zh")
+        text = flat(quarter.text)
+        assert "季度统计报表" in text  # 1 January to 31 March
+        for line in ("填报人：刘统计", "审核人：赵审核", "单位负责人：钱主任"):
+            assert line in text
+        assert "单位：" in text  # the units above the tables (件, 元, 工作日)
+
+    def test_without_names_the_report_leaves_lines_to_sign(self, zh: Rendered) -> None:
+        text = flat(zh.text)
+        assert "填报人" in text and "审核人" in text and "单位负责人" in text
+
     def test_one_calendar_month_is_a_monthly_report(self) -> None:
         march = report_context(report("none", [], period_from=ISSUED.date().replace(month=3, day=1),
                                       period_to=ISSUED.date().replace(month=3, day=31)),
