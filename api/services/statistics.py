@@ -63,6 +63,8 @@ def report(
         found = _figures(session, window)
         if group_by == "month":
             keys = [month.key for month in window.months]
+        elif group_by == "committee":  # every committee counted, none left out for having no case, by id
+            keys = sorted(counted if counted is not None else names)
         else:
             keys = sorted(found, key=lambda k: (-(found[k].get("applications") or 0), k))
         groups = [_group(key, _label(group_by, key, found.get(key, {}), window, names), found.get(key, {}))

@@ -729,3 +729,22 @@ class TestReach:
         for role in ("intake-1",):  # statistics are the director's, the auditors' and the admins'
             response = await production_api.get("/statistics", headers=headers[role])
             assert response.status_code == 403
+
+
+class TestACityByCommittee:
+    async def test_every_committee_of_the_city_is_listed_none_left_out_for_having_no_case(self, api):
+        city = f"测试市{uuid.uuid4().hex[:6]}"
+        admin = {"X-Actor-Role": "admin"}
+        ids = [f"zz{uuid.uuid4().hex[:8]}" for _ in range(2)]
+        for n, committee_id in enumerate(sorted(ids, reverse=True)):  # added in the other order
+            created = await api.post("/committees", json={"id": committee_id, "name": f"{city}第{n}医疗纠纷人民调解委员会",
+                                                          "short_name": f"测{n}", "city": city}, headers=admin)
+            assert created.status_code == 201, created.text
+        busy, idle = sorted(ids)[1], sorted(ids)[0]
+        made = await api.post("/cases", json=registration(committee_id=busy))
+        assert made.status_code == 201, made.text
+        answer = await api.get("/statistics", params={"city": city, "group_by": "committee"}, headers=admin)
+        assert answer.status_code == 200, answer.text
+        groups = answer.json()["groups"]
+        assert [g["key"] for g in groups] == sorted(ids)  # by id, the committee without a case included
+        assert {g["key"]: g["outcomes"]["applications"] for g in groups} == {busy: 1, idle: 0}
