@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.console.conftest import ACCOUNTS, Account, create_account, log_in
+from tests.console.conftest import ACCOUNTS, Account, create_account, log_in, screenshot
 from tests.e2e.conftest import Stack, free_port, make_stack
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
@@ -105,6 +105,8 @@ def test_the_clerk_uploads_a_file_the_expert_reads_it_once_accepted_and_the_cler
     expect(row).to_contain_text("入院记录.pdf")
     expect(row.locator("code.hash")).to_have_attribute("title", digest)
     expect(row.locator("code.hash")).to_contain_text(digest[:12])
+    page.locator("#attachments").scroll_into_view_if_needed()
+    screenshot(page, "case-files")
 
     link = row.get_by_role("link", name="入院记录.pdf")
     with page.expect_download() as downloading:
@@ -162,6 +164,7 @@ def test_the_clerk_sees_whom_a_notification_did_not_reach_and_edits_their_own_co
 
     notices.get_by_role("link", name="只看发送失败的").click()
     expect(page.locator("h1")).to_have_text("通知")
+    screenshot(page, "notifications-failed")
     listed = page.locator("ul.notices > li")
     expect(listed.first).to_be_visible()
     for index in range(listed.count()):  # the filter: each one listed has a delivery that failed
