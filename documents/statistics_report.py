@@ -87,15 +87,15 @@ TERMINATION_GROUNDS: dict[str, tuple[str, str]] = {
     "escalation_risk": ("纠纷有激化可能", "risk of escalation"),
 }
 PAYERS: dict[str, tuple[str, str]] = {
-    "institution": ("医方支付", "paid by the institution"),
-    "insurer": ("保险机构支付", "paid by insurers"),
-    "other": ("其他支付", "paid by others"),
+    "institution": ("医方承担", "borne by the institution"),
+    "insurer": ("保险机构承担", "borne by insurers"),
+    "other": ("其他方承担", "borne by others"),
 }
 
 OUTCOMES_HEAD = (
     _column("outcomes.open_at_start", "上期结转", "Open at start", note_zh="期初未结：期初以前受理、期初尚未结案",
             note_en="accepted before the period and not ended before it"),
-    _column("outcomes.applications", "申请", "Applications", note_zh="期内登记的纠纷",
+    _column("outcomes.applications", "申请调解", "Applications", note_zh="期内登记的纠纷",
             note_en="disputes registered in the period"),
     _column("outcomes.accepted", "受理", "Accepted", note_zh="期内受理", note_en="accepted in the period"),
     _column("outcomes.rejected", "不予受理", "Rejected", note_zh="期内决定不予受理",
@@ -145,7 +145,7 @@ OUTCOMES_END = (
                     "settlements of cases accepted earlier are not counted"),
 )
 DURATIONS = (
-    _column("durations.cases", "测算案件", "Cases measured", note_zh="期内结案的已受理案件",
+    _column("durations.cases", "纳入时长统计的案件", "Cases measured", note_zh="期内结案的已受理案件",
             note_en="accepted cases closed in the period"),
     _column("durations.median_wd", "用时中位数（工作日）", "Median (working days)", "days",
             note_zh="受理至结案，不计鉴定时间", note_en="acceptance to close, appraisals apart"),
@@ -163,7 +163,7 @@ ACTIVITY = (
             note_en="extensions agreed (Reg 38)"),
     _column("activity.appraisals", "委托鉴定", "Appraisals", note_zh="条例第三十四条", note_en="Reg 34"),
     _column("activity.panels", "专家咨询", "Expert consultations", note_zh="条例第三十三条", note_en="Reg 33"),
-    _column("activity.expert_answers", "专家意见", "Expert answers"),
+    _column("activity.expert_answers", "专家咨询意见（人次）", "Expert answers (each expert's part)"),
     _column("activity.judicial_confirmations", "申请司法确认", "Judicial confirmations",
             note_zh="人民调解法第三十三条", note_en="PML 33"),
     _column("activity.followups", "回访", "Follow-up visits"),
@@ -319,7 +319,7 @@ SERIES: dict[str, tuple[str, str]] = {
     "terminated": ("终止调解", "Terminated"),
     "median": ("中位数", "Median"),
     "p90": ("90%分位", "90th percentile"),
-    "applications": ("申请", "Applications"),
+    "applications": ("申请调解", "Applications"),
 }
 UNITS = {"cases": ("件", "cases"), "days": ("工作日", "working days")}
 TOP = 10  # institutions and departments in their charts
@@ -407,13 +407,22 @@ def charts(report: StatisticsReport, *, months: StatisticsReport | None = None,
 def notes(lang: Lang) -> tuple[str, ...]:
     """How the figures are counted (models/schemas_statistics.py), and each figure's definition."""
     if lang == "zh":
-        head = ("案件按计入该数字的事件发生之日归属期间：申请按登记日，受理、不予受理按决定日，结案结果按结案日。",
+        head = ("案件按计入该数字的事件发生之日归属期间：申请调解按登记日，受理、不予受理按决定日；调解结果按调解终结之日计："
+                "调解协议生效之日（条例第三十九条），或调解不成、终止调解之日；期限届满的按届满之日。",
+                "结案不含不予受理；不予受理按原因分列时，一件案件列明几项原因即计入几项，各项之和可大于不予受理件数。",
+                "期末未结、逾期未履行付款为期末时点数：合计行为整个期间期末之数，不是各月之和；90%分位为插值计算。",
                 "工作日按工作日历计算；办理时长自受理至结案，不计鉴定时间（条例第三十八条）。",
                 "金额单位为元。比率注明分母；无分母时不计算（—）。",
                 ROUNDING_NOTE_ZH)
     else:
         head = (("A case counts in the period of the event that counts it: an application by its registration, an "
-                 "acceptance or a rejection by its decision, an outcome by the day the case closed."),
+                 "acceptance or a rejection by its decision, an outcome by the day mediation ended: the day the "
+                 "agreement took effect (Reg 39), or the day it failed or was terminated; a period that ran out on "
+                 "its due day."),
+                ("Closed cases exclude rejections; a rejection counts under each reason it names, so the reasons "
+                 "may add up to more than the rejections."),
+                ("Open at the end and overdue payments are values at the end: the total row is the whole period's "
+                 "end, not the sum of the months; the 90th percentile is interpolated."),
                 ("Working days follow the working-day calendar; durations run from acceptance to the close, "
                  "appraisals apart (Reg 38)."),
                 "Amounts are in yuan. Each rate names what it divides; none (—) when there is nothing to divide.",

@@ -99,11 +99,11 @@ class TestDownloads:
         assert header[0] == "科室" and list(rows)[-1] == "合计"
         assert {"产科", "骨科"} <= set(rows)
         total = rows["合计"]
-        assert (total["申请"], total["受理"], total["不予受理"]) == ("3", "2", "1")
+        assert (total["申请调解"], total["受理"], total["不予受理"]) == ("3", "2", "1")
         assert (total["调解成功"], total["终止调解"], total["调解成功率（占结案）"]) == ("1", "1", "50.0%")
         assert total["不予受理：6.已诉讼或已受理"] == "1" and total["终止：当事人撤回或拒绝"] == "1"
         assert Decimal(total["协议金额合计（元）"]) == Decimal("86500.50")
-        assert Decimal(total["协议金额：保险机构支付"]) == Decimal("60000.00")
+        assert Decimal(total["协议金额：保险机构承担"]) == Decimal("60000.00")
         report = await figures(api, **params)
         assert len(table) == len(report.groups) + 2
         assert len(header) == 1 + len(every_column(report))

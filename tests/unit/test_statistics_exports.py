@@ -38,20 +38,20 @@ class TestCsv:
     def test_the_label_then_every_figure_headed_in_chinese(self) -> None:
         sample = report("month")
         header = read_csv(csv_bytes(sample))[0]
-        assert header[:4] == ["月份", "上期结转", "申请", "受理"]  # 上期结转 first: the table balances
+        assert header[:4] == ["月份", "上期结转", "申请调解", "受理"]  # 上期结转 first: the table balances
         assert len(header) == 1 + len(every_column(sample))
         for expected in ("调解成功", "调解成功率（占结案）", "用时中位数（工作日）", "申请司法确认", "协议金额合计（元）",
-                         "不予受理：8.其他", "终止：当事人撤回或拒绝", "协议金额：保险机构支付"):
+                         "不予受理：8.其他", "终止：当事人撤回或拒绝", "协议金额：保险机构承担"):
             assert expected in header
 
     def test_figures_as_a_spreadsheet_reads_them(self) -> None:
         table = read_csv(csv_bytes(report("month")))
         total = dict(zip(table[0], table[-1], strict=True))
-        assert total["申请"] == "10" and total["调解成功"] == "5"
+        assert total["申请调解"] == "10" and total["调解成功"] == "5"
         assert total["调解成功率（占结案）"] == "71.4%"  # 5 ÷ 7
         assert total["用时中位数（工作日）"] == "18.5"
         assert total["协议金额合计（元）"] == "123456.78"  # no separator: the amount is one field
-        assert total["协议金额：医方支付"] == "120000.00"
+        assert total["协议金额：医方承担"] == "120000.00"
 
     def test_a_figure_there_is_none_of_is_empty(self) -> None:
         sample = report("none", [])
@@ -92,8 +92,8 @@ class TestXlsx:
         rows = list(sheet.iter_rows(values_only=True))
         assert [row[0] for row in rows] == ["月份", "2026年1月", "2026年2月", "2026年3月", "合计"]
         header, total = rows[0], dict(zip(rows[0], rows[-1], strict=True))
-        assert header[1:3] == ("上期结转", "申请")
-        assert total["申请"] == 10 and total["调解成功"] == 5
+        assert header[1:3] == ("上期结转", "申请调解")
+        assert total["申请调解"] == 10 and total["调解成功"] == 5
         assert total["调解成功率（占结案）"] == pytest.approx(0.714)  # 5 ÷ 7 as printed: 71.4%
         amounts = list(book["金额"].iter_rows(values_only=True))
         assert dict(zip(amounts[0], amounts[-1], strict=True))["协议金额合计（元）"] == pytest.approx(123456.78)
@@ -105,7 +105,7 @@ class TestXlsx:
                     for col in range(2, sheet.max_column + 1)}
 
         assert formats("受理与结案")["调解成功率（占结案）"] == "0.0%"
-        assert formats("受理与结案")["申请"] == "0"
+        assert formats("受理与结案")["申请调解"] == "0"
         assert formats("金额")["协议金额合计（元）"] == "0.00"
         assert formats("办理时长")["用时中位数（工作日）"] == "0.0"
         assert formats("办理时长")["期限内结案率"] == "0.0%"
@@ -120,7 +120,7 @@ class TestXlsx:
         widths = {sheet.cell(1, col).value: sheet.column_dimensions[sheet.cell(1, col).column_letter].width
                   for col in range(1, sheet.max_column + 1)}
         assert widths["调解成功率（占结案）"] >= 2 * len("调解成功率（占结案）")
-        assert widths["申请"] >= 10
+        assert widths["申请调解"] >= 10
 
     def test_the_notes_say_period_scope_and_definitions(self, book: Workbook) -> None:
         cells = [row for row in book["说明"].iter_rows(values_only=True)]

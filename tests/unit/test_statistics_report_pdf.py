@@ -105,7 +105,7 @@ class TestWhatItPrints:
 
     def test_every_figure_of_the_total(self, zh: Rendered) -> None:
         text = flat(zh.text)
-        for label, value in (("申请", "10"), ("调解成功率（占结案）", "71.4%"), ("用时中位数（工作日）", "18.5"),
+        for label, value in (("申请调解", "10"), ("调解成功率（占结案）", "71.4%"), ("用时中位数（工作日）", "18.5"),
                              ("协议金额合计（元）", "123,456.78"), ("不予受理：8.其他", "1"),
                              ("期限内结案率", "85.7%"), ("申请司法确认", "1")):
             assert f"{label}{value}" in text, label
