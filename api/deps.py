@@ -130,8 +130,9 @@ MAX_OFFSET = 10_000
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, deprecated=True, description="deprecated: follow next_cursor "
                               "instead. Rows to skip, at most 10,000")]
 # A case entered from paper records after the fact (历史案件补录): the moment the act took place (ISO 8601; a time
-# without a zone is Asia/Shanghai). Only on a case being entered from records (api/services/cases.py).
-OccurredAt = Annotated[datetime | None, Header(
+# without a zone is Asia/Shanghai). Only on a case being entered from records (api/services/cases.py). Declared
+# as a date-time, not nullable: a header is absent or has a value (the text "null" is no time), default None.
+OccurredAt = Annotated[datetime, Header(
     description="for a case entered from paper records after the fact (历史案件补录): when this act took place, "
     "ISO 8601 (e.g. 2025-03-04T10:00:00+08:00); acts are entered in the order they took place, in the past")]
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["3f2c9a"])]

@@ -93,6 +93,14 @@ def payment(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def as_of_now(event: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A step's body as sent now: a payment made at import is paid today, when it is recorded (a suite that runs
+    across midnight in Shanghai signs the agreement on the next day, and a payment is never before it)."""
+    if event in ("record_payment", "record-payment") and "paid_on" in body:
+        return {**body, "paid_on": datetime.now(SHANGHAI).date().isoformat()}
+    return body
+
+
 def linked_to(institution_id: str, **changes: Any) -> dict[str, Any]:
     """A registration whose respondent is linked to the pool's registry (Reg 37: recusal by id)."""
     data = registration(**changes)

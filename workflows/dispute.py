@@ -275,26 +275,26 @@ class DisputeWorkflow:
     def _check_history(self, action: StaffAction) -> None:
         if self._history_at is None:
             if action.occurred_at is not None:
-                raise ApplicationError("this case is not being entered from records: its acts are recorded as they "
-                                       "happen, without X-Occurred-At", {"state": self._status},
-                                       type="RuleViolated", non_retryable=True)
+                raise self._entry_refused("this case is not being entered from records: its acts are recorded as "
+                                          "they happen, without X-Occurred-At", action.event)
             return
         if action.occurred_at is None:
-            raise ApplicationError("this case is being entered from records: give each act's time (X-Occurred-At), "
-                                   "or complete the entry first", {"state": self._status},
-                                   type="RuleViolated", non_retryable=True)
+            raise self._entry_refused("this case is being entered from records: give each act's time "
+                                      "(X-Occurred-At), or complete the entry first", action.event)
         if action.occurred_at < self._history_at:
-            raise ApplicationError(f"acts are entered in the order they took place: this one "
-                                   f"({action.occurred_at.isoformat()}) is before the last one recorded "
-                                   f"({self._history_at.isoformat()})", {"state": self._status},
-                                   type="RuleViolated", non_retryable=True)
+            raise self._entry_refused(f"acts are entered in the order they took place: this one "
+                                      f"({action.occurred_at.isoformat()}) is before the last one recorded "
+                                      f"({self._history_at.isoformat()})", action.event)
         if action.occurred_at > workflow.now():
-            raise ApplicationError("an act entered from records took place in the past, not in the future",
-                                   {"state": self._status}, type="RuleViolated", non_retryable=True)
+            raise self._entry_refused("an act entered from records took place in the past, not in the future",
+                                      action.event)
         if action.event == "request_consultation":
-            raise ApplicationError("an expert panel is not opened for a case entered from records: complete the "
-                                   "entry first (its experts are invited now, not in the past)",
-                                   {"state": self._status}, type="RuleViolated", non_retryable=True)
+            raise self._entry_refused("an expert panel is not opened for a case entered from records: complete "
+                                      "the entry first (its experts are invited now, not in the past)", action.event)
+
+    def _entry_refused(self, message: str, event: str) -> ApplicationError:
+        return ApplicationError(message, {"state": self._status, "event": event, "rules": ["entered_from_records"]},
+                                type="RuleViolated", non_retryable=True)
 
     @workflow.update
     async def complete_entry(self) -> CaseSnapshot:
@@ -322,8 +322,7 @@ class DisputeWorkflow:
     @complete_entry.validator
     def _validate_complete_entry(self) -> None:
         if self._history_at is None:
-            raise ApplicationError("this case is not being entered from records", {"state": self._status},
-                                   type="RuleViolated", non_retryable=True)
+            raise self._entry_refused("this case is not being entered from records", "complete_entry")
 
     async def _catch_up(self, until: datetime) -> None:
         """A case being entered from records: the deadlines that passed before the act dated `until` fire first,

@@ -7,6 +7,7 @@ stale one answers 409 with the current version). The answer carries the new vers
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
@@ -48,7 +49,7 @@ class ActionCall:
     request_id: str
     idempotency_key: str | None
     if_match: str
-    occurred_at: OccurredAt
+    occurred_at: datetime | None
 
     async def answer(self, service: Callable[..., Awaitable[ActionOutcome]], **action: Any) -> ActionOutcome:
         outcome = await service(
@@ -69,7 +70,7 @@ def action_call(
     x_request_id: RequestId = None,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = "",
-    x_occurred_at: OccurredAt = None,
+    x_occurred_at: OccurredAt = None,  # type: ignore[assignment]
 ) -> ActionCall:
     return ActionCall(db=db, client=client, timeout=settings.action_timeout_seconds, request=request, response=response,
                       request_id=x_request_id or "", idempotency_key=idempotency_key, if_match=if_match,

@@ -61,7 +61,7 @@ async def register(
     idempotency_key: Annotated[
         str | None, Header(max_length=200, description="repeat a registration safely: same key, same case")
     ] = None,
-    x_occurred_at: OccurredAt = None,
+    x_occurred_at: OccurredAt = None,  # type: ignore[assignment]
 ) -> CasePublic:
     return await cases.register(
         db=db,

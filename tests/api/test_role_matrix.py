@@ -33,6 +33,7 @@ from tests.factories import (
     SIGNATURES,
     WITHDRAWAL,
     agreement,
+    as_of_now,
     linked_to,
     payment,
     registration,
@@ -92,7 +93,7 @@ class World:
         for event, body in steps:
             if event == "accept" and not body:
                 body = accept_with(self)
-            await self.act(case_id, event, body, BY[event])
+            await self.act(case_id, event, as_of_now(event, body), BY[event])
         return case_id
 
     async def panel(self, specialty: str) -> dict[str, Any]:
@@ -323,7 +324,7 @@ def event(name: str) -> Maker:
         elif body == "judicial":
             payload = judicial_confirmation()
         else:
-            payload = body
+            payload = as_of_now(name, body)
         return "POST", f"/cases/{case_id}/{name.replace('_', '-')}", {"json": payload}
 
     return make

@@ -39,7 +39,7 @@ from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.formats import unregister_string_format
 
-from tests.factories import SIGNATURES, WITHDRAWAL, agreement, payment, registration
+from tests.factories import SIGNATURES, WITHDRAWAL, agreement, as_of_now, payment, registration
 from tests.reliability.cluster import figures
 from workflows.contracts import workflow_id
 
@@ -150,7 +150,7 @@ class RealThings:
         self.allowed[case_id] = None
         try:
             for step, body in steps:
-                self._ok("POST", f"/cases/{case_id}/{step.replace('_', '-')}", body)
+                self._ok("POST", f"/cases/{case_id}/{step.replace('_', '-')}", as_of_now(step, body))
         except BaseException:
             self.retire(case_id)
             raise
