@@ -343,7 +343,8 @@ def test_the_admin_adds_a_committee_and_sets_its_clock(new_page):
 def test_the_console_speaks_english_on_request_and_is_usable_from_the_keyboard(new_page):
     page = new_page()
     page.goto("/console/login")
-    page.keyboard.type("clerk.hp")  # the username field has the focus
+    expect(page.locator("#username")).to_be_focused()  # the username field has the focus (autofocus)
+    page.keyboard.type("clerk.hp")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
