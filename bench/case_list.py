@@ -90,14 +90,15 @@ def reachable(admin_url: str) -> str | None:
     return None
 
 
-def recreate(admin_url: str, *, drop_only: bool = False) -> str:
+def recreate(admin_url: str, *, drop_only: bool = False, database: str = DATABASE) -> str:
+    """The bench's own database beside the one `admin_url` names, made anew (or only dropped); its URL."""
     admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         if not drop_only:
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
     admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    return admin_url.rsplit("/", 1)[0] + f"/{database}"
 
 
 def committees() -> list[str]:

@@ -40,9 +40,10 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bench import case_list
 from bench.case_list import figures_of, free_port, reachable, start_api, stop
 from core.db import make_engine, session_factory, transaction
 from demo.year import PlannedCase, YearPlan, plan_year
@@ -286,13 +287,7 @@ def projected_again(rows: Written, *, session: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the database ----------------------------
 def recreate(admin_url: str, *, drop_only: bool = False) -> str:
-    admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        if not drop_only:
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    return case_list.recreate(admin_url, drop_only=drop_only, database=DATABASE)
 
 
 def prepared(admin_url: str, plan: YearPlan) -> tuple[str, Engine]:
