@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -110,3 +112,36 @@ def screenshot(page: Page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+
+
+def dev_headers(role: str) -> dict[str, str]:
+    return {"X-Actor-Role": role, "X-Actor-Id": f"setup-{role}"}  # the embedded stack is in dev mode
+
+
+def case_in_consultation(stack: Stack, patient: str) -> dict[str, Any]:
+    """A case in mediation (its mediator 陈调解员) whose mediator asked for one obstetrician, set up through the
+    API; its id and the panel's first seat once its invitation is out."""
+    import httpx
+
+    with httpx.Client(base_url=stack.base, timeout=120) as api:
+        case = api.post("/cases", headers=dev_headers("intake"), json={
+            "committee_id": "huangpu", "application_type": "joint",
+            "patient": {"name": patient, "gender": "female"},
+            "institution": {"name": "上海市某区人民医院", "legal_representative": "李院长"},
+            "facts": "产妇分娩后大出血，患方认为医方处置不及时。", "claim_amount": "200000.00",
+            "requests": "要求医方赔偿。"}).json()
+        for method, path, role, body in (
+                ("POST", "submit-for-review", "intake", {}),
+                ("POST", "accept", "director", {"mediators": ["陈调解员"]}),
+                ("PUT", "respondent-institution", "mediator", {"institution_id": "sh-mq-main"}),
+                ("POST", "request-consultation", "mediator", {"specialties": ["obstetrics"],
+                                                               "question": "医方处置有无过错？"})):
+            answer = api.request(method, f"/cases/{case['id']}/{path}", json=body, headers=dev_headers(role))
+            assert answer.status_code == 200, answer.text
+        panel_id = answer.json()["panel_id"]
+        deadline = time.monotonic() + 60
+        while not (panel := api.get(f"/panels/{panel_id}", headers=dev_headers("mediator")).json())["slots"][0][
+                "invitation_id"]:
+            assert time.monotonic() < deadline, panel
+            time.sleep(0.5)
+    return {"case_id": case["id"], "seat": panel["slots"][0]}

@@ -11,11 +11,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.console.conftest import ACCOUNTS, Account, create_account, log_in, screenshot
+from tests.console.conftest import (
+    ACCOUNTS,
+    Account,
+    case_in_consultation,
+    create_account,
+    log_in,
+    screenshot,
+)
 from tests.e2e.conftest import Stack, free_port, make_stack
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
@@ -38,35 +44,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.kill()
 
 
-def _dev(role: str) -> dict[str, str]:
-    return {"X-Actor-Role": role, "X-Actor-Id": f"setup-{role}"}
-
-
 @pytest.fixture(scope="module")
 def consultation(stack: Stack) -> dict[str, Any]:
     """A case in mediation (its mediator: the account mediator.hp) whose mediator asked for an obstetrician."""
-    with httpx.Client(base_url=stack.base, timeout=120) as api:
-        case = api.post("/cases", headers=_dev("intake"), json={
-            "committee_id": "huangpu", "application_type": "joint",
-            "patient": {"name": "周小梅", "gender": "female"},
-            "institution": {"name": "上海市某区人民医院", "legal_representative": "李院长"},
-            "facts": "产妇分娩后大出血，患方认为医方处置不及时。", "claim_amount": "200000.00",
-            "requests": "要求医方赔偿。"}).json()
-        for method, path, role, body in (
-                ("POST", "submit-for-review", "intake", {}),
-                ("POST", "accept", "director", {"mediators": ["陈调解员"]}),
-                ("PUT", "respondent-institution", "mediator", {"institution_id": "sh-mq-main"}),
-                ("POST", "request-consultation", "mediator", {"specialties": ["obstetrics"],
-                                                               "question": "医方处置有无过错？"})):
-            answer = api.request(method, f"/cases/{case['id']}/{path}", json=body, headers=_dev(role))
-            assert answer.status_code == 200, answer.text
-        panel_id = answer.json()["panel_id"]
-        deadline = time.monotonic() + 60
-        while not (panel := api.get(f"/panels/{panel_id}", headers=_dev("mediator")).json())["slots"][0][
-                "invitation_id"]:
-            assert time.monotonic() < deadline, panel
-            time.sleep(0.5)
-    return {"case_id": case["id"], "case_url": f"/console/cases/{case['id']}", "seat": panel["slots"][0]}
+    made = case_in_consultation(stack, "周小梅")
+    return {**made, "case_url": f"/console/cases/{made['case_id']}"}
 
 
 def _upload(page: Page, name: str, data: bytes, kind: str, description: str) -> Any:

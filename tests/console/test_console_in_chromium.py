@@ -15,7 +15,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from domain.time import SHANGHAI
-from tests.console.conftest import PASSWORD, log_in, screenshot
+from tests.console.conftest import PASSWORD, case_in_consultation, log_in, screenshot
 
 WORLD: dict[str, Any] = {}
 NOW = datetime.now(SHANGHAI)
@@ -212,42 +212,10 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(new_page):
     assert page.locator("ol.timeline li").count() == before
 
 
-def _dev(role: str) -> dict[str, str]:
-    return {"X-Actor-Role": role, "X-Actor-Id": f"setup-{role}"}  # the embedded stack is in dev mode
-
-
-def _consultation(stack) -> dict[str, Any]:
-    """A case in mediation whose mediator asked for one obstetrician (set up through the API)."""
-    import httpx
-
-    with httpx.Client(base_url=stack.base, timeout=120) as api:
-        case = api.post("/cases", headers=_dev("intake"), json={
-            "committee_id": "huangpu", "application_type": "joint",
-            "patient": {"name": "赵小红", "gender": "female"},
-            "institution": {"name": "上海市某区人民医院", "legal_representative": "李院长"},
-            "facts": "产妇分娩后大出血，患方认为医方处置不及时。", "claim_amount": "200000.00",
-            "requests": "要求医方赔偿。"}).json()
-        for method, path, role, body in (
-                ("POST", "submit-for-review", "intake", {}), ("POST", "accept", "director", {"mediators": ["陈调解员"]}),
-                ("PUT", "respondent-institution", "mediator", {"institution_id": "sh-mq-main"}),
-                ("POST", "request-consultation", "mediator", {"specialties": ["obstetrics"],
-                                                               "question": "医方处置有无过错？"})):
-            answer = api.request(method, f"/cases/{case['id']}/{path}", json=body, headers=_dev(role))
-            assert answer.status_code == 200, answer.text
-        panel_id = answer.json()["panel_id"]
-        deadline = time.monotonic() + 60
-        while True:
-            panel = api.get(f"/panels/{panel_id}", headers=_dev("mediator")).json()
-            if panel["slots"][0]["invitation_id"]:
-                return panel["slots"][0]
-            assert time.monotonic() < deadline, panel
-            time.sleep(0.5)
-
-
 def test_an_expert_accepts_an_invitation_and_gives_their_opinion(new_page, stack):
     from tests.console.conftest import Account, create_account
 
-    seat = _consultation(stack)
+    seat = case_in_consultation(stack, "赵小红")["seat"]
     create_account(stack, Account("expert.one", "expert", seat["expert_name"], expert_id=seat["expert_id"]))
     page = new_page()
     log_in(page, Account("expert.one", "expert", seat["expert_name"]))
