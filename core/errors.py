@@ -105,6 +105,20 @@ class DocumentFailed(Conflict):
     code = "document_failed"
 
 
+class PayloadTooLarge(DomainError):
+    """A file, or a case's files, past the size the installation allows."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    """A file whose bytes are not a kind the committee keeps (read from the bytes, never the name)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Database
 from core.blobstore import BlobStore, store_of
-from core.errors import Conflict, DomainError, InvalidField, NotFound
+from core.errors import Conflict, InvalidField, NotFound, PayloadTooLarge, UnsupportedMediaType
 from core.scan import Infected, Scanner, scanner_of
 from core.settings import Settings
 from domain import access, filetypes
@@ -41,16 +41,6 @@ from models.tables import Attachment, Case
 
 log = logging.getLogger("mediation.attachments")
 CHUNK = 64 * 1024
-
-
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(DomainError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 # ---------------------------------------------------------------- the app's store and scanner ---------------
