@@ -142,6 +142,7 @@ class DisputeWorkflow:
         # loaded calendar year is applied to it in one batch.
         self._keeps_clocks = workflow.patched("projection-keeps-clocks")
         self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
+        self._drafting: asyncio.Task[None] | None = None  # the latest draft agreement's, among them
         self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
         # The facts the rules read, changed by each event recorded (domain/case_state.py). Civil Code 173: when
         # the patient has died, each heir signs for the patient side (rev 2 of the documents).
@@ -553,9 +554,12 @@ class DisputeWorkflow:
         to_status = self._check(action, self._status)
         if action.event == "sign" and self._fast and not self._documents_made():
             # a signature refers to the draft as rendered (its SHA-256): wait for it, a while at most; past that,
-            # the act names the draft by its id (whose record keeps its SHA-256)
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(self._documents_made, timeout=SIGNING_WAITS_FOR_DRAFT)
+            # the act names the draft by its id (whose record keeps its SHA-256). Cases started before
+            # "sign-waits-for-its-draft" waited for every document being made, the notices too.
+            made = self._draft_made if workflow.patched("sign-waits-for-its-draft") else self._documents_made
+            if not made():
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(made, timeout=SIGNING_WAITS_FOR_DRAFT)
         payload = self._enrich(action)
         from_status, seq, at = self._status, self._seq + 1, self._now()
         try:
@@ -836,11 +840,16 @@ class DisputeWorkflow:
     def _documents_made(self) -> bool:
         return all(task.done() for task in self._making)
 
+    def _draft_made(self) -> bool:
+        return self._drafting is None or self._drafting.done()
+
     def _make_documents(self, event: str, seq: int, at: datetime, orders: list[DocumentOrder]) -> None:
         """Render and seal the event's documents on the documents' queue while the action has answered. The 卷宗
         waits for every document before it (it binds them)."""
         earlier = [task for task in self._making if not task.done()]
         self._making = [*earlier, asyncio.create_task(self._made(event, seq, at, orders, earlier))]
+        if orders[0].kind == "agreement_draft":
+            self._drafting = self._making[-1]
 
     async def _made(self, event: str, seq: int, at: datetime, orders: list[DocumentOrder],
                     earlier: list[asyncio.Task[None]]) -> None:
