@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # Processes of `mediation documents-worker` that `mediation run` starts: they render and seal the documents
     # apart from the API and the cases' worker (each lays out one PDF at a time).
     document_workers: int = 2
+    # The documents' workers' CPU priority (a Unix nice value, 0-19): documents are made in the background, so a
+    # staff action waiting for its answer goes first when the two compete for the same cores; 0 gives them equal
+    # shares. Documents still get every core the actions leave idle.
+    documents_worker_nice: int = Field(default=10, ge=0, le=19)
     # A PDF asked for while its document is still being made is waited for this long, then 409 document_pending
     # with Retry-After (its status is in every read of the document).
     document_wait_seconds: float = 20.0
