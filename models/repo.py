@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -384,6 +384,19 @@ def assigned_mediators(*, session: Session, case_id: str) -> list[str]:
     return list(session.exec(select(CaseMediator.user_id).where(CaseMediator.case_id == case_id)).all())
 
 
+def assigned_mediators_of(*, session: Session, case_ids: Iterable[str]) -> dict[str, list[str]]:
+    """`assigned_mediators` of several cases in one statement: case id → its mediators' accounts (every case
+    asked for is a key)."""
+    wanted = sorted(set(case_ids))
+    found: dict[str, list[str]] = {case_id: [] for case_id in wanted}
+    if wanted:
+        rows = session.exec(select(CaseMediator.case_id, CaseMediator.user_id)
+                            .where(col(CaseMediator.case_id).in_(wanted))).all()
+        for case_id, user_id in rows:
+            found[case_id].append(user_id)
+    return found
+
+
 def _scope_filters(scope: CaseScope | None, *, mediator: bool = True) -> list[Any]:
     """SQL conditions on `cases` for the cases within a caller's reach (without `mediator`, the committees only:
     the caller leads with the mediator's cases)."""
@@ -731,6 +744,12 @@ def list_notifications(
 def calendar_years(*, session: Session) -> Sequence[CalendarYear]:
     """The admin-loaded year tables, by year."""
     return session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all()
+
+
+def calendar_version(*, session: Session) -> tuple[tuple[int, datetime], ...]:
+    """What changes when a year table is loaded, without reading the tables: each loaded year and when."""
+    rows = session.exec(select(CalendarYear.year, CalendarYear.loaded_at).order_by(col(CalendarYear.year))).all()
+    return tuple((year, loaded_at) for year, loaded_at in rows)
 
 
 def working_day_calendar(*, session: Session) -> WorkingDayCalendar:

@@ -64,14 +64,15 @@ def clash_warnings(*, session: Session, case_id: str, session_id: str, caller: C
     mine = set(booked.mediators)
     committee = repo.find_committee(session=session, committee_id=case.committee_id)
     warnings = []
-    for other in repo_sessions.near(session=session, committee_id=case.committee_id, at=booked.scheduled_at,
-                                    within=CLASH_WITHIN, excluding=booked.id):
-        shared = [name for name in other.mediators if name in mine]
-        if not shared:
-            continue
+    clashing = [(other, shared) for other in repo_sessions.near(
+                    session=session, committee_id=case.committee_id, at=booked.scheduled_at, within=CLASH_WITHIN,
+                    excluding=booked.id)
+                if (shared := [name for name in other.mediators if name in mine])]
+    assigned = repo.assigned_mediators_of(session=session, case_ids=(other.case_id for other, _ in clashing))
+    for other, shared in clashing:
         seen = other.case_id == case_id or access.reaches(
             caller, committee_id=case.committee_id, committee_city=committee.city if committee else "",
-            mediator_ids=repo.assigned_mediators(session=session, case_id=other.case_id))
+            mediator_ids=assigned[other.case_id])
         when = other.scheduled_at.astimezone(SHANGHAI)
         apart = abs(other.scheduled_at - booked.scheduled_at)
         warnings.append(ActionWarning(
