@@ -274,8 +274,12 @@ async def run_worker(
 
 
 async def run_documents_worker(settings: Settings) -> None:
-    """Renders, seals and binds documents for the cases' workers (the documents' task queue)."""
+    """Renders, seals and binds documents for the cases' workers (the documents' task queue), at the priority of
+    background work (`documents_worker_nice`)."""
     from workflows.worker import build_documents_worker
+
+    if settings.documents_worker_nice:
+        os.nice(settings.documents_worker_nice)
 
     sealer = document_sealer(settings)
     client = await connect(settings)
@@ -292,6 +296,14 @@ def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
             for _ in range(max(1, settings.document_workers))]
 
 
+def start_cases_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    """The cases' worker of the embedded stack (workflows and their activities), a process of its own: its
+    workflow tasks and the API's requests do not take turns on one interpreter lock."""
+    log = (settings.data_dir / "worker.log").open("ab")
+    command = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['worker', '--no-documents']))"]
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         with contextlib.suppress(ProcessLookupError):
@@ -303,6 +315,15 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def stopped_early(settings: Settings, workers: list[tuple[str, subprocess.Popen[bytes]]]) -> str | None:
+    """Which worker process ended, with the end of its log; None while all run."""
+    for log, process in workers:
+        if process.poll() is not None:
+            tail = (settings.data_dir / log).read_text(errors="replace")[-2000:]
+            return f"the {log.removesuffix('.log')} process stopped (exit {process.returncode}):\n{tail}"
+    return None
+
+
 def banner(settings: Settings, added: list[str]) -> str:
     base = f"http://{settings.api_host}:{settings.api_port}"
     return (
@@ -312,37 +333,40 @@ def banner(settings: Settings, added: list[str]) -> str:
         f"  API docs        {base}/docs\n"
         f"  Temporal web UI http://127.0.0.1:{settings.temporal_ui_port}\n"
         f"  Temporal        {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
-        f"  data            {settings.data_dir} (kept between runs)\n"
+        f"  data            {settings.data_dir} (kept between runs; logs: temporal.log, worker.log, "
+        "documents-worker.log)\n"
         f"  demo committees {', '.join(added) or 'already present'} (GET {base}/committees)\n"
         "Ctrl-C stops everything.\n"
     )
 
 
 async def run_stack(settings: Settings) -> None:
-    added = init_db(settings)
-    sealer = document_sealer(settings)  # before anything starts: a key that cannot be used stops here
+    """The Temporal dev server boots while the database is migrated and seeded; then the cases' worker and the
+    documents' workers start as processes of their own while this one imports and serves the API."""
     server = start_dev_server(settings)
-    document_workers: list[subprocess.Popen[bytes]] = []
+    processes = [server]
     try:
-        client = await connect(settings, server=server, metrics=True)
-        document_workers = start_document_workers(settings)
-        worker = asyncio.create_task(run_worker(settings, client, sealer, documents=False))
+        added = init_db(settings)
+        document_sealer(settings)  # before the workers start: a key that cannot be used stops here
+        workers = [("worker.log", start_cases_worker(settings)),
+                   *(("documents-worker.log", process) for process in start_document_workers(settings))]
+        processes += [process for _, process in workers]
+        client = await connect(settings, server=server)
         api = api_server(settings, client)
         serving = asyncio.create_task(api.serve())  # returns on Ctrl-C / SIGTERM
-        while not api.started and not serving.done():
+        while not api.started and not serving.done() and not stopped_early(settings, workers):
             await asyncio.sleep(0.05)
+        if (failed := stopped_early(settings, workers)) is not None:
+            api.should_exit = True
+            await serving
+            raise SystemExit(failed)
         if api.started:
             print(banner(settings, added), flush=True)
         else:
             print(f"the API could not start on {settings.api_host}:{settings.api_port} (port in use?)", flush=True)
-        try:
-            await serving
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker
+        await serving
     finally:
-        stop_processes([*document_workers, server])
+        stop_processes(processes[::-1])  # the workers first, the Temporal server last
         print("stopped: API, workers and Temporal dev server", flush=True)
 
 
