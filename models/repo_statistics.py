@@ -33,7 +33,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import and_, case, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 
 from domain.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
@@ -66,6 +66,7 @@ GROUP_COLUMNS: dict[str, Any] = {
 ACTIVITY_EVENTS = {"extend_deadline": "extensions", "start_appraisal": "appraisals", "request_consultation": "panels",
                    "record_followup": "followups"}
 ALL = "all"
+TOTAL = "\x00total"  # the total beside the groups (Window.with_total): no group's key
 
 Figures = dict[str, dict[str, Any]]  # group key → figure → value
 
@@ -80,6 +81,9 @@ class Window:
     months: Sequence[Month]
     committee_ids: Collection[str] | None
     group_by: str
+    # PostgreSQL, grouped by a column of the case: each read returns the total too, under TOTAL, from the same
+    # statement (GROUPING SETS ((key), ())) instead of a second pass over the same rows
+    with_total: bool = False
 
     @property
     def start(self) -> datetime:
@@ -96,6 +100,12 @@ class Window:
 
     def total(self) -> Window:
         return Window(self.period_from, self.period_to, self.months, self.committee_ids, "none")
+
+    def and_total(self) -> Window:
+        """The same window, its reads returning the total beside the groups (PostgreSQL; not by month, where a
+        group's figures are taken at its own month's end, not the period's)."""
+        assert self.group_by not in ("none", "month")
+        return Window(self.period_from, self.period_to, self.months, self.committee_ids, self.group_by, True)
 
 
 def _key(window: Window, *, instant: Any = None, day: Any = None) -> Any:
@@ -118,13 +128,19 @@ def _in_reach(window: Window) -> list[Any]:
     return [col(Case.committee_id).in_(sorted(window.committee_ids) or [""])]
 
 
-def _grouped(session: Session, inner: Any, aggregates: Callable[[Any], Mapping[str, Any]]) -> Figures:
-    """`inner` selects a `key` and the columns `aggregates` adds up; one row per key."""
+def _grouped(session: Session, window: Window, inner: Any,
+             aggregates: Callable[[Any], Mapping[str, Any]]) -> Figures:
+    """`inner` selects a `key` and the columns `aggregates` adds up; one row per key (and the total, under TOTAL,
+    when the window asks for it)."""
     sub = inner.subquery("counted")
     figures = aggregates(sub.c)
-    rows = session.execute(select(sub.c.key, *(expr.label(name) for name, expr in figures.items()))
-                           .group_by(sub.c.key)).mappings().all()
-    return {str(row["key"]): {name: row[name] for name in figures} for row in rows}
+    labelled = [expr.label(name) for name, expr in figures.items()]
+    if not window.with_total:
+        rows = session.execute(select(sub.c.key, *labelled).group_by(sub.c.key)).mappings().all()
+        return {str(row["key"]): {name: row[name] for name in figures} for row in rows}
+    rows = session.execute(select(sub.c.key, func.grouping(sub.c.key).label("is_total"), *labelled)
+                           .group_by(func.grouping_sets(sub.c.key, tuple_()))).mappings().all()
+    return {TOTAL if row["is_total"] else str(row["key"]): {name: row[name] for name in figures} for row in rows}
 
 
 def _count(condition: Any) -> Any:
@@ -137,7 +153,7 @@ def applications(*, session: Session, window: Window) -> Figures:
     inner = select(_key(window, instant=col(Case.registered_at)).label("key"), col(Case.claim_amount),
                    col(Case.institution_name)).where(
         *_in_reach(window), col(Case.registered_at) >= window.start, col(Case.registered_at) < window.end)
-    return _grouped(session, inner, lambda c: {
+    return _grouped(session, window, inner, lambda c: {
         "applications": func.count(), "claimed_total": func.sum(c.claim_amount), "name": func.max(c.institution_name)})
 
 
@@ -147,7 +163,7 @@ def acceptances(*, session: Session, window: Window) -> Figures:
     inner = select(_key(window, instant=col(Case.accepted_at)).label("key"), col(Case.accepted_at),
                    col(Case.result), col(Case.ended_on), col(Case.institution_name)).where(
         *_in_reach(window), col(Case.accepted_at) >= window.start, col(Case.accepted_at) < window.end)
-    return _grouped(session, inner, lambda c: {
+    return _grouped(session, window, inner, lambda c: {
         "accepted": func.count(),
         "accepted_settled": _count(and_(c.result == SETTLED, _by_group_end(
             window, lambda month: and_(c.accepted_at >= start_of_day(month.first),
@@ -228,7 +244,7 @@ def endings(*, session: Session, window: Window) -> Figures:
             }
         return figures
 
-    found = _grouped(session, _ended(window), aggregates)
+    found = _grouped(session, window, _ended(window), aggregates)
     if not postgres:
         _interpolate(session, window, found)
     return found
@@ -270,8 +286,9 @@ def payments(*, session: Session, window: Window) -> Figures:
     for key, payload in session.execute(inner):
         amount = (payload or {}).get("amount")
         if amount is not None:
-            into = found.setdefault(str(key), {"paid_total": Decimal("0.00")})
-            into["paid_total"] += Decimal(str(amount))
+            for into_key in (str(key), TOTAL) if window.with_total else (str(key),):
+                into = found.setdefault(into_key, {"paid_total": Decimal("0.00")})
+                into["paid_total"] += Decimal(str(amount))
     return found
 
 
@@ -283,7 +300,7 @@ def open_at(*, session: Session, window: Window) -> Figures:
     inner = select(_key_at_end(window), col(Case.accepted_at), col(Case.ended_on)).where(
         *_in_reach(window), col(Case.accepted_at) < window.end,
         or_(col(Case.ended_on).is_(None), col(Case.ended_on) > since))
-    found = _grouped(session, inner, lambda c: {
+    found = _grouped(session, window, inner, lambda c: {
         key: _count(and_(c.accepted_at < start_of_day(last, days_later=1),
                          or_(c.ended_on.is_(None), c.ended_on > last))) for key, last in ends.items()})
     return _by_end(window, found, "open_at_end", start_name="open_at_start")
@@ -299,7 +316,7 @@ def pending_at(*, session: Session, window: Window) -> Figures:
         *_in_reach(window), col(Case.registered_at) < window.end,
         or_(col(Case.accepted_at).is_(None), col(Case.accepted_at) >= after),
         or_(col(Case.ended_on).is_(None), col(Case.ended_on) > since))
-    found = _grouped(session, inner, lambda c: {
+    found = _grouped(session, window, inner, lambda c: {
         key: _count(and_(c.registered_at < start_of_day(last, days_later=1),
                          or_(c.accepted_at.is_(None), c.accepted_at >= start_of_day(last, days_later=1)),
                          or_(c.ended_on.is_(None), c.ended_on > last))) for key, last in ends.items()})
@@ -317,7 +334,7 @@ def overdue_at(*, session: Session, window: Window) -> Figures:
     inner = select(_key_at_end(window), first.c.first, col(Case.closed_at)).select_from(Case).join(
         first, first.c.case_id == col(Case.id)).where(
         *_in_reach(window), or_(col(Case.closed_at).is_(None), col(Case.closed_at) >= since))
-    found = _grouped(session, inner, lambda c: {
+    found = _grouped(session, window, inner, lambda c: {
         key: _count(and_(c.first < start_of_day(last, days_later=1),
                          or_(c.closed_at.is_(None), c.closed_at >= start_of_day(last, days_later=1))))
         for key, last in ends.items()})
@@ -356,7 +373,7 @@ def activity(*, session: Session, window: Window) -> Figures:
         Case, col(Case.id) == col(Transition.case_id)).where(
         col(Transition.event).in_(sorted(ACTIVITY_EVENTS)), col(Transition.at) >= window.start,
         col(Transition.at) < window.end, *_in_reach(window))
-    return _grouped(session, inner, lambda c: {
+    return _grouped(session, window, inner, lambda c: {
         **{figure: _count(c.event == event) for event, figure in ACTIVITY_EVENTS.items()},
         "name": func.max(c.institution_name)})
 
@@ -366,7 +383,8 @@ def expert_answers(*, session: Session, window: Window) -> Figures:
     inner = select(_key(window, instant=col(Invitation.opinion_at)).label("key"), col(Case.institution_name)) \
         .select_from(Invitation).join(Case, col(Case.id) == col(Invitation.case_id)).where(
         col(Invitation.opinion_at) >= window.start, col(Invitation.opinion_at) < window.end, *_in_reach(window))
-    return _grouped(session, inner, lambda c: {"expert_answers": func.count(), "name": func.max(c.institution_name)})
+    return _grouped(session, window, inner, lambda c: {"expert_answers": func.count(),
+                                                       "name": func.max(c.institution_name)})
 
 
 def judicial(*, session: Session, window: Window) -> Figures:
@@ -374,7 +392,7 @@ def judicial(*, session: Session, window: Window) -> Figures:
     inner = select(_key(window, day=col(Case.judicial_applied_on)).label("key"), col(Case.institution_name)).where(
         *_in_reach(window), col(Case.judicial_applied_on) >= window.period_from,
         col(Case.judicial_applied_on) <= window.period_to)
-    return _grouped(session, inner, lambda c: {"judicial_confirmations": func.count(),
+    return _grouped(session, window, inner, lambda c: {"judicial_confirmations": func.count(),
                                                "name": func.max(c.institution_name)})
 
 

@@ -18,7 +18,7 @@ from domain.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
 from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS, label
 from domain.time import SHANGHAI
 from models import repo_statistics as reads
-from models.repo_statistics import ALL, Figures, Window
+from models.repo_statistics import ALL, TOTAL, Figures, Window
 from models.schemas_statistics import (
     Activity,
     Amounts,
@@ -57,10 +57,14 @@ def report(
     names = {c.id: c.name for c in reads.committees(session=session)}
     window = Window(period_from=period_from, period_to=period_to, months=rules.months(period_from, period_to),
                     committee_ids=counted, group_by=group_by)
-    total = _figures(session, window.total()).get(ALL, {})
     groups: list[StatisticsGroup] = []
+    if group_by not in ("none", "month") and session.get_bind().dialect.name == "postgresql":
+        found = _figures(session, window.and_total())  # the total from the same statements as the groups
+        total = found.pop(TOTAL, {})
+    else:
+        total = _figures(session, window.total()).get(ALL, {})
+        found = _figures(session, window) if group_by != "none" else {}
     if group_by != "none":
-        found = _figures(session, window)
         if group_by == "month":
             keys = [month.key for month in window.months]
         elif group_by == "committee":  # every committee counted, none left out for having no case, by id
