@@ -512,6 +512,28 @@ class FigureRow:
 
 
 @dataclass(frozen=True)
+class ComparisonRow:
+    """One figure of the period beside the year to date (本年累计), the same period a year earlier (上年同期) and the
+    change (同比): relative (`rate`) for counts and amounts, in points (`points`) for rates."""
+
+    label: str
+    kind: str  # how the three values print: count, rate, amount
+    now: FigureValue
+    year_to_date: FigureValue
+    before: FigureValue
+    change: float | None
+    change_shown: str  # as printed: +12.5%, −2.1个百分点, — when a year earlier counted none
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    title: str
+    headers: tuple[str, ...]  # 指标, 本期, 本年累计, 上年同期, 同比
+    rows: tuple[ComparisonRow, ...]
+    before_period: str  # the earlier period in words
+
+
+@dataclass(frozen=True)
 class FigureTable:
     """One of the report's tables: outcomes, durations, activity, amounts."""
 
@@ -563,6 +585,7 @@ class StatisticsReportContext:
     head: str = ""
     units: str = ""  # 单位：件；金额：元；时长：工作日, printed above the tables
     committees: tuple[str, ...] = ()  # the committees counted, by name, when there are several
+    comparison: ComparisonTable | None = None  # 本年累计, 上年同期, 同比 of the main figures
 
     @property
     def monthly(self) -> bool:

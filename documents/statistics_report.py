@@ -19,6 +19,8 @@ from typing import Any, Literal
 from documents.contexts import (
     ChartData,
     ChartSeries,
+    ComparisonRow,
+    ComparisonTable,
     FigureRow,
     FigureTable,
     FigureValue,
@@ -445,6 +447,54 @@ def scope_words(report: StatisticsReport, committee_name: str | None, lang: Lang
 UNITS_LINE = {"zh": "单位：件；金额：元；时长：工作日", "en": "Units: cases; amounts: yuan; durations: working days"}
 
 
+# The figures compared with the year to date and the same period a year earlier: (zh, en), where, how it prints.
+COMPARED: tuple[tuple[tuple[str, str], str, str, str], ...] = (
+    (("申请调解", "Applications"), "outcomes", "applications", "count"),
+    (("受理", "Accepted"), "outcomes", "accepted", "count"),
+    (("结案", "Closed"), "outcomes", "closed", "count"),
+    (("调解成功", "Settled"), "outcomes", "settled", "count"),
+    (("调解不成", "Failed"), "outcomes", "failed", "count"),
+    (("终止调解", "Terminated"), "outcomes", "terminated", "count"),
+    (("不予受理", "Rejected"), "outcomes", "rejected", "count"),
+    (("结案调解成功率", "Success rate of closed cases"), "rates", "success_of_closed", "rate"),
+    (("期限内办结率", "Closed within the deadline"), "durations", "kept_deadline_share", "rate"),
+    (("协议金额", "Amounts agreed"), "amounts", "agreed_total", "amount"),
+)
+COMPARISON_HEADERS = {"zh": ("指标", "本期", "本年累计", "上年同期", "同比"),
+                      "en": ("Figure", "This period", "Year to date", "A year earlier", "Change")}
+
+
+def comparison_table(report: StatisticsReport, lang: Lang) -> ComparisonTable | None:
+    """本年累计, 上年同期 and 同比 of the main figures (a report asked with compare=true)."""
+    earlier = report.same_period_last_year
+    if earlier is None:
+        return None
+    year = report.year_to_date.total if report.year_to_date is not None else None
+    changes = {**earlier.change, **earlier.change_points}
+    rows = []
+    for words, part, name, kind in COMPARED:
+        def value(group: StatisticsGroup | None, part: str = part, name: str = name) -> FigureValue:
+            return None if group is None else getattr(getattr(group, part), name)
+        rows.append(ComparisonRow(label=_word(words, lang), kind=kind, now=value(report.total),
+                                  year_to_date=value(year), before=value(earlier.total), change=changes.get(name),
+                                  change_shown=change_text(changes.get(name), kind, lang)))
+    title = ("与本年累计、上年同期比较" if lang == "zh" else "Compared with the year to date and a year earlier")
+    return ComparisonTable(title=title, headers=COMPARISON_HEADERS[lang], rows=tuple(rows),
+                           before_period=period_words(earlier.period_from, earlier.period_to, lang))
+
+
+def change_text(value: float | None, kind: str, lang: Lang) -> str:
+    """同比 as printed: +12.5% (or −3.0%) for a count or an amount; +2.1个百分点 / +2.1 pts for a rate (`kind` the
+    figure's); — when a year earlier counted none."""
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    shown = percent_text(abs(value)).removesuffix("%")
+    if kind == "rate":
+        return f"{sign}{shown}个百分点" if lang == "zh" else f"{sign}{shown} pts"
+    return f"{sign}{shown}%"
+
+
 def report_context(report: StatisticsReport, *, issued_at: datetime, committee_name: str | None = None,
                    months: StatisticsReport | None = None, institutions: StatisticsReport | None = None,
                    departments: StatisticsReport | None = None, lang: Lang = "zh", compiled_by: str = "",
@@ -470,6 +520,7 @@ def report_context(report: StatisticsReport, *, issued_at: datetime, committee_n
         notes=notes(lang),
         compiled_by=compiled_by, reviewed_by=reviewed_by, head=head, units=UNITS_LINE[lang],
         committees=tuple(committee_names) if len(committee_names) > 1 else (),
+        comparison=comparison_table(report, lang),
     )
 
 

@@ -199,6 +199,22 @@ def default_period(today: date, period_from: date | None, period_to: date | None
     return period_from, period_to
 
 
+def same_period_a_year_earlier(period_from: date, period_to: date) -> tuple[date, date]:
+    """上年同期: the same days a year earlier; a period that ends on a month's last day ends on that month's last
+    day a year earlier (29 February 2024 → 28 February 2023; 28 February 2025 → 29 February 2024)."""
+    earlier_to = add_years(period_to, -1)
+    if period_to == month_of(period_to)[1]:
+        earlier_to = month_of(earlier_to)[1]
+    return add_years(period_from, -1), earlier_to
+
+
+def year_to_date(period_from: date, period_to: date) -> tuple[date, date] | None:
+    """本年累计: from 1 January of the period's year to the period's last day; None for a period over two years."""
+    if period_from.year != period_to.year:
+        return None
+    return date(period_to.year, 1, 1), period_to
+
+
 def month_label(first: date) -> str:
     return f"{first.year}年{first.month}月"
 
@@ -232,6 +248,21 @@ def rate(numerator: int | float | Decimal, denominator: int | float | Decimal) -
         return None
     exact = Decimal(str(numerator)) / Decimal(str(denominator))
     return float(exact.quantize(SHARE_PLACES, rounding=ROUND_HALF_UP))
+
+
+def change(now: int | Decimal, before: int | Decimal) -> float | None:
+    """同比: (now − before) ÷ before, rounded once like every share (0.125: up 12.5%); None when before is nothing."""
+    if not before:
+        return None
+    return rate(Decimal(str(now)) - Decimal(str(before)), before)
+
+
+def points(now: float | None, before: float | None) -> float | None:
+    """The change of a rate, in points of percentage (0.021: up 2.1 points); None when either is None. Both are
+    already at the report's digits, so the difference is exact."""
+    if now is None or before is None:
+        return None
+    return float(Decimal(str(now)) - Decimal(str(before)))
 
 
 def percent_text(share: float | Decimal) -> str:

@@ -100,6 +100,13 @@ class Amounts(BaseModel):
     claimed_total: Decimal = Field(description="what the applications claimed")
 
 
+class Shares(BaseModel):
+    """占比: a group's part of the total."""
+
+    applications: float | None = Field(description="the group's applications ÷ the total's")
+    settled: float | None = Field(description="the group's settled cases ÷ the total's")
+
+
 class StatisticsGroup(BaseModel):
     key: str = Field(description="the group's value: 2026-03, a committee's id, an institution's name, a department "
                      "or dispute-kind code; 'all' for the total")
@@ -109,6 +116,25 @@ class StatisticsGroup(BaseModel):
     durations: Durations
     activity: Activity
     amounts: Amounts
+    share: Shares | None = Field(default=None, description="占比: the group's part of the total (groups only)")
+
+
+class PeriodTotal(BaseModel):
+    """The total of another period, counted by the same rules (本年累计)."""
+
+    period_from: date
+    period_to: date = Field(description="included")
+    total: StatisticsGroup
+
+
+class YearOnYear(PeriodTotal):
+    """上年同期 and 同比: the total of the same period a year earlier, and the change to this one."""
+
+    change: dict[str, float | None] = Field(description="同比: (this period − a year earlier) ÷ a year earlier, for "
+                                            "applications, accepted, closed, settled, rejected, failed, terminated, "
+                                            "agreements and agreed_total; None where a year earlier counted none")
+    change_points: dict[str, float | None] = Field(description="the change of each rate in points of percentage: "
+                                                   "success_of_closed, success_of_accepted, kept_deadline_share")
 
 
 class StatisticsReport(BaseModel):
@@ -122,6 +148,9 @@ class StatisticsReport(BaseModel):
                                           "(months in time order, others by applications, most first)")
     committee_ids: list[str] = Field(default_factory=list, description="the committees whose cases are counted: "
                                      "the one asked for, the city's within the caller's reach, or all in reach")
+    same_period_last_year: YearOnYear | None = Field(default=None, description="上年同期 and 同比 (compare=true)")
+    year_to_date: PeriodTotal | None = Field(default=None, description="本年累计: from 1 January to the period's end "
+                                             "(compare=true, a period within one year)")
     as_of: datetime | None = Field(default=None, description="when the figures were read (Asia/Shanghai). Every "
                                    "figure is as of the period's end (performance and payments included), so a "
                                    "past period's figures do not change when read again")
@@ -140,6 +169,8 @@ class StatisticsQuery(BaseModel):
     committee_id: str | None = Field(default=None, min_length=1, max_length=64, description="one committee")
     city: str | None = Field(default=None, min_length=1, max_length=100, description="a city's committees")
     group_by: GroupBy = Field(default="none", description="the groups besides the total")
+    compare: bool = Field(default=False, description="also the same period a year earlier with the change (上年同期, "
+                          "同比) and, for a period within one year, the year to date (本年累计)")
 
     @model_validator(mode="after")
     def _a_period(self) -> StatisticsQuery:

@@ -33,6 +33,10 @@ days are counted with the working-day calendar, the appraisals' time apart (Reg 
 Reach: a director or a committee's auditor counts their committee; a city's auditor the committees of their city;
 an admin every committee. `committee_id` narrows to one committee (outside your reach: 403); `city` to a city's
 committees within your reach. Every figure: docs/statistics.md.
+
+Each group carries its `share` of the total (占比). With `compare=true` the report adds the same period a year
+earlier (`same_period_last_year`, 上年同期) with the change to this one (同比: relative for counts and amounts, in
+points of percentage for rates) and, for a period within one year, the year to date (`year_to_date`, 本年累计).
 """
 
 
@@ -47,4 +51,4 @@ def statistics_report(
     assert query.period_from is not None and query.period_to is not None  # filled in by the query's validator
     return statistics.report(session=session, scope=case_scope(session, caller), committee_id=query.committee_id,
                              city=query.city, period_from=query.period_from, period_to=query.period_to,
-                             group_by=query.group_by)
+                             group_by=query.group_by, compare=query.compare)

@@ -25,9 +25,12 @@ from models.schemas_statistics import (
     Durations,
     GroupBy,
     OutcomeCounts,
+    PeriodTotal,
     Rates,
+    Shares,
     StatisticsGroup,
     StatisticsReport,
+    YearOnYear,
 )
 
 TOTAL_LABEL = "合计"
@@ -45,6 +48,7 @@ def report(
     period_from: date,
     period_to: date,
     group_by: GroupBy,
+    compare: bool = False,
 ) -> StatisticsReport:
     """The figures of the period (days in Asia/Shanghai, both included) for one committee, a city's committees or
     every committee the caller reaches, in all and per group. A committee outside the caller's reach is 403; a
@@ -73,11 +77,47 @@ def report(
             keys = sorted(found, key=lambda k: (-(found[k].get("applications") or 0), k))
         groups = [_group(key, _label(group_by, key, found.get(key, {}), window, names), found.get(key, {}))
                   for key in keys]
+    whole = _group(ALL, TOTAL_LABEL, total)
+    for group in groups:
+        group.share = Shares(applications=rules.rate(group.outcomes.applications, whole.outcomes.applications),
+                             settled=rules.rate(group.outcomes.settled, whole.outcomes.settled))
     return StatisticsReport(
         period_from=period_from, period_to=period_to, committee_id=committee_id, city=city, group_by=group_by,
-        total=_group(ALL, TOTAL_LABEL, total), groups=groups, as_of=as_of,
+        total=whole, groups=groups, as_of=as_of,
         committee_ids=sorted(counted) if counted is not None else sorted(names),
+        **(_comparisons(session, window, whole) if compare else {}),
     )
+
+
+CHANGED = ("applications", "accepted", "closed", "settled", "rejected", "failed", "terminated")
+CHANGED_RATES = (("rates", "success_of_closed"), ("rates", "success_of_accepted"),
+                 ("durations", "kept_deadline_share"))
+
+
+def _comparisons(session: Session, window: Window, now: StatisticsGroup) -> dict[str, Any]:
+    """上年同期 with 同比, and 本年累计: the totals of those periods, counted by the same rules, in the same
+    committees."""
+    found: dict[str, Any] = {}
+    earlier_from, earlier_to = rules.same_period_a_year_earlier(window.period_from, window.period_to)
+    before = _total_of(session, window, earlier_from, earlier_to, "上年同期")
+    change = {name: rules.change(getattr(now.outcomes, name), getattr(before.outcomes, name)) for name in CHANGED}
+    change |= {"agreements": rules.change(now.amounts.agreements, before.amounts.agreements),
+               "agreed_total": rules.change(now.amounts.agreed_total, before.amounts.agreed_total)}
+    found["same_period_last_year"] = YearOnYear(
+        period_from=earlier_from, period_to=earlier_to, total=before, change=change,
+        change_points={name: rules.points(getattr(getattr(now, part), name), getattr(getattr(before, part), name))
+                       for part, name in CHANGED_RATES})
+    year = rules.year_to_date(window.period_from, window.period_to)
+    if year is not None:
+        found["year_to_date"] = PeriodTotal(period_from=year[0], period_to=year[1],
+                                            total=_total_of(session, window, *year, "本年累计"))
+    return found
+
+
+def _total_of(session: Session, window: Window, period_from: date, period_to: date, title: str) -> StatisticsGroup:
+    other = Window(period_from=period_from, period_to=period_to, months=rules.months(period_from, period_to),
+                   committee_ids=window.committee_ids, group_by="none")
+    return _group(ALL, title, _figures(session, other).get(ALL, {}))
 
 
 def _committees(*, session: Session, scope: CaseScope, committee_id: str | None,

@@ -207,12 +207,12 @@ class Asked:
 
 
 def figures(*, session: Session, scope: CaseScope, asked: Asked, group_by: GroupBy | None = None,
-            period_from: date | None = None) -> StatisticsReport:
+            period_from: date | None = None, compare: bool = False) -> StatisticsReport:
     """api/services/statistics.py's report: in the caller's reach, 403 for a committee outside it, 422 for a
     period it does not take."""
     return statistics.report(session=session, scope=scope, committee_id=asked.committee_id, city=asked.city,
                              period_from=period_from or asked.period_from, period_to=asked.period_to,
-                             group_by=group_by or asked.group_by)
+                             group_by=group_by or asked.group_by, compare=compare)
 
 
 @dataclass(frozen=True)
@@ -248,8 +248,8 @@ def report_input(*, session: Session, scope: CaseScope, asked: Asked, lang: Lang
                  compiled_by: str = "", reviewed_by: str = "", head: str = "") -> ReportInput:
     """What the monthly report prints (documents/statistics_report.py): the figures asked for; accepted and settled
     by month since the start of the year of the period's end (or the period's own start, if earlier), for the
-    trend; the institutions and departments with the most applications; the committee that issues it."""
-    main = figures(session=session, scope=scope, asked=asked)
+    trend; the year to date and the same period a year earlier, with the change; the institutions and departments with the most applications; the committee that issues it."""
+    main = figures(session=session, scope=scope, asked=asked, compare=True)  # 本年累计, 上年同期, 同比
     since = min(asked.period_from, date(asked.period_to.year, 1, 1))
     months = main if asked.group_by == "month" and since == asked.period_from else figures(
         session=session, scope=scope, asked=asked, group_by="month", period_from=since)

@@ -524,6 +524,83 @@ class TestAPeriodOnFile:
 DIRECTOR = {"X-Actor-Id": "d1", "X-Actor-Name": quote("赵主任"), "X-Actor-Role": "director"}
 
 
+class TestComparedWithOtherPeriods:
+    """What a statistician prints beside the period: 上年同期 with 同比, 本年累计, and each group's 占比 — each
+    total counted from the stories alone."""
+
+    @pytest.fixture
+    def a_year_earlier(self, sessions, spring):
+        """Spring 2026, and the same committee's spring 2025: two cases registered, one settled, one rejected."""
+        committee_id, stories = spring
+        r = Recorder(sessions, committee_id)
+        s = r.case(at(D(2025, 3, 3)), department="obstetrics")
+        s("submit_for_review", "under_review", at(D(2025, 3, 3), 11))
+        s("accept", "in_mediation", at(D(2025, 3, 4)), {"mediators": ["陈调解员"]})
+        s("draft_agreement", "signing", at(D(2025, 3, 20)), terms(("30000.00", INSTITUTION)))
+        ends(s("sign", "performance", at(D(2025, 3, 25)), {"signer": "committee_seal"}), "settled", D(2025, 3, 25))
+        s = r.case(at(D(2025, 4, 7)), application_type="one_side", applicant_side="patient")
+        s("request_consent", "awaiting_consent", at(D(2025, 4, 7), 11))
+        ends(s("record_refusal", "rejected", at(D(2025, 4, 9)), {"refused_by": "李院长", "method": "written"}),
+             "rejected", D(2025, 4, 9), reasons=[1])
+        return committee_id, stories + r.stories
+
+    def test_the_same_period_a_year_earlier_and_the_change(self, sessions, a_year_earlier):
+        committee_id, stories = a_year_earlier
+        with sessions() as session:
+            found = report(session=session, scope=CaseScope(committee_ids=frozenset({committee_id})),
+                           committee_id=committee_id, city=None, period_from=SPRING[0], period_to=SPRING[1],
+                           group_by="none", compare=True).model_dump(mode="json")
+        earlier = found["same_period_last_year"]
+        assert (earlier["period_from"], earlier["period_to"]) == ("2025-03-01", "2025-04-30")
+        wanted_now, wanted_before = expected(stories, SPRING), expected(stories, (D(2025, 3, 1), D(2025, 4, 30)))
+        assert_figures(earlier["total"], wanted_before)
+        assert earlier["total"]["label"] == "上年同期"
+        for name in ("applications", "accepted", "settled", "rejected"):
+            now, before = wanted_now["outcomes"][name], wanted_before["outcomes"][name]
+            assert earlier["change"][name] == (round((now - before) / before, 3) if before else None), name
+        assert earlier["change"]["terminated"] is None  # none a year earlier
+        closed_now = found["total"]["rates"]["success_of_closed"]
+        closed_before = earlier["total"]["rates"]["success_of_closed"]
+        assert earlier["change_points"]["success_of_closed"] == pytest.approx(closed_now - closed_before)
+
+    def test_the_year_to_date_of_april(self, sessions, a_year_earlier):
+        committee_id, stories = a_year_earlier
+        april = (D(2026, 4, 1), D(2026, 4, 30))
+        with sessions() as session:
+            found = report(session=session, scope=CaseScope(committee_ids=frozenset({committee_id})),
+                           committee_id=committee_id, city=None, period_from=april[0], period_to=april[1],
+                           group_by="none", compare=True).model_dump(mode="json")
+        year = found["year_to_date"]
+        assert (year["period_from"], year["period_to"], year["total"]["label"]) == ("2026-01-01", "2026-04-30",
+                                                                                    "本年累计")
+        assert_figures(year["total"], expected(stories, (D(2026, 1, 1), D(2026, 4, 30))))
+        assert found["same_period_last_year"]["period_to"] == "2025-04-30"
+
+    def test_without_compare_nothing_else_is_counted(self, sessions, spring):
+        found = report_of(sessions, spring[0], "none")
+        assert found["same_period_last_year"] is None and found["year_to_date"] is None
+
+    def test_each_group_carries_its_share_of_the_total(self, sessions, spring):
+        committee_id, stories = spring
+        found = report_of(sessions, committee_id, "department")
+        total = found["total"]["outcomes"]
+        for group in found["groups"]:
+            mine = [s for s in stories if s.department == group["key"]]
+            wanted = expected(mine, SPRING)["outcomes"]
+            assert group["share"]["applications"] == round(wanted["applications"] / total["applications"], 3)
+            assert group["share"]["settled"] == (round(wanted["settled"] / total["settled"], 3)
+                                                 if total["settled"] else None)
+        assert sum(g["share"]["applications"] for g in found["groups"]) == pytest.approx(1, abs=0.003)
+        assert found["total"]["share"] is None
+
+    async def test_asked_through_the_api(self, api, sessions, a_year_earlier):
+        committee_id, _ = a_year_earlier
+        answer = await api.get("/statistics", params={"committee_id": committee_id, "from": "2026-03-01",
+                                                      "to": "2026-04-30", "compare": "true"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["same_period_last_year"]["total"]["outcomes"]["applications"] == 2
+
+
 def today() -> date:
     return datetime.now(SHANGHAI).date()
 

@@ -155,6 +155,13 @@ class TestDownloads:
         assert f"{city.name}医疗纠纷人民调解委员会" in text and "月度统计报表" in text
         assert "三、分组统计（按科室）" in text and "产科" in text
         assert "申请最多的医疗机构" in text  # a chart
+        # this month beside the year to date and a year earlier (none then: no change can be computed)
+        assert "与本年累计、上年同期比较" in text and "本年累计" in text and "同比" in text
+        now = await figures(api, committee_id=city.committee_id, compare="true")
+        assert now.year_to_date is not None and now.same_period_last_year is not None
+        year = now.year_to_date.total.outcomes
+        assert f"申请调解{now.total.outcomes.applications}{year.applications}0—" in text
+        assert f"调解成功{now.total.outcomes.settled}{year.settled}0—" in text
 
     async def test_only_for_directors_auditors_and_admins(self, api: httpx.AsyncClient) -> None:
         with_exports(api)
