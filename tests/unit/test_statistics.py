@@ -20,6 +20,7 @@ from domain.statistics import (
     TERMINATED,
     agreed_amounts,
     cents_to_yuan,
+    change,
     check_period,
     days_text,
     decimal_median,
@@ -31,10 +32,13 @@ from domain.statistics import (
     payer_kind,
     percent_text,
     percentile,
+    points,
     rate,
     reason_mask,
     rejection_reasons,
+    same_period_a_year_earlier,
     working_days,
+    year_to_date,
 )
 from domain.time import SHANGHAI
 from tests.statistics_oracle import median as oracle_median
@@ -74,6 +78,23 @@ class TestThePeriod:
         assert "3 years" in (check_period(D(2024, 1, 1), D(2027, 1, 1)) or "")
         assert check_period(D(1, 1, 1), D(1, 1, 2)) is not None  # the days a case can name: 1900 to 2199
         assert check_period(D(9999, 12, 30), D(9999, 12, 31)) is not None
+
+
+class TestOtherPeriods:
+    def test_the_same_period_a_year_earlier_keeps_whole_months_whole(self):
+        assert same_period_a_year_earlier(D(2026, 3, 1), D(2026, 3, 31)) == (D(2025, 3, 1), D(2025, 3, 31))
+        assert same_period_a_year_earlier(D(2025, 2, 1), D(2025, 2, 28)) == (D(2024, 2, 1), D(2024, 2, 29))
+        assert same_period_a_year_earlier(D(2024, 2, 1), D(2024, 2, 29)) == (D(2023, 2, 1), D(2023, 2, 28))
+        assert same_period_a_year_earlier(D(2026, 1, 10), D(2026, 4, 20)) == (D(2025, 1, 10), D(2025, 4, 20))
+
+    def test_the_year_to_date_is_of_one_year(self):
+        assert year_to_date(D(2026, 4, 1), D(2026, 4, 30)) == (D(2026, 1, 1), D(2026, 4, 30))
+        assert year_to_date(D(2025, 12, 1), D(2026, 1, 31)) is None
+
+    def test_the_change_is_relative_and_rates_change_in_points(self):
+        assert change(9, 8) == 0.125 and change(6, 8) == -0.25 and change(3, 0) is None
+        assert change(Decimal("110.00"), Decimal("100.00")) == 0.1
+        assert points(0.833, 0.812) == pytest.approx(0.021) and points(0.5, None) is None
 
 
 class TestArithmetic:
