@@ -6,6 +6,9 @@ back differs from the plan (a bench that shows a wrong figure says so).
     make bench            (or: python -m bench.statistics [--cases 100000] [--clients 20] [--requests N]
                                                           [--database-url URL])
 
+`--cases 0` measures Shanghai's year alone. The goal (issue 17: the city's report answers in ≤ 200 ms p99) is read
+on one client asking report after report at Shanghai's year; the 20 clients at once are the load figures beside it.
+
 It makes a database of its own beside the one the URL names (bench_statistics, dropped at the end), migrated to
 the head, with Shanghai's 17 committees (demo/year.py). The cases are those of `plan_year` (demo/year.py: the same
 seeded plan `mediation demo year` enters through the running workflows, at about 3 cases a second), written here
@@ -431,7 +434,7 @@ def measure(base: str, period: tuple[str, str], *, clients: int, requests: int) 
                                                         requests=requests))
         loaded[group] = figures_of(timings)
         single, _ = asyncio.run(over_http(base, {**params, "group_by": group}, clients=1,
-                                          requests=max(20, requests // 10)))
+                                          requests=max(100, requests // 2)))
         alone[group] = figures_of(single)
     return {"loaded": loaded, "alone": alone, "answers": answers}
 
@@ -508,6 +511,11 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int) 
             size_a = connection.execute(text("SELECT pg_total_relation_size('cases')")).scalar_one()
     finally:
         engine.dispose()
+    if not cases:  # Shanghai's year only
+        recreate(admin_url, drop_only=True)
+        return summary(a, None, None, problems=problems + [f"{ACCEPTED}: {w}" for w in a["wrong"]], clients=clients,
+                       requests=requests, workers=workers, label_b="", load_before=load_before,
+                       done=done, size_a=size_a, insert_a=insert_a)
     # Scale B: `cases` cases (6% of them rejected applications) over three years, a process per year
     accepted = round(cases / 1.06 / len(YEARS_B))
     url, engine = prepared(admin_url, plan)
@@ -534,24 +542,41 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int) 
         recreate(admin_url, drop_only=True)
     problems += [f"{ACCEPTED}: {w}" for w in a["wrong"]] + [f"{label_b} {YEARS_B[-1]}: {w}" for w in b_year["wrong"]]
     problems += [f"{label_b} {YEARS_B[0]}–{YEARS_B[-1]}: {w}" for w in b_all["wrong"]]
-    p99 = {f"city_report_p99_ms_{ACCEPTED}": {g: f["p99"] for g, f in a["loaded"].items()},
-           f"city_report_p99_ms_{label_b}": {g: f["p99"] for g, f in b_year["loaded"].items()},
-           f"city_report_3y_p99_ms_{label_b}": {g: f["p99"] for g, f in b_all["loaded"].items()}}
+    return summary(a, b_year, b_all, problems=problems, clients=clients, requests=requests, workers=workers,
+                   label_b=label_b, load_before=load_before, done=done, size_a=size_a, insert_a=insert_a,
+                   written_b=written_b, transitions_b=transitions_b, size_b=size_b, insert_b=insert_b)
+
+
+def summary(a: dict[str, Any], b_year: dict[str, Any] | None, b_all: dict[str, Any] | None, *, problems: list[str],
+            clients: int, requests: int, workers: int, label_b: str, load_before: float, done: dict[str, Any],
+            size_a: int, insert_a: float, written_b: int = 0, transitions_b: int = 0, size_b: int = 0,
+            insert_b: float = 0.0) -> dict[str, Any]:
+    """The figures of a run. The goal (issue 17: the city's report of Shanghai's year answers in ≤ 200 ms p99) is
+    the p99 of one client asking report after report; the same reports asked by `clients` at once are the load
+    figures beside it (on two cores they queue: each waits for the reports ahead of it)."""
+    scales = [(str(ACCEPTED), "", a)] + ([(label_b, "", b_year), (label_b, "3y_", b_all)] if b_year and b_all else [])
+    alone = {f"city_report_{kind}p99_ms_{name}_one_client": {g: f["p99"] for g, f in found["alone"].items()}
+             for name, kind, found in scales}
+    loaded = {f"city_report_{kind}p99_ms_{name}_{clients}_clients": {g: f["p99"] for g, f in found["loaded"].items()}
+              for name, kind, found in scales}
+    goal = f"city_report_p99_ms_{ACCEPTED}_one_client"
     return {
         "bench": "statistics", "city": CITY, "clients": clients, "requests_per_grouping": requests,
-        "api_workers": workers, "goal_p99_ms": GOAL_P99_MS,
-        **p99,
-        "goal_met": {key: all(v <= GOAL_P99_MS for v in found.values()) for key, found in p99.items()},
-        f"city_report_ms_{ACCEPTED}": a["loaded"], f"city_report_ms_{label_b}": b_year["loaded"],
-        f"city_report_3y_ms_{label_b}": b_all["loaded"],
-        "one_client_ms": {str(ACCEPTED): a["alone"], label_b: b_year["alone"], f"{label_b}_3y": b_all["alone"]},
+        "api_workers": workers, "goal_p99_ms": GOAL_P99_MS, "goal": goal,
+        "goal_met": all(v <= GOAL_P99_MS for v in alone[goal].values()),
+        **alone, **loaded,
+        "under_the_goal": {key: all(v <= GOAL_P99_MS for v in found.values())
+                           for key, found in {**alone, **loaded}.items()},
+        **{f"city_report_{kind}ms_{name}": found["loaded"] for name, kind, found in scales},
+        "one_client_ms": {f"{name}{'_3y' if kind else ''}": found["alone"] for name, kind, found in scales},
         **a["read_back"],
-        f"read_back_{label_b}": {str(YEARS_B[-1]): b_year["read_back"],
-                                 f"{YEARS_B[0]}-{YEARS_B[-1]}": b_all["read_back"]},
-        "cases": {str(ACCEPTED): done["counts"]["cases"], label_b: written_b},
-        "transitions": {str(ACCEPTED): done["counts"]["transitions"], label_b: transitions_b},
-        "cases_table_mb": {str(ACCEPTED): round(size_a / 2**20, 1), label_b: round(size_b / 2**20, 1)},
-        "insert_s": {str(ACCEPTED): round(insert_a, 1), label_b: round(insert_b, 1)},
+        **({f"read_back_{label_b}": {str(YEARS_B[-1]): b_year["read_back"],
+                                     f"{YEARS_B[0]}-{YEARS_B[-1]}": b_all["read_back"]}} if b_year and b_all else {}),
+        "cases": {str(ACCEPTED): done["counts"]["cases"], **({label_b: written_b} if b_year else {})},
+        "transitions": {str(ACCEPTED): done["counts"]["transitions"], **({label_b: transitions_b} if b_year else {})},
+        "cases_table_mb": {str(ACCEPTED): round(size_a / 2**20, 1),
+                           **({label_b: round(size_b / 2**20, 1)} if b_year else {})},
+        "insert_s": {str(ACCEPTED): round(insert_a, 1), **({label_b: round(insert_b, 1)} if b_year else {})},
         "problems": problems,
         "database": "postgresql", "cpus": os.cpu_count(),
         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],  # others' work on the machine
@@ -561,7 +586,7 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int) 
 def table(figures: dict[str, Any]) -> str:
     keys = [k for k in figures if k.startswith("city_report_ms_") or k.startswith("city_report_3y_ms_")]
     lines = [f"GET /statistics?city={CITY}, {figures['clients']} clients at once, {figures['api_workers']} API "
-             f"workers, {figures['cpus']} cores: p50 / p99 ms (goal: p99 ≤ {figures['goal_p99_ms']} ms)",
+             f"workers, {figures['cpus']} cores: p50 / p99 ms (✗: over {figures['goal_p99_ms']} ms)",
              f"{'group_by':12}" + "".join(f"{k.removeprefix('city_report_'):>26}" for k in keys)]
     for group in GROUPS:
         cells = []
@@ -570,9 +595,10 @@ def table(figures: dict[str, Any]) -> str:
             flag = "" if found["p99"] <= figures["goal_p99_ms"] else " ✗"
             cells.append(f"{found['p50']} / {found['p99']}{flag}")
         lines.append(f"{group:12}" + "".join(f"{c:>26}" for c in cells))
-    lines.append("one client alone, p50 ms: " + "; ".join(
-        f"{scale_}: " + ", ".join(f"{g} {f['p50']}" for g, f in by_group.items())
+    lines.append("one client alone, p50 / p99 ms: " + "; ".join(
+        f"{scale_}: " + ", ".join(f"{g} {f['p50']} / {f['p99']}" for g, f in by_group.items())
         for scale_, by_group in figures["one_client_ms"].items()))
+    lines.append(f"goal ({figures['goal']}): {'met' if figures['goal_met'] else 'missed'}")
     lines.append(f"read back ({YEAR}): {figures['accepted']} accepted, {figures['settled']} settled "
                  f"({figures['success_of_accepted']:.2%} of accepted)")
     lines.append("problems: " + ("; ".join(figures["problems"]) if figures["problems"] else "none"))
@@ -622,7 +648,8 @@ if __name__ == "__main__":
                         default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or ADMIN_URL,
                         help="a PostgreSQL server's database to connect to as an administrator (the bench makes "
                              f"and drops {DATABASE} beside it)")
-    parser.add_argument("--cases", type=int, default=100_000, help="cases at scale, over three years")
+    parser.add_argument("--cases", type=int, default=100_000, help="cases at scale, over three years (0: Shanghai's "
+                        "year alone)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=200, help="reports per grouping and scale")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
