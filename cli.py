@@ -166,7 +166,7 @@ def document_sealer(settings: Settings) -> Sealer | None:
                for cert in settings.committee_seal_certificates()]
         key, cert = settings.effective_seal_key_path, settings.effective_seal_cert_path
         default = SealKey.load(key, cert, settings.seal_key_passphrase) if own == [] or cert.exists() else None
-    except SealKeyError as err:
+    except (SealKeyError, ValueError) as err:  # unreadable, or not a key or certificate at all
         raise SystemExit(f"cannot seal documents: {err}; {SEAL_HELP}") from err
     return sealer_for_committees(default, own)
 
@@ -278,8 +278,7 @@ async def run_documents_worker(settings: Settings) -> None:
     background work (`documents_worker_nice`)."""
     from workflows.worker import build_documents_worker
 
-    if settings.documents_worker_nice:
-        os.nice(settings.documents_worker_nice)
+    lower_priority(settings.documents_worker_nice)
 
     sealer = document_sealer(settings)
     client = await connect(settings)
@@ -288,11 +287,19 @@ async def run_documents_worker(settings: Settings) -> None:
     await worker.run()
 
 
+def lower_priority(nice: int) -> None:
+    """This process's CPU priority at least `nice` (a Unix nice value; never raised back)."""
+    if nice and os.getpriority(os.PRIO_PROCESS, 0) < nice:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+
+
 def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
-    """The documents' worker processes of the embedded stack: each imports the PDF stack, none slows the API."""
+    """The documents' worker processes of the embedded stack: each imports the PDF stack, none slows the API; at
+    the priority of background work from their first instruction (their imports do not slow the API's start)."""
     log = (settings.data_dir / "documents-worker.log").open("ab")
     command = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['documents-worker']))"]
-    return [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=lambda: lower_priority(settings.documents_worker_nice))  # noqa: PLW1509
             for _ in range(max(1, settings.document_workers))]
 
 
@@ -342,12 +349,12 @@ def banner(settings: Settings, added: list[str]) -> str:
 
 async def run_stack(settings: Settings) -> None:
     """The Temporal dev server boots while the database is migrated and seeded; then the cases' worker and the
-    documents' workers start as processes of their own while this one imports and serves the API."""
+    documents' workers start as processes of their own while this one imports and serves the API. A worker that
+    stops (a seal key that cannot be used, a lost database) stops the stack, with the end of its log."""
     server = start_dev_server(settings)
     processes = [server]
     try:
         added = init_db(settings)
-        document_sealer(settings)  # before the workers start: a key that cannot be used stops here
         workers = [("worker.log", start_cases_worker(settings)),
                    *(("documents-worker.log", process) for process in start_document_workers(settings))]
         processes += [process for _, process in workers]
@@ -356,14 +363,16 @@ async def run_stack(settings: Settings) -> None:
         serving = asyncio.create_task(api.serve())  # returns on Ctrl-C / SIGTERM
         while not api.started and not serving.done() and not stopped_early(settings, workers):
             await asyncio.sleep(0.05)
-        if (failed := stopped_early(settings, workers)) is not None:
+        if api.started and not stopped_early(settings, workers):
+            print(banner(settings, added), flush=True)
+        elif not api.started and not stopped_early(settings, workers):
+            print(f"the API could not start on {settings.api_host}:{settings.api_port} (port in use?)", flush=True)
+        while not serving.done() and (failed := stopped_early(settings, workers)) is None:
+            await asyncio.sleep(0.2)
+        if not serving.done():  # a worker stopped: so does the stack
             api.should_exit = True
             await serving
             raise SystemExit(failed)
-        if api.started:
-            print(banner(settings, added), flush=True)
-        else:
-            print(f"the API could not start on {settings.api_host}:{settings.api_port} (port in use?)", flush=True)
         await serving
     finally:
         stop_processes(processes[::-1])  # the workers first, the Temporal server last

@@ -4,10 +4,13 @@ server on a SQLite file, the worker and the API — stopped by Ctrl-C and starte
 from __future__ import annotations
 
 import socket
+import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import MEDIATION
 from tests.factories import registration
 
 
@@ -36,3 +39,20 @@ def test_run_serves_cases_stops_on_ctrl_c_and_keeps_its_data(new_stack):
     moved = httpx.post(f"{stack.base}/cases/{case['id']}/request-consent", json={}, timeout=30)
     assert moved.status_code == 200, moved.text
     assert moved.json()["status"] == "awaiting_consent"
+
+
+def test_a_worker_that_cannot_start_stops_the_stack_with_its_reason(new_stack):
+    """The workers are processes of their own: one that stops (here, an installation seal key that cannot be read)
+    stops `mediation run`, which says why."""
+    stack = new_stack()
+    data = Path(stack.env["MEDIATION_DATA_DIR"])
+    data.mkdir(parents=True)
+    (data / "seal-key.pem").write_text("not a key")
+    (data / "seal-cert.pem").write_text("not a certificate")
+    stack.proc = subprocess.Popen([MEDIATION, "run"], env=stack.env, stdout=stack.log.open("ab"),
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    assert stack.proc.wait(timeout=120) != 0
+    said = stack.log.read_text()
+    assert "process stopped" in said and "cannot seal documents" in said, said
+    with socket.socket() as s:  # nothing is left behind: the Temporal server stopped too
+        assert s.connect_ex(("127.0.0.1", stack.temporal_port)) != 0
