@@ -33,7 +33,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, tuple_
+from sqlalchemy import and_, case, func, literal, or_, text, tuple_
 from sqlmodel import Session, col, select
 
 from domain.lifecycle import REJECT_REASONS, TERMINATION_GROUNDS
@@ -126,6 +126,15 @@ def _in_reach(window: Window) -> list[Any]:
     if window.committee_ids is None:
         return []
     return [col(Case.committee_id).in_(sorted(window.committee_ids) or [""])]
+
+
+def plan_for_these_values(session: Session) -> None:
+    """PostgreSQL: plan this transaction's reads for the values they are given (a period, committees), never with
+    a generic plan. The driver prepares a statement run five times on a connection; PostgreSQL may then plan it once
+    for any values, and a generic plan of these ranges reads far more than the period (a report measured 60 ms
+    before, 200 ms after)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _grouped(session: Session, window: Window, inner: Any,

@@ -57,6 +57,7 @@ def report(
     if problem is not None:
         raise InvalidField("to", problem)
     as_of = datetime.now(SHANGHAI)
+    reads.plan_for_these_values(session)
     counted = _committees(session=session, scope=scope, committee_id=committee_id, city=city)
     names = {c.id: c.name for c in reads.committees(session=session)}
     window = Window(period_from=period_from, period_to=period_to, months=rules.months(period_from, period_to),
