@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -56,6 +57,21 @@ actor with the `X-Actor-Id`, `X-Actor-Name` and `X-Actor-Role` headers.
 """
 
 
+_frozen = False
+
+
+def freeze_what_started() -> None:
+    """What was made to start (modules, the schema, the routes) lives as long as the process: out of the cyclic
+    collector's sight, so that a full collection scans what requests made, not the whole heap (measured: one
+    client's report p99 had a full collection of some 200 ms in it). Once per process (a process that makes
+    several apps, as the tests do, freezes the first's start only)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_for_production()  # no built-in secret outside dev mode
@@ -71,6 +87,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.session_factory = session_factory(engine)
         app.state.temporal = temporal
         audit_writer = start_audit_writer(app, app.state.session_factory, max_batch=settings.audit_batch_max)
+        freeze_what_started()
         yield
         await audit_writer.close()  # every entry handed over is committed before the engine goes
         await anyio.to_thread.run_sync(statistics_reports.stop_report_process)  # the monthly report's process

@@ -316,7 +316,9 @@ def start_api(database_url: str, port: int, workers: int, code: Path | None = No
     data_dir = tempfile.mkdtemp(prefix="mediation-bench-list-")
     env = {**os.environ, "MEDIATION_DATABASE_URL": database_url, "MEDIATION_DATA_DIR": data_dir,
            "MEDIATION_DEV_MODE": "true", "MEDIATION_LOG_LEVEL": "WARNING", "PYTHONPATH": str(code)}
-    command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
+    launcher = Path(__file__).with_name("api_server.py")  # uvicorn, TCP_NODELAY on (this checkout's, any code)
+    command = [sys.executable, "-c", f"import runpy; runpy.run_path({str(launcher)!r}, run_name='__main__')",
+               "api.main:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
                # a worker busy under the load is not a dead one; idle clients keep their connection
                "--timeout-worker-healthcheck", "60", "--timeout-keep-alive", "60"]
