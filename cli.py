@@ -298,8 +298,10 @@ def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
     the priority of background work from their first instruction (their imports do not slow the API's start)."""
     log = (settings.data_dir / "documents-worker.log").open("ab")
     command = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['documents-worker']))"]
-    return [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                             preexec_fn=lambda: lower_priority(settings.documents_worker_nice))  # noqa: PLW1509
+    nice = shutil.which("nice")  # coreutils; without it the worker lowers its priority once it runs
+    if nice and settings.documents_worker_nice:
+        command = [nice, "-n", str(settings.documents_worker_nice), *command]
+    return [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             for _ in range(max(1, settings.document_workers))]
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import psycopg
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -207,11 +207,14 @@ def compiled(engine: Engine, query: Any) -> Statement:
 
 
 def old_list(engine: Engine, filters: CaseListFilters, offset: int) -> list[Statement]:
-    """GET /cases as it was: the exact count, then every column of a page at an offset."""
+    """GET /cases as it was: the exact count, then every column of a page at an offset — the columns the table had
+    then (the database is at the revision before keyset pages; the case has gained columns since)."""
     conditions = case_conditions(filters)
+    then = {column["name"] for column in inspect(engine).get_columns(Case.__tablename__)}
+    columns = [column for column in Case.__table__.columns if column.name in then]
     return [compiled(engine, select(func.count()).select_from(Case).where(*conditions)),
-            compiled(engine, select(Case).where(*conditions).order_by(col(Case.registered_at).desc(), col(Case.id))
-                     .limit(PAGE).offset(offset))]
+            compiled(engine, select(*columns).where(*conditions).order_by(col(Case.registered_at).desc(),
+                                                                          col(Case.id)).limit(PAGE).offset(offset))]
 
 
 def new_list(engine: Engine, filters: CaseListFilters, after: tuple[Any, ...] | None) -> list[Statement]:
