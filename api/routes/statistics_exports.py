@@ -57,9 +57,10 @@ def export_csv(session: SessionDep, caller: StatisticsRead, query: Asked, lang: 
 
 @router.get("/export.xlsx", response_class=Response, responses=_files(exports.XLSX_MEDIA_TYPE, "The workbook"),
             summary="The statistics as an Excel workbook: a sheet per table (outcomes, durations, activity, "
-            "amounts) and one of notes; numbers formatted, the header row frozen")
+            "amounts), one beside the year to date and a year earlier (本年累计, 上年同期, 同比) and one of notes; "
+            "numbers formatted, the header row frozen")
 def export_xlsx(session: SessionDep, caller: StatisticsRead, query: Asked, lang: Lang = "zh") -> Response:
-    report = exports.figures(session=session, scope=case_scope(session, caller), asked=query)
+    report = exports.figures(session=session, scope=case_scope(session, caller), asked=query, compare=True)
     committee = exports.counted_committee(session=session, report=report)
     scope = exports.scope_words(report, committee.name if committee else None, lang)
     data = exports.xlsx_bytes(report, lang, scope=scope, made_at=datetime.now(SHANGHAI))

@@ -50,6 +50,7 @@ from documents.statistics_report import (
     Lang,
     RenderedReport,
     columns,
+    comparison_table,
     formatted,
     label_header,
     notes,
@@ -151,6 +152,35 @@ def _table_sheet(book: Workbook, report: StatisticsReport, name: str, lang: Lang
     sheet.freeze_panes = "B2"  # the header row and the label column stay in view
 
 
+# 同比 as a number the sheet can compute with: a share (+12.5%), or a rate's change in points (+2.1)
+CHANGE_FORMATS = {"rate": '+0.0%;-0.0%;0.0%', "points": '+0.0;-0.0;0.0'}
+
+
+def _comparison_sheet(book: Workbook, report: StatisticsReport, lang: Lang) -> None:
+    """本年累计, 上年同期 and 同比 beside the period (a report asked with compare): the PDF's table, as numbers."""
+    table = comparison_table(report, lang)
+    if table is None:
+        return
+    sheet = book.create_sheet(title="比较" if lang == "zh" else "Compared")
+    points = "（百分点）" if lang == "zh" else " (points for rates)"
+    sheet.append([*table.headers[:-1], table.headers[-1] + points])
+    for row in table.rows:
+        change = row.change if row.kind != "rate" or row.change is None else round(row.change * 100, 1)
+        sheet.append([row.label, *(xlsx_value(value, row.kind) for value in (row.now, row.year_to_date, row.before)),
+                      change])
+        for cell in sheet[sheet.max_row][1:4]:
+            cell.number_format = NUMBER_FORMATS[row.kind]
+        sheet[sheet.max_row][4].number_format = CHANGE_FORMATS["points" if row.kind == "rate" else "rate"]
+    for cell in sheet[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.append([])
+    sheet.append([(f"上年同期：{table.before_period}" if lang == "zh" else f"A year earlier: {table.before_period}")])
+    sheet.column_dimensions["A"].width = 24
+    for letter in "BCDE":
+        sheet.column_dimensions[letter].width = 16
+
+
 def _notes_sheet(book: Workbook, report: StatisticsReport, lang: Lang, scope: str, made_at: datetime) -> None:
     sheet = book.create_sheet(title=NOTES_SHEET[lang])
     zh = lang == "zh"
@@ -174,13 +204,15 @@ def _notes_sheet(book: Workbook, report: StatisticsReport, lang: Lang, scope: st
 
 def xlsx_bytes(report: StatisticsReport, lang: Lang = "zh", *, scope: str | None = None,
                made_at: datetime | None = None) -> bytes:
-    """A sheet per table (outcomes, durations, activity, amounts), then the notes."""
+    """A sheet per table (outcomes, durations, activity, amounts), the comparison with the year to date and a year
+    earlier (when the report has it), then the notes."""
     made_at = made_at or datetime.now().astimezone()
     scope = scope or scope_words(report, None, lang)
     book = Workbook()
     book.remove(book.active)
     for name in TABLE_NAMES:
         _table_sheet(book, report, name, lang)
+    _comparison_sheet(book, report, lang)
     _notes_sheet(book, report, lang, scope, made_at)
     title = "统计报表" if lang == "zh" else "Statistics"
     book.properties.title = f"{title} {period_words(report.period_from, report.period_to, lang)}"

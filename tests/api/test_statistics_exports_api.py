@@ -122,7 +122,7 @@ class TestDownloads:
         assert answer.headers["content-type"] == XLSX
         assert filename_of(answer).endswith(".xlsx")
         book = load_workbook(io.BytesIO(answer.content))
-        assert book.sheetnames == ["受理与结案", "办理时长", "调解活动", "金额", "说明"]
+        assert book.sheetnames == ["受理与结案", "办理时长", "调解活动", "金额", "比较", "说明"]
         report = await figures(api, **params)
         shown = {}
         for name in book.sheetnames[:4]:
@@ -138,6 +138,16 @@ class TestDownloads:
         assert book["受理与结案"].freeze_panes == "B2"
         notes = {row[0]: row[1] for row in book["说明"].iter_rows(values_only=True) if row[0]}
         assert notes["统计范围"] == f"{city.name}医疗纠纷人民调解委员会"
+        # beside the period: the year to date and a year earlier, as GET /statistics?compare=true says
+        compared = await figures(api, **params, compare="true")
+        assert compared.year_to_date is not None and compared.same_period_last_year is not None
+        table = {row[0]: row[1:] for row in book["比较"].iter_rows(min_row=2, values_only=True) if row[0]}
+        assert table["申请调解"] == (compared.total.outcomes.applications,
+                                    compared.year_to_date.total.outcomes.applications,
+                                    compared.same_period_last_year.total.outcomes.applications,
+                                    compared.same_period_last_year.change["applications"])
+        assert table["调解成功"][:3] == (compared.total.outcomes.settled, compared.year_to_date.total.outcomes.settled,
+                                       compared.same_period_last_year.total.outcomes.settled)
 
     async def test_the_monthly_report_is_a_sealed_pdf(self, api: httpx.AsyncClient, city: City,
                                                       seal_paths: tuple[Path, Path]) -> None:
