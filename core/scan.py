@@ -69,10 +69,18 @@ class Clamd:
     def __call__(self, path: Path) -> ScanResult:
         try:
             with self._connect() as sock, open(path, "rb") as handle:
-                sock.sendall(b"zINSTREAM\0")
-                while chunk := handle.read(CHUNK):
-                    sock.sendall(struct.pack("!L", len(chunk)) + chunk)
-                sock.sendall(struct.pack("!L", 0))
+                try:
+                    sock.sendall(b"zINSTREAM\0")
+                    while chunk := handle.read(CHUNK):
+                        sock.sendall(struct.pack("!L", len(chunk)) + chunk)
+                    sock.sendall(struct.pack("!L", 0))
+                except OSError:
+                    # clamd answers and closes the stream past its StreamMaxLength ("INSTREAM size limit
+                    # exceeded"): what it said before closing is the reason, not the broken pipe
+                    reply = _read_reply(sock, quietly=True)
+                    if not reply:
+                        raise
+                    return parse_reply(reply, self.address)
                 reply = _read_reply(sock)
         except (OSError, ValueError) as err:
             raise ScanUnavailable(f"the malware scanner at {self.address} cannot be reached "
@@ -80,10 +88,16 @@ class Clamd:
         return parse_reply(reply, self.address)
 
 
-def _read_reply(sock: socket.socket) -> str:
+def _read_reply(sock: socket.socket, *, quietly: bool = False) -> str:
+    """clamd's answer, up to its NUL; with `quietly`, whatever could still be read from a broken connection."""
     data = b""
     while not data.endswith(b"\0"):
-        part = sock.recv(4096)
+        try:
+            part = sock.recv(4096)
+        except OSError:
+            if not quietly:
+                raise
+            break
         if not part:
             break
         data += part
