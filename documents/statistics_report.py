@@ -448,18 +448,11 @@ UNITS_LINE = {"zh": "单位：件；金额：元；时长：工作日", "en": "U
 
 
 # The figures compared with the year to date and the same period a year earlier: (zh, en), where, how it prints.
-COMPARED: tuple[tuple[tuple[str, str], str, str, str], ...] = (
-    (("申请调解", "Applications"), "outcomes", "applications", "count"),
-    (("受理", "Accepted"), "outcomes", "accepted", "count"),
-    (("结案", "Closed"), "outcomes", "closed", "count"),
-    (("调解成功", "Settled"), "outcomes", "settled", "count"),
-    (("调解不成", "Failed"), "outcomes", "failed", "count"),
-    (("终止调解", "Terminated"), "outcomes", "terminated", "count"),
-    (("不予受理", "Rejected"), "outcomes", "rejected", "count"),
-    (("结案调解成功率", "Success rate of closed cases"), "rates", "success_of_closed", "rate"),
-    (("期限内办结率", "Closed within the deadline"), "durations", "kept_deadline_share", "rate"),
-    (("协议金额", "Amounts agreed"), "amounts", "agreed_total", "amount"),
-)
+# The figures compared with the year to date and the same period a year earlier: their columns' keys (each prints
+# with its column's header and kind).
+COMPARED = ("outcomes.applications", "outcomes.accepted", "outcomes.closed", "outcomes.settled", "outcomes.failed",
+            "outcomes.terminated", "outcomes.rejected", "rates.success_of_closed", "durations.kept_deadline_share",
+            "amounts.agreed_total")
 COMPARISON_HEADERS = {"zh": ("指标", "本期", "本年累计", "上年同期", "同比"),
                       "en": ("Figure", "This period", "Year to date", "A year earlier", "Change")}
 
@@ -471,13 +464,14 @@ def comparison_table(report: StatisticsReport, lang: Lang) -> ComparisonTable | 
         return None
     year = report.year_to_date.total if report.year_to_date is not None else None
     changes = {**earlier.change, **earlier.change_points}
+    catalogue = {column.key: column for table in columns().values() for column in table}
     rows = []
-    for words, part, name, kind in COMPARED:
-        def value(group: StatisticsGroup | None, part: str = part, name: str = name) -> FigureValue:
-            return None if group is None else getattr(getattr(group, part), name)
-        rows.append(ComparisonRow(label=_word(words, lang), kind=kind, now=value(report.total),
-                                  year_to_date=value(year), before=value(earlier.total), change=changes.get(name),
-                                  change_shown=change_text(changes.get(name), kind, lang)))
+    for key in COMPARED:
+        column, name = catalogue[key], key.split(".")[1]
+        rows.append(ComparisonRow(
+            label=column.header(lang), kind=column.kind, now=column.read(report.total),
+            year_to_date=column.read(year) if year is not None else None, before=column.read(earlier.total),
+            change=changes.get(name), change_shown=change_text(changes.get(name), column.kind, lang)))
     title = ("与本年累计、上年同期比较" if lang == "zh" else "Compared with the year to date and a year earlier")
     return ComparisonTable(title=title, headers=COMPARISON_HEADERS[lang], rows=tuple(rows),
                            before_period=period_words(earlier.period_from, earlier.period_to, lang))
