@@ -291,6 +291,18 @@ def lower_priority(nice: int) -> None:
     """This process's CPU priority at least `nice` (a Unix nice value; never raised back)."""
     if nice and os.getpriority(os.PRIO_PROCESS, 0) < nice:
         os.setpriority(os.PRIO_PROCESS, 0, nice)
+    if nice and os.getsid(0) == os.getpid():
+        lower_session_priority(os.getpid(), nice)
+
+
+def lower_session_priority(pid: int, nice: int) -> None:
+    """With Linux's autogroups (sched_autogroup_enabled, the default on desktops and on many servers), the CPU is
+    shared first between sessions and a nice value weighs only against processes of its own session: a documents'
+    worker that leads its session of its own took an equal share beside the API however nice it was. The session's
+    own weight is its autogroup's nice value (/proc/<pid>/autogroup; raising it needs no privilege). Only for a
+    process that leads its own session: the value is the whole session's. Nothing to do without autogroups."""
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
 
 
 def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
@@ -301,8 +313,11 @@ def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
     nice = shutil.which("nice")  # coreutils; without it the worker lowers its priority once it runs
     if nice and settings.documents_worker_nice:
         command = [nice, "-n", str(settings.documents_worker_nice), *command]
-    return [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            for _ in range(max(1, settings.document_workers))]
+    workers = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+               for _ in range(max(1, settings.document_workers))]
+    for worker in workers:  # each leads a session of its own: its imports already run at the session's weight
+        lower_session_priority(worker.pid, settings.documents_worker_nice)
+    return workers
 
 
 def start_cases_worker(settings: Settings) -> subprocess.Popen[bytes]:
