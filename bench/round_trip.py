@@ -125,7 +125,9 @@ class Stack:
 
 async def carry_a_case(api: httpx.AsyncClient, pauses: random.Random | None = None) -> list[tuple[str, float]]:
     """Times every staff action of a case carried to an effective agreement: (action, ms) in order. With
-    `pauses`, a person's pause (PAUSE_S, not timed) before each action."""
+    `pauses`, a person's pause (PAUSE_S, not timed) before each action, the registration included."""
+    if pauses is not None:
+        await asyncio.sleep(pauses.uniform(*PAUSE_S))
     response = await api.post("/cases", json=registration())
     assert response.status_code == 201, response.text
     case_id = response.json()["id"]

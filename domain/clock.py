@@ -49,6 +49,7 @@ the make-up Saturdays 2026-02-14 and 2026-02-28 counted).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -435,6 +436,13 @@ def _provisional_year(year: int) -> _YearIndex:
 def _table_year(table: YearTable) -> _YearIndex:
     days = tuple(d.toordinal() for d in _days_of(table.year) if table.is_working_day(d))
     return _YearIndex(days, provisional=False, layer="table")
+
+
+def calendar_digest(calendar: Mapping[str, Any]) -> str:
+    """What identifies the loaded year tables (WorkingDayCalendar.to_dict()): a case's workflow, the API and the
+    database compare it to learn whether a year was loaded since."""
+    canonical = json.dumps(calendar, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class WorkingDayCalendar:

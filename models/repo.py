@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 from core.errors import NotFound
 from domain.access import CaseScope
 from domain.case_state import CaseState
-from domain.clock import MediationClock, WorkingDayCalendar, YearTable
+from domain.clock import MediationClock, WorkingDayCalendar, YearTable, calendar_digest
 from domain.duplicates import institution_key, is_possible_duplicate, patient_keys
 from domain.lifecycle import CLOSED_STATES
 from domain.parties import normalise_name, party_names
@@ -755,6 +756,31 @@ def calendar_version(*, session: Session) -> tuple[tuple[int, datetime], ...]:
 def working_day_calendar(*, session: Session) -> WorkingDayCalendar:
     """The working-day calendar: chinesecalendar plus every loaded year table."""
     return WorkingDayCalendar({row.year: YearTable.from_dict(row.table) for row in calendar_years(session=session)})
+
+
+@dataclass(frozen=True)
+class StoredCalendar:
+    """The loaded year tables as read at `version` (calendar_version), and their digest (calendar_digest)."""
+
+    version: tuple[tuple[int, datetime], ...]
+    tables: dict[str, Any]
+    digest: str
+
+
+class StoredCalendarCache:
+    """The loaded year tables, read again only when a year was loaded since the last read: one small query per
+    call otherwise (each year and when it was loaded). Safe to share between threads (a race reads twice)."""
+
+    def __init__(self) -> None:
+        self._last: StoredCalendar | None = None
+
+    def current(self, *, session: Session) -> StoredCalendar:
+        version = calendar_version(session=session)
+        last = self._last
+        if last is None or last.version != version:
+            tables = working_day_calendar(session=session).to_dict()
+            last = self._last = StoredCalendar(version, tables, calendar_digest(tables))
+        return last
 
 
 def save_calendar_year(*, session: Session, table: YearTable, at: datetime, by: str) -> CalendarYear:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 from temporalio import activity
@@ -28,7 +28,6 @@ from workflows.contracts import (
     NotificationRecord,
     RegistrationRecord,
     TransitionRecord,
-    calendar_digest,
 )
 from workflows.delivery_contracts import DELIVERY_WORKFLOW, DeliveryRequest, delivery_workflow_id
 
@@ -75,7 +74,7 @@ class DisputeActivities:
         self._senders = senders or Senders()
         # the stored year tables as last read, by what names their version ((year, loaded at) of each): a case's
         # action reads only that, not every table, unless a year was loaded since
-        self._calendar: tuple[tuple[tuple[int, datetime], ...], dict[str, Any], str] | None = None
+        self._calendar = repo.StoredCalendarCache()
 
     @activity.defn
     def persist_registration(self, record: RegistrationRecord) -> str:
@@ -188,12 +187,8 @@ class DisputeActivities:
         """The loaded year tables, when they are not the ones whose digest the workflow knows (a year loaded since
         that did not move this case's next timer, so its workflow was not told); None when they are."""
         with self._sessions() as session:
-            version = repo.calendar_version(session=session)
-            cached = self._calendar
-            if cached is None or cached[0] != version:
-                calendar = repo.working_day_calendar(session=session).to_dict()
-                cached = self._calendar = (version, calendar, calendar_digest(calendar))
-        return None if cached[2] == known else cached[1]
+            stored = self._calendar.current(session=session)
+        return None if stored.digest == known else stored.tables
 
     def all(self) -> list[Callable]:
         return [self.persist_registration, self.persist_transition, self.record_clock, self.notify,

@@ -67,13 +67,6 @@ class OpenDispute:
     entered_at: datetime | None = None
 
 
-def calendar_digest(calendar: dict[str, Any]) -> str:
-    """What identifies the loaded year tables (WorkingDayCalendar.to_dict()): a case's workflow and the database
-    compare it to learn whether a year was loaded since."""
-    canonical = json.dumps(calendar, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def action_digest(event: str, payload: dict[str, Any]) -> str:
     """What identifies a request's content: the same event with the same payload gives the same digest."""
     canonical = json.dumps([event, payload], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -102,6 +95,9 @@ class StaffAction:
     seen_version: int | None = None
     # The moment the act took place, for a case entered from paper records (X-Occurred-At); None: now.
     occurred_at: datetime | None = None
+    # The stored calendar's digest as the API read it when it pre-checked (calendar_digest): the workflow reads the
+    # year tables again before the act only when it knows other tables ("" for acts not asked through the API).
+    calendar: str = ""
 
 
 @dataclass

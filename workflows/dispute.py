@@ -50,7 +50,15 @@ with workflow.unsafe.imports_passed_through():
     from documents.kinds import languages_of
     from domain import events, lifecycle
     from domain.case_state import CaseState
-    from domain.clock import ClockError, MediationClock, WorkingDayCalendar, YearTable, end_of_day, legal_date
+    from domain.clock import (
+        ClockError,
+        MediationClock,
+        WorkingDayCalendar,
+        YearTable,
+        calendar_digest,
+        end_of_day,
+        legal_date,
+    )
     from domain.deadlines import CaseClocks, Timer, after_firing, consent_due, timers
     from domain.performance import term_balances
     from domain.policy import ClockPolicy
@@ -76,7 +84,6 @@ with workflow.unsafe.imports_passed_through():
         StaffAction,
         TransitionRecord,
         action_digest,
-        calendar_digest,
         documents_queue,
         panel_workflow_id,
     )
@@ -138,6 +145,9 @@ class DisputeWorkflow:
         self._history_limit = inp.history_limit
         # A loaded calendar year is learnt at the next action or wake when it did not move the next timer.
         self._refreshes = workflow.patched("calendar-refresh")
+        # A staff action carries the stored calendar's digest the API read: when it is the one this workflow knows,
+        # the year tables are not read again (one local activity less in the action's workflow task).
+        self._trusts_seen_calendar = workflow.patched("calendar-in-action")
         # The case row keeps what recomputes its deadlines without the workflow (domain/projection.py), so that a
         # loaded calendar year is applied to it in one batch.
         self._keeps_clocks = workflow.patched("projection-keeps-clocks")
@@ -451,11 +461,14 @@ class DisputeWorkflow:
             return  # a year was loaded since: recompute before anything fires
         await self._fire(timer)
 
-    async def _refresh_calendar(self) -> bool:
+    async def _refresh_calendar(self, seen: str = "") -> bool:
         """The loaded year tables, if a year was loaded since this workflow last knew them: the set-based
         recompute tells only the cases whose next timer moved (api/services/calendar.py); the others learn it here,
-        before they act or fire. True when the calendar changed."""
+        before they act or fire. `seen`: the stored tables' digest as the API read them for this act (nothing to
+        read when it is the one known here). True when the calendar changed."""
         if not self._refreshes:
+            return False
+        if seen and seen == self._stored_calendar and self._trusts_seen_calendar:
             return False
         stored = await workflow.execute_local_activity_method(
             DisputeActivities.calendar_if_changed, self._stored_calendar, start_to_close_timeout=ACTIVITY_TIMEOUT,
@@ -538,7 +551,7 @@ class DisputeWorkflow:
         if self._history_at is None or action.actor == SYSTEM or action.occurred_at is None:
             return await self._record(action)
         self._check_history(action)  # again, under the lock
-        await self._refresh_calendar()
+        await self._refresh_calendar(action.calendar)
         await self._catch_up(action.occurred_at)
         self._acting_at = action.occurred_at
         try:
@@ -550,7 +563,7 @@ class DisputeWorkflow:
 
     async def _record(self, action: StaffAction) -> ActionResult:
         """Apply one lifecycle event: check, persist, remember, render. Called under the lock."""
-        await self._refresh_calendar()  # the guards and the clocks read it
+        await self._refresh_calendar(action.calendar)  # the guards and the clocks read it
         to_status = self._check(action, self._status)
         if action.event == "sign" and self._fast and not self._documents_made():
             # a signature refers to the draft as rendered (its SHA-256): wait for it, a while at most; past that,

@@ -76,6 +76,9 @@ from workflows.contracts import (
 log = logging.getLogger("mediation.api")
 # The events that assign the case's mediators: their accounts reach the case (case_mediators).
 ASSIGNING = frozenset({"accept", "reassign_mediators"})
+# The loaded year tables' digest, carried in each staff action (StaffAction.calendar); read again when a year is
+# loaded, by this process as by the others.
+STORED_CALENDAR = repo.StoredCalendarCache()
 # The events that name a session: their answer carries its id.
 SESSION_EVENTS = frozenset({"schedule_session", "reschedule_session", "cancel_session"})
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1f0d8e-53a4-4c57-9d0e-2b8f6f1f7a10")
@@ -338,8 +341,9 @@ async def _act(
         raise InvalidField("mediator_ids", "name the mediators' accounts (usernames): only assigned mediators "
                                            "reach the case")
 
-    def precheck(session: Session) -> int:
-        """Quick answers from the projection (the workflow's validator decides for good); the version seen."""
+    def precheck(session: Session) -> tuple[int, str]:
+        """Quick answers from the projection (the workflow's validator decides for good); the version seen and
+        the stored calendar's digest (the workflow reads the year tables again only when it knows others)."""
         case = known if known is not None else repo.get_case(session=session, case_id=case_id)
         if payload.get("attachment_ids"):  # the files it names: this case's, standing, of a kind it takes (422)
             attachments.check_for_event(session=session, case_id=case.id, event=event,
@@ -354,13 +358,13 @@ async def _act(
                                    "again and decide on what it says now", current_version=case.version,
                                    state=case.status)
             lifecycle.next_status(case.status, event, {**payload, **repo.guard_facts(session=session, case=case)})
-        return case.version
+        return case.version, STORED_CALENDAR.current(session=session).digest
 
-    seen = await db.run(precheck)
+    seen, calendar = await db.run(precheck)
     log.info("%s on case %s asked by %s (%s)", event, case_id, caller.user_id, caller.role)
     action = StaffAction(event=event, payload=payload, actor=actor_of_caller(caller), request_id=request_id,
                          idempotency_key=idempotency_key or "", digest=digest, expected_version=expected,
-                         seen_version=seen, occurred_at=acted_at)
+                         seen_version=seen, occurred_at=acted_at, calendar=calendar)
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
         result = await within(timeout, handle.execute_update(

@@ -4,6 +4,7 @@ that what it writes then is counted on the loaded year, never on the provisional
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -39,13 +40,22 @@ def stored_2027(sessions: SessionFactory) -> Iterator[None]:
                 session.delete(row)
 
 
-def act(event: str, **payload) -> StaffAction:
-    return StaffAction(event=event, payload=payload, actor=STAFF)
+def act(event: str, calendar: str = "", **payload) -> StaffAction:
+    return StaffAction(event=event, payload=payload, actor=STAFF, calendar=calendar)
 
 
+def stored_digest(sessions: SessionFactory) -> str:
+    """What the API reads before an action and carries in it (api/services/cases.py)."""
+    with sessions() as session:
+        return repo.StoredCalendarCache().current(session=session).digest
+
+
+@pytest.mark.parametrize("carried", ["nothing", "the stored tables' digest"])
 async def test_a_workflow_that_was_not_told_counts_on_the_stored_year_at_its_next_action(
-    client, worker, sessions, stored_2027
+    client, worker, sessions, stored_2027, carried
 ):
+    # a staff action carries the digest of the tables the API read: not the one the workflow knows, so it reads them
+    seen = stored_digest(sessions) if carried != "nothing" else ""
     case_id = uuid.uuid4().hex
     handle = await client.start_workflow(  # started knowing no loaded year, as a case registered before the load
         DisputeWorkflow.run,
@@ -53,8 +63,8 @@ async def test_a_workflow_that_was_not_told_counts_on_the_stored_year_at_its_nex
                     actor=STAFF, calendar={}),
         id=workflow_id(case_id), task_queue=worker,
     )
-    await handle.execute_update(DisputeWorkflow.apply_event, act("submit_for_review"))
-    await handle.execute_update(DisputeWorkflow.apply_event, act("accept", mediators=["陈调解员"]))
+    await handle.execute_update(DisputeWorkflow.apply_event, act("submit_for_review", seen))
+    await handle.execute_update(DisputeWorkflow.apply_event, act("accept", seen, mediators=["陈调解员"]))
     with sessions() as session:
         case = session.get(Case, case_id)
         assert case is not None and case.clock
@@ -64,3 +74,30 @@ async def test_a_workflow_that_was_not_told_counts_on_the_stored_year_at_its_nex
     assert case.due_date == exact.date and case.due_provisional is False  # not the Monday-to-Friday count
     # and the row keeps what recomputes it, so the next loaded year is applied to it in the batch
     assert set(RECOMPUTE_KEYS) <= set(case.clock)
+
+
+async def local_activities(handle) -> list[str]:
+    """The local activities a workflow ran, in order (their markers in its history)."""
+    names = []
+    async for event in handle.fetch_history_events():
+        marker = event.marker_recorded_event_attributes
+        if event.HasField("marker_recorded_event_attributes") and marker.marker_name == "core_local_activity":
+            data = marker.details["data"].payloads[0].data
+            names.append(json.loads(data)["activity_type"])
+    return names
+
+
+async def test_an_action_that_carries_the_calendar_the_workflow_knows_reads_no_year_tables(client, worker, sessions):
+    case_id = uuid.uuid4().hex
+    with sessions() as session:  # the workflow starts knowing the stored tables, as a case registered now does
+        known = repo.StoredCalendarCache().current(session=session)
+    handle = await client.start_workflow(
+        DisputeWorkflow.run,
+        OpenDispute(case_id=case_id, registration=registration(application_type="joint", applicant_side=None),
+                    actor=STAFF, calendar=known.tables),
+        id=workflow_id(case_id), task_queue=worker,
+    )
+    await handle.execute_update(DisputeWorkflow.apply_event, act("submit_for_review", known.digest))
+    assert await local_activities(handle) == ["persist_transition"]  # the act's one write, no calendar read
+    await handle.execute_update(DisputeWorkflow.apply_event, act("accept", "", mediators=["陈调解员"]))
+    assert await local_activities(handle) == ["persist_transition", "calendar_if_changed", "persist_transition"]
