@@ -8,7 +8,9 @@ same run. Prints one JSON line of figures, then a table.
 It makes a database of its own beside the one the URL names (bench_case_list, dropped at the end), migrated to the
 revision before lists by keyset; fills it with COPY; measures the old list there; migrates it to the head (the
 migration fills the parties' names and builds the indexes: timed); then starts the API with uvicorn in a process of
-its own and measures the new list through HTTP, and in SQL as the old one was.
+its own and measures the new list through HTTP, and in SQL as the old one was. Through HTTP twice: the clients
+back to back (each sends its next request the moment it has an answer: the API's saturation), and as 20 staff at
+work (each reads a list for 1-4 s before opening the next: what staff logged in at once see).
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ DATABASE = "bench_case_list"
 KEYSET_REVISION = "c4f7a9d2e6b1"  # lists by keyset: the bench measures the list before it and at the head
 PAGE = 20
 DEEP = 200  # the page a deep reader reaches by following next_cursor
+# Staff at work read a list before opening the next (the same pause as bench.round_trip's staff at work).
+PAUSE_S = (1.0, 4.0)
+AT_WORK_REQUESTS = 300
 
 # The two demo committees (models/seed.py) and the other districts of a city-wide installation.
 DISTRICTS = ["静安", "长宁", "普陀", "虹口", "杨浦", "闵行", "宝山", "嘉定", "浦东", "金山", "松江", "青浦", "奉贤", "崇明"]
@@ -306,6 +311,32 @@ async def over_http(base: str, variants: list[dict[str, Any]], *, clients: int, 
     return timings
 
 
+async def at_work(base: str, lists: dict[str, list[dict[str, Any]]], *, clients: int,
+                  requests: int) -> dict[str, list[float]]:
+    """`clients` staff at work: each opens a list, reads it for a while (PAUSE_S, seeded) and opens the next, the
+    lists in turn; `requests` in all. Each list's timings."""
+    names = list(lists)
+    timings: dict[str, list[float]] = {name: [] for name in lists}
+    counter = iter(range(requests))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as api:
+
+        async def person(pauses: random.Random) -> None:
+            while (n := next(counter, None)) is not None:
+                await asyncio.sleep(pauses.uniform(*PAUSE_S))
+                name = names[n % len(names)]  # each list as often, its variants in turn
+                params = lists[name][(n // len(names)) % len(lists[name])]
+                began = time.perf_counter()
+                response = await api.get("/cases", params=params)
+                elapsed = (time.perf_counter() - began) * 1000
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET /cases answered {response.status_code}: {response.text[:300]}")
+                timings[name].append(elapsed)
+
+        await asyncio.gather(*(person(random.Random(n)) for n in range(clients)))
+    return timings
+
+
 # ---------------------------------------------------------------- the API ---------------------------------
 def free_port() -> int:
     with socket.socket() as s:
@@ -426,6 +457,8 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int,
                 began = time.perf_counter()
                 new_http[name] = asyncio.run(over_http(base, variants, clients=clients, requests=per_query))
                 rates[name] = round(per_query / (time.perf_counter() - began))
+            staff = at_work(base, http, clients=clients, requests=AT_WORK_REQUESTS)
+            at_work_http = asyncio.run(staff)
             # the floors: what any request costs through the API's middleware and routing, here, and any read
             # of the database (the two committees)
             health = asyncio.run(over_http(base, [{}], clients=clients, requests=per_query, path="/health"))
@@ -451,6 +484,9 @@ def main(admin_url: str, cases: int, clients: int, requests: int, workers: int,
         "cases": cases, "clients": clients, "api_workers": workers, "page": PAGE, "deep_page": DEEP,
         "committees": len(committees()), "two_character_patient_names": two, "party_names": names,
         "api_ms": {name: figures_of(t) for name, t in new_http.items()},
+        "api_at_work_pause_s": list(PAUSE_S),
+        "api_at_work_ms": {"all": figures_of([t for ts in at_work_http.values() for t in ts]),
+                           **{name: figures_of(t) for name, t in at_work_http.items()}},
         "api_requests_per_s": rates, "api_health_ms": figures_of(health), "api_committees_ms": figures_of(small),
         "sql_keyset_ms": {name: figures_of(t) for name, t in new_sql.items()},
         "sql_before_ms": {name: figures_of(t) for name, t in old.items()},
@@ -472,6 +508,9 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(f"{name:18} {pair(api):>16} {pair(figures['sql_keyset_ms'].get(name)):>16}"
                      f" {pair(figures['sql_before_ms'].get(name)):>18}"
                      f" {pair(figures.get('api_before_ms', {}).get(name)):>18}")
+    lines.append(f"{'staff at work':18} {pair(figures['api_at_work_ms']['all']):>16}  (the same clients, each "
+                 f"reading a list {figures['api_at_work_pause_s'][0]:g}-{figures['api_at_work_pause_s'][1]:g} s "
+                 "before the next)")
     floor = figures["api_health_ms"]
     lines.append(f"{'GET /health':18} {pair(floor):>16}  (the same clients: what any request costs here)")
     lines.append(f"{'GET /committees':18} {pair(figures['api_committees_ms']):>16}  (any read of the database: two "
