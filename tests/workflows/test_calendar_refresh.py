@@ -4,7 +4,6 @@ that what it writes then is counted on the loaded year, never on the provisional
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +17,7 @@ from domain.time import SHANGHAI
 from models import repo
 from models.tables import CalendarYear, Case
 from tests.factories import registration
+from tests.histories import local_activities
 from workflows.contracts import Actor, OpenDispute, StaffAction, workflow_id
 from workflows.dispute import DisputeWorkflow
 
@@ -74,17 +74,6 @@ async def test_a_workflow_that_was_not_told_counts_on_the_stored_year_at_its_nex
     assert case.due_date == exact.date and case.due_provisional is False  # not the Monday-to-Friday count
     # and the row keeps what recomputes it, so the next loaded year is applied to it in the batch
     assert set(RECOMPUTE_KEYS) <= set(case.clock)
-
-
-async def local_activities(handle) -> list[str]:
-    """The local activities a workflow ran, in order (their markers in its history)."""
-    names = []
-    async for event in handle.fetch_history_events():
-        marker = event.marker_recorded_event_attributes
-        if event.HasField("marker_recorded_event_attributes") and marker.marker_name == "core_local_activity":
-            data = marker.details["data"].payloads[0].data
-            names.append(json.loads(data)["activity_type"])
-    return names
 
 
 async def test_an_action_that_carries_the_calendar_the_workflow_knows_reads_no_year_tables(client, worker, sessions):
