@@ -33,6 +33,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -295,14 +297,26 @@ def lower_priority(nice: int) -> None:
         lower_session_priority(os.getpid(), nice)
 
 
-def lower_session_priority(pid: int, nice: int) -> None:
+def lower_session_priority(pid: int, nice: int, *, attempts: int = 20) -> None:
     """With Linux's autogroups (sched_autogroup_enabled, the default on desktops and on many servers), the CPU is
     shared first between sessions and a nice value weighs only against processes of its own session: a documents'
     worker that leads its session of its own took an equal share beside the API however nice it was. The session's
-    own weight is its autogroup's nice value (/proc/<pid>/autogroup; raising it needs no privilege). Only for a
-    process that leads its own session: the value is the whole session's. Nothing to do without autogroups."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    own weight is its autogroup's nice value (/proc/<pid>/autogroup; raising it needs no privilege, and it is never
+    lowered back here). Only for a process that leads its own session: the value is the whole session's. Without
+    CAP_SYS_ADMIN the kernel takes one such write every 100 ms machine-wide and refuses the others for now (EAGAIN):
+    tried again. Nothing to do without autogroups."""
+    path = Path(f"/proc/{pid}/autogroup")
+    for _ in range(attempts):
+        try:
+            if int(path.read_text().rsplit("nice", 1)[1]) >= nice:
+                return
+            path.write_text(str(nice))
+            return
+        except BlockingIOError:
+            time.sleep(0.11)
+        except (OSError, ValueError, IndexError):  # no autogroups, a process gone, a format not known
+            return
+    logging.getLogger("mediation").warning("the CPU weight of process %s's session could not be lowered to nice %s", pid, nice)
 
 
 def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
@@ -315,8 +329,9 @@ def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
         command = [nice, "-n", str(settings.documents_worker_nice), *command]
     workers = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
                for _ in range(max(1, settings.document_workers))]
-    for worker in workers:  # each leads a session of its own: its imports already run at the session's weight
-        lower_session_priority(worker.pid, settings.documents_worker_nice)
+    if settings.documents_worker_nice:  # each leads a session of its own: its imports at the session's weight
+        threading.Thread(target=lambda: [lower_session_priority(worker.pid, settings.documents_worker_nice)
+                                         for worker in workers], name="nice", daemon=True).start()
     return workers
 
 

@@ -17,13 +17,14 @@ from typing import Any, Protocol
 
 from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from core.db import SessionFactory, transaction
 from models import repo, repo_delivery, repo_documents
 from models.tables import Notification
 from workflows.channels import Senders
 from workflows.contracts import (
+    CALENDAR_CHANGED,
     ClockProjection,
     NotificationRecord,
     RegistrationRecord,
@@ -94,8 +95,15 @@ class DisputeActivities:
 
     @activity.defn
     def persist_transition(self, record: TransitionRecord) -> bool:
-        """Writes one transition and the projection it implies; False when it was already written."""
+        """Writes one transition and the projection it implies; False when it was already written. Refused,
+        writing nothing, when the act was decided on a calendar (`record.calendar`) that is no longer the stored
+        one: the workflow learns the stored tables from the error and decides the act again."""
         with transaction(self._sessions) as session:
+            if record.calendar:
+                stored = self._calendar.current(session=session)
+                if stored.digest != record.calendar:
+                    raise ApplicationError("a calendar year was loaded since the act was decided",
+                                           stored.tables, type=CALENDAR_CHANGED, non_retryable=True)
             was_provisional = repo.get_case(session=session, case_id=record.case_id).due_provisional
             written = repo.record_transition(
                 session=session,

@@ -156,6 +156,14 @@ class TransitionRecord:
     # The documents the event issues, recorded as pending with the transition: the action answers with their
     # ids, and they are rendered apart (RenderRequest.document_ids).
     documents: list[DocumentOrder] = field(default_factory=list)
+    # The stored calendar's digest the act was decided on, when the workflow took it from the action instead of
+    # reading the year tables (StaffAction.calendar): the write checks it in its own transaction and refuses
+    # (CALENDAR_CHANGED, with the stored tables) when a year was loaded since. "": nothing to check.
+    calendar: str = ""
+
+
+# The error type of a transition's write refused because a calendar year was loaded since the act was decided.
+CALENDAR_CHANGED = "CalendarChanged"
 
 
 @dataclass

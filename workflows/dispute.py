@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.time import SHANGHAI
     from workflows.activities import DisputeActivities
     from workflows.contracts import (
+        CALENDAR_CHANGED,
         SYSTEM,
         ActionResult,
         CarriedAnswer,
@@ -466,15 +467,22 @@ class DisputeWorkflow:
         recompute tells only the cases whose next timer moved (api/services/calendar.py); the others learn it here,
         before they act or fire. `seen`: the stored tables' digest as the API read them for this act (nothing to
         read when it is the one known here). True when the calendar changed."""
-        if not self._refreshes:
-            return False
-        if seen and seen == self._stored_calendar and self._trusts_seen_calendar:
+        if not self._refreshes or self._knows(seen):
             return False
         stored = await workflow.execute_local_activity_method(
             DisputeActivities.calendar_if_changed, self._stored_calendar, start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY)
         if stored is None:
             return False
+        return self._learn_calendar(stored)
+
+    def _knows(self, seen: str) -> bool:
+        """The stored tables' digest an act carries is the one this workflow knows: no need to read them (the
+        act's write checks it again in its own transaction)."""
+        return bool(seen) and seen == self._stored_calendar and self._trusts_seen_calendar
+
+    def _learn_calendar(self, stored: dict[str, Any]) -> bool:
+        """The stored year tables, as read: True when they change the calendar this workflow counts on."""
         self._stored_calendar = calendar_digest(stored)
         calendar = self._calendar
         for table in WorkingDayCalendar.from_dict(stored).tables.values():  # a stored table replaces its year's
@@ -586,24 +594,30 @@ class DisputeWorkflow:
         kind = events.document_of(action.event, to_status) if self._fast and self._history_at is None else None
         orders = [DocumentOrder(id=workflow.uuid4().hex, kind=kind, lang=lang) for lang in languages_of(kind)] \
             if kind else []
-        await self._write(
-            DisputeActivities.persist_transition,
-            TransitionRecord(
-                case_id=self._case_id,
-                seq=seq,
-                event=action.event,
-                from_status=from_status,
-                to_status=to_status,
-                actor=action.actor,
-                at=at,
-                payload=payload,
-                request_id=action.request_id,
-                clock=projection,
-                idempotency_key=action.idempotency_key or None,
-                request_digest=self._digest(action) if action.idempotency_key else None,
-                documents=orders,
-            ),
+        record = TransitionRecord(
+            case_id=self._case_id,
+            seq=seq,
+            event=action.event,
+            from_status=from_status,
+            to_status=to_status,
+            actor=action.actor,
+            at=at,
+            payload=payload,
+            request_id=action.request_id,
+            clock=projection,
+            idempotency_key=action.idempotency_key or None,
+            request_digest=self._digest(action) if action.idempotency_key else None,
+            documents=orders,
+            calendar=self._stored_calendar if self._knows(action.calendar) else "",
         )
+        try:
+            await self._write(DisputeActivities.persist_transition, record)
+        except (ActivityError, ApplicationError) as refused:  # a year was loaded since the API read the calendar:
+            cause = refused.cause if isinstance(refused, ActivityError) else refused  # decide again on the stored one
+            if not (isinstance(cause, ApplicationError) and cause.type == CALENDAR_CHANGED and cause.details):
+                raise
+            self._learn_calendar(cause.details[0])
+            return await self._record(replace(action, calendar=self._stored_calendar))
         self._seq, self._status, self._clocks, self._payment_overdue = seq, to_status, clocks, overdue
         if projection is not None:
             self._projected = projection

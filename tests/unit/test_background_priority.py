@@ -5,6 +5,7 @@ session's weight; a process inside someone else's session leaves that session's 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -32,6 +33,39 @@ def test_a_worker_started_in_a_session_of_its_own_has_the_sessions_weight_lowere
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+@needs_autogroups
+def test_a_session_already_lower_is_not_raised_back():
+    sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        cli.lower_session_priority(sleeper.pid, 15)
+        cli.lower_session_priority(sleeper.pid, 10)
+        assert autogroup_nice(sleeper.pid) == 15
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+CAN_DROP_PRIVILEGE = AUTOGROUPS and os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+@pytest.mark.skipif(not CAN_DROP_PRIVILEGE, reason="needs root and setpriv to run a process without CAP_SYS_ADMIN")
+def test_without_privilege_every_worker_of_the_stack_is_lowered_though_the_kernel_takes_one_write_per_100_ms():
+    # as in a container (no CAP_SYS_ADMIN): the kernel refuses a second write within 100 ms, and it is tried again
+    code = textwrap.dedent("""
+        import subprocess, cli
+        workers = [subprocess.Popen(["sleep", "30"], start_new_session=True) for _ in range(3)]
+        for worker in workers:
+            cli.lower_session_priority(worker.pid, 10)
+        print(" ".join(open(f"/proc/{w.pid}/autogroup").read().split("nice")[1].strip() for w in workers))
+        for worker in workers:
+            worker.kill()
+    """)
+    done = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-c",
+                           code], capture_output=True, text=True, timeout=60, cwd=Path(cli.__file__).parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10", "10", "10"]
 
 
 def run_in_a_new_session(code: str) -> str:
