@@ -301,8 +301,8 @@ def lower_session_priority(pid: int, nice: int, *, attempts: int = 20) -> None:
     """With Linux's autogroups (sched_autogroup_enabled, the default on desktops and on many servers), the CPU is
     shared first between sessions and a nice value weighs only against processes of its own session: a documents'
     worker that leads its session of its own took an equal share beside the API however nice it was. The session's
-    own weight is its autogroup's nice value (/proc/<pid>/autogroup; raising it needs no privilege, and it is never
-    lowered back here). Only for a process that leads its own session: the value is the whole session's. Without
+    own weight is its autogroup's nice value (/proc/<pid>/autogroup; raising the value needs no privilege, and a
+    session's priority is never raised back here). Only for a process that leads its own session: the value is the whole session's. Without
     CAP_SYS_ADMIN the kernel takes one such write every 100 ms machine-wide and refuses the others for now (EAGAIN):
     tried again. Nothing to do without autogroups."""
     path = Path(f"/proc/{pid}/autogroup")
@@ -316,7 +316,8 @@ def lower_session_priority(pid: int, nice: int, *, attempts: int = 20) -> None:
             time.sleep(0.11)
         except (OSError, ValueError, IndexError):  # no autogroups, a process gone, a format not known
             return
-    logging.getLogger("mediation").warning("the CPU weight of process %s's session could not be lowered to nice %s", pid, nice)
+    logging.getLogger("mediation").warning("the CPU weight of process %s's session could not be lowered to nice %s",
+                                           pid, nice)
 
 
 def start_document_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
