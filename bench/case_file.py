@@ -34,7 +34,7 @@ def context(documents: list[FiledDocument], transitions: int, audit: int) -> Cas
     return CaseFileContext(
         committee_name=COMMITTEE, file_number="〔2026〕沪黄医调字第88号", case_id="bench", patient_name="王小明",
         institution_name="上海市某区人民医院", mediators=("陈调解员", "周调解员"), outcome="调解成功",
-        registered_at=START, accepted_at=START + timedelta(days=3), closed_at=START + timedelta(days=60),
+        registered_at=START, accepted_at=START + timedelta(days=3), closed_on=(START + timedelta(days=60)).date(),
         archived_at=START + timedelta(days=90), retention_years=30, documents=tuple(documents),
         transitions=tuple(
             FiledTransition(seq=i + 1, at=START + timedelta(hours=i * 7), event="sign" if i % 3 else "record_minutes",

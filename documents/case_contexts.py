@@ -36,7 +36,7 @@ from documents.contexts import (
 from domain import attachments as attachment_rules
 from domain import labels
 from domain.anonymise import age_on
-from domain.clock import WorkingDayCalendar, legal_date
+from domain.clock import WorkingDayCalendar, day_ended, legal_date
 from domain.deadlines import PaymentTerm
 from domain.lifecycle import REFUSAL_REASON, REJECT_REASONS, STATE_LABELS, TERMINATION_GROUNDS
 from domain.parties import copies_needed, heirs_of
@@ -298,7 +298,7 @@ def failure_notice_context(
         cause="deadline_expired" if expired else "declared",
         # Reg 38: a deadline found to have passed only once its year was loaded fails the case as of that
         # deadline (shared/DOMAIN.md, "Unknown years"), not as of the day it was recorded.
-        failed_on=_day(datetime.fromisoformat(payload["deemed_at"])) if payload.get("deemed_at") else _day(at),
+        failed_on=day_ended(datetime.fromisoformat(payload["deemed_at"])) if payload.get("deemed_at") else _day(at),
         accepted_on=_day(case.accepted_at),
         deadline=date.fromisoformat(payload["due_date"]) if expired and payload.get("due_date") else case.due_date,
         deadline_provisional=bool(payload.get("provisional")) if expired else case.due_provisional,
@@ -541,7 +541,7 @@ def case_file_context(
         outcome=STATE_LABELS[archived.from_status] if archived else STATE_LABELS[case.status],
         registered_at=case.registered_at.astimezone(SHANGHAI),
         accepted_at=case.accepted_at.astimezone(SHANGHAI) if case.accepted_at else None,
-        closed_at=case.closed_at.astimezone(SHANGHAI) if case.closed_at else None,
+        closed_on=day_ended(case.closed_at) if case.closed_at else None,
         archived_at=archived_at.astimezone(SHANGHAI),
         retention_years=retention_years,
         documents=tuple(filed),

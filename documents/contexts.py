@@ -477,7 +477,7 @@ class CaseFileContext:
     outcome: str  # the state the case closed in, as users see it
     registered_at: datetime
     accepted_at: datetime | None
-    closed_at: datetime | None
+    closed_on: date | None  # the day it closed (a deadline that ran out: its last day)
     archived_at: datetime
     retention_years: int
     documents: tuple[FiledDocument, ...]

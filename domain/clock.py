@@ -121,6 +121,16 @@ def end_of_day(d: date) -> datetime:
     return datetime.combine(d + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 
 
+def day_ended(at: datetime) -> date:
+    """The day an instant is dated on when it closes a period: `end_of_day(d)` (24:00 of d, written as the next
+    day's 00:00) is dated d, since a period's last day ends at 24:00 (Civil Code 203); any other instant is dated
+    on its own day in Asia/Shanghai."""
+    local = at.astimezone(SHANGHAI)
+    if local.time() == time(0):
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
 def legal_date(at: datetime) -> date:
     """The day in Asia/Shanghai of an aware instant (e.g. `workflow.now()`)."""
     if at.tzinfo is None or at.utcoffset() is None:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.lifecycle import ABANDON_REASONS, TERMINATION_GROUNDS
+from domain.specialties import SPECIALTIES
 from domain.time import SHANGHAI
 
 EVENT_LABELS: dict[str, str] = {
@@ -47,7 +48,7 @@ EVENT_LABELS: dict[str, str] = {
 }
 
 FIELD_LABELS: dict[str, str] = {
-    "note": "备注", "method": "方式", "side": "当事人一方", "consented_by": "同意人", "consented_at": "同意时间",
+    "note": "备注", "method": "方式", "side": "当事人一方", "consented_by": "同意人", "consented_at": "同意时间", "refused_at": "拒绝时间",
     "refused_by": "拒绝人", "mediators": "人民调解员", "reasons": "不予受理理由", "reason_text": "理由说明",
     "reason": "理由", "scheduled_at": "时间", "place": "地点", "attendees": "参加人", "held_at": "时间",
     "recorder": "记录人", "statements": "陈述", "summary": "摘要", "institution": "机构",
@@ -89,6 +90,16 @@ VALUE_LABELS: dict[str, str] = {
     **{ground: text.split("（")[0] for ground, text in TERMINATION_GROUNDS.items()},
 }
 
+# 原因力大小 of an appraisal's findings (FinishAppraisal.liability_degree)
+LIABILITY_DEGREES: dict[str, str] = {
+    "full": "全部责任", "main": "主要责任", "equal": "同等责任", "secondary": "次要责任", "minor": "轻微责任",
+    "none": "无责任",
+}
+# Codes whose words depend on the field they are in (a bare "main" or "none" means nothing on its own)
+_FIELD_VALUES: dict[str, Mapping[str, str]] = {"liability_degree": LIABILITY_DEGREES, "specialties": SPECIALTIES}
+# A nested field's own names where they differ from the file's usual ones (the sides who advance a fee)
+_NESTED_LABELS: dict[str, Mapping[str, str]] = {"fees_advanced": {"patient": "患方", "institution": "医方"}}
+
 # Details that belong to the machinery, not to the file: ids, digests and the workflow's own bookkeeping
 _HIDDEN = frozenset({"session_id", "panel_id", "document_id", "document_sha256", "mediator_ids", "request_digest",
                      "institution_id", "version", "attachment_ids"})  # the files: listed with their event
@@ -118,21 +129,22 @@ def event_label(event: str) -> str:
     return EVENT_LABELS.get(event, event)
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, field: str = "") -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Mapping):
-        return "；".join(f"{FIELD_LABELS.get(k, k)}：{_value(v)}" for k, v in value.items()
+        names = _NESTED_LABELS.get(field, {})
+        return "；".join(f"{names.get(k) or FIELD_LABELS.get(k, k)}：{_value(v, k)}" for k, v in value.items()
                         if v not in (None, "", [], {}) and k not in _HIDDEN)
     if isinstance(value, (list, tuple)):
-        return "；".join(_value(v) for v in value)
+        return "；".join(_value(v, field) for v in value)
     text = str(value)
-    return VALUE_LABELS.get(text) or _when(text) or text
+    return _FIELD_VALUES.get(field, {}).get(text) or VALUE_LABELS.get(text) or _when(text) or text
 
 
 def details(payload: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """An event's payload as (label, value) pairs in Chinese, without the machinery's ids and empty values."""
     shown = [key for key, value in payload.items()
              if not key.startswith("_") and key not in _HIDDEN and value not in (None, "", [], {})]
-    return tuple((FIELD_LABELS.get(key, key), _value(payload[key]))
+    return tuple((FIELD_LABELS.get(key, key), _value(payload[key], key))
                  for key in sorted(shown, key=lambda key: _ORDER.get(key, len(_ORDER))))

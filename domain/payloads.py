@@ -279,6 +279,13 @@ class CaseCreate(Strict):
             raise ValueError("oral_record is required for an oral application (the transcribed application)")
         if self.patient.deceased and not self.patient_representatives:
             raise ValueError("patient_representatives: a deceased patient's relatives apply through representatives")
+        if self.patient.deceased and not any(r.role == "relative" for r in self.patient_representatives):
+            raise ValueError("patient_representatives: a deceased patient's close relatives (heirs) are the parties: "
+                             "name at least one with role relative; an agent acts for them, never for the deceased "
+                             "(Civil Code 173)")
+        if self.patient.deceased and any(r.role == "guardian" for r in self.patient_representatives):
+            raise ValueError("patient_representatives: a deceased patient has no guardian; name the close relatives "
+                             "(heirs) with role relative (Civil Code 173)")
         if self.patient.minor_or_incapacitated and not any(
             r.role == "guardian" for r in self.patient_representatives
         ):
@@ -309,10 +316,14 @@ class RecordConsent(Note):
 
 
 class RecordRefusal(Note):
+    """The other side clearly refused (PML 17): who, how and when (the case file holds each refusal, PML 27)."""
+
     refused_by: Name
     method: Literal["written", "oral", "silence"] = Field(
         default="written", description="silence counts only once the consent deadline has passed (PML 17); the "
         "case is then rejected by itself")
+    refused_at: PastTime | None = Field(default=None, description="when it was given (the letter's date, the call); "
+                                        "none: when it is recorded")
 
 
 class SubmitForReview(Note):

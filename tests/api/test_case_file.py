@@ -138,6 +138,10 @@ class TestTheCaseFile:
         history = text.split(flat("案件流程记录"))[-1]
         assert "登记当事人同意调解" in history and flat("同意人：李院长；方式：书面") in history
         assert "record_consent" not in text and "finish_appraisal" not in text
+        # nor the codes of an event's values: the appraisal's degree of liability, who advanced its fees (PML 27)
+        assert flat("责任程度：主要责任") in history and "main" not in history
+        fees = history.split(flat("预交鉴定费："))[1].split(flat("；患方同意"))[0]
+        assert sorted(fees.split("；")) == ["医方：3000.00", "患方：3000.00"]
 
     async def test_the_cover_page_is_printed(self, api, tmp_path):
         case_id = await archived_settlement(api, "huangpu")

@@ -172,6 +172,18 @@ class TestSilenceIsNoRefusalBeforeTheDeadline:
         assert rejected["status"] == "rejected"
         assert (await case_of(api, case["id"]))["status"] == "rejected"
 
+    async def test_a_refusal_is_filed_with_who_when_and_how(self, api):  # PML 17, PML 27 (rev 2)
+        case = await register(api, registration())
+        await ok(api, case["id"], "request-consent")
+        future = {"refused_by": "李院长", "method": "written", "refused_at": "2099-01-01T09:00:00+08:00"}
+        response = await api.post(f"/cases/{case['id']}/record-refusal", json=future)
+        assert response.status_code == 422 and "refused_at" in response.text  # never in the future
+        given = datetime.now().astimezone().replace(microsecond=0).isoformat()
+        await ok(api, case["id"], "record-refusal", {"refused_by": "李院长", "method": "written", "refused_at": given})
+        filed = (await history(api, case["id"]))[-1]["payload"]
+        assert (filed["refused_by"], filed["method"]) == ("李院长", "written")
+        assert datetime.fromisoformat(filed["refused_at"]) == datetime.fromisoformat(given)
+
 
 # A valid request for each event staff may send from `registered`: (method, path, body); link_respondent's
 # body names an institution of the pool the test makes.

@@ -101,7 +101,7 @@ class TestInvalidPayloads:
         assert response.status_code == 422
         assert "applicant_side" in response.json()["detail"]
 
-    async def test_more_than_five_representatives_refused(self, api):  # at most 5 per side
+    async def test_more_than_five_representatives_refused(self, api):  # Reg 30 analogue: at most 5 per side
         reps = [{"name": f"亲属{i}", "relation": "患者之子"} for i in range(6)]
         response = await api.post("/cases", json=registration(patient_representatives=reps))
         assert response.status_code == 422
@@ -145,7 +145,7 @@ class TestInvalidPayloads:
             assert response.json()["errors"][0]["field"] == "consented_at"
         assert (await api.get(f"/cases/{case['id']}")).json()["status"] == "awaiting_consent"
 
-    async def test_a_signature_or_a_payment_in_the_future_is_422(self, api):
+    async def test_a_signature_or_a_payment_in_the_future_is_422(self, api):  # Reg 39 (rev 2), PML 31
         from datetime import datetime, timedelta
 
         from domain.time import SHANGHAI

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from tests.factories import SIGNATURES, agreement, registration
 from tests.http import ok
@@ -102,6 +103,28 @@ class TestKindsOfApplication:
         body["patient"]["deceased"] = True
         response = await api.post("/cases", json=body)
         assert response.status_code == 422 and "representatives" in response.json()["detail"]
+
+    @pytest.mark.parametrize("representatives", [
+        [{"name": "王大明", "relation": "患者之子", "role": "agent", "authorisation": "授权委托书（2026年11月20日）"}],
+        [{"name": "王大明", "relation": "患者之子", "role": "guardian"}],
+        [{"name": "王大明", "relation": "患者之子", "role": "relative"},
+         {"name": "王母", "relation": "患者之妻", "role": "guardian"}],
+    ], ids=["only-an-agent", "a-guardian", "an-heir-and-a-guardian"])
+    async def test_a_deceased_patients_heirs_are_named_as_relatives_never_as_his_agents(self, api, representatives):
+        # Civil Code 173 (rev 2): agency ends at death; the close relatives are the parties, an agent acts for them
+        body = registration(patient_representatives=representatives)
+        body["patient"]["deceased"] = True
+        response = await api.post("/cases", json=body)
+        assert response.status_code == 422, response.text
+        assert "Civil Code 173" in response.json()["detail"] and "relative" in response.json()["detail"]
+
+    async def test_an_heir_may_apply_through_an_authorised_agent(self, api):  # Civil Code 173 (rev 2)
+        body = registration(patient_representatives=[
+            {"name": "王大明", "relation": "患者之子", "role": "relative"},
+            {"name": "张律师", "relation": "王大明的委托代理人", "role": "agent",
+             "authorisation": "授权委托书（2026年11月20日）"}])
+        body["patient"]["deceased"] = True
+        assert (await api.post("/cases", json=body)).status_code == 201
 
     async def test_a_minor_needs_a_guardian(self, api):
         body = registration()

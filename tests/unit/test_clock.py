@@ -25,6 +25,7 @@ from domain.clock import (
     Segment,
     WorkingDayCalendar,
     YearTable,
+    day_ended,
     end_of_day,
     legal_date,
     parse_year_table,
@@ -85,6 +86,12 @@ class TestCivilCode201Counting:
         assert end == datetime(2026, 3, 9, 16, 0, tzinfo=UTC)
         assert end == datetime(2026, 3, 10, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         assert end.isoformat() == "2026-03-10T00:00:00+08:00"
+
+    def test_a_period_that_ran_out_is_dated_on_its_last_day(self) -> None:
+        # Civil Code 203, Reg 38 (rev 2): 24:00 of the last day is that day, though written as the next day's 00:00
+        assert day_ended(end_of_day(D(2026, 3, 9))) == D(2026, 3, 9)
+        assert day_ended(end_of_day(D(2026, 12, 31))) == D(2026, 12, 31)  # not a day of the next year
+        assert day_ended(datetime(2026, 3, 9, 16, 0, 1, tzinfo=UTC)) == D(2026, 3, 10)  # any other instant: its day
 
     def test_an_instant_falls_on_its_shanghai_day(self) -> None:
         assert legal_date(datetime(2026, 1, 19, 16, 30, tzinfo=UTC)) == D(2026, 1, 20)

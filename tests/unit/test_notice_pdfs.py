@@ -110,7 +110,7 @@ FAILURE_EXPIRED = replace(
     FAILURE_DECLARED,
     **head("〔2026〕沪黄医调不成字第6号", datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI)),
     cause="deadline_expired",
-    failed_on=date(2026, 3, 10),
+    failed_on=date(2026, 3, 9),
     declared_by=None,
     declaration=None,
 )
@@ -415,7 +415,7 @@ class TestFailureNotice:
         text = documents.zh("failure_expired")
         assert "调解期限届满未达成调解协议，视为调解不成（《医疗纠纷预防和处理条例》第三十八条）" in text
         assert "本案调解期限于2026年3月9日届满" in text
-        assert "本委员会于2026年3月10日终止调解" in text
+        assert "本委员会于2026年3月9日终止调解" in text
         assert "宣布调解不成" not in text
 
     @pytest.mark.parametrize("name", ["failure_declared", "failure_expired"])
@@ -622,3 +622,23 @@ def test_a_failure_is_declared_or_deemed() -> None:
 def test_a_notice_is_rendered_from_its_own_context() -> None:
     with pytest.raises(TypeError):
         render_html("rejection_notice", ACCEPTANCE, "zh")
+
+
+def test_a_deadline_that_ran_out_fails_the_case_on_its_last_day() -> None:
+    # Reg 38 (rev 2): dated at the exact deadline: 24:00 of the due date, never the day after it (nor, for a due
+    # date of 31 December, a day of the next year)
+    from documents.case_contexts import failure_notice_context
+    from domain.clock import end_of_day
+    from models.tables import Case, Committee, Transition
+    from tests.factories import registration
+
+    due = date(2026, 12, 31)
+    case = Case(id="c1", number="〔2026〕沪黄医调字第9号", committee_id="k", status="failed", registration=registration(),
+                accepted_at=datetime(2026, 11, 19, 10, 0, tzinfo=SHANGHAI), due_date=due, mediators=["陈七"])
+    expired = Transition(case_id="c1", seq=9, event="deadline_expired", from_status="in_mediation", to_status="failed",
+                         actor="system", payload={"due_date": due.isoformat(), "provisional": False,
+                                                  "deemed_at": end_of_day(due).isoformat(), "reason": "期限届满"})
+    context = failure_notice_context(case=case, committee=Committee(id="k", name="上海市黄浦区医疗纠纷人民调解委员会"),
+                                     number="〔2026〕沪黄医调不成字第7号", at=datetime(2027, 3, 2, 9, 0, tzinfo=SHANGHAI),
+                                     transition=expired)
+    assert context.failed_on == due == context.deadline
