@@ -271,18 +271,23 @@ def _system_deadline(
         return
     years = "、".join(str(y) for y in calendar.provisional_years_in(case.entered_on, last_day.date))
     ask = (f"请管理员载入{years}年工作日历（国务院公布节假日安排后），载入后期限即成确定；确定期限已过的，案件随即按该期限处理")
+    if due.provisional:
+        held_because = f"{what}于{due.date}（暂定）届满，但{years}年工作日历尚未载入：暂定期限届满不产生法律后果"
+        still = f"{what}于{due.date}（暂定）届满，{years}年工作日历仍未载入"
+    else:  # the deadline itself is exact; only the working day allowed after it for recording signatures is not
+        held_because = (f"{what}已于{due.date}届满；其后补录签署的一个工作日（{last_day.date}，暂定）所在的{years}年"
+                        f"工作日历尚未载入，补录期限无法确定")
+        still = f"{what}已于{due.date}届满，补录签署期限所在的{years}年工作日历仍未载入"
     yield Timer(
-        end_of_day(last_day.date), f"{key}:provisional", kind, "director",
-        f"{what}于{due.date}（暂定）届满，但{years}年工作日历尚未载入：暂定期限届满不产生法律后果，案件维持现状。{ask}",
-        due.date, True, also_to=("admin",), day=last_day.date, holds=True,
+        end_of_day(last_day.date), f"{key}:provisional", kind, "director", f"{held_because}，案件维持现状。{ask}",
+        due.date, due.provisional, also_to=("admin",), day=last_day.date, holds=True,
     )
     held = case.calendar_reminded_on
     if held is not None and held >= last_day.date:
         again = calendar.add_working_days(held, 1)
         yield Timer(
             end_of_day(again.date), f"calendar_needed:{kind}:{again.date}", "calendar_needed", "director",
-            f"{what}于{due.date}（暂定）届满，{years}年工作日历仍未载入，案件维持现状。{ask}",
-            due.date, True, also_to=("admin",), day=again.date,
+            f"{still}，案件维持现状。{ask}", due.date, due.provisional, also_to=("admin",), day=again.date,
         )
 
 

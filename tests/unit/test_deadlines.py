@@ -612,6 +612,21 @@ class TestAProvisionalDeadlineNeverFailsACase:
         assert of_kind(ts, "calendar_needed") == []
         assert exact.key == "deadline_expired:2027-01-08"  # not the provisional occasion, which has fired
 
+    def test_an_exact_deadline_whose_day_of_grace_is_unknown_is_never_called_provisional(self) -> None:
+        # Reg 38, 39 (rev 2): due 2026-12-31, exact; in signing the case waits one working day more, in 2027,
+        # which is unknown: the case is held, but the message does not call the legal deadline provisional
+        clock = running(D(2026, 11, 19))
+        held = only(timers_of(case("signing", entered_on=D(2026, 12, 20), mediation=clock)), "deadline_expired")
+        assert held.due_on == D(2026, 12, 31) and held.holds and held.provisional is False
+        assert "已于2026-12-31届满" in held.message and "2026-12-31（暂定）" not in held.message
+        assert "补录签署" in held.message and "（2027-01-04，暂定）" in held.message
+        [again] = of_kind(timers_of(after_firing(case("signing", entered_on=D(2026, 12, 20), mediation=clock), held)),
+                          "calendar_needed")
+        assert "（暂定）" not in again.message and again.provisional is False
+        exact = only(timers_of(case("signing", entered_on=D(2026, 12, 20), mediation=clock), CAL_2027),
+                     "deadline_expired")
+        assert exact.raises_event and exact.at == end_of_day(D(2027, 1, 4))
+
     def test_a_provisional_consent_deadline_holds_too(self) -> None:  # PML 17
         [expired] = timers_of(case("awaiting_consent", entered_on=D(2026, 12, 28)))
         assert expired.kind == "consent_expired" and expired.holds
