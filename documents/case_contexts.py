@@ -132,9 +132,11 @@ def _signature_lines(
 
     def line(role: str, label: str, name: str, alone: bool) -> SignatureBlock:
         act = acts.get(role)  # one act per role: on a shared role, the line of each person it names
-        heir_act = next((a for a in (act or {}).get("heir_acts", []) if a.get("signed_by") == name), None)
-        act = heir_act or act  # when the patient has died, each heir's own act fills the heir's line
-        signed = act is not None and (alone or bool(name) and name in act.get("signed_by", ""))
+        heir_act = next((a for a in (act or {}).get("heir_acts", [])
+                         if (a.get("for_heir") or a.get("signed_by")) == name), None)
+        act = heir_act or act  # when the patient has died, each heir's act (or an agent's for the heir) fills its line
+        signed = act is not None and (
+            heir_act is not None or alone or bool(name) and name in act.get("signed_by", ""))
         return SignatureBlock(
             role=role, label=label, name=name or None,
             signed_by=act["signed_by"] if act and signed else None,
@@ -163,6 +165,8 @@ def _capacity(role: str, act: dict[str, Any], registration: dict[str, Any]) -> s
     if act.get("capacity"):
         return act["capacity"]
     who = act.get("signed_by", "")
+    if role == "patient" and act.get("for_heir"):  # Civil Code 173: an heir's authorised agent signs for the heir
+        return f"继承人{act['for_heir']}的委托代理人"
     if role == "patient":
         if who == registration["patient"]["name"]:
             return "患者本人"

@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.deadlines import PaymentTerm
 from domain.lifecycle import SIDES
-from domain.parties import heirs_of, party_count
+from domain.parties import agents_of_heirs, heirs_of, party_count
 from domain.performance import term_balances
 from domain.time import SHANGHAI
 
@@ -29,6 +29,7 @@ class CaseState:
     consents: frozenset[str] = frozenset()  # the sides that consented (Reg 31)
     respondent: str | None = None  # the respondent institution in the pool (Reg 37)
     heirs: tuple[str, ...] = ()  # Civil Code 173: each heir signs for a deceased patient
+    heir_agents: tuple[str, ...] = ()  # the authorised agents who may sign for an heir
     party_count: int = 0  # PML 29: the agreement's copies
     signed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # signer -> the act (Reg 39)
     open_sessions: tuple[str, ...] = ()  # sessions still scheduled: without minutes, not cancelled (a move keeps one)
@@ -51,6 +52,7 @@ class CaseState:
             consents=consents,
             respondent=registration["institution"].get("pool_institution_id"),
             heirs=tuple(heir["name"] for heir in heirs_of(registration)) if heirs_sign else (),
+            heir_agents=tuple(agents_of_heirs(registration)) if heirs_sign else (),
             party_count=party_count(registration) if heirs_sign else 0,
         )
 
@@ -80,6 +82,7 @@ class CaseState:
         return {
             "application_type": self.application_type, "applicant_side": self.applicant_side,
             "consents": sorted(self.consents), "respondent": self.respondent, "heirs": list(self.heirs),
+            "heir_agents": list(self.heir_agents),
             "party_count": self.party_count, "signed": {k: dict(v) for k, v in self.signed.items()},
             "open_sessions": list(self.open_sessions), "agreement_terms": [dict(t) for t in self.agreement_terms],
             "drafted_on": self.drafted_on.isoformat() if self.drafted_on else None,
@@ -92,7 +95,8 @@ class CaseState:
         return cls(
             application_type=data["application_type"], applicant_side=data.get("applicant_side"),
             consents=frozenset(data.get("consents", [])), respondent=data.get("respondent"),
-            heirs=tuple(data.get("heirs", [])), party_count=data.get("party_count", 0),
+            heirs=tuple(data.get("heirs", [])), heir_agents=tuple(data.get("heir_agents", [])),
+            party_count=data.get("party_count", 0),
             signed=dict(data.get("signed", {})), open_sessions=tuple(data.get("open_sessions", [])),
             agreement_terms=tuple(data.get("agreement_terms", [])),
             drafted_on=date.fromisoformat(data["drafted_on"]) if data.get("drafted_on") else None,
@@ -154,5 +158,6 @@ class CaseState:
             "effective_on": effective_on,
             "heirs": list(self.heirs),
             "heirs_signed": self.heirs_signed,
+            "heir_agents": list(self.heir_agents),
             "party_count": self.party_count,
         }

@@ -306,22 +306,26 @@ class DisputeLifecycle(StateMachine):
 
     def new_signer(
         self, signer: str = "", signed: Iterable[str] = (), signed_by: str = "", heirs: Iterable[str] = (),
-        heirs_signed: Iterable[str] = (), **_: Any,
+        heirs_signed: Iterable[str] = (), for_heir: str | None = None, heir_agents: Iterable[str] = (), **_: Any,
     ) -> bool:
-        """Each of the four signs once; when the patient has died, each heir signs for the patient side, by name
-        (Civil Code 173: the heirs are the parties)."""
-        if signer == "patient" and list(heirs):
-            return signed_by in set(heirs) and signed_by not in set(heirs_signed)
+        """Each of the four signs once; when the patient has died, each heir signs for the patient side, by name,
+        or an agent the heir authorised signs for that heir (Civil Code 173: the heirs are the parties)."""
+        heirs = list(heirs)
+        if for_heir and (signer != "patient" or not heirs or signed_by not in set(heir_agents)):
+            return False  # only an heir's authorised agent signs for an heir
+        if signer == "patient" and heirs:
+            heir = for_heir or signed_by
+            return heir in set(heirs) and heir not in set(heirs_signed)
         return signer in REQUIRED_SIGNERS and signer not in set(signed)
 
     def completes_signatures(
         self, signer: str = "", signed: Iterable[str] = (), signed_by: str = "", heirs: Iterable[str] = (),
-        heirs_signed: Iterable[str] = (), **_: Any,
+        heirs_signed: Iterable[str] = (), for_heir: str | None = None, **_: Any,
     ) -> bool:
         """Reg 39: both parties (every heir, when the patient has died), the mediator and the committee seal."""
         acts = set(signed) | {signer}
         heirs = set(heirs)
-        if heirs and not heirs <= set(heirs_signed) | ({signed_by} if signer == "patient" else set()):
+        if heirs and not heirs <= set(heirs_signed) | ({for_heir or signed_by} if signer == "patient" else set()):
             acts.discard("patient")
         return set(REQUIRED_SIGNERS) <= acts
 
@@ -401,7 +405,7 @@ STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: 
 CASE_FACTS: tuple[str, ...] = (
     "application_type", "applicant_side", "consents", "consent_due_passed", "respondent_institution_id",
     "scheduled_sessions", "signed", "drafted_on", "mediation_due", "today", "balances", "effective_on", "heirs",
-    "heirs_signed", "party_count",
+    "heirs_signed", "heir_agents", "party_count",
 )
 # Guards that read only facts of the case: `allowed_events` evaluates them, so it lists exactly what some payload
 # would get accepted.
@@ -455,7 +459,9 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "cancelled",
     "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
     "and terms with the manner and deadline of performance (PML 29)",
-    "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39)",
+    "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39); when the "
+    "patient has died, each heir signs for the patient side, by name, or an agent the heir authorised signs with "
+    "for_heir naming the heir (Civil Code 173)",
     "signed_after_draft": lambda f: f"a signature cannot be dated before the draft it signs ({f.get('drafted_on')}) "
     "(Reg 39)",
     "signed_by_due_date": lambda f: f"the mediation period ended on {f.get('mediation_due')}: only signatures dated "

@@ -14,6 +14,15 @@ def heirs_of(registration: dict[str, Any]) -> list[dict[str, Any]]:
     return [rep for rep in registration.get("patient_representatives", []) if rep.get("role", "relative") == "relative"]
 
 
+def agents_of_heirs(registration: dict[str, Any]) -> list[str]:
+    """The authorised agents (role agent, with an authorisation) who may sign for a deceased patient's heirs; none
+    while the patient lives."""
+    if not heirs_of(registration):
+        return []
+    return [rep["name"] for rep in registration.get("patient_representatives", [])
+            if rep.get("role") == "agent" and rep.get("authorisation")]
+
+
 def party_count(registration: dict[str, Any]) -> int:
     """The parties an agreement names: each heir (or the patient), and the institution."""
     return max(len(heirs_of(registration)), 1) + 1

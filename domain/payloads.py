@@ -479,6 +479,9 @@ class Sign(Strict):
     signed_by: Name = Field(examples=["王大明"])
     method: Literal["signature", "seal", "fingerprint"] = "signature"
     signed_at: PastTime | None = None
+    for_heir: Name | None = Field(default=None, examples=["王大明"], description="when the patient has died and an "
+                                  "heir's authorised agent (a representative with role agent and an authorisation) "
+                                  "signs for the patient side: the heir it signs for (Civil Code 173)")
     capacity: str | None = Field(default=None, max_length=100, examples=["患者之子（继承人）"],
                                  description="in what capacity: printed in the effective agreement's signature "
                                  "record; none: what the registration says of the signer")

@@ -809,8 +809,10 @@ class DisputeWorkflow:
                     payload["document_sha256"] = self._agreement.sha256
             if payload.get("signer") == "patient" and self._case.heirs:  # each heir's act, with the patient side's
                 before = self._case.signed.get("patient", {})
-                payload["heirs_signed"] = [*before.get("heirs_signed", []), payload["signed_by"]]
-                act = {k: payload.get(k) for k in ("signed_by", "method", "signed_at", "capacity") if payload.get(k)}
+                heir = payload.get("for_heir") or payload["signed_by"]  # or the heir an authorised agent signs for
+                payload["heirs_signed"] = [*before.get("heirs_signed", []), heir]
+                act = {k: payload.get(k) for k in ("signed_by", "for_heir", "method", "signed_at", "capacity")
+                       if payload.get(k)}
                 payload["heir_acts"] = [*before.get("heir_acts", []), act]
         return payload
 

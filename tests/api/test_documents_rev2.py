@@ -181,6 +181,31 @@ class TestTheParties:
         record = (await text_of(api, effective)).split("签署记录")[1]
         assert "患方王大明患者之子，继承人捺印" in record and "患方王二明患者之女，继承人捺印" in record
 
+    async def test_an_heirs_authorised_agent_signs_for_that_heir(self, api):  # Civil Code 173 (rev 2), Reg 39
+        patient = {"name": "王小明", "gender": "male", "deceased": True}
+        heirs = [{"name": "王大明", "relation": "患者之子", "role": "relative"},
+                 {"name": "王二明", "relation": "患者之女", "role": "relative"},
+                 {"name": "张律师", "relation": "王二明的委托代理人", "role": "agent",
+                  "authorisation": "授权委托书（2026年11月20日）"}]
+        case_id = await in_mediation(api, patient=patient, patient_representatives=heirs)
+        await ok(api, case_id, "draft-agreement", agreement())
+        heir = {"signer": "patient", "method": "signature"}
+        for body in ({**heir, "signed_by": "王大明", "for_heir": "王二明"},  # an heir is not the other's agent
+                     {**heir, "signed_by": "张律师", "for_heir": "王小明"},  # never for the deceased
+                     {**heir, "signed_by": "赵某", "for_heir": "王二明"}):  # not an authorised agent of the case
+            response = await api.post(f"/cases/{case_id}/sign", json=body)
+            assert response.status_code == 409 and "for_heir" in response.json()["detail"], response.text
+        assert (await ok(api, case_id, "sign", {**heir, "signed_by": "张律师", "for_heir": "王二明"}))["status"] == \
+            "signing"
+        response = await api.post(f"/cases/{case_id}/sign", json={**heir, "signed_by": "王二明"})
+        assert response.status_code == 409  # 王二明's act is done, through the agent
+        for signature in SIGNATURES[1:]:
+            assert (await ok(api, case_id, "sign", signature))["status"] == "signing"  # 王大明 has not signed
+        assert (await ok(api, case_id, "sign", {**heir, "signed_by": "王大明"}))["status"] == "performance"
+        [effective] = await documents(api, case_id, "agreement")
+        record = (await text_of(api, effective)).split("签署记录")[1]
+        assert "患方张律师继承人王二明的委托代理人签名" in record and "患方王大明患者之子，继承人签名" in record
+
     async def test_the_patients_sex_and_age_are_printed(self, api):  # PML 29: basic information
         patient = {**registration()["patient"], "birth_date": "1980-01-01"}
         case_id = await in_mediation(api, patient=patient)
