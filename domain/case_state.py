@@ -140,7 +140,7 @@ class CaseState:
         return list(self.signed.get("patient", {}).get("heirs_signed", []))
 
     def facts(self, *, today: date, consent_due_passed: bool, mediation_due: date | None,
-              effective_on: date | None) -> dict[str, Any]:
+              effective_on: date | None, mediation_due_provisional: bool = False) -> dict[str, Any]:
         """The facts the lifecycle's guards read (lifecycle.CASE_FACTS). The clocks' answers are the caller's:
         the workflow's clocks, or the projection's."""
         return {
@@ -153,6 +153,7 @@ class CaseState:
             "scheduled_sessions": list(self.open_sessions),
             "drafted_on": self.drafted_on,
             "mediation_due": mediation_due,
+            "mediation_due_provisional": mediation_due_provisional,
             "today": today,
             "balances": term_balances([dict(t) for t in self.agreement_terms], [dict(p) for p in self.payments]),
             "effective_on": effective_on,

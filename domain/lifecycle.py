@@ -404,7 +404,7 @@ STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: 
 # (the projection, models/repo.py `guard_facts`) each supply all of them.
 CASE_FACTS: tuple[str, ...] = (
     "application_type", "applicant_side", "consents", "consent_due_passed", "respondent_institution_id",
-    "scheduled_sessions", "signed", "drafted_on", "mediation_due", "today", "balances", "effective_on", "heirs",
+    "scheduled_sessions", "signed", "drafted_on", "mediation_due", "mediation_due_provisional", "today", "balances", "effective_on", "heirs",
     "heirs_signed", "heir_agents", "party_count",
 )
 # Guards that read only facts of the case: `allowed_events` evaluates them, so it lists exactly what some payload
@@ -423,6 +423,14 @@ def _outstanding_terms(facts: Facts) -> str:
 
 
 # The rule each guard stands for, shown when the guard refuses (a text, or a function of the facts).
+def _held_note(facts: Facts) -> str:
+    """Rev 2: a provisional due date bounds the acts too; the case is held, not failed, until its year is known."""
+    if not facts.get("mediation_due_provisional"):
+        return ""
+    return (" — that date is provisional: its year's working-day calendar is not loaded yet, so the case is held as "
+            "it is (nothing fails on a provisional date); an admin loads the calendar, which makes the date exact")
+
+
 _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "enough_copies": lambda facts: (
         f"copies: {facts.get('copies')} copies of the agreement are too few for {facts.get('party_count')} parties: "
@@ -449,7 +457,7 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "abandonment_explained": "say why the appraisal will not report: " + ", ".join(ABANDON_REASONS)
     + " (other needs reason_text)",
     "period_running": lambda f: f"the mediation period ended on {f.get('mediation_due')}: it can no longer be "
-    "extended (Reg 38)",
+    "extended (Reg 38)" + _held_note(f),
     "extension_agreed": "an extension needs the consent of both parties, the director's approval and a positive "
     "number of working days (Reg 38)",
     "has_open_session": "the case has no session still scheduled (every one has its minutes or is cancelled)",
@@ -465,7 +473,7 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "signed_after_draft": lambda f: f"a signature cannot be dated before the draft it signs ({f.get('drafted_on')}) "
     "(Reg 39)",
     "signed_by_due_date": lambda f: f"the mediation period ended on {f.get('mediation_due')}: only signatures dated "
-    "on or before that day can still be recorded (Reg 38, 39)",
+    "on or before that day can still be recorded (Reg 38, 39)" + _held_note(f),
     "balance_outstanding": "every term of the agreement is performed in full already",
     "payment_fits_term": lambda f: "a payment names a term of the agreement (1–"
     f"{len(tuple(f.get('balances', ())))}); on a monetary term its amount is more than 0 and at most the "

@@ -430,8 +430,9 @@ def guard_facts(*, session: Session, case: Case, today: date | None = None) -> d
         signatures=case.signatures, open_sessions=open_sessions, agreement=case.agreement, payments=case.payments,
         mediators=case.mediators,
     )
-    return state.facts(today=today, consent_due_passed=_consent_due_passed(case, today),
-                       mediation_due=_exact_mediation_due(session=session, case=case), effective_on=case.effective_on)
+    due, provisional = _mediation_due(session=session, case=case)
+    return state.facts(today=today, consent_due_passed=_consent_due_passed(case, today), mediation_due=due,
+                       mediation_due_provisional=provisional, effective_on=case.effective_on)
 
 
 def _consent_due_passed(case: Case, today: date) -> bool:
@@ -440,12 +441,13 @@ def _consent_due_passed(case: Case, today: date) -> bool:
     return due is not None and not due["provisional"] and date.fromisoformat(due["due_on"]) < today
 
 
-def _exact_mediation_due(*, session: Session, case: Case) -> date | None:
-    """Reg 38: the due date of a running mediation clock when the calendar knows it (None if provisional)."""
+def _mediation_due(*, session: Session, case: Case) -> tuple[date | None, bool]:
+    """Reg 38: the due date of a running mediation clock, and whether it is provisional (rev 2: a provisional one
+    bounds signatures and extensions too, as the workflow's does)."""
     if case.status not in ("in_mediation", "signing") or not case.clock:
-        return None
+        return None, False
     due = MediationClock.from_dict(case.clock).due_date(working_day_calendar(session=session))
-    return due.date if due is not None and not due.provisional else None
+    return (due.date, due.provisional) if due is not None else (None, False)
 
 
 # ---------------------------------------------------------------- transitions -----------------------

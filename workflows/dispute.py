@@ -152,6 +152,8 @@ class DisputeWorkflow:
         # The case row keeps what recomputes its deadlines without the workflow (domain/projection.py), so that a
         # loaded calendar year is applied to it in one batch.
         self._keeps_clocks = workflow.patched("projection-keeps-clocks")
+        # A provisional mediation due date bounds signatures and extensions as an exact one does (rev 2)
+        self._provisional_bounds = workflow.patched("provisional-due-bounds-acts")
         self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
         self._drafting: asyncio.Task[None] | None = None  # the latest draft agreement's, among them
         self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
@@ -756,8 +758,10 @@ class DisputeWorkflow:
     def _case_facts(self) -> dict[str, Any]:
         """The facts of the case its guards read (lifecycle.CASE_FACTS), from the workflow's own state."""
         today = legal_date(self._now())
+        due, provisional = self._mediation_due()
         facts = self._case.facts(today=today, consent_due_passed=self._consent_due_passed(today),
-                                 mediation_due=self._exact_mediation_due(), effective_on=self._clocks.effective_on)
+                                 mediation_due=due, mediation_due_provisional=provisional,
+                                 effective_on=self._clocks.effective_on)
         if not self._rev2:  # the first rule book: no recusal link, no silence rule, no signature dating
             facts.update(respondent_institution_id="(before rev 2)", consent_due_passed=True, mediation_due=None,
                          drafted_on=None, balances=())
@@ -770,11 +774,16 @@ class DisputeWorkflow:
         due = consent_due(self._clocks, calendar=self._calendar, policy=self._policy)
         return not due.provisional and due.date < today
 
-    def _exact_mediation_due(self) -> date | None:
+    def _mediation_due(self) -> tuple[date | None, bool]:
+        """Reg 38: the due date that bounds signatures and extensions, and whether it is provisional. A provisional
+        one bounds them too (rev 2: once it has passed, the case is held as it is until its year is loaded); cases
+        started before "provisional-due-bounds-acts" knew only an exact one."""
         if self._status not in ("in_mediation", "signing"):
-            return None
+            return None, False
         due = self._clocks.mediation.due_date(self._calendar)
-        return due.date if due is not None and not due.provisional else None
+        if due is None or (due.provisional and not self._provisional_bounds):
+            return None, False
+        return due.date, due.provisional
 
     def _facts(self, action: StaffAction) -> dict[str, Any]:
         return {**action.payload, **self._case_facts()}

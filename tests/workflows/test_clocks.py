@@ -435,6 +435,28 @@ class TestAProvisionalDeadlineNeverFailsACase:
         await clocks.eventually(lambda: clocks.notifications(handle, "deadline_expired"), "the mediator told")
         assert [n.due_on for n in clocks.notifications(handle, "deadline_expired")] == [exact]
 
+    async def test_while_held_the_provisional_due_date_bounds_signatures_and_extensions(self, clocks: Clocks):
+        # Reg 38, 39 (rev 2): held as it is: an act dated after the provisional due date waits for the calendar
+        # (recorded now, it could be after the exact deadline and keep an agreement that the law makes too late)
+        handle, accepted = await self.accepted_in_late_2026(clocks)
+        due = provisional_due(accepted)
+        await clocks.act(handle, "draft_agreement", **agreement())
+        for signature in SIGNATURES[:2]:
+            await clocks.act(handle, "sign", **signature)
+        await clocks.sleep_until(end_of_day(oracle.nth_working_day_after(due, 1)) + ONE_MINUTE)
+        await clocks.stays(lambda: clocks.case(handle).status == "signing", "held")
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await clocks.act(handle, "sign", **SIGNATURES[2])  # dated now, after the provisional due date
+        assert refused.value.cause.type == "RuleViolated"
+        assert f"ended on {due}" in refused.value.cause.message and "provisional" in refused.value.cause.message
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await clocks.act(handle, "extend_deadline", extra_days=5, patient_consent=True, institution_consent=True,
+                             approved_by="赵主任")
+        assert "can no longer be extended" in refused.value.cause.message
+        on_due = datetime(due.year, due.month, due.day, 16, 0, tzinfo=SHANGHAI).isoformat()
+        assert (await clocks.act(handle, "sign", **{**SIGNATURES[2], "signed_at": on_due})).status == "signing"
+        assert clocks.case(handle).status == "signing"
+
     async def test_a_table_that_moves_the_deadline_later_keeps_the_case_until_then(self, clocks: Clocks):
         handle, accepted = await self.accepted_in_late_2026(clocks)
         firm_due = mediation_due(accepted, [], budget=30)  # TABLE_2027 adds two holidays, one make-up day
