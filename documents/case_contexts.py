@@ -61,11 +61,16 @@ def patient_side(registration: dict[str, Any], on: date | None) -> tuple[tuple[P
     patient = registration["patient"]
     heirs = heirs_of(registration)
     if heirs:
-        agents = tuple(_representative_line(rep) for rep in registration.get("patient_representatives", [])
-                       if rep.get("role") == "agent")
+        agents = [rep for rep in registration.get("patient_representatives", []) if rep.get("role") == "agent"]
+
+        def agents_of(heir: dict[str, Any], first: bool) -> tuple[str, ...]:
+            """Each agent under the heirs it acts for; one registered before acts_for existed, under the first."""
+            return tuple(_representative_line(rep) for rep in agents
+                         if heir["name"] in (rep.get("acts_for") or []) or (first and not rep.get("acts_for")))
+
         parties = tuple(
             PartyBlock(side="patient", name=heir["name"], relation=heir["relation"], id_number=heir.get("id_number"),
-                       phone=heir.get("phone"), agents=agents if index == 0 else (), heir=True)
+                       phone=heir.get("phone"), agents=agents_of(heir, index == 0), heir=True)
             for index, heir in enumerate(heirs)
         )
         deceased = DeceasedPatient(name=patient["name"], sex=_sex(patient),
@@ -258,6 +263,17 @@ def _head(case: Case, committee: Committee, number: str, at: datetime) -> dict[s
 
 def _day(value: datetime | None) -> date | None:
     return value.astimezone(SHANGHAI).date() if value else None
+
+
+def _closed_on(case: Case, transitions: Sequence[Transition]) -> date | None:
+    """The day the case closed: a deadline that ran out closes it at 24:00 of its last day (`deemed_at`, Reg 38),
+    which is that day; any other close, the day it happened."""
+    if case.closed_at is None:
+        return None
+    deemed = [t.payload["deemed_at"] for t in transitions if t.payload.get("deemed_at")]
+    if deemed and datetime.fromisoformat(deemed[-1]) == case.closed_at:
+        return day_ended(case.closed_at)
+    return _day(case.closed_at)
 
 
 def acceptance_notice_context(
@@ -545,7 +561,7 @@ def case_file_context(
         outcome=STATE_LABELS[archived.from_status] if archived else STATE_LABELS[case.status],
         registered_at=case.registered_at.astimezone(SHANGHAI),
         accepted_at=case.accepted_at.astimezone(SHANGHAI) if case.accepted_at else None,
-        closed_on=day_ended(case.closed_at) if case.closed_at else None,
+        closed_on=_closed_on(case, ordered),
         archived_at=archived_at.astimezone(SHANGHAI),
         retention_years=retention_years,
         documents=tuple(filed),

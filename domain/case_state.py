@@ -29,7 +29,7 @@ class CaseState:
     consents: frozenset[str] = frozenset()  # the sides that consented (Reg 31)
     respondent: str | None = None  # the respondent institution in the pool (Reg 37)
     heirs: tuple[str, ...] = ()  # Civil Code 173: each heir signs for a deceased patient
-    heir_agents: tuple[str, ...] = ()  # the authorised agents who may sign for an heir
+    heir_agents: tuple[tuple[str, str], ...] = ()  # (agent, heir): an authorised agent may sign for that heir
     party_count: int = 0  # PML 29: the agreement's copies
     signed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # signer -> the act (Reg 39)
     open_sessions: tuple[str, ...] = ()  # sessions still scheduled: without minutes, not cancelled (a move keeps one)
@@ -82,7 +82,7 @@ class CaseState:
         return {
             "application_type": self.application_type, "applicant_side": self.applicant_side,
             "consents": sorted(self.consents), "respondent": self.respondent, "heirs": list(self.heirs),
-            "heir_agents": list(self.heir_agents),
+            "heir_agents": [list(pair) for pair in self.heir_agents],
             "party_count": self.party_count, "signed": {k: dict(v) for k, v in self.signed.items()},
             "open_sessions": list(self.open_sessions), "agreement_terms": [dict(t) for t in self.agreement_terms],
             "drafted_on": self.drafted_on.isoformat() if self.drafted_on else None,
@@ -95,7 +95,7 @@ class CaseState:
         return cls(
             application_type=data["application_type"], applicant_side=data.get("applicant_side"),
             consents=frozenset(data.get("consents", [])), respondent=data.get("respondent"),
-            heirs=tuple(data.get("heirs", [])), heir_agents=tuple(data.get("heir_agents", [])),
+            heirs=tuple(data.get("heirs", [])), heir_agents=tuple((agent, heir) for agent, heir in data.get("heir_agents", [])),
             party_count=data.get("party_count", 0),
             signed=dict(data.get("signed", {})), open_sessions=tuple(data.get("open_sessions", [])),
             agreement_terms=tuple(data.get("agreement_terms", [])),
@@ -159,6 +159,6 @@ class CaseState:
             "effective_on": effective_on,
             "heirs": list(self.heirs),
             "heirs_signed": self.heirs_signed,
-            "heir_agents": list(self.heir_agents),
+            "heir_agents": [list(pair) for pair in self.heir_agents],
             "party_count": self.party_count,
         }

@@ -234,21 +234,25 @@ def judicial_window_last_day(calendar: WorkingDayCalendar, effective_on: date, d
 
 
 def timers(
-    case: CaseClocks, *, calendar: WorkingDayCalendar, policy: ClockPolicy, hold_provisional: bool = True
+    case: CaseClocks, *, calendar: WorkingDayCalendar, policy: ClockPolicy, hold_provisional: bool = True,
+    grace_wording: bool = True,
 ) -> list[Timer]:
     """Every timer of the case now, earliest first. `hold_provisional=False` is the first rule book's: a
-    provisional deadline raised its event like an exact one (cases started before rev 2 replay that way)."""
-    return sorted(_timers(case, calendar, policy, hold_provisional), key=lambda t: (t.at, t.key))
+    provisional deadline raised its event like an exact one (cases started before rev 2 replay that way).
+    `grace_wording=False` words a case held only for its day of grace as cases started before "grace-wording"
+    did (their workflows compare the deadlines they wrote last, the words included)."""
+    return sorted(_timers(case, calendar, policy, hold_provisional, grace_wording), key=lambda t: (t.at, t.key))
 
 
-def _timers(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPolicy, hold: bool) -> Iterator[Timer]:
+def _timers(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPolicy, hold: bool,
+            grace_wording: bool = True) -> Iterator[Timer]:
     status = case.status
     if status == "awaiting_consent":
         yield from _consent(case, calendar, policy, hold)
     elif status == "under_review":
         yield from _review(case, calendar, policy)
     elif status in ("in_mediation", "signing"):
-        yield from _mediation(case, calendar, policy, hold)
+        yield from _mediation(case, calendar, policy, hold, grace_wording)
     elif status == "appraisal":
         yield from _appraisal(case, calendar, policy)
     if status == "performance":
@@ -261,7 +265,7 @@ def _timers(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPolicy,
 
 def _system_deadline(
     case: CaseClocks, calendar: WorkingDayCalendar, hold: bool, *, kind: str, key: str, due: DateAnswer,
-    last_day: DateAnswer, recipient: str, message: str, what: str,
+    last_day: DateAnswer, recipient: str, message: str, what: str, grace_wording: bool = True,
 ) -> Iterator[Timer]:
     """A deadline that raises `kind` at 24:00 of `last_day` when it is exact, and otherwise holds the case and
     asks for the calendar, every working day until the year is loaded (rev 2)."""
@@ -271,23 +275,23 @@ def _system_deadline(
         return
     years = "、".join(str(y) for y in calendar.provisional_years_in(case.entered_on, last_day.date))
     ask = (f"请管理员载入{years}年工作日历（国务院公布节假日安排后），载入后期限即成确定；确定期限已过的，案件随即按该期限处理")
-    if due.provisional:
+    if due.provisional or not grace_wording:
         held_because = f"{what}于{due.date}（暂定）届满，但{years}年工作日历尚未载入：暂定期限届满不产生法律后果"
         still = f"{what}于{due.date}（暂定）届满，{years}年工作日历仍未载入"
     else:  # the deadline itself is exact; only the working day allowed after it for recording signatures is not
-        held_because = (f"{what}已于{due.date}届满；其后补录签署的一个工作日（{last_day.date}，暂定）所在的{years}年"
+        held_because = (f"{what}已于{due.date}届满；其后补录签署的期限（{last_day.date}，暂定）所在的{years}年"
                         f"工作日历尚未载入，补录期限无法确定")
         still = f"{what}已于{due.date}届满，补录签署期限所在的{years}年工作日历仍未载入"
     yield Timer(
         end_of_day(last_day.date), f"{key}:provisional", kind, "director", f"{held_because}，案件维持现状。{ask}",
-        due.date, due.provisional, also_to=("admin",), day=last_day.date, holds=True,
+        due.date, True, also_to=("admin",), day=last_day.date, holds=True,
     )
     held = case.calendar_reminded_on
     if held is not None and held >= last_day.date:
         again = calendar.add_working_days(held, 1)
         yield Timer(
             end_of_day(again.date), f"calendar_needed:{kind}:{again.date}", "calendar_needed", "director",
-            f"{still}，案件维持现状。{ask}", due.date, due.provisional, also_to=("admin",), day=again.date,
+            f"{still}，案件维持现状。{ask}", due.date, True, also_to=("admin",), day=again.date,
         )
 
 
@@ -320,7 +324,8 @@ def _review(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPolicy)
     )
 
 
-def _mediation(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPolicy, hold: bool) -> Iterator[Timer]:
+def _mediation(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPolicy, hold: bool,
+               grace_wording: bool = True) -> Iterator[Timer]:
     clock = case.mediation
     if not clock.started or clock.paused:  # Reg 38: appraisal time does not count
         return
@@ -343,7 +348,7 @@ def _mediation(case: CaseClocks, calendar: WorkingDayCalendar, policy: ClockPoli
     last_day = calendar.add_working_days(due.date, policy.signing_grace_wd) if case.status == "signing" else due
     yield from _system_deadline(
         case, calendar, hold, kind="deadline_expired", key=f"deadline_expired:{due.date}", due=due, last_day=last_day,
-        recipient="mediator", what="调解期限（《医疗纠纷预防和处理条例》第三十八条）",
+        recipient="mediator", what="调解期限（《医疗纠纷预防和处理条例》第三十八条）", grace_wording=grace_wording,
         message=f"调解期限已于{due.date}届满，未达成生效的调解协议，视为调解不成（《医疗纠纷预防和处理条例》第三十八条）",
     )
 

@@ -73,7 +73,7 @@ FIELD_LABELS: dict[str, str] = {
     "document_sha256": "文书摘要", "name": "名称", "relation": "关系", "address": "地址", "agent": "委托代理人",
     "agent_title": "职务", "legal_representative": "法定代表人", "gender": "性别", "birth_date": "出生日期",
     "id_number": "身份证号码", "phone": "电话", "role": "身份", "authorisation": "授权委托", "deceased": "已故",
-    "heirs_signed": "已签署的继承人", "heir_acts": "继承人的签署", "copies_needed": "应备份数",
+    "heirs_signed": "已签署的继承人", "for_heir": "被代理的继承人", "acts_for": "被代理人", "heir_acts": "继承人的签署", "copies_needed": "应备份数",
     "group": "所属医疗集团", "pool_institution_id": "机构库编号", "policy_number": "保单号",
 }
 
@@ -101,8 +101,8 @@ _FIELD_VALUES: dict[str, Mapping[str, str]] = {"liability_degree": LIABILITY_DEG
 _NESTED_LABELS: dict[str, Mapping[str, str]] = {"fees_advanced": {"patient": "患方", "institution": "医方"}}
 
 # Details that belong to the machinery, not to the file: ids, digests and the workflow's own bookkeeping
-_HIDDEN = frozenset({"session_id", "panel_id", "document_id", "document_sha256", "mediator_ids", "request_digest",
-                     "institution_id", "version", "attachment_ids"})  # the files: listed with their event
+HIDDEN_FIELDS = frozenset({"session_id", "panel_id", "document_id", "document_sha256", "mediator_ids", "request_digest",
+                           "institution_id", "version", "attachment_ids"})  # the files: listed with their event
 
 
 # who and what first, then how and when; the other details in the order of FIELD_LABELS
@@ -135,7 +135,7 @@ def _value(value: Any, field: str = "") -> str:
     if isinstance(value, Mapping):
         names = _NESTED_LABELS.get(field, {})
         return "；".join(f"{names.get(k) or FIELD_LABELS.get(k, k)}：{_value(v, k)}" for k, v in value.items()
-                        if v not in (None, "", [], {}) and k not in _HIDDEN)
+                        if v not in (None, "", [], {}) and k not in HIDDEN_FIELDS)
     if isinstance(value, (list, tuple)):
         return "；".join(_value(v, field) for v in value)
     text = str(value)
@@ -145,6 +145,6 @@ def _value(value: Any, field: str = "") -> str:
 def details(payload: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """An event's payload as (label, value) pairs in Chinese, without the machinery's ids and empty values."""
     shown = [key for key, value in payload.items()
-             if not key.startswith("_") and key not in _HIDDEN and value not in (None, "", [], {})]
+             if not key.startswith("_") and key not in HIDDEN_FIELDS and value not in (None, "", [], {})]
     return tuple((FIELD_LABELS.get(key, key), _value(payload[key], key))
                  for key in sorted(shown, key=lambda key: _ORDER.get(key, len(_ORDER))))

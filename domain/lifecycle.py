@@ -306,13 +306,14 @@ class DisputeLifecycle(StateMachine):
 
     def new_signer(
         self, signer: str = "", signed: Iterable[str] = (), signed_by: str = "", heirs: Iterable[str] = (),
-        heirs_signed: Iterable[str] = (), for_heir: str | None = None, heir_agents: Iterable[str] = (), **_: Any,
+        heirs_signed: Iterable[str] = (), for_heir: str | None = None, heir_agents: Iterable[Iterable[str]] = (),
+        **_: Any,
     ) -> bool:
         """Each of the four signs once; when the patient has died, each heir signs for the patient side, by name,
         or an agent the heir authorised signs for that heir (Civil Code 173: the heirs are the parties)."""
         heirs = list(heirs)
-        if for_heir and (signer != "patient" or not heirs or signed_by not in set(heir_agents)):
-            return False  # only an heir's authorised agent signs for an heir
+        if for_heir and (signer != "patient" or (signed_by, for_heir) not in {tuple(p) for p in heir_agents}):
+            return False  # only an agent the heir authorised signs for that heir
         if signer == "patient" and heirs:
             heir = for_heir or signed_by
             return heir in set(heirs) and heir not in set(heirs_signed)
@@ -468,8 +469,8 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "has_pml29_content": "the agreement must state the facts, the points in dispute, each side's responsibility "
     "and terms with the manner and deadline of performance (PML 29)",
     "new_signer": "each of patient side, institution, mediator and committee seal signs once (Reg 39); when the "
-    "patient has died, each heir signs for the patient side, by name, or an agent the heir authorised signs with "
-    "for_heir naming the heir (Civil Code 173)",
+    "patient has died, each heir signs for the patient side, by name, or an agent the heir authorised (acts_for in "
+    "the registration) signs with for_heir naming the heir (Civil Code 173)",
     "signed_after_draft": lambda f: f"a signature cannot be dated before the draft it signs ({f.get('drafted_on')}) "
     "(Reg 39)",
     "signed_by_due_date": lambda f: f"the mediation period ended on {f.get('mediation_due')}: only signatures dated "

@@ -14,13 +14,14 @@ def heirs_of(registration: dict[str, Any]) -> list[dict[str, Any]]:
     return [rep for rep in registration.get("patient_representatives", []) if rep.get("role", "relative") == "relative"]
 
 
-def agents_of_heirs(registration: dict[str, Any]) -> list[str]:
-    """The authorised agents (role agent, with an authorisation) who may sign for a deceased patient's heirs; none
-    while the patient lives."""
-    if not heirs_of(registration):
-        return []
-    return [rep["name"] for rep in registration.get("patient_representatives", [])
-            if rep.get("role") == "agent" and rep.get("authorisation")]
+def agents_of_heirs(registration: dict[str, Any]) -> list[tuple[str, str]]:
+    """(agent, heir): who may sign for which of a deceased patient's heirs. An agent (role agent, with an
+    authorisation) acts only for the heirs who authorised it (`acts_for`, Civil Code 161-165); none while the
+    patient lives, nor for an agent registered without `acts_for` (before it existed)."""
+    heirs = {heir["name"] for heir in heirs_of(registration)}
+    return [(rep["name"], heir) for rep in registration.get("patient_representatives", [])
+            if rep.get("role") == "agent" and rep.get("authorisation")
+            for heir in rep.get("acts_for") or [] if heir in heirs]
 
 
 def party_count(registration: dict[str, Any]) -> int:

@@ -150,6 +150,9 @@ class Representative(Strict):
     authorisation: str | None = Field(
         default=None, max_length=300, description="授权委托书 reference", examples=["授权委托书（2026年11月20日）"]
     )
+    acts_for: list[Name] = Field(default_factory=list, max_length=5, examples=[["王大明"]], description="for an agent "
+                                 "of a deceased patient's heirs: the heirs (by name, each a representative with role "
+                                 "relative) whose authorisation it holds")
 
 
 class Institution(Strict):
@@ -286,13 +289,20 @@ class CaseCreate(Strict):
         if self.patient.deceased and any(r.role == "guardian" for r in self.patient_representatives):
             raise ValueError("patient_representatives: a deceased patient has no guardian; name the close relatives "
                              "(heirs) with role relative (Civil Code 173)")
-        if self.patient.minor_or_incapacitated and not any(
+        if self.patient.minor_or_incapacitated and not self.patient.deceased and not any(
             r.role == "guardian" for r in self.patient_representatives
         ):
             raise ValueError("patient_representatives: a minor or incapacitated patient needs a guardian")
+        heirs = {r.name for r in self.patient_representatives if r.role == "relative"}
         for rep in self.patient_representatives:
             if rep.role == "agent" and not rep.authorisation:
                 raise ValueError(f"patient_representatives: agent {rep.name} needs an authorisation (授权委托书)")
+            if rep.acts_for and rep.role != "agent":
+                raise ValueError(f"patient_representatives: acts_for is for an agent; {rep.name} is a {rep.role}")
+            if self.patient.deceased and rep.role == "agent" and not (rep.acts_for and set(rep.acts_for) <= heirs):
+                raise ValueError(f"patient_representatives: agent {rep.name} acts for the heirs who authorised it, "
+                                 "never for the deceased: name them in acts_for, each a representative with role "
+                                 "relative (Civil Code 173)")
         return self
 
 

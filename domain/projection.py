@@ -43,10 +43,11 @@ RECOMPUTE_KEYS = ("case_clocks", "fired", "hold_provisional", "policy", "next_ti
 
 def pending(
     clocks: CaseClocks, *, fired: Collection[str], calendar: WorkingDayCalendar, policy: ClockPolicy,
-    hold_provisional: bool,
+    hold_provisional: bool, grace_wording: bool = True,
 ) -> list[Timer]:
     """The timers not fired yet, earliest first: what the workflow sleeps on."""
-    every = timers(clocks, calendar=calendar, policy=policy, hold_provisional=hold_provisional)
+    every = timers(clocks, calendar=calendar, policy=policy, hold_provisional=hold_provisional,
+                   grace_wording=grace_wording)
     return [t for t in every if t.key not in fired]
 
 
@@ -61,14 +62,16 @@ def earliest(
 
 def project(
     clocks: CaseClocks, *, fired: Collection[str], calendar: WorkingDayCalendar, policy: ClockPolicy,
-    hold_provisional: bool, payment_overdue: bool,
+    hold_provisional: bool, payment_overdue: bool, grace_wording: bool = True,
 ) -> dict[str, Any]:
     """What the case row shows of the clocks (the ledger, the due date, every pending deadline) and what it keeps
-    to recompute them. JSON-safe and deterministic: the workflow compares it with the one it wrote last."""
+    to recompute them. JSON-safe and deterministic: the workflow compares it with the one it wrote last, so a
+    case started before "grace-wording" projects exactly as it did (no `grace_wording` key)."""
     due = clocks.mediation.due_date(calendar)
-    left = pending(clocks, fired=fired, calendar=calendar, policy=policy, hold_provisional=hold_provisional)
+    left = pending(clocks, fired=fired, calendar=calendar, policy=policy, hold_provisional=hold_provisional,
+                   grace_wording=grace_wording)
     deadlines = [t.to_dict() for t in left]
-    return {
+    return ({"grace_wording": True} if grace_wording else {}) | {
         "ledger": clocks.mediation.to_dict(),
         "due_date": due.date.isoformat() if due else None,
         "provisional": any(d["provisional"] for d in deadlines),  # a pending deadline in an unknown year
@@ -88,7 +91,8 @@ def columns(projection: Mapping[str, Any]) -> dict[str, Any]:
     """The case row's columns for a projection (models/tables.py Case): `clock` holds the ledger and, when the
     projection has them, the keys that recompute it."""
     return {
-        "clock": {**projection["ledger"], **{k: projection[k] for k in RECOMPUTE_KEYS if k in projection}},
+        "clock": {**projection["ledger"],
+                  **{k: projection[k] for k in (*RECOMPUTE_KEYS, "grace_wording") if k in projection}},
         "due_date": _date(projection.get("due_date")),
         "due_provisional": bool(projection.get("provisional")),
         "clock_paused": bool(projection.get("paused")),
@@ -117,10 +121,12 @@ class Stored:
     policy: ClockPolicy
     next_timer: Mapping[str, Any] | None
     payment_overdue: bool
+    grace_wording: bool = False  # absent from a row its workflow wrote before "grace-wording"
 
     def project(self, calendar: WorkingDayCalendar) -> dict[str, Any]:
         return project(self.clocks, fired=self.fired, calendar=calendar, policy=self.policy,
-                       hold_provisional=self.hold_provisional, payment_overdue=self.payment_overdue)
+                       hold_provisional=self.hold_provisional, payment_overdue=self.payment_overdue,
+                       grace_wording=self.grace_wording)
 
 
 def stored(clock: Mapping[str, Any] | None, *, payment_overdue: bool) -> Stored | None:
@@ -138,6 +144,7 @@ def stored(clock: Mapping[str, Any] | None, *, payment_overdue: bool) -> Stored 
         policy=ClockPolicy.from_dict(clock["policy"]),
         next_timer=clock["next_timer"],
         payment_overdue=payment_overdue,
+        grace_wording=bool(clock.get("grace_wording", False)),
     )
 
 

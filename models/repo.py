@@ -443,7 +443,9 @@ def _consent_due_passed(case: Case, today: date) -> bool:
 
 def _mediation_due(*, session: Session, case: Case) -> tuple[date | None, bool]:
     """Reg 38: the due date of a running mediation clock, and whether it is provisional (rev 2: a provisional one
-    bounds signatures and extensions too, as the workflow's does)."""
+    bounds signatures and extensions too, as the workflow's does). For every case: a workflow started before
+    "provisional-due-bounds-acts" keeps the earlier rule only so that what it recorded replays; a new act on it
+    is checked here first, under the rule of today."""
     if case.status not in ("in_mediation", "signing") or not case.clock:
         return None, False
     due = MediationClock.from_dict(case.clock).due_date(working_day_calendar(session=session))

@@ -154,6 +154,9 @@ class DisputeWorkflow:
         self._keeps_clocks = workflow.patched("projection-keeps-clocks")
         # A provisional mediation due date bounds signatures and extensions as an exact one does (rev 2)
         self._provisional_bounds = workflow.patched("provisional-due-bounds-acts")
+        # A case held only for its day of grace is not told its exact deadline is provisional (domain/deadlines.py);
+        # cases started before project their deadlines' words as they did
+        self._grace_wording = workflow.patched("grace-wording")
         self._making: list[asyncio.Task[None]] = []  # documents being rendered and sealed (fast-core)
         self._drafting: asyncio.Task[None] | None = None  # the latest draft agreement's, among them
         self._armed: tuple[str, datetime] | None = None  # the timer being waited for (fast-core)
@@ -161,6 +164,8 @@ class DisputeWorkflow:
         # the patient has died, each heir signs for the patient side (rev 2 of the documents).
         self._case = CaseState.from_dict(carried.state) if carried else \
             CaseState.registered(inp.registration, heirs_sign=workflow.patched("heirs-sign"))
+        if carried and self._case.heirs and "heir_agents" not in carried.state:  # carried before agents signed
+            self._case = replace(self._case, heir_agents=CaseState.registered(inp.registration).heir_agents)
         self._agreement: DocumentRef | None = None
         # rev 2: the answer given to each Idempotency-Key (with the request's digest), and the last self-loop
         # action of each kind (its sequence number and digest), for repeats and races
@@ -432,7 +437,8 @@ class DisputeWorkflow:
 
     # ------------------------------------------------------------------ timers ----------------------
     def _timers(self, clocks: CaseClocks) -> list[Timer]:
-        return timers(clocks, calendar=self._calendar, policy=self._policy, hold_provisional=self._rev2)
+        return timers(clocks, calendar=self._calendar, policy=self._policy, hold_provisional=self._rev2,
+                      grace_wording=self._grace_wording)
 
     def _pending(self) -> list[Timer]:
         return [t for t in self._timers(self._clocks) if t.key not in self._fired]
@@ -729,7 +735,8 @@ class DisputeWorkflow:
         """What the case row shows of the clocks: the ledger, the due date, and every pending deadline (and, for
         cases started since, what recomputes them: domain/projection.py)."""
         projected = project(clocks, fired=self._fired, calendar=self._calendar, policy=self._policy,
-                            hold_provisional=self._rev2, payment_overdue=payment_overdue)
+                            hold_provisional=self._rev2, payment_overdue=payment_overdue,
+                            grace_wording=self._grace_wording)
         if self._keeps_clocks:
             return projected
         return {k: v for k, v in projected.items() if k not in RECOMPUTE_KEYS}  # as earlier cases wrote it

@@ -153,7 +153,8 @@ class TestTheParties:
         patient = {"name": "王小明", "gender": "male", "deceased": True}
         heirs = [{"name": "王大明", "relation": "患者之子", "role": "relative"},
                  {"name": "王二明", "relation": "患者之女", "role": "relative"},
-                 {"name": "张律师", "relation": "患方委托律师", "role": "agent", "authorisation": "授权委托书（2026年11月20日）"}]
+                 {"name": "张律师", "relation": "患方委托律师", "role": "agent", "authorisation": "授权委托书（2026年11月20日）",
+                  "acts_for": ["王大明", "王二明"]}]
         case_id = await in_mediation(api, patient=patient, patient_representatives=heirs)
         response = await api.post(f"/cases/{case_id}/draft-agreement", json=agreement(copies=3))
         assert response.status_code == 409 and "copies" in response.text  # 2 heirs + institution + committee
@@ -186,11 +187,12 @@ class TestTheParties:
         heirs = [{"name": "王大明", "relation": "患者之子", "role": "relative"},
                  {"name": "王二明", "relation": "患者之女", "role": "relative"},
                  {"name": "张律师", "relation": "王二明的委托代理人", "role": "agent",
-                  "authorisation": "授权委托书（2026年11月20日）"}]
+                  "authorisation": "授权委托书（2026年11月20日）", "acts_for": ["王二明"]}]
         case_id = await in_mediation(api, patient=patient, patient_representatives=heirs)
         await ok(api, case_id, "draft-agreement", agreement())
         heir = {"signer": "patient", "method": "signature"}
         for body in ({**heir, "signed_by": "王大明", "for_heir": "王二明"},  # an heir is not the other's agent
+                     {**heir, "signed_by": "张律师", "for_heir": "王大明"},  # 王大明 did not authorise 张律师
                      {**heir, "signed_by": "张律师", "for_heir": "王小明"},  # never for the deceased
                      {**heir, "signed_by": "赵某", "for_heir": "王二明"}):  # not an authorised agent of the case
             response = await api.post(f"/cases/{case_id}/sign", json=body)

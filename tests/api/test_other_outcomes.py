@@ -122,8 +122,17 @@ class TestKindsOfApplication:
         body = registration(patient_representatives=[
             {"name": "王大明", "relation": "患者之子", "role": "relative"},
             {"name": "张律师", "relation": "王大明的委托代理人", "role": "agent",
-             "authorisation": "授权委托书（2026年11月20日）"}])
+             "authorisation": "授权委托书（2026年11月20日）", "acts_for": ["王大明"]}])
         body["patient"]["deceased"] = True
+        assert (await api.post("/cases", json=body)).status_code == 201
+        for acts_for in ([], ["王小明"]):  # an agent names the heirs it acts for, never the deceased
+            body["patient_representatives"][1]["acts_for"] = acts_for
+            response = await api.post("/cases", json=body)
+            assert response.status_code == 422 and "acts_for" in response.json()["detail"], response.text
+
+    async def test_a_deceased_minors_parents_apply_as_heirs_without_a_guardian(self, api):  # Civil Code 173
+        body = registration(patient_representatives=[{"name": "王母", "relation": "患儿之母", "role": "relative"}])
+        body["patient"].update(deceased=True, minor_or_incapacitated=True)
         assert (await api.post("/cases", json=body)).status_code == 201
 
     async def test_a_minor_needs_a_guardian(self, api):

@@ -617,12 +617,15 @@ class TestAProvisionalDeadlineNeverFailsACase:
         # which is unknown: the case is held, but the message does not call the legal deadline provisional
         clock = running(D(2026, 11, 19))
         held = only(timers_of(case("signing", entered_on=D(2026, 12, 20), mediation=clock)), "deadline_expired")
-        assert held.due_on == D(2026, 12, 31) and held.holds and held.provisional is False
+        assert held.due_on == D(2026, 12, 31) and held.holds and held.provisional  # its firing day is unknown
         assert "已于2026-12-31届满" in held.message and "2026-12-31（暂定）" not in held.message
         assert "补录签署" in held.message and "（2027-01-04，暂定）" in held.message
         [again] = of_kind(timers_of(after_firing(case("signing", entered_on=D(2026, 12, 20), mediation=clock), held)),
                           "calendar_needed")
-        assert "（暂定）" not in again.message and again.provisional is False
+        assert "（暂定）" not in again.message.split("补录")[0] and again.provisional
+        before = only(timers(case("signing", entered_on=D(2026, 12, 20), mediation=clock), calendar=CAL,
+                             policy=POLICY, grace_wording=False), "deadline_expired")
+        assert "2026-12-31（暂定）" in before.message  # as cases started before "grace-wording" word it
         exact = only(timers_of(case("signing", entered_on=D(2026, 12, 20), mediation=clock), CAL_2027),
                      "deadline_expired")
         assert exact.raises_event and exact.at == end_of_day(D(2027, 1, 4))

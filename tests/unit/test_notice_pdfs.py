@@ -642,3 +642,22 @@ def test_a_deadline_that_ran_out_fails_the_case_on_its_last_day() -> None:
                                      number="〔2026〕沪黄医调不成字第7号", at=datetime(2027, 3, 2, 9, 0, tzinfo=SHANGHAI),
                                      transition=expired)
     assert context.failed_on == due == context.deadline
+
+
+def test_the_case_files_cover_dates_a_close_at_midnight_by_what_closed_it() -> None:
+    # Reg 38: a deadline's 24:00 is its last day; an act entered from records at 00:00 is on its own day
+    from documents.case_contexts import _closed_on
+    from domain.clock import end_of_day
+    from models.tables import Case, Transition
+
+    due = date(2026, 12, 31)
+    expired = Transition(case_id="c1", seq=9, event="deadline_expired", from_status="in_mediation",
+                         to_status="failed", actor="system",
+                         payload={"due_date": due.isoformat(), "deemed_at": end_of_day(due).isoformat()})
+    failed = Case(id="c1", number="n", committee_id="k", status="failed", registration={}, closed_at=end_of_day(due))
+    assert _closed_on(failed, [expired]) == due
+    midnight = datetime(2025, 3, 4, 0, 0, tzinfo=SHANGHAI)
+    withdrawn = Transition(case_id="c2", seq=5, event="terminate", from_status="in_mediation", to_status="terminated",
+                           actor="u1", payload={"ground": "party_withdrew"})
+    terminated = Case(id="c2", number="n", committee_id="k", status="terminated", registration={}, closed_at=midnight)
+    assert _closed_on(terminated, [withdrawn]) == date(2025, 3, 4)
