@@ -38,11 +38,11 @@ def context(documents: list[FiledDocument], transitions: int, audit: int) -> Cas
         archived_at=START + timedelta(days=90), retention_years=30, documents=tuple(documents),
         transitions=tuple(
             FiledTransition(seq=i + 1, at=START + timedelta(hours=i * 7), event="sign" if i % 3 else "record_minutes",
-                            from_label="待签署", to_label="待签署", actor="陈调解员（mediator）")
+                            from_label="待签署", to_label="待签署", actor="陈调解员（人民调解员）")
             for i in range(transitions)
         ),
         audit_entries=tuple(
-            FiledAuditEntry(id=i + 1, at=START + timedelta(hours=i), actor="孙审计（auditor）",
+            FiledAuditEntry(id=i + 1, at=START + timedelta(hours=i), actor="孙审计（审计）",
                             action="GET /documents/{document_id}/pdf", status_code=200,
                             hash=hashlib.sha256(str(i).encode()).hexdigest())
             for i in range(audit)

@@ -524,7 +524,9 @@ def case_file_context(
     superseded ones marked), the history with each event's details in Chinese, and the audit entries."""
 
     def who(name: str, role: str) -> str:
-        return f"{name}（{role}）" if role else name
+        if role == "system":  # the case itself (its clock, its panel)
+            return labels.ROLE_WORDS["system"]
+        return f"{name}（{labels.ROLE_WORDS.get(role, role)}）" if role else name
 
     archived = next((t for t in transitions if t.event == "archive"), None)
     ordered = sorted(transitions, key=lambda t: t.seq)

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.lifecycle import ABANDON_REASONS, TERMINATION_GROUNDS
 from domain.specialties import SPECIALTIES
+from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS
 from domain.time import SHANGHAI
 
 EVENT_LABELS: dict[str, str] = {
@@ -73,7 +74,7 @@ FIELD_LABELS: dict[str, str] = {
     "document_sha256": "文书摘要", "name": "名称", "relation": "关系", "address": "地址", "agent": "委托代理人",
     "agent_title": "职务", "legal_representative": "法定代表人", "gender": "性别", "birth_date": "出生日期",
     "id_number": "身份证号码", "phone": "电话", "role": "身份", "authorisation": "授权委托", "deceased": "已故",
-    "heirs_signed": "已签署的继承人", "for_heir": "被代理的继承人", "acts_for": "被代理人", "heir_acts": "继承人的签署", "copies_needed": "应备份数",
+    "start": "开始", "end": "结束", "heirs_signed": "已签署的继承人", "for_heir": "被代理的继承人", "acts_for": "被代理人", "heir_acts": "继承人的签署", "copies_needed": "应备份数",
     "group": "所属医疗集团", "pool_institution_id": "机构库编号", "policy_number": "保单号",
 }
 
@@ -90,13 +91,29 @@ VALUE_LABELS: dict[str, str] = {
     **{ground: text.split("（")[0] for ground, text in TERMINATION_GROUNDS.items()},
 }
 
+# Who acted, as the file and the console name the roles
+ROLE_WORDS: dict[str, str] = {"intake": "立案登记", "director": "主任", "mediator": "人民调解员", "expert": "咨询专家",
+                              "auditor": "审计", "admin": "系统管理员", "dev": "开发模式", "system": "系统"}
+
 # 原因力大小 of an appraisal's findings (FinishAppraisal.liability_degree)
 LIABILITY_DEGREES: dict[str, str] = {
     "full": "全部责任", "main": "主要责任", "equal": "同等责任", "secondary": "次要责任", "minor": "轻微责任",
     "none": "无责任",
 }
 # Codes whose words depend on the field they are in (a bare "main" or "none" means nothing on its own)
-_FIELD_VALUES: dict[str, Mapping[str, str]] = {"liability_degree": LIABILITY_DEGREES, "specialties": SPECIALTIES}
+APPLICATION_TYPES: dict[str, str] = {"joint": "双方共同申请", "one_side": "一方申请", "oral": "口头申请",
+                                     "committee_initiated": "调解委员会主动调解"}
+_FIELD_VALUES: dict[str, Mapping[str, str]] = {
+    "application_type": APPLICATION_TYPES, "applicant_side": {"patient": "患方", "institution": "医方"},
+    "liability_degree": LIABILITY_DEGREES, "specialties": SPECIALTIES, "department": DEPARTMENTS,
+    "dispute_kind": DISPUTE_KINDS, "institution_level": INSTITUTION_LEVELS, "harm": HARMS,
+}
+
+
+def value_words(field: str, value: Any) -> str | None:
+    """The words of a code that means something only in its field (a degree of liability, a specialty, what the
+    reports group by); None for any other."""
+    return _FIELD_VALUES.get(field, {}).get(value) if isinstance(value, str) else None
 # A nested field's own names where they differ from the file's usual ones (the sides who advance a fee)
 _NESTED_LABELS: dict[str, Mapping[str, str]] = {"fees_advanced": {"patient": "患方", "institution": "医方"}}
 

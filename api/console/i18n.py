@@ -9,15 +9,14 @@ from typing import Any
 from domain.attachments import PARTIES, kind_label
 from domain.deadlines import NOTIFICATION_LABELS
 from domain.events import EVENTS
-from domain.labels import EVENT_LABELS, FIELD_LABELS, VALUE_LABELS
+from domain.labels import EVENT_LABELS, FIELD_LABELS, ROLE_WORDS, VALUE_LABELS, value_words
 from domain.lifecycle import REJECT_REASONS, STATE_LABELS
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 ROLE_LABELS = {
-    "zh": {"intake": "立案登记", "director": "主任", "mediator": "人民调解员", "expert": "咨询专家",
-           "auditor": "审计", "admin": "系统管理员", "dev": "开发模式"},
+    "zh": {role: words for role, words in ROLE_WORDS.items() if role != "system"},
     "en": {"intake": "Intake", "director": "Director", "mediator": "Mediator", "expert": "Expert",
            "auditor": "Auditor", "admin": "Administrator", "dev": "Dev mode"},
 }
@@ -35,6 +34,7 @@ UI: dict[str, dict[str, str]] = {
         "clock": "调解期限（《医疗纠纷预防和处理条例》第三十八条）", "used_wd": "已用工作日",
         "remaining_wd": "剩余工作日", "due_date": "期满日", "paused": "中止计算（鉴定期间）",
         "provisional": "暂定（所涉年度的工作日安排尚未公布）", "not_started": "受理后开始计算",
+        "clock_stopped": "调解期限已停止计算（调解协议已生效，或案件已结束）", "not_accepted": "案件未受理，不计算调解期限",
         "timeline": "经过", "documents": "文书", "sessions": "调解会", "panels": "专家咨询",
         "actions": "可以进行的操作", "no_actions": "当前没有您可以进行的操作", "submit": "提交",
         "download": "下载", "verify": "核验", "preview": "预览", "sha256": "SHA-256",
@@ -88,7 +88,9 @@ UI: dict[str, dict[str, str]] = {
         "clock": "Mediation period (Reg 38)", "used_wd": "Working days used", "remaining_wd": "Working days left",
         "due_date": "Due date", "paused": "Paused (appraisal)",
         "provisional": "Provisional (the year's working days are not published yet)",
-        "not_started": "Starts at acceptance", "timeline": "Timeline", "documents": "Documents",
+        "not_started": "Starts at acceptance",
+        "clock_stopped": "The mediation clock has stopped (the agreement took effect, or the case ended)",
+        "not_accepted": "The case was not accepted: no mediation clock", "timeline": "Timeline", "documents": "Documents",
         "sessions": "Sessions", "panels": "Expert consultation", "actions": "What you can do now",
         "no_actions": "Nothing you can do on this case now", "submit": "Submit", "download": "Download",
         "verify": "Verify", "preview": "Preview", "sha256": "SHA-256",
@@ -175,7 +177,8 @@ def field_label(lang: str, key: str) -> str:
              "payment_prompt_wd": "履行提醒（工作日）", "followup_days": "回访（日）",
              "expert_answer_wd": "专家答复期限（工作日）", "affiliation_lookback_years": "回避追溯（年）",
              "fault": "过错", "causation": "因果关系", "liability_percent": "责任程度（%）",
-             "specialties": "专业", "question": "咨询事项", "new_scheduled_at": "新的时间"}
+             "specialties": "专业", "question": "咨询事项", "new_scheduled_at": "新的时间",
+             "department": "科室", "dispute_kind": "纠纷类型", "institution_level": "医疗机构等级", "harm": "损害后果"}
     if lang == "zh" and key in extra:
         return extra[key]
     return key.replace("_", " ").capitalize()
@@ -184,11 +187,12 @@ def field_label(lang: str, key: str) -> str:
 def value_label(lang: str, field: str, value: Any) -> str:
     if field == "reasons" and isinstance(value, int):
         return f"{value}. {REJECT_REASONS.get(value, '')}" if lang == "zh" else f"Reason {value}"
-    if field == "application_type":
-        names = {"joint": ("双方共同申请", "Joint"), "one_side": ("一方申请", "One side"),
-                 "oral": ("口头申请", "Oral"), "committee_initiated": ("调解委员会主动调解", "Committee initiated")}
+    if field == "application_type" and lang == "en":
+        names = {"joint": "Joint", "one_side": "One side", "oral": "Oral", "committee_initiated": "Committee initiated"}
         if value in names:
-            return names[value][0 if lang == "zh" else 1]
+            return names[value]
+    if lang == "zh" and (words := value_words(field, value)):
+        return words
     if lang == "zh" and isinstance(value, str) and value in VALUE_LABELS:
         return VALUE_LABELS[value]
     return str(value).replace("_", " ") if isinstance(value, str) else str(value)

@@ -41,7 +41,7 @@ from api.limits import BodyTooLarge
 from api.routes.expert_portal import AcceptIn
 from api.routes.users import UserCreate
 from core.settings import Settings
-from domain import access
+from domain import access, labels
 from domain.attachments import KINDS, PARTIES
 from domain.events import EVENTS
 from domain.payloads import CaseCreate
@@ -121,6 +121,8 @@ def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) 
         "state_label": lambda s: i18n.state_label(visit.lang, s),
         "field_label": lambda k: i18n.field_label(visit.lang, k),
         "value_label": lambda f, x: i18n.value_label(visit.lang, f, x),
+        "payload_details": lambda payload: tuple((i18n.field_label("zh", label), shown)
+                                                 for label, shown in labels.details(payload)),
         "role_label": lambda r: i18n.ROLE_LABELS[visit.lang].get(r, r),
         "kind_label": lambda k: i18n.attachment_kind(visit.lang, k),
         "party_label": lambda p: i18n.party_label(visit.lang, p),
@@ -140,9 +142,10 @@ def _flash(visit: Visit, done: str | None) -> str | None:
     """What was just done, in words: an event's name, or an expert's answer."""
     if not done:
         return None
-    if done in EVENTS:
-        return i18n.event_label(visit.lang, done)
-    answers = {"accept": "accept_invitation", "decline": "decline", "conflict": "conflict", "opinion": "opinion",
+    if done in EVENTS:  # a case's event (an expert's answer to an invitation is named apart: its accept is not
+        return i18n.event_label(visit.lang, done)  # the case's acceptance)
+    answers = {"invitation-accept": "accept_invitation", "invitation-decline": "decline",
+               "invitation-conflict": "conflict", "invitation-opinion": "opinion",
                "uploaded": "attachment_uploaded", "withdrawn": "attachment_withdrawn"}
     return visit.t(answers.get(done, "saved"))
 
@@ -718,7 +721,7 @@ async def answer_invitation(request: Request, invitation_id: str, answer_kind: s
     payload = payload_of(model, form.getlist)
     answer = await visit.api.call("POST", f"/me/invitations/{invitation_id}/{answer_kind}", json=payload)
     if answer.ok:
-        return _redirect(visit, f"{CONSOLE}/invitations/{invitation_id}?done={answer_kind}")
+        return _redirect(visit, f"{CONSOLE}/invitations/{invitation_id}?done=invitation-{answer_kind}")
     if answer.status == 401:
         return _login_page(visit)
     return await _invitation_page(visit, invitation_id, status_code=answer.status, failed=answer,

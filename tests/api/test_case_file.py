@@ -138,6 +138,8 @@ class TestTheCaseFile:
         history = text.split(flat("案件流程记录"))[-1]
         assert "登记当事人同意调解" in history and flat("同意人：李院长；方式：书面") in history
         assert "record_consent" not in text and "finish_appraisal" not in text
+        for role in ("intake", "director", "mediator", "system", "dev"):  # who acted, in words too
+            assert f"（{role}）" not in text, role
         # nor the codes of an event's values: the appraisal's degree of liability, who advanced its fees (PML 27)
         assert flat("责任程度：主要责任") in history and "main" not in history
         fees = history.split(flat("预交鉴定费："))[1].split(flat("；患方同意"))[0]

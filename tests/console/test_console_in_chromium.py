@@ -74,6 +74,9 @@ def test_the_clerk_registers_a_one_sided_dispute_and_gets_consent(new_page):
     expect(page.locator("h1 .status")).to_have_text("受理审查")
     timeline = page.locator("ol.timeline").inner_text()
     assert "登记调解申请" in timeline and "登记当事人同意调解" in timeline and "林登记" in timeline
+    # each event's details in words, as the 卷宗 prints them: no JSON, no codes (PML 27, rev 2)
+    details = page.locator("ol.timeline dl.payload").first.evaluate("node => node.textContent")
+    assert "一方申请" in details and "李院长" in details and "{" not in details and "one_side" not in details
 
 
 def test_the_director_accepts_it_from_the_review_queue_choosing_the_mediator(new_page):
@@ -157,6 +160,9 @@ def test_the_director_applies_the_seal_and_the_agreement_takes_effect(new_page):
     page.goto(WORLD["case_url"])
     act(page, "sign", select={"signer": "committee_seal"}, fill={"signed_by": "赵主任"}, )
     expect(page.locator("h1 .status")).to_have_text("履行中")  # Reg 39: effective once all four signed
+    # Reg 38: an effective agreement stops the mediation clock; no working days are counted down any more
+    clock = page.locator("section.clock").inner_text()
+    assert "调解期限已停止计算" in clock and "剩余" not in clock
 
 
 def _agreement_link(page: Page, text: str):
