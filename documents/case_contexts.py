@@ -451,9 +451,6 @@ def context_for(
     raise ValueError(f"no document of kind {kind!r}")
 
 
-APPLICATION_TYPES = {"joint": "双方共同申请", "one_side": "一方申请", "oral": "口头申请",
-                     "committee_initiated": "调解委员会主动调解"}
-
 # PML 27: what the file holds, in order; each part lists the events whose records it prints and the documents
 # attached for it. The history (every event, its details in Chinese) and the audit entries follow.
 FILE_SECTIONS: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
@@ -483,7 +480,7 @@ def _application_record(case: Case) -> FiledRecord:
     reg = case.registration
     patient, institution = reg["patient"], reg["institution"]
     fields: list[tuple[str, str]] = [
-        ("申请方式", APPLICATION_TYPES.get(reg.get("application_type", ""), reg.get("application_type", ""))),
+        ("申请方式", labels.APPLICATION_TYPES.get(reg.get("application_type", ""), reg.get("application_type", ""))),
         ("申请人", {"patient": "患方", "institution": "医方"}.get(reg.get("applicant_side") or "", "双方当事人")),
         ("患者", patient["name"] + ("（已故）" if patient.get("deceased") else "")
          + (f"，{_sex(patient)}" if _sex(patient) else "")

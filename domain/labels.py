@@ -100,9 +100,9 @@ LIABILITY_DEGREES: dict[str, str] = {
     "full": "全部责任", "main": "主要责任", "equal": "同等责任", "secondary": "次要责任", "minor": "轻微责任",
     "none": "无责任",
 }
-# Codes whose words depend on the field they are in (a bare "main" or "none" means nothing on its own)
 APPLICATION_TYPES: dict[str, str] = {"joint": "双方共同申请", "one_side": "一方申请", "oral": "口头申请",
                                      "committee_initiated": "调解委员会主动调解"}
+# Codes whose words depend on the field they are in (a bare "main" or "none" means nothing on its own)
 _FIELD_VALUES: dict[str, Mapping[str, str]] = {
     "application_type": APPLICATION_TYPES, "applicant_side": {"patient": "患方", "institution": "医方"},
     "liability_degree": LIABILITY_DEGREES, "specialties": SPECIALTIES, "department": DEPARTMENTS,

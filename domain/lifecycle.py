@@ -87,6 +87,9 @@ CLOSED_STATES = frozenset({"rejected", "settled", "failed", "terminated"})
 OPEN_STATES = frozenset(
     {"registered", "awaiting_consent", "under_review", "in_mediation", "appraisal", "signing"}
 )
+# Reg 38: the mediation period counts (or, during an appraisal, stands paused) from acceptance until an agreement
+# takes effect or the mediation ends.
+MEDIATION_CLOCK_STATES = frozenset({"in_mediation", "appraisal", "signing"})
 
 
 class DisputeLifecycle(StateMachine):

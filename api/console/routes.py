@@ -44,6 +44,7 @@ from core.settings import Settings
 from domain import access, labels
 from domain.attachments import KINDS, PARTIES
 from domain.events import EVENTS
+from domain.lifecycle import MEDIATION_CLOCK_STATES
 from domain.payloads import CaseCreate
 from domain.time import SHANGHAI
 from models.schemas import ClockPolicyIn, YearTableIn
@@ -429,7 +430,7 @@ async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent
         found = await api.get("/users", role="mediator", committee_id=case.body["committee_id"])
         mediators = found.body if found.ok else []
     forms = _forms(visit, case.body, sessions.body if sessions.ok else [], mediators, sent, failed_event)
-    return _render(visit, "case.html", status_code=status_code, case=case.body,
+    return _render(visit, "case.html", status_code=status_code, case=case.body, clock_states=MEDIATION_CLOCK_STATES,
                    history=history.body if history.ok else [],
                    documents=documents.body if documents.ok else [], sessions=sessions.body if sessions.ok else [],
                    panels=panels.body if panels.ok else [], forms=forms, failed=failed, failed_event=failed_event,

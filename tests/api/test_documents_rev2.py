@@ -190,6 +190,8 @@ class TestTheParties:
                   "authorisation": "授权委托书（2026年11月20日）", "acts_for": ["王二明"]}]
         case_id = await in_mediation(api, patient=patient, patient_representatives=heirs)
         await ok(api, case_id, "draft-agreement", agreement())
+        draft = await text_of(api, (await documents(api, case_id, "agreement_draft"))[0])
+        assert draft.index("姓名王大明") < draft.index("姓名王二明") < draft.index("张律师")  # under the heir it acts for
         heir = {"signer": "patient", "method": "signature"}
         for body in ({**heir, "signed_by": "王大明", "for_heir": "王二明"},  # an heir is not the other's agent
                      {**heir, "signed_by": "张律师", "for_heir": "王大明"},  # 王大明 did not authorise 张律师
