@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -47,6 +47,8 @@ class DuplicateBody(ErrorBody):
 class FieldError(BaseModel):
     field: str
     message: str
+    type: str | None = Field(default=None, description="what is wrong, for a program (pydantic's error type: "
+                             "missing, string_too_short, date_parsing...); the console words it in Chinese")
 
 
 class ValidationBody(ErrorBody):
@@ -138,8 +140,10 @@ def install(app: FastAPI) -> None:
             message = f"the body is not valid JSON ({reason} at position {where})" if reason else (
                 f"the body is not valid JSON (at position {where})")
             return JSONResponse({"detail": message, "code": "invalid_json",
-                                 "errors": [{"field": "body", "message": message}]}, status_code=422)
-        errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
+                                 "errors": [{"field": "body", "message": message, "type": "json_invalid"}]},
+                                status_code=422)
+        errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid"),
+                   "type": e.get("type")} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse(
             {"detail": f"invalid request: {detail}", "code": "invalid_payload", "errors": errors}, status_code=422

@@ -140,8 +140,9 @@ class InvalidField(DomainError):
     status_code = 422
     code = "invalid_payload"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"invalid request: {field}: {message}", errors=[{"field": field, "message": message}])
+    def __init__(self, field: str, message: str, *, kind: str = "value_error") -> None:
+        super().__init__(f"invalid request: {field}: {message}",
+                         errors=[{"field": field, "message": message, "type": kind}])
 
 
 class IdempotencyKeyReused(InvalidField):

@@ -107,6 +107,8 @@ _FIELD_VALUES: dict[str, Mapping[str, str]] = {
     "application_type": APPLICATION_TYPES, "applicant_side": {"patient": "患方", "institution": "医方"},
     "liability_degree": LIABILITY_DEGREES, "specialties": SPECIALTIES, "department": DEPARTMENTS,
     "dispute_kind": DISPUTE_KINDS, "institution_level": INSTITUTION_LEVELS, "harm": HARMS,
+    "raised_by": {"patient": "患方", "institution": "医方"},  # a request for an expert's recusal (Reg 37)
+    "decision": {"upheld": "申请成立：专家回避，重新抽取", "rejected": "驳回申请"},
 }
 
 

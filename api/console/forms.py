@@ -31,7 +31,7 @@ class FormField:
 
     name: str  # the path: patient.name, terms.0.amount
     key: str  # the last segment: name, amount
-    kind: str  # text, textarea, number, decimal, date, datetime, checkbox, select, choices, lines, group, rows
+    kind: str  # text, textarea, number, decimal, date, datetime, checkbox, select, choices, counts, lines, group, rows
     required: bool = False
     options: list[Any] = field(default_factory=list)  # select / choices: the values
     children: list[FormField] = field(default_factory=list)  # group: its fields; rows: one group per row
@@ -75,11 +75,17 @@ def _without_null(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> tuple[d
 
 
 def fields_of(model: type[BaseModel], values: Mapping[str, Any] | None = None,
-              skip: frozenset[str] = frozenset(), form: str = "") -> list[FormField]:
-    """The form of a payload model, showing `values` (a payload sent before) where given; `form` names it."""
+              skip: frozenset[str] = frozenset(), form: str = "", counted: frozenset[str] = frozenset()
+              ) -> list[FormField]:
+    """The form of a payload model, showing `values` (a payload sent before) where given; `form` names it.
+    `counted`: lists of choices that may repeat a choice, asked as how many of each (several experts of one
+    specialty)."""
     schema = model.model_json_schema(mode="validation")
     defs = schema.get("$defs", {})
     fields = _object_fields(schema, defs, prefix="", values=values or {}, skip=skip)
+    for f in fields:
+        if f.key in counted and f.kind == "choices":
+            f.kind = "counts"
     if form:
         _name_form(fields, form)
     return fields
@@ -177,10 +183,11 @@ def _meaningful(part: Mapping[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------- reading a form back ------------------
-def payload_of(model: type[BaseModel], form: Mapping[str, Any] | Callable[[str], list[str]]) -> dict[str, Any]:
+def payload_of(model: type[BaseModel], form: Mapping[str, Any] | Callable[[str], list[str]],
+               counted: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The JSON payload a submitted form stands for: only what was filled in (the API supplies its defaults)."""
     getlist = form if callable(form) else (lambda key: [form[key]] if key in form else [])
-    return _read(fields_of(model), getlist)
+    return _read(fields_of(model, counted=counted), getlist)
 
 
 def _read(fields: list[FormField], getlist: Callable[[str], list[str]]) -> dict[str, Any]:
@@ -203,6 +210,15 @@ def _value(f: FormField, getlist: Callable[[str], list[str]]) -> Any:
         chosen = [v for v in getlist(f.name) if v != ""]
         return [_typed(option, chosen_value) for chosen_value in chosen
                 for option in f.options if str(option) == chosen_value] or None
+    if f.kind == "counts":  # how many of each option: the option repeated (several experts of one specialty)
+        counted: list[Any] = []
+        for option in f.options:
+            text = next(iter(getlist(f"{f.name}.{option}")), "").strip()
+            if re.fullmatch(r"\d{1,2}", text):
+                counted += [option] * int(text)
+            elif text:
+                return text  # anything else: the API says why (422)
+        return counted or None
     if f.kind == "checkbox":
         if not getlist(f"{_BOOL_MARK}.{f.name}") and not getlist(f.name):
             return None  # not on this form
@@ -231,13 +247,14 @@ def bool_mark(name: str) -> str:
     return f"{_BOOL_MARK}.{name}"
 
 
-def field_errors(body: Mapping[str, Any]) -> dict[str, str]:
-    """A 422's field errors keyed by the form's field names: body.patient.name → patient.name."""
+def field_errors(body: Mapping[str, Any], words: Callable[[Mapping[str, Any]], str] | None = None) -> dict[str, str]:
+    """A 422's field errors keyed by the form's field names: body.patient.name → patient.name; `words` says each
+    in the page's language (i18n.field_message), the API's message otherwise."""
     found: dict[str, str] = {}
     for error in body.get("errors", []) or []:
         path = str(error.get("field", ""))
         parts = [p for p in re.split(r"[.\[\]]+", path) if p and p != "body"]
-        found[".".join(parts)] = str(error.get("message", ""))
+        found[".".join(parts)] = words(error) if words else str(error.get("message", ""))
     return found
 
 

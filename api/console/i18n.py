@@ -4,13 +4,20 @@ names from the event catalogue's summaries and the field names themselves."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from domain import refusals
 from domain.attachments import PARTIES, kind_label
 from domain.deadlines import NOTIFICATION_LABELS
 from domain.events import EVENTS
 from domain.labels import EVENT_LABELS, FIELD_LABELS, ROLE_WORDS, VALUE_LABELS, value_words
 from domain.lifecycle import REJECT_REASONS, STATE_LABELS
+from domain.panel_lifecycle import INVITATION, PANEL, SEAT
+from domain.time import SHANGHAI
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -40,7 +47,14 @@ UI: dict[str, dict[str, str]] = {
         "download": "下载", "verify": "核验", "preview": "预览", "sha256": "SHA-256",
         "verified": "核验通过：文书未被改动，印章有效", "not_verified": "核验未通过",
         "unsealed": "摘要一致：文书未被改动（此文书未加盖印章）", "pending": "制作中", "failed": "制作失败",
-        "refused": "操作未被接受", "rule": "依据", "done": "已完成", "saved": "已保存", "required": "必填",
+        "refused": "操作未被接受", "rule": "依据", "api_words": "系统原文",
+        "panel_objection": "登记回避申请", "panel_decision": "决定回避申请", "panel_redraw": "重新抽取专家",
+        "panel_meeting": "安排专家会议", "objections": "回避申请（《医疗纠纷预防和处理条例》第三十七条）",
+        "pending_decision": "待决定", "meeting": "专家会议",
+        "performance": "协议履行情况（《人民调解法》第三十一条）", "term": "协议项", "term_text": "内容",
+        "amount": "金额（元）", "paid": "已履行（元）", "balance": "尚欠（元）", "performed": "已履行完毕",
+        "not_performed": "未履行完毕", "payments": "履行记录", "yuan": "元",
+        "payment_overdue": "有协议项已过履行期限而未履行完毕：请督促履行，或登记不履行。", "done": "已完成", "saved": "已保存", "required": "必填",
         "csrf": "表单已失效（缺少或错误的安全令牌），请刷新页面后重新提交。", "forbidden": "您的角色不能进行此操作。",
         "not_found": "没有找到。", "login_failed": "用户名或密码错误。", "back": "返回",
         "duplicate": "可能是重复申请：以下案件的患者、医疗机构和诊疗经过相同。",
@@ -137,7 +151,15 @@ UI: dict[str, dict[str, str]] = {
         "nothing was stored.", "refused_invalid": "Something is missing or wrong: nothing was stored.",
         "refused_store": "The files' store is unavailable: try again later.",
         "refused_bound": "The case is archived: its file is bound, files are neither added nor withdrawn.",
-        "no_file": "Choose a file to upload.",
+        "no_file": "Choose a file to upload.", "api_words": "The API's words",
+        "panel_objection": "Record a request for recusal", "panel_decision": "Decide the request",
+        "panel_redraw": "Draw again", "panel_meeting": "Schedule the experts' meeting",
+        "objections": "Requests for recusal (Reg 37)", "pending_decision": "to be decided", "meeting": "Meeting",
+        "performance": "Performance of the agreement (PML 31)", "term": "Term", "term_text": "Text",
+        "amount": "Amount (yuan)", "paid": "Paid (yuan)", "balance": "Balance (yuan)", "performed": "performed",
+        "not_performed": "not performed", "payments": "Payments", "yuan": "yuan",
+        "payment_overdue": "A term is past its deadline and not performed: follow it up, or record the "
+        "non-performance.",
     },
 }
 
@@ -178,7 +200,9 @@ def field_label(lang: str, key: str) -> str:
              "expert_answer_wd": "专家答复期限（工作日）", "affiliation_lookback_years": "回避追溯（年）",
              "fault": "过错", "causation": "因果关系", "liability_percent": "责任程度（%）",
              "specialties": "专业", "question": "咨询事项", "new_scheduled_at": "新的时间",
-             "department": "科室", "dispute_kind": "纠纷类型", "institution_level": "医疗机构等级", "harm": "损害后果"}
+             "department": "科室", "dispute_kind": "纠纷类型", "institution_level": "医疗机构等级", "harm": "损害后果",
+             "invitation_id": "专家", "raised_by": "提出方", "form": "形式", "decision": "决定", "at": "时间",
+             "material": "提交专家的材料（每行一项）"}
     if lang == "zh" and key in extra:
         return extra[key]
     return key.replace("_", " ").capitalize()
@@ -277,3 +301,164 @@ def file_refusal(lang: str, status: int, body: Any) -> str | None:
     if status == 503:
         return text(lang, "refused_store")
     return None
+
+
+# ---------------------------------------------------------------- refusals ------------------------------------
+@dataclass(frozen=True)
+class Refusal:
+    """What the page says when the API refused: a headline and the rules in the page's language, then the API's
+    own words (for whoever supports the committee), its status and code."""
+
+    headline: str
+    reasons: tuple[str, ...] = ()
+    api_words: str = ""
+    code: str = ""
+    allowed: tuple[str, ...] = field(default=())
+
+
+def refusal(lang: str, status: int, body: Any, case: Mapping[str, Any] | None = None,
+            file_words: str | None = None) -> Refusal:
+    """The API's refusal (`code`, `rules`, `state`, `event`, `allowed_events`) in words; `case` (the case as the
+    API returns it) fills in what a rule depends on (its due date, its open terms)."""
+    found: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+    detail, code = str(found.get("detail") or ""), str(found.get("code") or "")
+    allowed = tuple(str(e) for e in found.get("allowed_events") or ())
+    if lang != "zh":
+        rules = tuple(str(r) for r in found.get("rules") or ())
+        return Refusal(file_words or detail or str(status), rules, detail if file_words else "", code, allowed)
+    reasons = tuple(refusals.rule_words(str(r), case) or str(r) for r in found.get("rules") or ())
+    if file_words:
+        headline = file_words
+    elif code == "illegal_transition" and found.get("event"):
+        headline = (f"案件当前为「{state_label(lang, str(found.get('state', '')))}」，"
+                    f"不能进行「{event_label(lang, str(found['event']))}」")
+    else:
+        headline = refusals.code_words(code) or ("未予处理" if status >= 400 else detail)
+    if code == "invalid_payload" and found.get("errors"):
+        reasons += tuple(f"{_field_path(lang, str(e.get('field', '')))}：{field_message(lang, e)}"
+                         for e in found["errors"] if isinstance(e, Mapping))
+    return Refusal(headline, reasons, detail, code, allowed)
+
+
+def _field_path(lang: str, path: str) -> str:
+    parts = [p for p in re.split(r"[.\[\]]+", path) if p and p != "body"]
+    return " · ".join(str(int(p) + 1) if p.isdigit() else field_label(lang, p) for p in parts) or path
+
+
+# Pydantic's messages that say no more than their Chinese words; the others (a bound, a rule of the payload's
+# own) keep the API's message after the words.
+_SAID_IN_FULL = frozenset({
+    "missing", "int_parsing", "int_type", "decimal_parsing", "decimal_type", "float_parsing", "date_parsing",
+    "date_from_datetime_parsing", "date_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_type",
+    "bool_parsing", "string_type", "list_type", "enum", "literal_error", "json_invalid", "extra_forbidden",
+})
+_LIMIT = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:characters?|items?|digits?|decimal places)?\s*$")
+_BOUNDS = {"greater_than": "应大于 {}", "greater_than_equal": "不能小于 {}", "less_than": "应小于 {}",
+           "less_than_equal": "不能大于 {}", "string_too_long": "不能超过 {} 个字", "too_long": "不能超过 {} 项",
+           "too_short": "至少需要 {} 项"}
+
+
+def field_message(lang: str, error: Mapping[str, Any]) -> str:
+    """A refused field's message: pydantic's error type in Chinese words (the API's message kept where it adds
+    something: a rule of the payload's own)."""
+    message, kind = str(error.get("message", "")), str(error.get("type") or "")
+    if lang != "zh" or not kind:
+        return message
+    if kind in _BOUNDS and (limit := _LIMIT.search(message)):
+        return _BOUNDS[kind].format(limit.group(1))
+    words = refusals.field_words(kind)
+    if words is None:
+        return message
+    if kind in _SAID_IN_FULL:
+        return words
+    return f"{words}：{message.removeprefix('Value error, ').removeprefix('Assertion failed, ')}"
+
+
+# ---------------------------------------------------------------- statuses of sessions and panels ------------
+SESSION_STATUS = {"zh": {"scheduled": "已安排", "held": "已召开", "cancelled": "已取消"},
+                  "en": {"scheduled": "scheduled", "held": "held", "cancelled": "cancelled"}}
+_PANEL_LIFECYCLES = {"invitation": INVITATION, "seat": SEAT, "panel": PANEL}
+
+
+def session_status(lang: str, status: str) -> str:
+    return SESSION_STATUS.get(lang, SESSION_STATUS["zh"]).get(status, status)
+
+
+def panel_status(lang: str, kind: str, status: str) -> str:
+    """An invitation's, a seat's or a panel's status: its lifecycle's state name (domain/panel_lifecycle.py)."""
+    if lang != "zh":
+        return status.replace("_", " ")
+    return _PANEL_LIFECYCLES[kind].labels.get(status, status)
+
+
+def deadline_when(lang: str, due_on: str, at: str) -> str:
+    """When a pending deadline is: its day, and for a reminder sent on another day (a warning before the mediation
+    period ends, a prompt after a payment's day) the day it is sent, then the day it is about."""
+    try:
+        due, fires = date.fromisoformat(str(due_on)), datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except ValueError:
+        return str(due_on)
+    fires = fires.astimezone(SHANGHAI) if fires.tzinfo else fires
+    if fires.date() == due or (fires.time() == time(0) and fires.date() == due + timedelta(days=1)):
+        return due.isoformat()  # on the day, or at its 24:00
+    if lang == "zh":
+        return f"{fires.date().isoformat()} 提醒（所涉期限 {due.isoformat()}）"
+    return f"reminder on {fires.date().isoformat()} (deadline {due.isoformat()})"
+
+
+# What a field asks for, under it on a Chinese page. The payload models' descriptions are the API's (English,
+# naming codes and paths), shown on English pages; a field without words here has no hint in Chinese.
+FIELD_HINTS: dict[str, str] = {
+    "applicant_side": "一方申请或口头申请时，由哪一方提出",
+    "consents": "主动调解的案件：已经取得的同意，每方一项（何人、何时、以何种方式）；其余的以后逐方登记",
+    "authorisation": "授权委托书的编号或说明",
+    "acts_for": "患者已死亡时，代理人是哪几位继承人授权的（写继承人姓名，每位继承人须登记为近亲属）",
+    "group": "该医院所属的医疗集团",
+    "pool_institution_id": "专家库医疗机构名录中的该机构：专家回避按机构核对其人员及所属集团",
+    "treatment_period": "该次诊疗的起止日期：同一患者、同一医疗机构且诊疗期间重叠的登记，会被提示可能重复",
+    "confirm_new_dispute": "已有相同的案件时仍要登记：请写明为什么这是一个新的纠纷",
+    "oral_record": "口头申请的，记录申请内容",
+    "consented_at": "表示同意的时间；不填为现在",
+    "method": "对方沉默，只有在答复期限届满后才视为拒绝（《人民调解法》第十七条），届时案件自动结束",
+    "refused_at": "表示拒绝的时间（来信日期、通话时间）；不填为登记时",
+    "mediators": "人民调解员的姓名，按文书上的写法",
+    "mediator_ids": "承办本案的人民调解员（本委员会的账户）：他们可以查看和办理本案",
+    "reasons": "至少选择一项；选择第 8 项须写明理由",
+    "institution_id": "从专家库的医疗机构名录中选择：专家回避按机构核对，不按名称（《医疗纠纷预防和处理条例》第三十七条）",
+    "attendees": "每行一人：姓名，或姓名和身份",
+    "session_id": "哪一次调解会",
+    "specialties": "每个专业需要几名专家；合计一至七名（《医疗纠纷预防和处理条例》第三十五条）",
+    "commissioned_by": "双方共同委托，或经双方同意由调解委员会委托（《医疗纠纷预防和处理条例》第三十四条）",
+    "patient_consent": "患方同意由调解委员会委托鉴定",
+    "institution_consent": "医方同意由调解委员会委托鉴定",
+    "fees_advanced": "双方各自预付的鉴定费用（《医疗纠纷预防和处理条例》第三十四条）；调解本身不收费",
+    "medical_damage": "是否存在医疗损害",
+    "fault": "诊疗行为有无过错",
+    "causation": "过错与损害之间有无因果关系",
+    "liability_degree": "鉴定意见认定的原因力大小",
+    "attachment_ids": "证明这一行为的本案材料",
+    "extra_days": "延长的工作日数",
+    "approved_by": "代表委员会批准延长的主任",
+    "payer": "由谁支付，可以是保险机构",
+    "deadline": "履行期限（日期）",
+    "deadline_working_days": "履行期限：协议生效之日起的工作日数，系统据此算出日期",
+    "copies": "每方当事人一份，委员会至少留存一份；不填即为此数",
+    "signer": "患方、医方、人民调解员，或委员会盖章（主任）",
+    "for_heir": "患者已死亡、由继承人授权的代理人签署时：为哪位继承人签署",
+    "capacity": "以何种身份签署，印在协议书的签署记录中；不填按登记的身份",
+    "term": "协议的第几项（1、2、……）",
+    "amount": "金钱给付项：不超过尚欠金额；其他项不填",
+    "paid_on": "支付或履行的日期",
+    "patient_acceptance": "患方书面同意接受少于协议约定的履行（内容和日期）",
+    "visited": "回访时与谁交谈",
+    "withdrawal_form": "书面：当事人签名的声明；口头：记录并签名",
+    "extension": "须经双方当事人同意、主任批准（《医疗纠纷预防和处理条例》第三十八条）",
+    "invitation_id": "申请哪一位专家回避",
+    "material": "提交专家的材料，每行一项",
+}
+
+
+def field_hint(lang: str, key: str, description: str | None) -> str | None:
+    if lang == "zh":
+        return FIELD_HINTS.get(key)
+    return description

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,7 +50,15 @@ from domain.payloads import CaseCreate
 from domain.time import SHANGHAI
 from models.schemas import ClockPolicyIn, YearTableIn
 from models.schemas_committees import CommitteeCreate, CommitteeUpdate
-from models.schemas_panels import ConflictIn, DeclineIn, OpinionIn
+from models.schemas_panels import (
+    ConflictIn,
+    DeclineIn,
+    MeetingIn,
+    ObjectionDecisionIn,
+    ObjectionIn,
+    OpinionIn,
+    SlotRedrawIn,
+)
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -59,7 +68,12 @@ CONSOLE = "/console"
 HOME_OF_ROLE = {"expert": "/console/invitations", "auditor": "/console/home", "admin": "/console/admin"}
 INVITATION_FORMS: dict[str, type[BaseModel]] = {
     "accept": AcceptIn, "decline": DeclineIn, "conflict": ConflictIn, "opinion": OpinionIn}
+# What staff do on a case's expert panel (Reg 33, 37): the form, the API's path
+PANEL_FORMS: dict[str, type[BaseModel]] = {
+    "objection": ObjectionIn, "decision": ObjectionDecisionIn, "redraw": SlotRedrawIn, "meeting": MeetingIn}
 REGISTRATION_SKIP = frozenset({"confirm_new_dispute"})
+# Lists whose choices may repeat, asked as how many of each: experts of one specialty (Reg 35: one to seven)
+COUNTED: dict[str, frozenset[str]] = {"request_consultation": frozenset({"specialties"})}
 ASSIGNING = ("accept", "reassign_mediators")
 OVERVIEW_STATES = ("registered", "awaiting_consent", "under_review", "in_mediation", "appraisal", "signing",
                    "performance")  # events whose form chooses the committee's mediators
@@ -85,6 +99,9 @@ class Visit:
 
     def t(self, key: str) -> str:
         return i18n.text(self.lang, key)
+
+    def field_message(self, error: Mapping[str, Any]) -> str:
+        return i18n.field_message(self.lang, error)
 
 
 def _settings(request: Request) -> Settings:
@@ -121,6 +138,7 @@ def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) 
         "event_label": lambda e: i18n.event_label(visit.lang, e),
         "state_label": lambda s: i18n.state_label(visit.lang, s),
         "field_label": lambda k: i18n.field_label(visit.lang, k),
+        "field_hint": lambda k, description: i18n.field_hint(visit.lang, k, description),
         "value_label": lambda f, x: i18n.value_label(visit.lang, f, x),
         "payload_details": lambda payload: tuple((i18n.field_label("zh", label), shown)
                                                  for label, shown in labels.details(payload)),
@@ -130,6 +148,11 @@ def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) 
         "notification_kind": lambda k: i18n.notification_kind(visit.lang, k),
         "delivery_status": lambda x: i18n.delivery_status(visit.lang, x),
         "channel_label": lambda c: i18n.channel_label(visit.lang, c), "size_label": i18n.size_label,
+        "refusal": lambda answer, case=None, file_words=None: i18n.refusal(visit.lang, answer.status, answer.body,
+                                                                           case, file_words),
+        "session_status": lambda s: i18n.session_status(visit.lang, s), "local_time": _local_time,
+        "deadline_when": lambda due_on, at: i18n.deadline_when(visit.lang, due_on, at),
+        "panel_status": lambda kind, s: i18n.panel_status(visit.lang, kind, s),
         "bool_mark": bool_mark, "path": visit.request.url.path, "query": str(visit.request.url.query),
         "dev_mode": visit.settings.dev_mode, "flash": _flash(visit, values.pop("done", None)
                                                              or visit.request.query_params.get("done")),
@@ -137,6 +160,17 @@ def _render(visit: Visit, template: str, status_code: int = 200, **values: Any) 
     }
     response = templates.TemplateResponse(visit.request, template, context, status_code=status_code)
     return _finish(visit, response)
+
+
+def _local_time(text: str | None) -> str:
+    """An instant the API gives (ISO 8601, any offset) as Shanghai's clock shows it: 2026-11-27 12:10."""
+    if not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)
+    return (moment.astimezone(SHANGHAI) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _flash(visit: Visit, done: str | None) -> str | None:
@@ -147,7 +181,8 @@ def _flash(visit: Visit, done: str | None) -> str | None:
         return i18n.event_label(visit.lang, done)  # the case's acceptance)
     answers = {"invitation-accept": "accept_invitation", "invitation-decline": "decline",
                "invitation-conflict": "conflict", "invitation-opinion": "opinion",
-               "uploaded": "attachment_uploaded", "withdrawn": "attachment_withdrawn"}
+               "uploaded": "attachment_uploaded", "withdrawn": "attachment_withdrawn",
+               **{f"panel-{kind}": f"panel_{kind}" for kind in PANEL_FORMS}}
     return visit.t(answers.get(done, "saved"))
 
 
@@ -360,7 +395,7 @@ async def register(request: Request) -> Response:
         answer.body.get("code") == "possible_duplicate" else None
     listed = committees.body if committees.ok else []
     return _render(visit, "register.html", status_code=answer.status, fields=_registration_fields(payload, None, listed),
-                   errors=field_errors(answer.body) if isinstance(answer.body, dict) else {},
+                   errors=field_errors(answer.body, visit.field_message) if isinstance(answer.body, dict) else {},
                    duplicates=duplicates, committees=committees.body if committees.ok else [], answer=answer)
 
 
@@ -375,9 +410,10 @@ def _find(fields: list[FormField], key: str) -> FormField | None:
 
 
 def _tailor(event: str, fields: list[FormField], case: dict[str, Any], sessions: list[dict[str, Any]],
-            mediators: list[dict[str, Any]]) -> list[FormField]:
+            mediators: list[dict[str, Any]], institutions: list[dict[str, Any]]) -> list[FormField]:
     """What the case already knows, offered as choices: its open sessions, the committee's mediators, its
-    mediators' names. The API still decides on whatever is sent."""
+    mediators' names, the pool registry's institutions (those named as the respondent first, never chosen for
+    the clerk). The API still decides on whatever is sent."""
     if (session_field := _find(fields, "session_id")) is not None:
         open_sessions = [s for s in sessions if not s.get("minutes") and s.get("status", "scheduled") == "scheduled"]
         session_field.kind, session_field.options = "select", [s["id"] for s in open_sessions]
@@ -389,13 +425,19 @@ def _tailor(event: str, fields: list[FormField], case: dict[str, Any], sessions:
         accounts.kind, accounts.options = "choices", [m["username"] for m in mediators]
         accounts.labels = {m["username"]: m["full_name"] for m in mediators}
         accounts.value = accounts.value if isinstance(accounts.value, list) else []
+    if event == "link_respondent" and (linked := _find(fields, "institution_id")) is not None and institutions:
+        named = str(case.get("institution_name", ""))
+        ordered = sorted(institutions, key=lambda i: (i["name"] != named, named not in i["name"], i["name"]))
+        linked.kind, linked.options = "select", [i["id"] for i in ordered]
+        linked.labels = {i["id"]: _institution_words(i, named) for i in ordered}
     if event == "schedule_session" and (names := _find(fields, "mediators")) is not None and not names.value:
         names.value = "\n".join(case.get("mediators", []))
     return fields
 
 
 def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], mediators: list[dict[str, Any]],
-           sent: dict[str, Any] | None = None, failed_event: str | None = None) -> list[dict[str, Any]]:
+           sent: dict[str, Any] | None = None, failed_event: str | None = None,
+           institutions: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """A form for each event the law allows now and the caller's role may ask for."""
     forms = []
     for event in case.get("allowed_events", []):
@@ -403,9 +445,44 @@ def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], m
         if spec is None or spec.route == "none" or spec.payload is None or not visit.may(f"event.{event}"):
             continue
         values = sent if event == failed_event else None
-        fields = _tailor(event, fields_of(spec.payload, values, form=event), case, sessions, mediators)
+        fields = _tailor(event, fields_of(spec.payload, values, form=event,
+                                          counted=COUNTED.get(event, frozenset())), case, sessions, mediators,
+                         institutions or [])
         forms.append({"event": event, "fields": fields, "open": event == failed_event})
     return forms
+
+
+def _panel_forms(visit: Visit, panel: dict[str, Any]) -> dict[str, Any]:
+    """The forms the caller may use on one panel now (Reg 33, 37): a party's request that an expert be recused,
+    the director's decision on each request pending, a new draw for each seat the pool could not fill, the
+    experts' meeting once every seat has accepted. The API decides on whatever is sent."""
+    if panel.get("status") == "closed":
+        return {}
+    found: dict[str, Any] = {}
+    held = [s for s in panel.get("slots", []) if s.get("invitation_id") and s.get("expert_name")
+            and s.get("status") in ("invited", "accepted", "opinion")]
+    if visit.may("panels.object") and held:
+        fields = fields_of(ObjectionIn, form=f"objection-{panel['id']}")
+        if (expert := _find(fields, "invitation_id")) is not None:
+            expert.kind, expert.options = "select", [s["invitation_id"] for s in held]
+            expert.labels = {s["invitation_id"]: f"{visit.t('seats')} {s['slot']} · "
+                             f"{s.get('specialty_label') or s['specialty']} · {s['expert_name']}" for s in held}
+        found["objection"] = fields
+    if visit.may("panels.decide"):
+        found["decisions"] = [(o, fields_of(ObjectionDecisionIn, form=f"decision-{o['id']}"))
+                              for o in panel.get("objections", []) if o.get("decision") is None]
+    if visit.may("panels.manage"):
+        found["redraws"] = [(s, fields_of(SlotRedrawIn, form=f"redraw-{panel['id']}-{s['slot']}"))
+                            for s in panel.get("slots", []) if s.get("status") == "unfilled"]
+        if panel.get("status") in ("complete", "opinion"):
+            found["meeting"] = fields_of(MeetingIn, form=f"meeting-{panel['id']}")
+    return found
+
+
+def _institution_words(institution: dict[str, Any], respondent: str) -> str:
+    group = (institution.get("group") or {}).get("name")
+    words = f"{institution['name']}（{institution['city']}{'，' + group if group else ''}）"
+    return f"{words} · 与本案医方名称相同" if institution["name"] == respondent else words
 
 
 async def _nothing() -> None:
@@ -429,13 +506,19 @@ async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent
     if visit.may("users.read") and any(e in case.body.get("allowed_events", []) for e in ASSIGNING):
         found = await api.get("/users", role="mediator", committee_id=case.body["committee_id"])
         mediators = found.body if found.ok else []
-    forms = _forms(visit, case.body, sessions.body if sessions.ok else [], mediators, sent, failed_event)
+    institutions: list[dict[str, Any]] = []
+    if visit.may("pool.registry") and "link_respondent" in case.body.get("allowed_events", []):
+        registry = await api.get("/pool/institutions")
+        institutions = registry.body if registry.ok else []
+    forms = _forms(visit, case.body, sessions.body if sessions.ok else [], mediators, sent, failed_event,
+                   institutions)
     return _render(visit, "case.html", status_code=status_code, case=case.body, clock_states=MEDIATION_CLOCK_STATES,
                    history=history.body if history.ok else [],
                    documents=documents.body if documents.ok else [], sessions=sessions.body if sessions.ok else [],
-                   panels=panels.body if panels.ok else [], forms=forms, failed=failed, failed_event=failed_event,
+                   panels=panels.body if panels.ok else [], forms=forms,
+                   panel_forms={p["id"]: _panel_forms(visit, p) for p in (panels.body if panels.ok else [])}, failed=failed, failed_event=failed_event,
                    warnings=warnings or [], done=done,
-                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {},
+                   errors=field_errors(failed.body, visit.field_message) if failed is not None and isinstance(failed.body, dict) else {},
                    files=files.body if files is not None and files.ok else None,
                    notices=notices.body if notices is not None and notices.ok else None,
                    may_upload=visit.may("attachments.write"), kinds=list(KINDS), parties=list(PARTIES),
@@ -462,7 +545,7 @@ async def act(request: Request, case_id: str, event: str) -> Response:
     if spec is None or spec.payload is None or spec.route == "none":
         return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
                        back=f"{CONSOLE}/cases/{case_id}")
-    payload = payload_of(spec.payload, form.getlist)
+    payload = payload_of(spec.payload, form.getlist, COUNTED.get(event, frozenset()))
     method, path = _action_path(case_id, event)
     headers = {"If-Match": f'"{form.get("version")}"'} if form.get("version") else {}
     answer = await visit.api.call(method, path, json=payload, headers=headers)
@@ -548,6 +631,30 @@ async def attachment_content(request: Request, attachment_id: str) -> Response:
 
 
 # ---------------------------------------------------------------- notifications and contact ----------------
+@router.post("/cases/{case_id}/panels/{panel_id}/{kind}", response_class=HTMLResponse)
+async def panel_act(request: Request, case_id: str, panel_id: str, kind: str) -> Response:
+    """A form of the case's expert panel (`PANEL_FORMS`), sent to the API; refused, the case page says why."""
+    visit = await _visit(request)
+    if visit.me is None:
+        return _login_page(visit)
+    form = await _checked_form(request, visit)
+    which = request.query_params
+    paths = {"objection": f"/panels/{quote(panel_id)}/objections",
+             "decision": f"/panels/{quote(panel_id)}/objections/{quote(which.get('objection', ''))}/decision",
+             "redraw": f"/panels/{quote(panel_id)}/slots/{quote(which.get('slot', ''))}/redraw",
+             "meeting": f"/panels/{quote(panel_id)}/meeting"}
+    if kind not in PANEL_FORMS:
+        return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
+                       back=f"{CONSOLE}/cases/{quote(case_id)}")
+    answer = await visit.api.call("POST", paths[kind], json=payload_of(PANEL_FORMS[kind], form.getlist))
+    if answer.ok:
+        return _redirect(visit, f"{CONSOLE}/cases/{quote(case_id)}?done=panel-{kind}#panels-h")
+    if answer.status == 401:
+        return _login_page(visit)
+    return await _case_page(visit, case_id, status_code=answer.status, failed=answer,
+                            failed_title=visit.t(f"panel_{kind}"))
+
+
 DELIVERY_FILTERS = ("failed", "queued", "sent")
 
 
@@ -578,7 +685,7 @@ async def _contact_page(visit: Visit, *, status_code: int = 200, failed: Answer 
         return _refused(visit, answer, back=CONSOLE)
     return _render(visit, "contact.html", status_code=status_code, contact=sent or answer.body, failed=failed,
                    channels=CONTACT_CHANNELS,
-                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+                   errors=field_errors(failed.body, visit.field_message) if failed is not None and isinstance(failed.body, dict) else {})
 
 
 @router.get("/contact", response_class=HTMLResponse)
@@ -698,7 +805,7 @@ async def _invitation_page(visit: Visit, invitation_id: str, *, status_code: int
         files = given.body if given.ok else []
     return _render(visit, "invitation.html", status_code=status_code, invitation=answer.body, forms=forms, files=files,
                    failed=failed, failed_form=failed_form,
-                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+                   errors=field_errors(failed.body, visit.field_message) if failed is not None and isinstance(failed.body, dict) else {})
 
 
 @router.get("/invitations/{invitation_id}", response_class=HTMLResponse)
@@ -792,7 +899,7 @@ async def _admin_page(visit: Visit, *, status_code: int = 200, report: Answer | 
                    committees=committees.body if committees.ok else [], years=years.body if years.ok else [],
                    provisional=provisional.body if provisional.ok else None, report=report, forms=forms,
                    failed=failed, failed_form=failed_form,
-                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {},
+                   errors=field_errors(failed.body, visit.field_message) if failed is not None and isinstance(failed.body, dict) else {},
                    next_year=today().year + 1)
 
 
@@ -845,7 +952,7 @@ async def _committee_page(visit: Visit, committee_id: str, *, status_code: int =
              "policy": fields_of(ClockPolicyIn, shown["policy"], form="policy")}
     return _render(visit, "committee.html", status_code=status_code, committee=committee, forms=forms,
                    failed=failed, failed_form=failed_form,
-                   errors=field_errors(failed.body) if failed is not None and isinstance(failed.body, dict) else {})
+                   errors=field_errors(failed.body, visit.field_message) if failed is not None and isinstance(failed.body, dict) else {})
 
 
 @router.get("/admin/committees/{committee_id}", response_class=HTMLResponse)

@@ -118,9 +118,9 @@ def dev_headers(role: str) -> dict[str, str]:
     return {"X-Actor-Role": role, "X-Actor-Id": f"setup-{role}"}  # the embedded stack is in dev mode
 
 
-def case_in_consultation(stack: Stack, patient: str) -> dict[str, Any]:
-    """A case in mediation (its mediator 陈调解员) whose mediator asked for one obstetrician, set up through the
-    API; its id and the panel's first seat once its invitation is out."""
+def case_in_mediation(stack: Stack, patient: str) -> str:
+    """A joint application against 上海市某区人民医院 accepted with 陈调解员 as its mediator, set up through the API;
+    its id. Its respondent is not linked to the pool's registry yet."""
     import httpx
 
     with httpx.Client(base_url=stack.base, timeout=120) as api:
@@ -130,13 +130,24 @@ def case_in_consultation(stack: Stack, patient: str) -> dict[str, Any]:
             "institution": {"name": "上海市某区人民医院", "legal_representative": "李院长"},
             "facts": "产妇分娩后大出血，患方认为医方处置不及时。", "claim_amount": "200000.00",
             "requests": "要求医方赔偿。"}).json()
-        for method, path, role, body in (
-                ("POST", "submit-for-review", "intake", {}),
-                ("POST", "accept", "director", {"mediators": ["陈调解员"]}),
-                ("PUT", "respondent-institution", "mediator", {"institution_id": "sh-mq-main"}),
-                ("POST", "request-consultation", "mediator", {"specialties": ["obstetrics"],
-                                                               "question": "医方处置有无过错？"})):
-            answer = api.request(method, f"/cases/{case['id']}/{path}", json=body, headers=dev_headers(role))
+        for path, role, body in (("submit-for-review", "intake", {}),
+                                 ("accept", "director", {"mediators": ["陈调解员"], "mediator_ids": ["mediator.hp"]})):
+            answer = api.post(f"/cases/{case['id']}/{path}", json=body, headers=dev_headers(role))
+            assert answer.status_code == 200, answer.text
+    return str(case["id"])
+
+
+def case_in_consultation(stack: Stack, patient: str) -> dict[str, Any]:
+    """A case in mediation (its mediator 陈调解员) whose mediator asked for one obstetrician, set up through the
+    API; its id and the panel's first seat once its invitation is out."""
+    import httpx
+
+    case_id = case_in_mediation(stack, patient)
+    with httpx.Client(base_url=stack.base, timeout=120) as api:
+        for method, path, body in (
+                ("PUT", "respondent-institution", {"institution_id": "sh-mq-main"}),
+                ("POST", "request-consultation", {"specialties": ["obstetrics"], "question": "医方处置有无过错？"})):
+            answer = api.request(method, f"/cases/{case_id}/{path}", json=body, headers=dev_headers("mediator"))
             assert answer.status_code == 200, answer.text
         panel_id = answer.json()["panel_id"]
         deadline = time.monotonic() + 60
@@ -144,4 +155,4 @@ def case_in_consultation(stack: Stack, patient: str) -> dict[str, Any]:
                 "invitation_id"]:
             assert time.monotonic() < deadline, panel
             time.sleep(0.5)
-    return {"case_id": case["id"], "seat": panel["slots"][0]}
+    return {"case_id": case_id, "seat": panel["slots"][0]}

@@ -130,7 +130,7 @@ def test_the_mediator_holds_a_session_drafts_the_agreement_and_collects_signatur
         page.locator("#act-cancel_session summary").click()
         page.locator("#f-cancel_session-session_id").select_option(index=0)
         act(page, "cancel_session", fill={"reason": "双方同意改为书面协商"})
-    expect(page.locator("#sessions-h + ul")).to_contain_text("cancelled")
+    expect(page.locator("#sessions-h + ul")).to_contain_text("已取消")  # a session's status in words
     due = (NOW + timedelta(days=30)).date().isoformat()
     act(page, "draft_agreement", fill={
         "facts": "患者术后切口感染，再次手术。", "points_in_dispute": "医方诊疗行为是否存在过错及赔偿数额",
@@ -150,7 +150,10 @@ def test_an_action_the_law_refuses_shows_the_rule(new_page):
     act(page, "sign", select={"signer": "patient"}, fill={"signed_by": "王小明"})  # signed already
     refusal = page.locator("#refusal")
     expect(refusal).to_be_visible()
-    expect(refusal).to_contain_text("signs once (Reg 39)")  # Reg 39: each signs once
+    # Reg 39: each signs once. The rule in Chinese, the API's own words under it
+    expect(page.locator("#refusal-words")).to_have_text("这项操作不符合法定规则，未予登记")
+    expect(refusal.locator(".rules")).to_contain_text("患方、医方、人民调解员各签署一次")
+    expect(refusal.locator(".api-words")).to_contain_text("signs once (Reg 39)")
     expect(page.locator("h1 .status")).to_have_text("待签署")
 
 
@@ -163,6 +166,26 @@ def test_the_director_applies_the_seal_and_the_agreement_takes_effect(new_page):
     # Reg 38: an effective agreement stops the mediation clock; no working days are counted down any more
     clock = page.locator("section.clock").inner_text()
     assert "调解期限已停止计算" in clock and "剩余" not in clock
+
+
+def test_the_mediator_follows_performance_term_by_term(new_page):
+    # PML 31: performance is supervised term by term; confirming it early names what is still owed
+    page = new_page()
+    log_in(page, "mediator")
+    page.goto(WORLD["case_url"])
+    performance = page.locator("#performance")
+    expect(performance).to_contain_text("医方一次性向患方支付赔偿款")
+    expect(performance.locator("tbody tr")).to_contain_text("未履行完毕")
+    act(page, "record_payment", fill={"term": "1", "amount": "30000.00", "paid_on": NOW.date().isoformat(),
+                                      "payer": "上海市某医院", "proof": "银行转账回单 0001"})
+    expect(page.locator(".flash")).to_be_visible()
+    row = performance.locator("tbody tr").first
+    expect(row).to_contain_text("30000.00")  # paid
+    expect(row).to_contain_text("50000.00")  # still owed
+    expect(performance.locator("ul.payments")).to_contain_text("银行转账回单 0001")
+    act(page, "confirm_performance")
+    expect(page.locator("#refusal .rules")).to_contain_text("尚未履行：第1项 尚欠 50000.00 元")
+    expect(page.locator("h1 .status")).to_have_text("履行中")
 
 
 def _agreement_link(page: Page, text: str):
@@ -186,6 +209,9 @@ def test_the_auditor_downloads_and_verifies_the_agreement(new_page):
     assert pdf.startswith(b"%PDF")
     _agreement_link(page, "核验").click()
     assert "核验通过" in page.locator("#verdict").inner_text(), page.locator("main").inner_text()
+    for fact in ("#hash-matches", "#seal-signed", "#seal-intact", "#seal-valid"):  # the seal's record in words
+        expect(page.locator(fact)).to_have_text("是")
+    expect(page.locator("#seal-signer")).not_to_be_empty()
     recorded = page.locator("#sha256-recorded").inner_text()
     import hashlib
 
@@ -218,6 +244,73 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(new_page):
     assert page.locator("ol.timeline li").count() == before
 
 
+def test_the_mediator_links_the_respondent_from_the_registry_then_may_ask_for_experts(new_page, stack):
+    # Reg 37: recusal checks institutions by id, so the respondent is chosen from the pool's registry, not typed
+    from tests.console.conftest import case_in_mediation
+
+    case_id = case_in_mediation(stack, "孙小青")
+    page = new_page()
+    log_in(page, "mediator")
+    page.goto(f"/console/cases/{case_id}")
+    expect(page.locator("#act-request_consultation")).to_have_count(0)  # a consultation needs the link first
+    page.locator("#act-link_respondent summary").click()
+    picker = page.locator("#f-link_respondent-institution_id")
+    assert picker.input_value() == ""  # never chosen for the mediator
+    first = picker.locator("option:not([disabled])").first  # the institution named as the respondent comes first
+    expect(first).to_have_text("上海市某区人民医院（上海市，上海市某区医疗集团） · 与本案医方名称相同")
+    act(page, "link_respondent", select={"institution_id": "sh-mq-main"})
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator("#act-request_consultation")).to_have_count(1)
+    # Reg 35: two obstetricians on one panel, asked for by their number
+    form = page.locator("#act-request_consultation")
+    form.locator("summary").click()
+    form.locator("input[name='specialties.obstetrics']").fill("2")
+    form.locator("textarea[name=question]").fill("医方产后出血的处置有无过错？")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator("div.panel li", has_text="产科")).to_have_count(2)
+
+
+def test_a_partys_request_for_recusal_is_recorded_and_decided_on_the_case_page(new_page, stack):
+    # Reg 37: a party may ask that a drawn expert be recused; the committee (its director) decides, and an upheld
+    # request recuses the expert and draws another
+    from tests.console.conftest import case_in_consultation
+
+    made = case_in_consultation(stack, "周小兰")
+    seat = made["seat"]
+    page = new_page()
+    log_in(page, "mediator")
+    page.goto(f"/console/cases/{made['case_id']}")
+    panel = page.locator("div.panel")
+    expect(panel).to_contain_text(seat["expert_name"])
+    expect(panel).to_contain_text("待答复")  # the seat's status in words
+    request = panel.locator("details[id^=panel-objection-]")
+    request.locator("summary").click()
+    request.locator("select[name=invitation_id]").select_option(seat["invitation_id"])
+    request.locator("select[name=raised_by]").select_option("patient")
+    request.locator("select[name=form]").select_option("written")
+    request.locator("textarea[name=reason]").fill("该专家曾在被申请医院进修")
+    request.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".flash")).to_contain_text("登记回避申请")
+    expect(panel.locator("ul.objections")).to_contain_text("待决定")
+    expect(panel.locator("details[id^=panel-decision-]")).to_have_count(0)  # the director decides, not the mediator
+
+    page = new_page()
+    log_in(page, "director")
+    page.goto(f"/console/cases/{made['case_id']}")
+    decision = page.locator("details[id^=panel-decision-]")
+    decision.locator("summary").click()
+    decision.locator("select[name=decision]").select_option("upheld")
+    decision.locator("textarea[name=reason]").fill("申请理由成立")
+    decision.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    objections = page.locator("div.panel ul.objections")
+    expect(objections).to_contain_text("申请成立：专家回避，重新抽取（申请理由成立）")
+    expect(objections).not_to_contain_text("待决定")
+
+
 def test_an_expert_accepts_an_invitation_and_gives_their_opinion(new_page, stack):
     from tests.console.conftest import Account, create_account
 
@@ -233,7 +326,7 @@ def test_an_expert_accepts_an_invitation_and_gives_their_opinion(new_page, stack
     expect(page.locator(".note")).to_contain_text("当事人信息已隐去")
     page.locator("#answer-accept button[type=submit]").click()
     page.wait_for_load_state()
-    assert "accepted" in page.locator("#invitation-status").inner_text(), page.locator("main").inner_text()
+    assert "已接受" in page.locator("#invitation-status").inner_text(), page.locator("main").inner_text()
     expect(page.locator("main")).to_contain_text("赵小红")  # the material, once accepted
     opinion = page.locator("#answer-opinion")
     if opinion.get_attribute("open") is None:
