@@ -452,30 +452,36 @@ def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], m
     return forms
 
 
-def _panel_forms(visit: Visit, panel: dict[str, Any]) -> dict[str, Any]:
+def _panel_forms(visit: Visit, panel: dict[str, Any], sent: tuple[str, dict[str, Any]] | None = None
+                 ) -> dict[str, Any]:
     """The forms the caller may use on one panel now (Reg 33, 37): a party's request that an expert be recused,
     the director's decision on each request pending, a new draw for each seat the pool could not fill, the
-    experts' meeting once every seat has accepted. The API decides on whatever is sent."""
+    experts' meeting once every seat has accepted. `sent`: a form the API refused (its name, what was typed),
+    shown again as typed. The API decides on whatever is sent."""
     if panel.get("status") == "closed":
         return {}
+
+    def form(model: type[BaseModel], name: str) -> list[FormField]:
+        return fields_of(model, sent[1] if sent and sent[0] == name else None, form=name)
+
     found: dict[str, Any] = {}
     held = [s for s in panel.get("slots", []) if s.get("invitation_id") and s.get("expert_name")
             and s.get("status") in ("invited", "accepted", "opinion")]
     if visit.may("panels.object") and held:
-        fields = fields_of(ObjectionIn, form=f"objection-{panel['id']}")
+        fields = form(ObjectionIn, f"objection-{panel['id']}")
         if (expert := _find(fields, "invitation_id")) is not None:
             expert.kind, expert.options = "select", [s["invitation_id"] for s in held]
             expert.labels = {s["invitation_id"]: f"{visit.t('seats')} {s['slot']} · "
                              f"{s.get('specialty_label') or s['specialty']} · {s['expert_name']}" for s in held}
         found["objection"] = fields
     if visit.may("panels.decide"):
-        found["decisions"] = [(o, fields_of(ObjectionDecisionIn, form=f"decision-{o['id']}"))
+        found["decisions"] = [(o, form(ObjectionDecisionIn, f"decision-{o['id']}"))
                               for o in panel.get("objections", []) if o.get("decision") is None]
     if visit.may("panels.manage"):
-        found["redraws"] = [(s, fields_of(SlotRedrawIn, form=f"redraw-{panel['id']}-{s['slot']}"))
+        found["redraws"] = [(s, form(SlotRedrawIn, f"redraw-{panel['id']}-{s['slot']}"))
                             for s in panel.get("slots", []) if s.get("status") == "unfilled"]
         if panel.get("status") in ("complete", "opinion"):
-            found["meeting"] = fields_of(MeetingIn, form=f"meeting-{panel['id']}")
+            found["meeting"] = form(MeetingIn, f"meeting-{panel['id']}")
     return found
 
 
@@ -492,7 +498,8 @@ async def _nothing() -> None:
 async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent: dict[str, Any] | None = None,
                      failed: Answer | None = None, failed_event: str | None = None,
                      warnings: list[dict[str, Any]] | None = None, done: str | None = None,
-                     failed_title: str | None = None, upload_sent: dict[str, Any] | None = None) -> Response:
+                     failed_title: str | None = None, upload_sent: dict[str, Any] | None = None,
+                     panel_sent: tuple[str, dict[str, Any]] | None = None) -> Response:
     api = visit.api
     case, history, documents, sessions, panels, files, notices = await asyncio.gather(
         api.get(f"/cases/{case_id}"), api.get(f"/cases/{case_id}/history"),
@@ -516,7 +523,8 @@ async def _case_page(visit: Visit, case_id: str, *, status_code: int = 200, sent
                    history=history.body if history.ok else [],
                    documents=documents.body if documents.ok else [], sessions=sessions.body if sessions.ok else [],
                    panels=panels.body if panels.ok else [], forms=forms,
-                   panel_forms={p["id"]: _panel_forms(visit, p) for p in (panels.body if panels.ok else [])}, failed=failed, failed_event=failed_event,
+                   panel_forms={p["id"]: _panel_forms(visit, p, panel_sent) for p in (panels.body if panels.ok else [])},
+                   panel_failed=panel_sent[0] if panel_sent else None, failed=failed, failed_event=failed_event,
                    warnings=warnings or [], done=done,
                    errors=field_errors(failed.body, visit.field_message) if failed is not None and isinstance(failed.body, dict) else {},
                    files=files.body if files is not None and files.ok else None,
@@ -646,13 +654,16 @@ async def panel_act(request: Request, case_id: str, panel_id: str, kind: str) ->
     if kind not in PANEL_FORMS:
         return _render(visit, "refused.html", status_code=404, answer=None, message=visit.t("not_found"),
                        back=f"{CONSOLE}/cases/{quote(case_id)}")
-    answer = await visit.api.call("POST", paths[kind], json=payload_of(PANEL_FORMS[kind], form.getlist))
+    payload = payload_of(PANEL_FORMS[kind], form.getlist)
+    answer = await visit.api.call("POST", paths[kind], json=payload)
     if answer.ok:
         return _redirect(visit, f"{CONSOLE}/cases/{quote(case_id)}?done=panel-{kind}#panels-h")
     if answer.status == 401:
         return _login_page(visit)
+    name = {"objection": f"objection-{panel_id}", "decision": f"decision-{which.get('objection', '')}",
+            "redraw": f"redraw-{panel_id}-{which.get('slot', '')}", "meeting": f"meeting-{panel_id}"}[kind]
     return await _case_page(visit, case_id, status_code=answer.status, failed=answer,
-                            failed_title=visit.t(f"panel_{kind}"))
+                            failed_title=visit.t(f"panel_{kind}"), panel_sent=(name, payload))
 
 
 DELIVERY_FILTERS = ("failed", "queued", "sent")

@@ -91,3 +91,49 @@ def test_several_experts_of_one_specialty_are_asked_for_by_their_number() -> Non
                         bool_mark=bool_mark)
     assert 'name="specialties.obstetrics" value="2"' in html  # a refused form comes back with the numbers typed
     assert payload_of(RequestConsultation, {"specialties.law": "x", "question": "?"}, counted)["specialties"] == "x"
+
+
+class _Staff:
+    """What the panel's forms ask of a visit: may this role do it, and the page's words."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+    def may(self, operation: str) -> bool:
+        from domain import access
+
+        return self.role in access.PERMISSIONS.get(operation, frozenset())
+
+    def t(self, key: str) -> str:
+        return i18n.text("zh", key)
+
+
+PANEL = {"id": "P1", "status": "drawing", "slots": [
+    {"slot": 0, "specialty": "obstetrics", "specialty_label": "产科", "status": "invited", "expert_id": "SH-E0007",
+     "expert_name": "杨慧", "invitation_id": "inv-1"},
+    {"slot": 1, "specialty": "law", "specialty_label": "法学", "status": "unfilled", "expert_id": None,
+     "expert_name": None, "invitation_id": None}],
+    "objections": [{"id": "obj-1", "invitation_id": "inv-1", "expert_id": "SH-E0007", "decision": None}]}
+
+
+def test_the_panels_forms_follow_who_may_do_what() -> None:
+    # Reg 37: staff record a party's request for recusal; the committee's director decides it
+    from api.console.routes import _panel_forms
+
+    mediator, director = _panel_forms(_Staff("mediator"), PANEL), _panel_forms(_Staff("director"), PANEL)
+    expert = next(f for f in mediator["objection"] if f.key == "invitation_id")
+    assert expert.options == ["inv-1"] and expert.labels["inv-1"] == "席位 0 · 产科 · 杨慧"
+    assert "decisions" not in mediator and [o["id"] for o, _ in director["decisions"]] == ["obj-1"]
+    assert [s["slot"] for s, _ in mediator["redraws"]] == [1]  # only the seat the pool could not fill
+    assert "meeting" not in mediator  # not before every seat has accepted (Reg 33)
+    assert _panel_forms(_Staff("director"), {**PANEL, "status": "closed"}) == {}
+
+
+def test_a_refused_panel_form_comes_back_as_it_was_typed() -> None:
+    from api.console.routes import _panel_forms
+
+    typed = {"invitation_id": "inv-1", "raised_by": "patient", "form": "written", "reason": "该专家曾在被申请医院进修"}
+    fields = _panel_forms(_Staff("mediator"), PANEL, ("objection-P1", typed))["objection"]
+    assert {f.key: f.value for f in fields} == typed
+    other = _panel_forms(_Staff("mediator"), PANEL, ("meeting-P1", typed))["objection"]
+    assert all(f.value is None for f in other)
