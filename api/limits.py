@@ -4,6 +4,7 @@ turns out larger while it streams stops at the limit, also 413. Nothing past the
 
 from __future__ import annotations
 
+import html
 import json
 
 from fastapi import FastAPI, HTTPException
@@ -17,6 +18,7 @@ UPLOAD_PATHS = ("/import", "/csv")  # the routes that take a file: whatever cont
 # (MEDIATION_ATTACHMENT_MAX_BYTES) and room for the form's other fields. The route streams it to disk.
 ATTACHMENT_PATH = "/attachments"
 FORM_OVERHEAD = 64 * 1024
+CONSOLE = "/console/"  # a page of the console is refused with a page, in words, not the API's JSON
 
 
 class BodyTooLarge(HTTPException):
@@ -69,7 +71,10 @@ class BodyLimit:
         limit = self.limit_of(scope)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
-            await _refuse(send, BodyTooLarge(limit))
+            if str(scope.get("path", "")).startswith(CONSOLE):
+                await _refuse_page(send, limit, back=str(scope["path"]).removesuffix(ATTACHMENT_PATH))
+            else:
+                await _refuse(send, BodyTooLarge(limit))
             return
         seen = 0
 
@@ -91,3 +96,26 @@ async def _refuse(send: Send, error: HTTPException) -> None:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+async def _refuse_page(send: Send, limit: int, *, back: str) -> None:
+    """A console form whose declared size is past the limit (a scan too large): a page that says so in Chinese,
+    with the way back to the form. The file was never read."""
+    page = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>文件过大</title>'
+        '<link rel="stylesheet" href="/console/static/console.css"></head><body><main id="main">'
+        '<section class="refused" role="alert" id="refusal"><h1>操作未被接受</h1>'
+        f'<p class="detail" id="refusal-words">文件过大，未保存（上限 {html.escape(_megabytes(limit))}）。'
+        '请压缩或分成几个文件后再上传。</p>'
+        f'<p class="api-words" lang="en">The file is larger than {limit} bytes, the most this installation takes: '
+        'nothing was stored.</p><p class="code">HTTP 413 · payload_too_large</p>'
+        f'<p><a href="{html.escape(back)}">返回</a></p></section></main></body></html>'
+    ).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": page, "more_body": False})

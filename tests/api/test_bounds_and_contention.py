@@ -193,6 +193,16 @@ class TestBodiesAreLimitedBeforeTheyAreRead:
         response = await api.post("/cases", content=padded(registration(), BODY_LIMIT + 1), headers=JSON)
         assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
 
+    async def test_a_console_upload_declared_too_large_gets_a_page_in_chinese_not_json(self, api):
+        # a clerk's scan past the attachment limit: the console's form is answered with a page that says so and
+        # leads back to the case, the file unread
+        response = await api.post("/console/cases/some-case/attachments", content=b"x" * 1024,
+                                  headers={"content-type": "multipart/form-data; boundary=x",
+                                           "content-length": str(10 ** 10)})
+        assert response.status_code == 413
+        assert response.headers["content-type"].startswith("text/html")
+        assert "文件过大，未保存" in response.text and 'href="/console/cases/some-case"' in response.text
+
     @pytest.mark.parametrize("declared", ["text/csv", "application/octet-stream"])
     async def test_a_pool_file_of_1_5_mib_is_within_the_upload_limit(self, api, sessions, declared):
         # the file routes take the upload limit whatever content type the client declares (curl --data-binary)
