@@ -31,6 +31,8 @@ class CaseState:
     heirs: tuple[str, ...] = ()  # Civil Code 173: each heir signs for a deceased patient
     heir_agents: tuple[tuple[str, str], ...] = ()  # (agent, heir): an authorised agent may sign for that heir
     party_count: int = 0  # PML 29: the agreement's copies
+    patient_deceased: bool = False  # Civil Code 173: the heirs are the parties
+    patient_minor: bool = False  # a living minor or incapacitated patient acts through a guardian
     signed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # signer -> the act (Reg 39)
     open_sessions: tuple[str, ...] = ()  # sessions still scheduled: without minutes, not cancelled (a move keeps one)
     agreement_terms: tuple[Mapping[str, Any], ...] = ()  # the draft's terms (PML 29)
@@ -54,6 +56,8 @@ class CaseState:
             heirs=tuple(heir["name"] for heir in heirs_of(registration)) if heirs_sign else (),
             heir_agents=tuple(agents_of_heirs(registration)) if heirs_sign else (),
             party_count=party_count(registration) if heirs_sign else 0,
+            patient_deceased=bool(registration["patient"].get("deceased")),
+            patient_minor=bool(registration["patient"].get("minor_or_incapacitated")),
         )
 
     @classmethod
@@ -83,7 +87,8 @@ class CaseState:
             "application_type": self.application_type, "applicant_side": self.applicant_side,
             "consents": sorted(self.consents), "respondent": self.respondent, "heirs": list(self.heirs),
             "heir_agents": [list(pair) for pair in self.heir_agents],
-            "party_count": self.party_count, "signed": {k: dict(v) for k, v in self.signed.items()},
+            "party_count": self.party_count, "patient_deceased": self.patient_deceased,
+            "patient_minor": self.patient_minor, "signed": {k: dict(v) for k, v in self.signed.items()},
             "open_sessions": list(self.open_sessions), "agreement_terms": [dict(t) for t in self.agreement_terms],
             "drafted_on": self.drafted_on.isoformat() if self.drafted_on else None,
             "payments": [dict(p) for p in self.payments], "mediators": list(self.mediators),
@@ -97,6 +102,10 @@ class CaseState:
             consents=frozenset(data.get("consents", [])), respondent=data.get("respondent"),
             heirs=tuple(data.get("heirs", [])), heir_agents=tuple((agent, heir) for agent, heir in data.get("heir_agents", [])),
             party_count=data.get("party_count", 0),
+            # carried before the flags were kept: a case whose heirs sign is a deceased patient's (the workflow
+            # reads both again from its registration)
+            patient_deceased=data.get("patient_deceased", bool(data.get("heirs"))),
+            patient_minor=data.get("patient_minor", False),
             signed=dict(data.get("signed", {})), open_sessions=tuple(data.get("open_sessions", [])),
             agreement_terms=tuple(data.get("agreement_terms", [])),
             drafted_on=date.fromisoformat(data["drafted_on"]) if data.get("drafted_on") else None,
@@ -128,6 +137,11 @@ class CaseState:
             return replace(self, mediators=tuple(payload.get("mediators", [])))
         if event == "request_consultation":
             return replace(self, panels=(*self.panels, payload["panel_id"]))
+        if event == "amend_parties":  # who the heirs are, and whom each agent signs for, as now registered
+            amended = {"patient": {"deceased": self.patient_deceased},
+                       "patient_representatives": [dict(r) for r in payload.get("patient_representatives", [])]}
+            return replace(self, heirs=tuple(heir["name"] for heir in heirs_of(amended)),
+                           heir_agents=tuple(agents_of_heirs(amended)), party_count=party_count(amended))
         return self
 
     # ------------------------------------------------------------------ read ---------------------------
@@ -161,4 +175,6 @@ class CaseState:
             "heirs_signed": self.heirs_signed,
             "heir_agents": [list(pair) for pair in self.heir_agents],
             "party_count": self.party_count,
+            "patient_deceased": self.patient_deceased,
+            "patient_minor": self.patient_minor,
         }

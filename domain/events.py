@@ -61,6 +61,9 @@ EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in (
     EventSpec("reject", "Reject with reasons (不予受理)", DIRECTOR, s.Reject, issues="rejection_notice"),
     EventSpec("link_respondent", "Link the respondent to the expert pool's institution registry (Reg 37: recusal "
               "by id)", ANY_STAFF, s.LinkRespondent, route="own"),
+    EventSpec("amend_parties", "Amend the patient side's representatives (an heir, an agent, a guardian), with the "
+              "reason; held to the registration's rules (Civil Code 173), until the agreement is drafted",
+              ANY_STAFF, s.AmendParties),
     EventSpec("schedule_session", "Schedule a mediation session; a mediator booked elsewhere within two hours is "
               "warned", MEDIATOR, s.ScheduleSession),
     EventSpec("record_minutes", "Record a session's minutes (调解笔录)", MEDIATOR, s.RecordMinutes,

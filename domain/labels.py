@@ -23,6 +23,7 @@ EVENT_LABELS: dict[str, str] = {
     "accept": "受理",
     "reject": "不予受理",
     "link_respondent": "关联被申请医疗机构",
+    "amend_parties": "更正患方代理人、近亲属",
     "schedule_session": "安排调解会",
     "reschedule_session": "调解会改期",
     "cancel_session": "取消调解会",
@@ -76,6 +77,7 @@ FIELD_LABELS: dict[str, str] = {
     "id_number": "身份证号码", "phone": "电话", "role": "身份", "authorisation": "授权委托", "deceased": "已故",
     "start": "开始", "end": "结束", "heirs_signed": "已签署的继承人", "for_heir": "被代理的继承人", "acts_for": "被代理人", "heir_acts": "继承人的签署", "copies_needed": "应备份数",
     "group": "所属医疗集团", "pool_institution_id": "机构库编号", "policy_number": "保单号",
+    "patient_representatives": "患方代理人、近亲属",
 }
 
 VALUE_LABELS: dict[str, str] = {
@@ -117,7 +119,8 @@ def value_words(field: str, value: Any) -> str | None:
     reports group by); None for any other."""
     return _FIELD_VALUES.get(field, {}).get(value) if isinstance(value, str) else None
 # A nested field's own names where they differ from the file's usual ones (the sides who advance a fee)
-_NESTED_LABELS: dict[str, Mapping[str, str]] = {"fees_advanced": {"patient": "患方", "institution": "医方"}}
+_NESTED_LABELS: dict[str, Mapping[str, str]] = {"fees_advanced": {"patient": "患方", "institution": "医方"},
+                                                "patient_representatives": {"name": "姓名"}}
 
 # Details that belong to the machinery, not to the file: ids, digests and the workflow's own bookkeeping
 HIDDEN_FIELDS = frozenset({"session_id", "panel_id", "document_id", "document_sha256", "mediator_ids", "request_digest",
@@ -156,6 +159,8 @@ def _value(value: Any, field: str = "") -> str:
         return "；".join(f"{names.get(k) or FIELD_LABELS.get(k, k)}：{_value(v, k)}" for k, v in value.items()
                         if v not in (None, "", [], {}) and k not in HIDDEN_FIELDS)
     if isinstance(value, (list, tuple)):
+        if len(value) > 1 and all(isinstance(v, Mapping) for v in value):  # rows: each one numbered, (1) (2)
+            return " ".join(f"（{i}）{_value(v, field)}" for i, v in enumerate(value, 1))
         return "；".join(_value(v, field) for v in value)
     text = str(value)
     return _FIELD_VALUES.get(field, {}).get(text) or VALUE_LABELS.get(text) or _when(text) or text

@@ -20,6 +20,7 @@ from statemachine.callbacks import CallbackGroup
 
 from core.errors import IllegalTransition, RuleViolated
 from domain.clock import legal_date
+from domain.parties import representatives_refused
 from domain.performance import TermBalance, outstanding
 from domain.specialties import SPECIALTIES
 
@@ -132,6 +133,15 @@ class DisputeLifecycle(StateMachine):
         | appraisal.to.itself(internal=True)
         | signing.to.itself(internal=True)
     )
+    # The patient side's representatives amended (an heir come forward, an agent authorised since), held to the
+    # registration's rules (Civil Code 173); until the agreement is drafted, whose draft names who signs
+    amend_parties = (
+        registered.to.itself(internal=True, cond="representatives_lawful")
+        | awaiting_consent.to.itself(internal=True, cond="representatives_lawful")
+        | under_review.to.itself(internal=True, cond="representatives_lawful")
+        | in_mediation.to.itself(internal=True, cond="representatives_lawful")
+        | appraisal.to.itself(internal=True, cond="representatives_lawful")
+    )
     # Director's decision; accept starts the 30-WD clock (Reg 38)
     accept = under_review.to(in_mediation, cond="one_to_three_mediators")
     reject = under_review.to(rejected, cond="has_reject_reason")
@@ -234,6 +244,12 @@ class DisputeLifecycle(StateMachine):
 
     def respondent_linked(self, respondent_institution_id: str | None = None, **_: Any) -> bool:
         return bool(respondent_institution_id)
+
+    def representatives_lawful(self, patient_representatives: Iterable[Mapping[str, Any]] = (),
+                               patient_deceased: bool = False, patient_minor: bool = False, **_: Any) -> bool:
+        """Civil Code 173: amended, the patient side's representatives stand as a registration's must."""
+        return representatives_refused(deceased=patient_deceased, minor_or_incapacitated=patient_minor,
+                                       representatives=[dict(r) for r in patient_representatives]) is None
 
     def one_to_three_mediators(self, mediators: Iterable[str] = (), **_: Any) -> bool:
         """Accepting assigns one to three mediators; so does a reassignment."""
@@ -409,7 +425,7 @@ STATES: tuple[str, ...] = tuple(s.id for s in DisputeLifecycle.states)  # type: 
 CASE_FACTS: tuple[str, ...] = (
     "application_type", "applicant_side", "consents", "consent_due_passed", "respondent_institution_id",
     "scheduled_sessions", "signed", "drafted_on", "mediation_due", "mediation_due_provisional", "today", "balances", "effective_on", "heirs",
-    "heirs_signed", "heir_agents", "party_count",
+    "heirs_signed", "heir_agents", "party_count", "patient_deceased", "patient_minor",
 )
 # Guards that read only facts of the case: `allowed_events` evaluates them, so it lists exactly what some payload
 # would get accepted.
@@ -454,6 +470,10 @@ _GUARD_RULES: dict[str, str | Callable[[Facts], str]] = {
     "rejected by itself (consent_expired). Before it, record a refusal stated in writing or orally (PML 17)",
     "respondent_linked": "link the respondent to the expert pool's institution registry first (PUT "
     "/cases/{id}/respondent-institution): expert recusal checks institutions by id, never by name (Reg 37)",
+    "representatives_lawful": lambda f: (representatives_refused(
+        deceased=bool(f.get("patient_deceased")), minor_or_incapacitated=bool(f.get("patient_minor")),
+        representatives=[dict(r) for r in f.get("patient_representatives") or ()])
+        or "the patient side's representatives break the registration's rules (Civil Code 173)"),
     "one_to_three_mediators": "a case is assigned one to three mediators (accept, reassign_mediators)",
     "has_reject_reason": "reject needs at least one reason from the list (1–8); reason 8 needs a reason in words",
     "appraisal_commissioned": "an appraisal is commissioned by both sides together, or by the committee with "

@@ -24,6 +24,35 @@ def agents_of_heirs(registration: dict[str, Any]) -> list[tuple[str, str]]:
             for heir in rep.get("acts_for") or [] if heir in heirs]
 
 
+def representatives_refused(*, deceased: bool, minor_or_incapacitated: bool,
+                            representatives: list[dict[str, Any]]) -> str | None:
+    """Why the patient side's representatives cannot stand as they are, or None (Civil Code 173, 161-165): a
+    deceased patient's close relatives (heirs) are the parties and an agent acts for the heirs who authorised
+    it, never for the deceased; a deceased patient has no guardian; a living minor or incapacitated patient has
+    one; an agent holds an authorisation. The registration and its amendments are held to the same rules."""
+    roles = [rep.get("role", "relative") for rep in representatives]
+    if deceased and not representatives:
+        return "patient_representatives: a deceased patient's relatives apply through representatives"
+    if deceased and "relative" not in roles:
+        return ("patient_representatives: a deceased patient's close relatives (heirs) are the parties: name at "
+                "least one with role relative; an agent acts for them, never for the deceased (Civil Code 173)")
+    if deceased and "guardian" in roles:
+        return ("patient_representatives: a deceased patient has no guardian; name the close relatives (heirs) "
+                "with role relative (Civil Code 173)")
+    if minor_or_incapacitated and not deceased and "guardian" not in roles:
+        return "patient_representatives: a minor or incapacitated patient needs a guardian"
+    heirs = {rep["name"] for rep, role in zip(representatives, roles) if role == "relative"}
+    for rep, role in zip(representatives, roles):
+        if role == "agent" and not rep.get("authorisation"):
+            return f"patient_representatives: agent {rep['name']} needs an authorisation (授权委托书)"
+        if rep.get("acts_for") and role != "agent":
+            return f"patient_representatives: acts_for is for an agent; {rep['name']} is a {role}"
+        if deceased and role == "agent" and not (rep.get("acts_for") and set(rep["acts_for"]) <= heirs):
+            return (f"patient_representatives: agent {rep['name']} acts for the heirs who authorised it, never for "
+                    "the deceased: name them in acts_for, each a representative with role relative (Civil Code 173)")
+    return None
+
+
 def party_count(registration: dict[str, Any]) -> int:
     """The parties an agreement names: each heir (or the patient), and the institution."""
     return max(len(heirs_of(registration)), 1) + 1

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from domain.lifecycle import ABANDON_REASONS, REJECT_REASONS, REQUIRED_SIGNERS, TERMINATION_GROUNDS
+from domain.parties import representatives_refused
 from domain.specialties import SPECIALTIES
 from domain.taxonomy import DEPARTMENTS, DISPUTE_KINDS, HARMS, INSTITUTION_LEVELS, UNKNOWN
 from domain.time import SHANGHAI
@@ -280,29 +281,11 @@ class CaseCreate(Strict):
             raise ValueError("applicant_side is required for a one-sided or oral application")
         if self.application_type == "oral" and not (self.oral_record or "").strip():
             raise ValueError("oral_record is required for an oral application (the transcribed application)")
-        if self.patient.deceased and not self.patient_representatives:
-            raise ValueError("patient_representatives: a deceased patient's relatives apply through representatives")
-        if self.patient.deceased and not any(r.role == "relative" for r in self.patient_representatives):
-            raise ValueError("patient_representatives: a deceased patient's close relatives (heirs) are the parties: "
-                             "name at least one with role relative; an agent acts for them, never for the deceased "
-                             "(Civil Code 173)")
-        if self.patient.deceased and any(r.role == "guardian" for r in self.patient_representatives):
-            raise ValueError("patient_representatives: a deceased patient has no guardian; name the close relatives "
-                             "(heirs) with role relative (Civil Code 173)")
-        if self.patient.minor_or_incapacitated and not self.patient.deceased and not any(
-            r.role == "guardian" for r in self.patient_representatives
-        ):
-            raise ValueError("patient_representatives: a minor or incapacitated patient needs a guardian")
-        heirs = {r.name for r in self.patient_representatives if r.role == "relative"}
-        for rep in self.patient_representatives:
-            if rep.role == "agent" and not rep.authorisation:
-                raise ValueError(f"patient_representatives: agent {rep.name} needs an authorisation (授权委托书)")
-            if rep.acts_for and rep.role != "agent":
-                raise ValueError(f"patient_representatives: acts_for is for an agent; {rep.name} is a {rep.role}")
-            if self.patient.deceased and rep.role == "agent" and not (rep.acts_for and set(rep.acts_for) <= heirs):
-                raise ValueError(f"patient_representatives: agent {rep.name} acts for the heirs who authorised it, "
-                                 "never for the deceased: name them in acts_for, each a representative with role "
-                                 "relative (Civil Code 173)")
+        refused = representatives_refused(
+            deceased=self.patient.deceased, minor_or_incapacitated=self.patient.minor_or_incapacitated,
+            representatives=[rep.model_dump() for rep in self.patient_representatives])
+        if refused:
+            raise ValueError(refused)
         return self
 
 
@@ -597,6 +580,26 @@ class LinkRespondent(Strict):
 
     institution_id: str = Field(min_length=1, max_length=64, examples=["inst-sh-001"],
                                 description="GET /pool/institutions")
+
+
+class AmendParties(Strict):
+    """The patient side's representatives as they now stand, replacing those registered: an heir who came
+    forward, an agent authorised since, a guardian appointed, a relation or a phone number corrected. Held to the
+    registration's rules (Civil Code 173); the reason is kept in the case's history. Until the agreement is
+    drafted: its draft names the parties who sign."""
+
+    patient_representatives: list[Representative] = Field(default_factory=list, max_length=5)
+    reason: str = Field(min_length=1, max_length=500, examples=["患者之女王二明到会，补充登记为继承人"])
+
+    @model_validator(mode="after")
+    def _each_lawful(self) -> AmendParties:
+        """What holds whoever the patient is (an agent's authorisation, acts_for only for an agent); what depends
+        on the patient (a deceased patient's heirs, a minor's guardian) is the lifecycle's rule."""
+        refused = representatives_refused(deceased=False, minor_or_incapacitated=False,
+                                          representatives=[rep.model_dump() for rep in self.patient_representatives])
+        if refused:
+            raise ValueError(refused)
+        return self
 
 
 class StartAppraisal(Note):

@@ -41,7 +41,22 @@ def _open_terms(case: Case) -> str:
     return f"。尚未履行：{shown}"
 
 
+def _representatives(case: Case) -> str:
+    patient = (case.get("registration") or {}).get("patient") or {}
+    deceased = ("患者已死亡：其近亲属（继承人）是当事人，须至少登记一名近亲属，不设监护人；委托代理人只为授权他的"
+                "继承人代理，须注明为哪几位继承人（《民法典》第一百七十三条）")
+    minor = "患者未成年或无民事行为能力：须登记监护人"
+    if patient.get("deceased"):
+        rules = [deceased]
+    elif patient.get("minor_or_incapacitated"):
+        rules = [minor]
+    else:
+        rules = [deceased, minor] if not patient else []
+    return "；".join(["更正后的患方代理人、近亲属须符合登记时的规则", *rules, "委托代理人须有授权委托书"])
+
+
 RULE_WORDS: dict[str, str | Callable[[Case], str]] = {
+    "representatives_lawful": _representatives,
     # the case's lifecycle (domain/lifecycle.py)
     "enough_copies": "协议书份数不足：每方当事人各执一份，调解委员会留存一份（《人民调解法》第二十九条）",
     "one_sided": "“征求对方意见”只用于一方申请或口头申请；委员会主动调解的案件，请逐方“登记当事人同意调解”"

@@ -580,6 +580,11 @@ def _project(
         case.outcome = {"event": event, **payload}
     elif event == "archive":
         case.archived_at = at
+    elif event == "amend_parties":  # the patient side as now registered: its documents, its search, its names
+        case.registration = {**case.registration,
+                             "patient_representatives": [dict(r) for r in payload["patient_representatives"]]}
+        case.search_text = _search_text(case.registration, case.number)
+        _rename(session=session, case=case)
     elif event == "request_consultation":  # Reg 33: the panel the workflow draws and invites
         create_panel(
             session=session, panel_id=payload["panel_id"], case_id=case.id, seq=seq,
@@ -625,6 +630,19 @@ def _project_ending(
     if timed is not None:
         case.duration_wd, case.appraisal_wd, case.deadline_kept = timed.duration_wd, timed.appraisal_wd, \
             timed.deadline_kept
+
+
+def _rename(*, session: Session, case: Case) -> None:
+    """The case's party names (the list's `party` filter) as its registration now stands: an amendment adds a
+    representative's name and drops a removed one's."""
+    wanted = set(party_names(case.registration))
+    stored = session.exec(select(CasePartyName).where(col(CasePartyName.case_id) == case.id)).all()
+    for row in stored:
+        if (row.role, row.name) not in wanted:
+            session.delete(row)
+    kept = {(row.role, row.name) for row in stored}
+    session.add_all(CasePartyName(case_id=case.id, role=role, name=name, registered_at=case.registered_at)
+                    for role, name in sorted(wanted - kept))
 
 
 def _assign(*, session: Session, case: Case, user_ids: Sequence[str]) -> None:

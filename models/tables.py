@@ -222,7 +222,8 @@ class CaseMediator(SQLModel, table=True):
 class CasePartyName(SQLModel, table=True):
     """Every party's name a case was registered with, normalised (domain/parties.py `party_names`), for the case
     list's `party` filter: an exact name or its beginning (王 finds 王芳) is one range of a btree index, however
-    short the name. Written with the case (models/repo.py `create_case`); a registration's names never change.
+    short the name. Written with the case (models/repo.py `create_case`), and again when the patient side's
+    representatives are amended (`amend_parties`).
 
     Why a table of names and not a text index over the case: most names searched are two or three Chinese
     characters (王芳), and a trigram index (pg_trgm) has no trigram to look up in a two-character pattern (it

@@ -166,6 +166,10 @@ class DisputeWorkflow:
             CaseState.registered(inp.registration, heirs_sign=workflow.patched("heirs-sign"))
         if carried and self._case.heirs and "heir_agents" not in carried.state:  # carried before agents signed
             self._case = replace(self._case, heir_agents=CaseState.registered(inp.registration).heir_agents)
+        if carried and "patient_deceased" not in carried.state:  # carried before the patient's flags were kept
+            registered = CaseState.registered(inp.registration)
+            self._case = replace(self._case, patient_deceased=registered.patient_deceased,
+                                 patient_minor=registered.patient_minor)
         self._agreement: DocumentRef | None = None
         # rev 2: the answer given to each Idempotency-Key (with the request's digest), and the last self-loop
         # action of each kind (its sequence number and digest), for repeats and races

@@ -183,7 +183,7 @@ def field_label(lang: str, key: str) -> str:
     if lang == "zh" and key in FIELD_LABELS:
         return FIELD_LABELS[key]
     extra = {"committee_id": "调解委员会", "application_type": "申请方式", "applicant_side": "申请方",
-             "consents": "已取得的同意", "patient_representatives": "患方代理人、近亲属", "insurer": "保险机构",
+             "consents": "已取得的同意", "insurer": "保险机构",
              "treatment_episode": "诊疗经过", "treatment_period": "诊疗期间", "start": "开始", "end": "结束",
              "confirm_new_dispute": "确认新纠纷", "claim_amount": "请求金额（元）", "requests": "调解请求",
              "oral_record": "口头申请笔录", "minor_or_incapacitated": "未成年人或无民事行为能力",

@@ -445,6 +445,8 @@ def _forms(visit: Visit, case: dict[str, Any], sessions: list[dict[str, Any]], m
         if spec is None or spec.route == "none" or spec.payload is None or not visit.may(f"event.{event}"):
             continue
         values = sent if event == failed_event else None
+        if values is None and event == "amend_parties":  # the representatives as registered, to be corrected
+            values = {"patient_representatives": case.get("registration", {}).get("patient_representatives", [])}
         fields = _tailor(event, fields_of(spec.payload, values, form=event,
                                           counted=COUNTED.get(event, frozenset())), case, sessions, mediators,
                          institutions or [])

@@ -34,7 +34,7 @@ class TestFromRegistrationToArchive:
         assert case["claim_amount"] == "120000.00"  # a decimal string, never a float
         assert case["registered_at"].endswith("+08:00")  # Asia/Shanghai
         # what would be accepted now, guards included (rev 2): a one-sided application asks for consent first
-        assert case["allowed_events"] == ["link_respondent", "request_consent", "terminate"]
+        assert case["allowed_events"] == ["amend_parties", "link_respondent", "request_consent", "terminate"]
 
         # Reg 31¶1: the other side must consent
         await post(api, f"/cases/{case_id}/request-consent", {"method": "letter"})

@@ -177,7 +177,7 @@ class TestAppraisal:  # Reg 34, 36, 38
         case_id = await case_in_mediation(api)
         started = await ok(api, case_id, "start-appraisal", APPRAISAL)
         assert started["status"] == "appraisal"
-        assert started["allowed_events"] == ["abandon_appraisal", "finish_appraisal", "link_respondent", "reassign_mediators",
+        assert started["allowed_events"] == ["abandon_appraisal", "amend_parties", "finish_appraisal", "link_respondent", "reassign_mediators",
                                              "terminate"]
         case = await case_of(api, case_id)
         clock = case["mediation_clock"]
@@ -236,7 +236,7 @@ class TestAppraisal:  # Reg 34, 36, 38
         body = await refused(api, case_id, "start-appraisal", APPRAISAL, 409)
         assert body["code"] == "illegal_transition"
         assert body["state"] == "registered"
-        assert body["allowed_events"] == ["link_respondent", "submit_for_review", "terminate"]  # a joint one
+        assert body["allowed_events"] == ["amend_parties", "link_respondent", "submit_for_review", "terminate"]  # a joint one
 
     async def test_finishing_an_appraisal_that_never_started_is_409(self, api):
         case_id = await case_in_mediation(api)
@@ -311,7 +311,7 @@ class TestExtension:  # Reg 38
         body = await refused(api, case_id, "extend-deadline", EXTENSION, 409)
         assert body["code"] == "illegal_transition"
         assert body["state"] == "appraisal"
-        assert body["allowed_events"] == ["abandon_appraisal", "finish_appraisal", "link_respondent", "reassign_mediators",
+        assert body["allowed_events"] == ["abandon_appraisal", "amend_parties", "finish_appraisal", "link_respondent", "reassign_mediators",
                                           "terminate"]
 
     @pytest.mark.parametrize("extra_days", [0, -5, 121, 1.5, None])
@@ -338,7 +338,7 @@ class TestAllowedEvents:
         await ok(api, case_id, "accept", {"mediators": ["陈调解员"]})
         assert clock_actions & set(await allowed()) == {"start_appraisal", "extend_deadline"}
         await ok(api, case_id, "start-appraisal", APPRAISAL)
-        assert await allowed() == ["abandon_appraisal", "finish_appraisal", "link_respondent", "reassign_mediators",
+        assert await allowed() == ["abandon_appraisal", "amend_parties", "finish_appraisal", "link_respondent", "reassign_mediators",
                                    "terminate"]
         await ok(api, case_id, "finish-appraisal", OPINION)
         await ok(api, case_id, "draft-agreement", agreement())

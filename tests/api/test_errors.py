@@ -22,7 +22,7 @@ class TestIllegalActions:
         body = response.json()
         assert body["code"] == "illegal_transition"
         assert body["state"] == "registered"
-        assert body["allowed_events"] == ["link_respondent", "request_consent", "terminate"]
+        assert body["allowed_events"] == ["amend_parties", "link_respondent", "request_consent", "terminate"]
         # nothing recorded is lost or changed
         assert (await api.get(f"/cases/{case['id']}")).json()["status"] == "registered"
         assert len((await api.get(f"/cases/{case['id']}/history")).json()) == 1

@@ -58,6 +58,8 @@ LEGAL: dict[tuple[str, str], str] = {
     ("registered", "terminate"): "terminated",
     **{(state, "link_respondent"): state for state in (  # Reg 37 (rev 2): linked by registry id
         "registered", "awaiting_consent", "under_review", "in_mediation", "appraisal", "signing")},
+    **{(state, "amend_parties"): state for state in (  # Civil Code 173: until the draft names who signs
+        "registered", "awaiting_consent", "under_review", "in_mediation", "appraisal")},
     ("awaiting_consent", "record_consent"): "under_review",
     ("awaiting_consent", "record_refusal"): "rejected",  # PML 17
     ("awaiting_consent", "consent_expired"): "rejected",  # PML 17: silence counts as refusal
@@ -117,7 +119,7 @@ class TestTheTable:
             "request_consultation", "record_expert_opinion",
             "archive", "record_judicial_confirmation", "record_followup",
             "abandon_appraisal", "record_payment", "link_respondent",
-            "reschedule_session", "cancel_session", "reassign_mediators",
+            "reschedule_session", "cancel_session", "reassign_mediators", "amend_parties",
         }
 
     @pytest.mark.parametrize(("state", "event"), sorted(LEGAL))

@@ -110,3 +110,11 @@ def test_a_reminder_is_listed_by_the_day_it_is_sent_and_the_deadline_it_is_about
     assert i18n.deadline_when("zh", "2026-12-31", "2027-01-01T00:00:00+08:00") == "2026-12-31"  # its 24:00
     assert i18n.deadline_when("zh", "2026-12-10", "2026-12-10T00:00:00+08:00") == "2026-12-10"  # on the day
     assert i18n.deadline_when("en", "2026-12-31", "2026-12-27T16:00:00Z") == "reminder on 2026-12-28 (deadline 2026-12-31)"
+
+
+def test_an_amendment_without_an_heir_names_the_rule_of_a_deceased_patient() -> None:
+    # Civil Code 173: a deceased patient's heirs are the parties; amended, the list stands as a registration's
+    words = refusals.rule_words("representatives_lawful", {"registration": {"patient": {"deceased": True}}})
+    assert words is not None and "须至少登记一名近亲属" in words and "第一百七十三条" in words
+    living = refusals.rule_words("representatives_lawful", {"registration": {"patient": {"deceased": False}}})
+    assert living is not None and "近亲属（继承人）" not in living

@@ -58,7 +58,7 @@ class TestUpdates:
             await handle.execute_update(DisputeWorkflow.apply_event, act("accept", mediators=["陈调解员"]))
         assert refused.value.cause.type == "IllegalTransition"
         # a one-sided application: what would be accepted now, guards included (rev 2)
-        assert refused.value.cause.details[0]["allowed_events"] == ["link_respondent", "request_consent", "terminate"]
+        assert refused.value.cause.details[0]["allowed_events"] == ["amend_parties", "link_respondent", "request_consent", "terminate"]
         history = await handle.fetch_history()
         accepted = [
             e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
