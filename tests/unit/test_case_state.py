@@ -80,3 +80,29 @@ def test_the_projection_gives_the_state_the_workflow_keeps(deceased):
         agreement={"terms": TERMS, "drafted_at": "2026-03-02T10:00:00+08:00"}, payments=[], mediators=["陈调解员"],
     )
     assert facts(recorded) == facts(kept)
+
+
+def test_an_amendment_decides_who_the_heirs_are_and_whom_each_agent_signs_for():  # Civil Code 173, Reg 39
+    deceased = registration(patient={"name": "王小明", "deceased": True},
+                            patient_representatives=[{"name": "王大明", "relation": "患者之子", "role": "relative"}])
+    before = CaseState.registered(deceased)
+    assert before.heirs == ("王大明",) and before.party_count == 2 and before.patient_deceased
+    after = before.apply("amend_parties", {"patient_representatives": [
+        {"name": "王大明", "relation": "患者之子", "role": "relative"},
+        {"name": "王二明", "relation": "患者之女", "role": "relative"},
+        {"name": "张律师", "relation": "律师", "role": "agent", "authorisation": "授权委托书", "acts_for": ["王二明"]}],
+        "reason": "补充登记继承人"}, on=DAY)
+    assert after.heirs == ("王大明", "王二明") and after.heir_agents == (("张律师", "王二明"),)
+    assert after.party_count == 3  # PML 29: two heirs and the institution
+    living = CaseState.registered(registration()).apply(
+        "amend_parties", {"patient_representatives": [{"name": "王大明", "relation": "患者之父"}]}, on=DAY)
+    assert living.heirs == () and living.party_count == 2  # a living patient is the party
+
+
+def test_a_state_carried_before_the_patients_flags_were_kept_still_knows_a_deceased_patient():
+    carried = CaseState.registered(registration(
+        patient={"name": "王小明", "deceased": True},
+        patient_representatives=[{"name": "王大明", "relation": "患者之子", "role": "relative"}])).to_dict()
+    del carried["patient_deceased"], carried["patient_minor"]
+    assert CaseState.from_dict(carried).patient_deceased  # its heirs sign: the patient has died
+    assert CaseState.from_dict(CaseState.registered(registration()).to_dict()) == CaseState.registered(registration())

@@ -137,3 +137,16 @@ def test_a_refused_panel_form_comes_back_as_it_was_typed() -> None:
     assert {f.key: f.value for f in fields} == typed
     other = _panel_forms(_Staff("mediator"), PANEL, ("meeting-P1", typed))["objection"]
     assert all(f.value is None for f in other)
+
+
+def test_the_amendment_form_starts_from_the_representatives_as_registered() -> None:
+    # Civil Code 173: the clerk corrects the list, never retypes it
+    from api.console.routes import _forms
+
+    case = {"allowed_events": ["amend_parties"], "registration": {"patient_representatives": [
+        {"name": "王大明", "relation": "患者之子", "role": "relative", "phone": "13800138000"}]}}
+    [form] = _forms(_Staff("intake"), case, [], [])
+    rows = next(f for f in form["fields"] if f.key == "patient_representatives").children
+    first = {f.key: f.value for f in rows[0].children}
+    assert first["name"] == "王大明" and first["relation"] == "患者之子" and first["role"] == "relative"
+    assert all(f.value in (None, "relative", []) for f in rows[1].children)  # a spare row for an heir to add
