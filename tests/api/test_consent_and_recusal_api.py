@@ -195,6 +195,8 @@ VALID_FROM_REGISTERED: dict[str, tuple[str, str, dict[str, Any]]] = {
     "record_refusal": ("POST", "record-refusal", {"refused_by": "李院长", "method": "written"}),
     "terminate": ("POST", "terminate", WITHDRAWAL),
     "link_respondent": ("PUT", "respondent-institution", {}),
+    "amend_parties": ("POST", "amend-parties", {"patient_representatives": [
+        {"name": "王大明", "relation": "患者之父", "phone": "13800138003"}], "reason": "补充联系人"}),
 }
 
 

@@ -175,6 +175,8 @@ EVENTS: dict[str, tuple[set[str], dict[str, Any], list[tuple[str, dict[str, Any]
     "record_followup": (MEDIATOR, JOINT, [*IN_MEDIATION, DRAFT, *SIGNED, *PERFORMED], FOLLOWUP),
     "declare_failed": (MEDIATOR, JOINT, IN_MEDIATION, {"reason": "双方对赔偿数额分歧过大"}),
     "terminate": (STAFF, JOINT, IN_MEDIATION, WITHDRAWAL),
+    "amend_parties": (STAFF, JOINT, IN_MEDIATION, {"patient_representatives": [
+        {"name": "王大明", "relation": "患者之父"}], "reason": "补充登记近亲属"}),
     "archive": (INTAKE, JOINT, [REVIEW, REJECTED], {}),
 }
 SIGNER_BY_ROLE = {"intake": SIGNATURES[0], "mediator": SIGNATURES[1], "director": SIGNATURES[3]}
