@@ -252,10 +252,14 @@ def field_errors(body: Mapping[str, Any], words: Callable[[Mapping[str, Any]], s
     in the page's language (i18n.field_message), the API's message otherwise."""
     found: dict[str, str] = {}
     for error in body.get("errors", []) or []:
-        path = str(error.get("field", ""))
-        parts = [p for p in re.split(r"[.\[\]]+", path) if p and p != "body"]
-        found[".".join(parts)] = words(error) if words else str(error.get("message", ""))
+        found[".".join(field_parts(str(error.get("field", ""))))] = \
+            words(error) if words else str(error.get("message", ""))
     return found
+
+
+def field_parts(path: str) -> list[str]:
+    """A refused field's path as the API names it (body.patient_representatives[0].name), part by part."""
+    return [p for p in re.split(r"[.\[\]]+", path) if p and p != "body"]
 
 
 def is_index(segment: str) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from api.console.forms import field_parts
 from domain import refusals
 from domain.attachments import PARTIES, kind_label
 from domain.deadlines import NOTIFICATION_LABELS
@@ -341,7 +342,7 @@ def refusal(lang: str, status: int, body: Any, case: Mapping[str, Any] | None = 
 
 
 def _field_path(lang: str, path: str) -> str:
-    parts = [p for p in re.split(r"[.\[\]]+", path) if p and p != "body"]
+    parts = field_parts(path)
     return " · ".join(str(int(p) + 1) if p.isdigit() else field_label(lang, p) for p in parts) or path
 
 
